@@ -1,0 +1,116 @@
+//! Command-line flags and environment variables: every option of every command, with defaults.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "postgraph",
+    version,
+    about = "A GraphQL API generated from your PostgreSQL schema"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the GraphQL API (on an embedded Postgres with the example app when no --connection is given)
+    Serve(ServeOptions),
+    /// Start a private Postgres with the example app and a few rows, and serve it
+    Demo(ServeOptions),
+    /// Apply refinery migrations from a folder
+    Migrate(MigrateOptions),
+    /// Write the generated GraphQL schema (SDL) to FILE, or to stdout
+    ExportSchema(ExportOptions),
+}
+
+/// Options shared by everything that introspects a database.
+#[derive(Debug, Clone, Args)]
+pub struct DbOptions {
+    /// PostgreSQL connection string; none = embedded Postgres with the example app
+    #[arg(short = 'c', long = "connection", env = "DATABASE_URL")]
+    pub connection: Option<String>,
+    /// Comma-separated Postgres schemas to expose
+    #[arg(
+        short = 's',
+        long = "schema",
+        env = "POSTGRAPH_SCHEMA",
+        value_delimiter = ',',
+        default_value = "app_public"
+    )]
+    pub schemas: Vec<String>,
+    /// Composite type whose values become signed JWTs, as `schema.type`
+    #[arg(long = "jwt-token-identifier", env = "JWT_TOKEN_IDENTIFIER")]
+    pub jwt_token_identifier: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeOptions {
+    #[command(flatten)]
+    pub db: DbOptions,
+    /// Address to listen on
+    #[arg(long, env = "POSTGRAPH_HOST", default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port to listen on
+    #[arg(short = 'p', long, env = "PORT", default_value_t = 5000)]
+    pub port: u16,
+    /// Secret for signing and verifying JWTs (HS256)
+    #[arg(long = "jwt-secret", env = "JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Audience: added to signed tokens and required of incoming ones
+    #[arg(long = "jwt-audience", env = "JWT_AUDIENCE")]
+    pub jwt_audience: Option<String>,
+    /// Role for requests without a token
+    #[arg(long = "default-role", env = "DEFAULT_ROLE")]
+    pub default_role: Option<String>,
+    /// Maximum pooled database connections
+    #[arg(
+        long = "max-pool-size",
+        env = "POSTGRAPH_MAX_POOL_SIZE",
+        default_value_t = 10
+    )]
+    pub max_pool_size: usize,
+    /// Per-transaction statement timeout in milliseconds (0 = none)
+    #[arg(
+        long = "statement-timeout",
+        env = "POSTGRAPH_STATEMENT_TIMEOUT",
+        default_value_t = 30_000
+    )]
+    pub statement_timeout_ms: u64,
+    /// Largest accepted request body, in bytes
+    #[arg(long = "body-size-limit", env = "POSTGRAPH_BODY_SIZE_LIMIT", default_value_t = 100 * 1024)]
+    pub body_size_limit: u64,
+    /// Serve the GraphiQL IDE at /graphiql
+    #[arg(long = "no-graphiql", action = clap::ArgAction::SetFalse, default_value_t = true)]
+    pub graphiql: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MigrateOptions {
+    /// PostgreSQL connection string (a role allowed to create the objects)
+    #[arg(short = 'c', long = "connection", env = "DATABASE_URL")]
+    pub connection: String,
+    /// Folder of refinery migrations (`V1__name.sql`, ...)
+    #[arg(long, default_value = "migrations")]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExportOptions {
+    #[command(flatten)]
+    pub db: DbOptions,
+    /// Output file; stdout when omitted
+    pub file: Option<PathBuf>,
+}
+
+/// Settings of the embedded example app: what `serve` and `demo` use when no connection is given.
+pub mod example {
+    pub const DATABASE: &str = "postgraph";
+    pub const AUTHENTICATOR: &str = "app_authenticator";
+    pub const DEFAULT_ROLE: &str = "app_anonymous";
+    pub const JWT_TOKEN_IDENTIFIER: &str = "app_public.jwt_token";
+    /// A development-only secret: the embedded database lives only as long as the process.
+    pub const JWT_SECRET: &str = "postgraph-demo-secret-change-me";
+}

@@ -1,0 +1,94 @@
+//! Database access: the connection pool, refinery migrations (the example app's, embedded at
+//! build time, or a user's folder), and the embedded throwaway Postgres.
+
+pub mod embedded;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts};
+use std::path::Path;
+use std::time::Duration;
+use tokio_postgres::NoTls;
+
+mod example_migrations {
+    refinery::embed_migrations!("migrations");
+}
+
+/// The example app's seed rows for `postgraph demo`.
+pub const DEMO_SEED_SQL: &str = include_str!("../../sql/demo_seed.sql");
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("invalid connection string: {0}")]
+    Config(tokio_postgres::Error),
+    #[error("could not connect to the database: {0}")]
+    Connect(tokio_postgres::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] refinery::Error),
+    #[error("could not build the connection pool: {0}")]
+    Pool(String),
+    #[error(transparent)]
+    Embedded(#[from] embedded::EmbeddedError),
+    #[error("{0}")]
+    Sql(tokio_postgres::Error),
+}
+
+/// Opens one connection (for migrations and introspection).
+pub async fn connect(conn: &str) -> Result<tokio_postgres::Client, DbError> {
+    let (client, connection) = tokio_postgres::connect(conn, NoTls)
+        .await
+        .map_err(DbError::Connect)?;
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::debug!(error = %e, "connection closed");
+        }
+    });
+    Ok(client)
+}
+
+/// A pool that waits at most 5 s for a free connection and checks connections cheaply on reuse
+/// (settings are reset by each request's own transaction, see `sql::BEGIN`).
+pub fn pool(conn: &str, max_size: usize) -> Result<Pool, DbError> {
+    let config: tokio_postgres::Config = conn.parse().map_err(DbError::Config)?;
+    let manager = Manager::from_config(
+        config,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(max_size)
+        .runtime(Runtime::Tokio1)
+        .timeouts(Timeouts {
+            wait: Some(Duration::from_secs(5)),
+            create: Some(Duration::from_secs(5)),
+            recycle: Some(Duration::from_secs(5)),
+        })
+        .build()
+        .map_err(|e| DbError::Pool(e.to_string()))
+}
+
+/// Applies the example app's migrations; returns the names of those applied now.
+pub async fn migrate_example(client: &mut tokio_postgres::Client) -> Result<Vec<String>, DbError> {
+    let report = example_migrations::migrations::runner()
+        .run_async(client)
+        .await?;
+    Ok(report
+        .applied_migrations()
+        .iter()
+        .map(|m| m.to_string())
+        .collect())
+}
+
+/// Applies the migrations in `dir` (refinery's `V<n>__<name>.sql`); returns those applied now.
+pub async fn migrate_dir(
+    client: &mut tokio_postgres::Client,
+    dir: &Path,
+) -> Result<Vec<String>, DbError> {
+    let migrations = refinery::load_sql_migrations(dir)?;
+    let report = refinery::Runner::new(&migrations).run_async(client).await?;
+    Ok(report
+        .applied_migrations()
+        .iter()
+        .map(|m| m.to_string())
+        .collect())
+}

@@ -1,0 +1,318 @@
+//! One GraphQL request from start to end: token → claims, parse/validate → plan → SQL →
+//! execute → response JSON (JWT fields signed). The HTTP layer only translates to and from this.
+
+use crate::auth::{self, Auth, AuthError, Claims, SessionSettings};
+use crate::exec::{DbError, ExecError, Executor, MutationStatements};
+use crate::graphql::document::OpKind;
+use crate::graphql::{self, Api, GraphqlError};
+use crate::plan::{self, PlanError, RootField, Write};
+use crate::sql;
+use serde_json::Value as Json;
+use std::fmt::Write as _;
+
+/// Everything a request needs, built once at startup.
+pub struct Engine {
+    pub api: Api,
+    pub auth: Auth,
+    pub exec: Executor,
+    pub default_role: String,
+}
+
+/// A GraphQL request as received (POST body or GET query string).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Request {
+    pub query: Option<String>,
+    #[serde(default)]
+    pub variables: Option<Json>,
+    #[serde(default, rename = "operationName")]
+    pub operation_name: Option<String>,
+}
+
+/// A failure before execution: decides the HTTP status.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error(transparent)]
+    Graphql(#[from] GraphqlError),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    #[error(transparent)]
+    Exec(#[from] ExecError),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("mutations are not allowed over GET; use POST")]
+    MutationOverGet,
+}
+
+impl RequestError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            RequestError::Auth(e) => e.code(),
+            RequestError::Graphql(e) => e.code(),
+            RequestError::Plan(_) => "GRAPHQL_VALIDATION_FAILED",
+            RequestError::Exec(ExecError::PoolTimeout) => "DATABASE_BUSY",
+            RequestError::Exec(ExecError::Unavailable(_)) => "DATABASE_UNAVAILABLE",
+            RequestError::BadRequest(_) => "BAD_REQUEST",
+            RequestError::MutationOverGet => "METHOD_NOT_ALLOWED",
+        }
+    }
+
+    /// The errors-only body of a request that never executed.
+    pub fn body(&self) -> String {
+        let messages = match self {
+            RequestError::Graphql(e) => e.messages(),
+            RequestError::Plan(e) => vec![(e.message.clone(), vec![e.location])],
+            RequestError::Exec(ExecError::Unavailable(detail)) => {
+                tracing::error!(%detail, "database unavailable");
+                vec![(self.to_string(), vec![])]
+            }
+            other => vec![(other.to_string(), vec![])],
+        };
+        let errors: Vec<Json> = messages
+            .into_iter()
+            .map(|(m, locs)| error_json(&m, &locs, None, self.code(), None))
+            .collect();
+        serde_json::json!({ "errors": errors }).to_string()
+    }
+}
+
+fn error_json(
+    message: &str,
+    locations: &[(usize, usize)],
+    path: Option<&str>,
+    code: &str,
+    constraint: Option<&str>,
+) -> Json {
+    let mut e = serde_json::Map::new();
+    e.insert("message".into(), message.into());
+    if !locations.is_empty() {
+        e.insert(
+            "locations".into(),
+            locations
+                .iter()
+                .map(|(l, c)| serde_json::json!({"line": l, "column": c}))
+                .collect(),
+        );
+    }
+    if let Some(p) = path {
+        e.insert("path".into(), serde_json::json!([p]));
+    }
+    let mut ext = serde_json::Map::new();
+    ext.insert("code".into(), code.into());
+    if let Some(c) = constraint {
+        ext.insert("constraint".into(), c.into());
+    }
+    e.insert("extensions".into(), Json::Object(ext));
+    Json::Object(e)
+}
+
+/// Where a request came from; GET may not mutate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+impl Engine {
+    /// Verifies the bearer token (if any) into the settings of the request's transaction.
+    pub fn session(&self, authorization: Option<&str>) -> Result<SessionSettings, AuthError> {
+        let claims: Option<Claims> = match authorization {
+            None => None,
+            Some(h) => Some(self.auth.verify(auth::bearer_token(h)?)?),
+        };
+        self.auth
+            .session_settings(claims.as_ref(), &self.default_role, &self.api.model.roles)
+    }
+
+    /// Runs a request; `Ok` is a 200 response body (which may still carry field errors).
+    pub async fn execute(
+        &self,
+        req: Request,
+        authorization: Option<&str>,
+        method: Method,
+    ) -> Result<String, RequestError> {
+        // The token is checked first: a bad token never reaches the database.
+        let session = self.session(authorization)?;
+        let query = req
+            .query
+            .as_deref()
+            .filter(|q| !q.trim().is_empty())
+            .ok_or_else(|| RequestError::BadRequest("the request has no `query`".into()))?;
+        let variables = graphql::variables_from_json(req.variables)?;
+        let op = self
+            .api
+            .prepare(query, req.operation_name.as_deref(), &variables)?;
+        if method == Method::Get && op.kind == OpKind::Mutation {
+            return Err(RequestError::MutationOverGet);
+        }
+        let plan = plan::plan(&self.api.model, &op)?;
+        let introspection = if plan.has_introspection() {
+            Some(
+                self.api
+                    .introspect(query, req.operation_name.as_deref(), &variables)
+                    .await?,
+            )
+        } else {
+            None
+        };
+
+        let mut results: Vec<Option<Result<String, DbError>>> = vec![None; plan.fields.len()];
+        match plan.kind {
+            OpKind::Query => {
+                let mut statements = vec![];
+                let mut slots = vec![];
+                for (i, (_, f)) in plan.fields.iter().enumerate() {
+                    if let RootField::Select { select, .. } = f {
+                        statements.push(sql::select(select));
+                        slots.push(i);
+                    }
+                }
+                if !statements.is_empty() {
+                    let out = self.exec.read(&session, &statements).await?;
+                    for (slot, r) in slots.into_iter().zip(out) {
+                        results[slot] = Some(r);
+                    }
+                }
+            }
+            OpKind::Mutation => {
+                let mut statements = vec![];
+                let mut slots = vec![];
+                for (i, (_, f)) in plan.fields.iter().enumerate() {
+                    if let RootField::Mutation { mutation, .. } = f {
+                        statements.push(self.mutation_statements(mutation));
+                        slots.push(i);
+                    }
+                }
+                if !statements.is_empty() {
+                    let out = self.exec.write(&session, &statements).await?;
+                    for (slot, r) in slots.into_iter().zip(out) {
+                        results[slot] = Some(r);
+                    }
+                }
+            }
+        }
+
+        // Assemble `{"data": {...}, "errors": [...]}` around the JSON Postgres built.
+        let mut data = String::from("{");
+        let mut errors: Vec<Json> = vec![];
+        for (i, (key, f)) in plan.fields.iter().enumerate() {
+            if i > 0 {
+                data.push(',');
+            }
+            let _ = write!(data, "{}:", Json::String(key.clone()));
+            match f {
+                RootField::Typename(t) => {
+                    let _ = write!(data, "\"{t}\"");
+                }
+                RootField::Introspection => {
+                    let v = introspection
+                        .as_ref()
+                        .and_then(|d| d.get("data"))
+                        .and_then(|d| d.get(key))
+                        .cloned()
+                        .unwrap_or(Json::Null);
+                    data.push_str(&v.to_string());
+                }
+                RootField::Select { jwt_paths, .. } | RootField::Mutation { jwt_paths, .. } => {
+                    match results[i].take() {
+                        Some(Ok(json)) => match self.sign_tokens(json, jwt_paths) {
+                            Ok(json) => data.push_str(&json),
+                            Err(e) => {
+                                data.push_str("null");
+                                errors.push(error_json(
+                                    &e.to_string(),
+                                    &[],
+                                    Some(key),
+                                    e.code(),
+                                    None,
+                                ));
+                            }
+                        },
+                        Some(Err(e)) => {
+                            data.push_str("null");
+                            errors.push(error_json(
+                                &e.message,
+                                &[],
+                                Some(key),
+                                &e.code,
+                                e.constraint.as_deref(),
+                            ));
+                        }
+                        None => data.push_str("null"),
+                    }
+                }
+            }
+        }
+        data.push('}');
+        let mut body = format!("{{\"data\":{data}");
+        if !errors.is_empty() {
+            let _ = write!(body, ",\"errors\":{}", Json::Array(errors));
+        }
+        body.push('}');
+        Ok(body)
+    }
+
+    fn mutation_statements(&self, m: &plan::Mutation) -> MutationStatements {
+        let (row_type, not_found) = match &m.write {
+            Write::Insert { table, .. } => (Some(qualified(table)), None),
+            Write::Update { table, .. } => (Some(qualified(table)), Some(format!("No values were updated in collection '{}' because no values you can update were found matching these criteria.", table.name))),
+            Write::Delete { table, .. } => (Some(qualified(table)), Some(format!("No values were deleted in collection '{}' because no values you can delete were found matching these criteria.", table.name))),
+            Write::Call { .. } => (None, None),
+        };
+        MutationStatements {
+            write: sql::write(&m.write),
+            payload: sql::payload(m, row_type.as_deref()),
+            not_found,
+        }
+    }
+
+    /// Replaces each JWT value (an object of claims) at `paths` with its signed token.
+    fn sign_tokens(&self, json: String, paths: &[Vec<String>]) -> Result<String, AuthError> {
+        if paths.is_empty() {
+            return Ok(json);
+        }
+        let mut v: Json =
+            serde_json::from_str(&json).map_err(|e| AuthError::Sign(e.to_string()))?;
+        for p in paths {
+            self.sign_at(&mut v, p)?;
+        }
+        Ok(v.to_string())
+    }
+
+    fn sign_at(&self, v: &mut Json, path: &[String]) -> Result<(), AuthError> {
+        match path.split_first() {
+            None => {
+                if let Json::Object(claims) = v {
+                    // A row whose attributes are all null is "no token" (e.g. a failed sign-in).
+                    if claims.values().all(Json::is_null) {
+                        *v = Json::Null;
+                    } else {
+                        *v = Json::String(self.auth.sign(claims)?);
+                    }
+                }
+                Ok(())
+            }
+            Some((head, rest)) if head == "[]" => {
+                if let Json::Array(items) = v {
+                    for item in items {
+                        self.sign_at(item, rest)?;
+                    }
+                }
+                Ok(())
+            }
+            Some((head, rest)) => match v.get_mut(head.as_str()) {
+                Some(child) => self.sign_at(child, rest),
+                None => Ok(()),
+            },
+        }
+    }
+}
+
+fn qualified(t: &plan::TableRef) -> String {
+    format!(
+        "{}.{}",
+        sql::quote_ident(&t.schema),
+        sql::quote_ident(&t.name)
+    )
+}

@@ -1,0 +1,251 @@
+//! Per-request transaction: role, timeout and claims applied transaction-locally, the
+//! statements run, then commit. Reads are pipelined so the whole request costs one network
+//! round trip once statements are prepared; every statement is prepared once per connection.
+
+use crate::auth::SessionSettings;
+use crate::sql::{self, Statement};
+use deadpool_postgres::{Object, Pool, PoolError};
+use tokio_postgres::types::{ToSql, Type};
+
+/// Failures before anything ran: no connection to be had.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    #[error("timed out waiting for a database connection")]
+    PoolTimeout,
+    #[error("the database is unavailable")]
+    Unavailable(String),
+}
+
+/// A Postgres error during execution, safe to show: SQLSTATE, message, constraint.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct DbError {
+    pub code: String,
+    pub message: String,
+    pub constraint: Option<String>,
+}
+
+impl DbError {
+    fn from_pg(e: tokio_postgres::Error) -> Self {
+        match e.as_db_error() {
+            Some(db) => DbError {
+                code: db.code().code().to_string(),
+                message: db.message().to_string(),
+                constraint: db.constraint().map(str::to_string),
+            },
+            None => {
+                tracing::warn!(error = %e, "database connection error during execution");
+                DbError {
+                    code: "08006".into(),
+                    message: "the database connection failed".into(),
+                    constraint: None,
+                }
+            }
+        }
+    }
+    pub fn not_found(message: String) -> Self {
+        DbError {
+            code: "NOT_FOUND".into(),
+            message,
+            constraint: None,
+        }
+    }
+}
+
+/// The pool plus the per-transaction limits.
+pub struct Executor {
+    pub pool: Pool,
+    pub statement_timeout_ms: u64,
+}
+
+/// One mutation: the write, the payload built from what it wrote, and what to say when the
+/// write touched no row.
+pub struct MutationStatements {
+    pub write: Statement,
+    pub payload: Statement,
+    pub not_found: Option<String>,
+}
+
+fn params(p: &[Option<String>]) -> Vec<&(dyn ToSql + Sync)> {
+    p.iter().map(|v| v as &(dyn ToSql + Sync)).collect()
+}
+
+impl Executor {
+    async fn client(&self) -> Result<Object, ExecError> {
+        self.pool.get().await.map_err(|e| match e {
+            PoolError::Timeout(_) => ExecError::PoolTimeout,
+            other => ExecError::Unavailable(other.to_string()),
+        })
+    }
+
+    async fn prepare(
+        client: &Object,
+        text: &str,
+        n: usize,
+    ) -> Result<tokio_postgres::Statement, DbError> {
+        client
+            .prepare_typed_cached(text, &vec![Type::TEXT; n])
+            .await
+            .map_err(DbError::from_pg)
+    }
+
+    fn session_params(&self, s: &SessionSettings) -> (String, String, Vec<String>, Vec<String>) {
+        let (names, values) = s.settings.iter().cloned().unzip();
+        (
+            s.role.clone(),
+            format!("{}ms", self.statement_timeout_ms),
+            names,
+            values,
+        )
+    }
+
+    async fn prepare_session(client: &Object) -> Result<tokio_postgres::Statement, DbError> {
+        client
+            .prepare_typed_cached(
+                sql::SET_SESSION,
+                &[Type::TEXT, Type::TEXT, Type::TEXT_ARRAY, Type::TEXT_ARRAY],
+            )
+            .await
+            .map_err(DbError::from_pg)
+    }
+
+    /// Runs read statements in one transaction; each gives its JSON text or its error.
+    /// Two pipelined round trips: (begin, settings, prepare) then (queries, commit). Statements
+    /// are prepared after the role switch because Postgres checks privileges at parse time.
+    pub async fn read(
+        &self,
+        session: &SessionSettings,
+        statements: &[Statement],
+    ) -> Result<Vec<Result<String, DbError>>, ExecError> {
+        let client = self.client().await?;
+        let set = match Self::prepare_session(&client).await {
+            Ok(s) => s,
+            Err(e) => return Ok(statements.iter().map(|_| Err(e.clone())).collect()),
+        };
+        let (role, timeout, names, values) = self.session_params(session);
+        let setup_args: [&(dyn ToSql + Sync); 4] = [&role, &timeout, &names, &values];
+        let (begin, setup, prepared) = futures::join!(
+            client.batch_execute(sql::BEGIN),
+            client.query(&set, &setup_args),
+            futures::future::join_all(statements.iter().map(|s| Self::prepare(
+                &client,
+                &s.text,
+                s.params.len()
+            )))
+        );
+        if let Err(e) = begin
+            .map_err(DbError::from_pg)
+            .and_then(|_| setup.map(|_| ()).map_err(DbError::from_pg))
+        {
+            let _ = client.batch_execute(sql::ROLLBACK).await;
+            return Ok(statements.iter().map(|_| Err(e.clone())).collect());
+        }
+        let args: Vec<Vec<&(dyn ToSql + Sync)>> =
+            statements.iter().map(|s| params(&s.params)).collect();
+        let queries = futures::future::join_all(prepared.iter().zip(&args).map(|(p, a)| {
+            let client = &client;
+            async move {
+                match p {
+                    Ok(stmt) => client
+                        .query_one(stmt, a)
+                        .await
+                        .map_err(DbError::from_pg)
+                        .map(|row| {
+                            row.get::<_, Option<String>>(0)
+                                .unwrap_or_else(|| "null".into())
+                        }),
+                    Err(e) => Err(e.clone()),
+                }
+            }
+        }));
+        let (results, _commit) = futures::join!(queries, client.batch_execute(sql::COMMIT));
+        Ok(results)
+    }
+
+    /// Runs mutations in order in one transaction; with several, each gets a savepoint so one
+    /// failing rolls back only itself.
+    pub async fn write(
+        &self,
+        session: &SessionSettings,
+        mutations: &[MutationStatements],
+    ) -> Result<Vec<Result<String, DbError>>, ExecError> {
+        let client = self.client().await?;
+        let set = match Self::prepare_session(&client).await {
+            Ok(s) => s,
+            Err(e) => return Ok(mutations.iter().map(|_| Err(e.clone())).collect()),
+        };
+        let (role, timeout, names, values) = self.session_params(session);
+        let setup_args: [&(dyn ToSql + Sync); 4] = [&role, &timeout, &names, &values];
+        let (begin, setup) = futures::join!(
+            client.batch_execute(sql::BEGIN),
+            client.query(&set, &setup_args)
+        );
+        if let Err(e) = begin
+            .map_err(DbError::from_pg)
+            .and_then(|_| setup.map(|_| ()).map_err(DbError::from_pg))
+        {
+            let _ = client.batch_execute(sql::ROLLBACK).await;
+            return Ok(mutations.iter().map(|_| Err(e.clone())).collect());
+        }
+        let savepoints = mutations.len() > 1;
+        let mut out = Vec::with_capacity(mutations.len());
+        let mut failed = false;
+        for m in mutations {
+            if savepoints {
+                if let Err(e) = client.batch_execute(sql::SAVEPOINT).await {
+                    out.push(Err(DbError::from_pg(e)));
+                    failed = true;
+                    continue;
+                }
+            }
+            let result = Self::mutate(&client, m).await;
+            if savepoints {
+                let step = if result.is_ok() {
+                    sql::RELEASE_SAVEPOINT
+                } else {
+                    sql::ROLLBACK_TO_SAVEPOINT
+                };
+                if let Err(e) = client.batch_execute(step).await {
+                    failed = true;
+                    tracing::warn!(error = %e, "savepoint handling failed");
+                }
+            } else if result.is_err() {
+                failed = true;
+            }
+            out.push(result);
+        }
+        let end = if failed && !savepoints {
+            sql::ROLLBACK
+        } else {
+            sql::COMMIT
+        };
+        if let Err(e) = client.batch_execute(end).await {
+            let e = DbError::from_pg(e);
+            return Ok(mutations.iter().map(|_| Err(e.clone())).collect());
+        }
+        Ok(out)
+    }
+
+    async fn mutate(client: &Object, m: &MutationStatements) -> Result<String, DbError> {
+        let write = Self::prepare(client, &m.write.text, m.write.params.len()).await?;
+        let rows = client
+            .query(&write, &params(&m.write.params))
+            .await
+            .map_err(DbError::from_pg)?;
+        let row: Option<String> = rows.first().and_then(|r| r.get(0));
+        let row = match (row, &m.not_found) {
+            (None, Some(msg)) => return Err(DbError::not_found(msg.clone())),
+            (row, _) => row,
+        };
+        let mut payload_params = m.payload.params.clone();
+        payload_params[0] = row;
+        let payload = Self::prepare(client, &m.payload.text, payload_params.len()).await?;
+        let result = client
+            .query_one(&payload, &params(&payload_params))
+            .await
+            .map_err(DbError::from_pg)?;
+        Ok(result
+            .get::<_, Option<String>>(0)
+            .unwrap_or_else(|| "null".into()))
+    }
+}

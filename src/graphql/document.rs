@@ -1,0 +1,331 @@
+//! Parse and validate a request with juniper, then walk the chosen operation into the
+//! engine's own selection tree: fragments inlined, aliases kept, fields merged by response
+//! key, variables substituted, `@skip`/`@include` applied.
+
+use super::schema::{Root, S};
+use super::GraphqlError;
+use juniper::parser::parse_document_source;
+use juniper::validation::{validate_input_values, visit_all_rules, ValidatorContext};
+use juniper::{Definition, InputValue, OperationType, Selection, Variables};
+use std::collections::HashMap;
+
+/// A value after variables were substituted.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    String(String),
+    Enum(String),
+    List(Vec<Value>),
+    Object(Vec<(String, Value)>),
+}
+
+impl Value {
+    pub fn field(&self, name: &str) -> Option<&Value> {
+        match self {
+            Value::Object(fields) => fields.iter().find(|(k, _)| k == name).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpKind {
+    Query,
+    Mutation,
+}
+
+#[derive(Debug, Clone)]
+pub struct Operation {
+    pub kind: OpKind,
+    pub name: Option<String>,
+    pub fields: Vec<FieldNode>,
+}
+
+/// One field of the selection tree, merged by response key.
+#[derive(Debug, Clone)]
+pub struct FieldNode {
+    /// The key in the response (alias or name).
+    pub key: String,
+    pub name: String,
+    pub args: Vec<(String, Value)>,
+    pub selection: Vec<FieldNode>,
+    /// Line and column (1-based) of the first occurrence, for error locations.
+    pub location: (usize, usize),
+}
+
+impl FieldNode {
+    pub fn arg(&self, name: &str) -> Option<&Value> {
+        self.args.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+}
+
+pub fn location(pos: &juniper::parser::SourcePosition) -> (usize, usize) {
+    (pos.line() + 1, pos.column() + 1)
+}
+
+/// Parses, validates and walks a request into an `Operation`.
+pub fn prepare(
+    root: &Root,
+    source: &str,
+    operation_name: Option<&str>,
+    variables: &Variables<S>,
+) -> Result<Operation, GraphqlError> {
+    let document =
+        parse_document_source(source, &root.schema).map_err(|e| GraphqlError::Parse {
+            message: e.item.to_string(),
+            location: location(&e.span.start),
+        })?;
+
+    let mut ctx = ValidatorContext::new(&root.schema, &document);
+    visit_all_rules(&mut ctx, &document);
+    let errors = ctx.into_errors();
+    if !errors.is_empty() {
+        return Err(GraphqlError::Validation(
+            errors
+                .iter()
+                .map(|e| {
+                    (
+                        e.message().to_string(),
+                        e.locations().iter().map(location).collect(),
+                    )
+                })
+                .collect(),
+        ));
+    }
+
+    let mut operation = None;
+    let mut fragments = HashMap::new();
+    let mut count = 0;
+    for def in &document {
+        match def {
+            Definition::Operation(op) => {
+                count += 1;
+                if operation_name.is_none()
+                    || op.item.name.as_ref().map(|n| n.item) == operation_name
+                {
+                    operation.get_or_insert(op);
+                }
+            }
+            Definition::Fragment(f) => {
+                fragments.insert(f.item.name.item, f.item.selection_set.as_slice());
+            }
+        }
+    }
+    if operation_name.is_none() && count > 1 {
+        return Err(GraphqlError::Request(
+            "must provide operationName when the document contains several operations".into(),
+        ));
+    }
+    let op = match operation {
+        Some(op) => op,
+        None if count == 0 => {
+            return Err(GraphqlError::Request(
+                "the document contains no operation".into(),
+            ))
+        }
+        None => {
+            return Err(GraphqlError::Request(format!(
+                "unknown operation named \"{}\"",
+                operation_name.unwrap_or_default()
+            )))
+        }
+    };
+    let kind = match op.item.operation_type {
+        OperationType::Query => OpKind::Query,
+        OperationType::Mutation => OpKind::Mutation,
+        OperationType::Subscription => {
+            return Err(GraphqlError::Request(
+                "subscriptions are not supported".into(),
+            ))
+        }
+    };
+
+    let errors = validate_input_values(variables, op, &root.schema);
+    if !errors.is_empty() {
+        return Err(GraphqlError::Variables(
+            errors
+                .iter()
+                .map(|e| {
+                    (
+                        e.message().to_string(),
+                        e.locations().iter().map(location).collect(),
+                    )
+                })
+                .collect(),
+        ));
+    }
+    // Variable defaults apply when the request leaves a variable out.
+    let mut vars: HashMap<&str, &InputValue<S>> =
+        variables.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    if let Some(defs) = &op.item.variables_definition {
+        for (name, def) in &defs.item.items {
+            if let (false, Some(default)) = (vars.contains_key(name.item), &def.default_value) {
+                vars.insert(name.item, &default.item);
+            }
+        }
+    }
+
+    let walker = Walker { fragments, vars };
+    let mut fields = vec![];
+    walker.collect(&op.item.selection_set, &mut fields, 0)?;
+    Ok(Operation {
+        kind,
+        name: op.item.name.as_ref().map(|n| n.item.to_string()),
+        fields,
+    })
+}
+
+struct Walker<'a, 'd> {
+    /// Fragment name → its selection set (juniper's `Fragment` type itself is not public).
+    fragments: HashMap<&'a str, &'d [Selection<'a, S>]>,
+    vars: HashMap<&'a str, &'d InputValue<S>>,
+}
+
+/// `@skip(if:)` / `@include(if:)`; a macro because juniper's directive type is not nameable.
+macro_rules! included {
+    ($walker:expr, $directives:expr) => {{
+        let mut keep = true;
+        if let Some(directives) = $directives {
+            for d in directives {
+                let cond = d
+                    .item
+                    .arguments
+                    .as_ref()
+                    .and_then(|a| a.item.items.iter().find(|(k, _)| k.item == "if"))
+                    .map(|(_, v)| $walker.value(&v.item));
+                let cond = matches!(cond, Some(Value::Bool(true)));
+                match d.item.name.item {
+                    "skip" if cond => keep = false,
+                    "include" if !cond => keep = false,
+                    _ => {}
+                }
+            }
+        }
+        keep
+    }};
+}
+
+impl<'a, 'd> Walker<'a, 'd> {
+    fn collect(
+        &self,
+        selection: &'d [Selection<'a, S>],
+        out: &mut Vec<FieldNode>,
+        depth: usize,
+    ) -> Result<(), GraphqlError> {
+        if depth > 64 {
+            return Err(GraphqlError::Request("fragments nest too deeply".into()));
+        }
+        for sel in selection {
+            match sel {
+                Selection::Field(f) => {
+                    if !included!(self, &f.item.directives) {
+                        continue;
+                    }
+                    let field = &f.item;
+                    let key = field
+                        .alias
+                        .as_ref()
+                        .map(|a| a.item)
+                        .unwrap_or(field.name.item);
+                    let args = match &field.arguments {
+                        Some(args) => args
+                            .item
+                            .items
+                            .iter()
+                            .map(|(k, v)| (k.item.to_string(), self.value(&v.item)))
+                            .collect(),
+                        None => vec![],
+                    };
+                    let mut children = vec![];
+                    if let Some(set) = &field.selection_set {
+                        self.collect(set, &mut children, depth + 1)?;
+                    }
+                    if let Some(existing) = out.iter_mut().find(|n| n.key == key) {
+                        // Same response key: validation guarantees same field and arguments.
+                        for child in children {
+                            merge(&mut existing.selection, child);
+                        }
+                    } else {
+                        out.push(FieldNode {
+                            key: key.to_string(),
+                            name: field.name.item.to_string(),
+                            args,
+                            selection: children,
+                            location: location(&f.span.start),
+                        });
+                    }
+                }
+                Selection::FragmentSpread(spread) => {
+                    if !included!(self, &spread.item.directives) {
+                        continue;
+                    }
+                    let frag = self.fragments.get(spread.item.name.item).ok_or_else(|| {
+                        GraphqlError::Request(format!("unknown fragment {}", spread.item.name.item))
+                    })?;
+                    let mut children = vec![];
+                    self.collect(frag, &mut children, depth + 1)?;
+                    for c in children {
+                        merge(out, c);
+                    }
+                }
+                Selection::InlineFragment(inline) => {
+                    if !included!(self, &inline.item.directives) {
+                        continue;
+                    }
+                    let mut children = vec![];
+                    self.collect(&inline.item.selection_set, &mut children, depth + 1)?;
+                    for c in children {
+                        merge(out, c);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn value(&self, v: &InputValue<S>) -> Value {
+        match v {
+            InputValue::Null => Value::Null,
+            InputValue::Scalar(s) => scalar(s),
+            InputValue::Enum(e) => Value::Enum(e.clone()),
+            InputValue::Variable(name) => match self.vars.get(name.as_str()) {
+                Some(v) => self.value(v),
+                None => Value::Null,
+            },
+            InputValue::List(items) => {
+                Value::List(items.iter().map(|i| self.value(&i.item)).collect())
+            }
+            InputValue::Object(fields) => Value::Object(
+                fields
+                    .iter()
+                    .map(|(k, v)| (k.item.clone(), self.value(&v.item)))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+fn scalar(s: &S) -> Value {
+    match s {
+        S::Int(i) => Value::Int(*i as i64),
+        S::Float(f) => Value::Float(*f),
+        S::String(s) => Value::String(s.clone()),
+        S::Boolean(b) => Value::Bool(*b),
+    }
+}
+
+fn merge(into: &mut Vec<FieldNode>, node: FieldNode) {
+    if let Some(existing) = into.iter_mut().find(|n| n.key == node.key) {
+        for child in node.selection {
+            merge(&mut existing.selection, child);
+        }
+    } else {
+        into.push(node);
+    }
+}

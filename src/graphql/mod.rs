@@ -1,0 +1,117 @@
+//! GraphQL front end: the juniper schema built from the model, request parsing and
+//! validation, the walk into the engine's selection tree, and introspection execution.
+
+pub mod document;
+pub mod schema;
+
+use crate::schema::Model;
+use document::Operation;
+use juniper::Variables;
+use schema::{Root, S};
+use std::sync::Arc;
+
+/// A request that fails before execution: parse, validation, variables, operation choice.
+#[derive(Debug, thiserror::Error)]
+pub enum GraphqlError {
+    #[error("Syntax Error: {message}")]
+    Parse {
+        message: String,
+        location: (usize, usize),
+    },
+    #[error("the document is not valid against the schema")]
+    Validation(Vec<(String, Vec<(usize, usize)>)>),
+    #[error("the variables are not valid")]
+    Variables(Vec<(String, Vec<(usize, usize)>)>),
+    #[error("{0}")]
+    Request(String),
+}
+
+impl GraphqlError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            GraphqlError::Parse { .. } => "GRAPHQL_PARSE_FAILED",
+            GraphqlError::Validation(_) => "GRAPHQL_VALIDATION_FAILED",
+            GraphqlError::Variables(_) => "BAD_USER_INPUT",
+            GraphqlError::Request(_) => "BAD_REQUEST",
+        }
+    }
+
+    /// Each error as (message, locations).
+    pub fn messages(&self) -> Vec<(String, Vec<(usize, usize)>)> {
+        match self {
+            GraphqlError::Parse { location, .. } => vec![(self.to_string(), vec![*location])],
+            GraphqlError::Validation(v) | GraphqlError::Variables(v) => v.clone(),
+            GraphqlError::Request(m) => vec![(m.clone(), vec![])],
+        }
+    }
+}
+
+/// The schema as juniper sees it plus the model it was built from; built once per catalog.
+pub struct Api {
+    pub model: Arc<Model>,
+    pub root: Root,
+}
+
+impl Api {
+    pub fn new(model: Model) -> Self {
+        let model = Arc::new(model);
+        let root = schema::root_node(model.clone());
+        Api { model, root }
+    }
+
+    pub fn sdl(&self) -> String {
+        self.root.as_sdl()
+    }
+
+    pub fn prepare(
+        &self,
+        source: &str,
+        operation_name: Option<&str>,
+        variables: &Variables<S>,
+    ) -> Result<Operation, GraphqlError> {
+        document::prepare(&self.root, source, operation_name, variables)
+    }
+
+    /// Runs the document through juniper (introspection only; data fields are placeholders).
+    pub async fn introspect(
+        &self,
+        source: &str,
+        operation_name: Option<&str>,
+        variables: &Variables<S>,
+    ) -> Result<serde_json::Value, GraphqlError> {
+        let (value, _errors) = juniper::execute(source, operation_name, &self.root, variables, &())
+            .await
+            .map_err(|e| GraphqlError::Request(e.to_string()))?;
+        serde_json::to_value(&value).map_err(|e| GraphqlError::Request(e.to_string()))
+    }
+}
+
+/// Converts request variables (JSON) to juniper's input values.
+pub fn variables_from_json(v: Option<serde_json::Value>) -> Result<Variables<S>, GraphqlError> {
+    match v {
+        None | Some(serde_json::Value::Null) => Ok(Variables::new()),
+        Some(serde_json::Value::Object(map)) => {
+            Ok(map.into_iter().map(|(k, v)| (k, input_value(v))).collect())
+        }
+        Some(_) => Err(GraphqlError::Request(
+            "variables must be a JSON object".into(),
+        )),
+    }
+}
+
+fn input_value(v: serde_json::Value) -> juniper::InputValue<S> {
+    use juniper::InputValue;
+    match v {
+        serde_json::Value::Null => InputValue::null(),
+        serde_json::Value::Bool(b) => InputValue::scalar(b),
+        serde_json::Value::Number(n) => match n.as_i64().and_then(|i| i32::try_from(i).ok()) {
+            Some(i) => InputValue::scalar(i),
+            None => InputValue::scalar(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        serde_json::Value::String(s) => InputValue::scalar(s),
+        serde_json::Value::Array(a) => InputValue::list(a.into_iter().map(input_value).collect()),
+        serde_json::Value::Object(o) => {
+            InputValue::object(o.into_iter().map(|(k, v)| (k, input_value(v))).collect())
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! juniper glue: every type of the schema model becomes a runtime-defined juniper type, so
+//! juniper can parse, validate, answer introspection and print SDL for a schema it only
+//! learns at startup. Data fields are never resolved here (the planner compiles them to SQL).
+
+use crate::schema::{DefaultValue, Model, TypeDef, TypeRef};
+use juniper::meta::{
+    Argument, DeprecationStatus, EnumMeta, EnumValue, Field, InputObjectMeta, MetaType, ObjectMeta,
+    ScalarMeta,
+};
+use juniper::{
+    arcstr, ArcStr, Arguments, BoxFuture, DefaultScalarValue, EmptySubscription, ExecutionResult,
+    Executor, FromInputValue, GraphQLType, GraphQLValue, GraphQLValueAsync, InputValue,
+    ParseScalarResult, ParseScalarValue, Registry, RootNode, ScalarToken, Type, Value,
+};
+use std::sync::Arc;
+
+pub type S = DefaultScalarValue;
+pub type Root = RootNode<DynType, DynType, EmptySubscription<()>, S>;
+
+/// Which type of the model a `DynType` stands for.
+#[derive(Clone)]
+pub struct DynInfo {
+    pub model: Arc<Model>,
+    pub name: ArcStr,
+}
+
+/// The one Rust type behind every generated GraphQL type; its `TypeInfo` says which.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DynType;
+
+/// Name of the mutation root when the schema has no mutations (juniper's convention).
+const EMPTY_MUTATION: &str = "_EmptyMutation";
+
+/// Builds juniper's root node for the model, with document limits against hostile queries.
+pub fn root_node(model: Arc<Model>) -> Root {
+    let query = DynInfo {
+        model: model.clone(),
+        name: ArcStr::from(model.query_type.as_str()),
+    };
+    let mutation = DynInfo {
+        model: model.clone(),
+        name: ArcStr::from(model.mutation_type.as_deref().unwrap_or(EMPTY_MUTATION)),
+    };
+    RootNode::new_with_info(
+        DynType,
+        DynType,
+        EmptySubscription::new(),
+        query,
+        mutation,
+        (),
+    )
+    .limit_depth(32)
+    .limit_tokens(50_000)
+}
+
+fn builtin_type(registry: &mut Registry<S>, name: &str) -> bool {
+    match name {
+        "Int" => registry.get_type::<i32>(&()),
+        "Float" => registry.get_type::<f64>(&()),
+        "String" => registry.get_type::<String>(&()),
+        "Boolean" => registry.get_type::<bool>(&()),
+        "ID" => registry.get_type::<juniper::ID>(&()),
+        _ => return false,
+    };
+    true
+}
+
+fn juniper_type(registry: &mut Registry<S>, model: &Arc<Model>, t: &TypeRef) -> Type {
+    match t {
+        TypeRef::Named(n) => {
+            if !builtin_type(registry, n) {
+                registry.get_type::<DynType>(&DynInfo {
+                    model: model.clone(),
+                    name: ArcStr::from(n.as_str()),
+                });
+            }
+            Type::nullable(ArcStr::from(n.as_str()))
+        }
+        TypeRef::NonNull(inner) => juniper_type(registry, model, inner).wrap_non_null(),
+        TypeRef::List(inner) => juniper_type(registry, model, inner).wrap_list(None),
+    }
+}
+
+fn default_value(d: &DefaultValue) -> InputValue<S> {
+    match d {
+        DefaultValue::EnumList(values) => {
+            InputValue::list(values.iter().map(InputValue::enum_value).collect())
+        }
+    }
+}
+
+fn argument(
+    registry: &mut Registry<S>,
+    model: &Arc<Model>,
+    name: &str,
+    description: &Option<String>,
+    ty: &TypeRef,
+    default: Option<&DefaultValue>,
+) -> Argument<S> {
+    let mut arg = Argument::new(ArcStr::from(name), juniper_type(registry, model, ty));
+    if let Some(d) = description {
+        arg = arg.description(ArcStr::from(d.as_str()));
+    }
+    if let Some(d) = default {
+        arg = arg.default_value(default_value(d));
+    }
+    arg
+}
+
+fn typename_field(registry: &mut Registry<S>) -> Field<S> {
+    registry.field::<String>(arcstr::literal!("__typename"), &())
+}
+
+impl GraphQLType<S> for DynType {
+    fn name(info: &DynInfo) -> Option<ArcStr> {
+        Some(info.name.clone())
+    }
+
+    fn meta(info: &DynInfo, registry: &mut Registry<S>) -> MetaType<S> {
+        let model = &info.model;
+        let Some(def) = model.types.get(info.name.as_str()) else {
+            // Only the absent mutation root lands here.
+            return ObjectMeta::new(info.name.clone(), &[typename_field(registry)]).into_meta();
+        };
+        let describe = |d: &Option<String>| d.as_deref().map(ArcStr::from);
+        match def {
+            TypeDef::Object(o) => {
+                let mut fields = Vec::with_capacity(o.fields.len() + 1);
+                for f in &o.fields {
+                    let arguments = f
+                        .args
+                        .iter()
+                        .map(|a| {
+                            argument(
+                                registry,
+                                model,
+                                &a.name,
+                                &a.description,
+                                &a.ty,
+                                a.default.as_ref(),
+                            )
+                        })
+                        .collect::<Vec<_>>();
+                    fields.push(Field {
+                        name: ArcStr::from(f.name.as_str()),
+                        description: describe(&f.description),
+                        arguments: (!arguments.is_empty()).then_some(arguments),
+                        field_type: juniper_type(registry, model, &f.ty),
+                        deprecation_status: DeprecationStatus::Current,
+                    });
+                }
+                fields.push(typename_field(registry));
+                let mut meta = ObjectMeta::new(info.name.clone(), &fields);
+                meta.description = describe(&o.description);
+                meta.into_meta()
+            }
+            TypeDef::Input(i) => {
+                let fields = i
+                    .fields
+                    .iter()
+                    .map(|f| argument(registry, model, &f.name, &f.description, &f.ty, None))
+                    .collect::<Vec<_>>();
+                let mut meta = InputObjectMeta::new::<DynType>(info.name.clone(), &fields);
+                meta.description = describe(&i.description);
+                meta.into_meta()
+            }
+            TypeDef::Enum(e) => {
+                let values = e
+                    .values
+                    .iter()
+                    .map(|v| {
+                        let mut ev = EnumValue::new(ArcStr::from(v.name.as_str()));
+                        ev.description = describe(&v.description);
+                        ev
+                    })
+                    .collect::<Vec<_>>();
+                let mut meta = EnumMeta::new::<DynType>(info.name.clone(), &values);
+                meta.description = describe(&e.description);
+                meta.into_meta()
+            }
+            TypeDef::Scalar(s) => {
+                let mut meta = ScalarMeta::new::<DynType>(info.name.clone());
+                meta.description = describe(&s.description);
+                meta.into_meta()
+            }
+        }
+    }
+}
+
+impl GraphQLValue<S> for DynType {
+    type Context = ();
+    type TypeInfo = DynInfo;
+
+    fn type_name(&self, info: &DynInfo) -> Option<ArcStr> {
+        Some(info.name.clone())
+    }
+
+    fn concrete_type_name(&self, _: &(), info: &DynInfo) -> String {
+        info.name.to_string()
+    }
+
+    /// Data fields are compiled to SQL elsewhere; juniper only runs introspection, so a
+    /// placeholder stands in for them and is replaced by the SQL result afterwards.
+    fn resolve_field(
+        &self,
+        _: &DynInfo,
+        _: &str,
+        _: &Arguments<S>,
+        _: &Executor<(), S>,
+    ) -> ExecutionResult<S> {
+        Ok(Value::Object(juniper::Object::with_capacity(0)))
+    }
+}
+
+impl GraphQLValueAsync<S> for DynType {
+    fn resolve_field_async<'a>(
+        &'a self,
+        info: &'a DynInfo,
+        field_name: &'a str,
+        args: &'a Arguments<S>,
+        executor: &'a Executor<(), S>,
+    ) -> BoxFuture<'a, ExecutionResult<S>> {
+        let result = self.resolve_field(info, field_name, args, executor);
+        Box::pin(async move { result })
+    }
+}
+
+/// Input values are checked by juniper's validation against the metadata; the planner reads them.
+impl FromInputValue<S> for DynType {
+    type Error = String;
+    fn from_input_value(_: &InputValue<S>) -> Result<Self, String> {
+        Ok(DynType)
+    }
+}
+
+/// Custom scalars (BigInt, Datetime, JSON, ...) accept string and number literals.
+impl ParseScalarValue<S> for DynType {
+    fn from_str(token: ScalarToken<'_>) -> ParseScalarResult<S> {
+        match token {
+            ScalarToken::String(_) => <String as ParseScalarValue<S>>::from_str(token),
+            ScalarToken::Int(_) => <i32 as ParseScalarValue<S>>::from_str(token)
+                .or_else(|_| <f64 as ParseScalarValue<S>>::from_str(token)),
+            ScalarToken::Float(_) => <f64 as ParseScalarValue<S>>::from_str(token),
+        }
+    }
+}

@@ -1,0 +1,394 @@
+//! HTTP edge (warp): `POST/GET /graphql`, `/graphiql`, `/health`; body limits, media types,
+//! status codes, panics caught as 500, one log line per request.
+
+use crate::auth::AuthError;
+use crate::engine::{Engine, Method, Request, RequestError};
+use crate::exec::ExecError;
+use crate::graphql::GraphqlError;
+use bytes::{Buf, Bytes};
+use futures::{FutureExt, StreamExt};
+use http::{header, HeaderMap, HeaderValue, StatusCode};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Instant;
+use warp::Filter;
+
+pub struct HttpOptions {
+    pub body_limit: u64,
+    pub graphiql: bool,
+}
+
+type Reply = warp::reply::Response;
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+
+/// The routes over a shared engine.
+pub fn routes(
+    engine: Arc<Engine>,
+    opts: Arc<HttpOptions>,
+) -> impl Filter<Extract = (Reply,), Error = warp::Rejection> + Clone {
+    let raw_query = warp::query::raw().or(warp::any().map(String::new)).unify();
+    warp::any()
+        .and(warp::method())
+        .and(warp::path::full())
+        .and(warp::header::headers_cloned())
+        .and(raw_query)
+        .and(warp::body::stream())
+        .then(move |method: http::Method, path: warp::path::FullPath, headers: HeaderMap, query: String, body| {
+            let engine = engine.clone();
+            let opts = opts.clone();
+            async move {
+                let started = Instant::now();
+                let work = AssertUnwindSafe(dispatch(engine, opts, method.clone(), path.as_str().to_string(), headers, query, body)).catch_unwind();
+                let reply = match work.await {
+                    Ok(reply) => reply,
+                    Err(_) => {
+                        tracing::error!(path = path.as_str(), "handler panicked");
+                        json_reply(StatusCode::INTERNAL_SERVER_ERROR, "application/json", error_body("internal server error", "INTERNAL_SERVER_ERROR"))
+                    }
+                };
+                tracing::info!(method = %method, path = path.as_str(), status = reply.status().as_u16(), ms = started.elapsed().as_secs_f64() * 1000.0, "request");
+                reply
+            }
+        })
+}
+
+/// Serves until `shutdown` resolves.
+pub async fn serve(
+    engine: Arc<Engine>,
+    opts: HttpOptions,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    warp::serve(routes(engine, Arc::new(opts)))
+        .incoming(listener)
+        .graceful(shutdown)
+        .run()
+        .await;
+}
+
+pub async fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr).await
+}
+
+fn error_body(message: &str, code: &str) -> String {
+    serde_json::json!({"errors": [{"message": message, "extensions": {"code": code}}]}).to_string()
+}
+
+fn json_reply(status: StatusCode, content_type: &'static str, body: String) -> Reply {
+    let mut r = Reply::new(body.into());
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r
+}
+
+async fn dispatch<B, T>(
+    engine: Arc<Engine>,
+    opts: Arc<HttpOptions>,
+    method: http::Method,
+    path: String,
+    headers: HeaderMap,
+    query: String,
+    body: B,
+) -> Reply
+where
+    B: futures::Stream<Item = Result<T, warp::Error>> + Unpin + Send,
+    T: Buf,
+{
+    match (path.as_str(), &method) {
+        ("/graphql", &http::Method::POST) | ("/graphql", &http::Method::GET) => {
+            graphql(engine, opts, method, headers, query, body).await
+        }
+        ("/graphql", _) => {
+            let mut r = json_reply(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "application/json",
+                error_body("use GET or POST on /graphql", "METHOD_NOT_ALLOWED"),
+            );
+            r.headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+            r
+        }
+        ("/health", &http::Method::GET) => json_reply(
+            StatusCode::OK,
+            "application/json",
+            "{\"status\":\"ok\"}".into(),
+        ),
+        ("/graphiql", &http::Method::GET) if opts.graphiql => {
+            let mut r = Reply::new(GRAPHIQL_HTML.into());
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            r
+        }
+        _ => json_reply(
+            StatusCode::NOT_FOUND,
+            "application/json",
+            error_body("not found", "NOT_FOUND"),
+        ),
+    }
+}
+
+/// Reads the body up to `limit` bytes; `None` when it is larger.
+async fn read_body<B, T>(mut body: B, limit: u64) -> Result<Option<Bytes>, warp::Error>
+where
+    B: futures::Stream<Item = Result<T, warp::Error>> + Unpin,
+    T: Buf,
+{
+    let mut buf = Vec::new();
+    while let Some(chunk) = body.next().await {
+        let mut chunk = chunk?;
+        if buf.len() as u64 + chunk.remaining() as u64 > limit {
+            return Ok(None);
+        }
+        while chunk.has_remaining() {
+            let part = chunk.chunk();
+            buf.extend_from_slice(part);
+            let n = part.len();
+            chunk.advance(n);
+        }
+    }
+    Ok(Some(Bytes::from(buf)))
+}
+
+async fn graphql<B, T>(
+    engine: Arc<Engine>,
+    opts: Arc<HttpOptions>,
+    method: http::Method,
+    headers: HeaderMap,
+    query: String,
+    body: B,
+) -> Reply
+where
+    B: futures::Stream<Item = Result<T, warp::Error>> + Unpin + Send,
+    T: Buf,
+{
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    // GraphQL-over-HTTP: legacy `application/json` clients get 200 for document errors.
+    let legacy = accept.contains("application/json") && !accept.contains(GRAPHQL_RESPONSE);
+    let content_type: &'static str = if legacy || !accept.contains(GRAPHQL_RESPONSE) {
+        "application/json"
+    } else {
+        GRAPHQL_RESPONSE
+    };
+
+    let (request, http_method) = if method == http::Method::GET {
+        match parse_query_string(&query) {
+            Ok(r) => (r, Method::Get),
+            Err(e) => return request_error(e, legacy, content_type),
+        }
+    } else {
+        let declared = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > opts.body_limit) {
+            return json_reply(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                content_type,
+                error_body(
+                    &format!(
+                        "request body exceeds the limit of {} bytes",
+                        opts.body_limit
+                    ),
+                    "PAYLOAD_TOO_LARGE",
+                ),
+            );
+        }
+        let media = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let media = media
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        if media != "application/json" && media != "application/graphql" {
+            return json_reply(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                content_type,
+                error_body(
+                    "send the request as application/json",
+                    "UNSUPPORTED_MEDIA_TYPE",
+                ),
+            );
+        }
+        let bytes = match read_body(body, opts.body_limit).await {
+            Ok(Some(b)) => b,
+            Ok(None) => {
+                return json_reply(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    content_type,
+                    error_body(
+                        &format!(
+                            "request body exceeds the limit of {} bytes",
+                            opts.body_limit
+                        ),
+                        "PAYLOAD_TOO_LARGE",
+                    ),
+                )
+            }
+            Err(_) => {
+                return json_reply(
+                    StatusCode::BAD_REQUEST,
+                    content_type,
+                    error_body("could not read the request body", "BAD_REQUEST"),
+                )
+            }
+        };
+        let request = if media == "application/graphql" {
+            match std::str::from_utf8(&bytes) {
+                Ok(q) => Request {
+                    query: Some(q.to_string()),
+                    ..Default::default()
+                },
+                Err(_) => {
+                    return json_reply(
+                        StatusCode::BAD_REQUEST,
+                        content_type,
+                        error_body("the body is not UTF-8", "BAD_REQUEST"),
+                    )
+                }
+            }
+        } else {
+            match serde_json::from_slice::<Request>(&bytes) {
+                Ok(r) => r,
+                Err(e) => {
+                    return json_reply(
+                        StatusCode::BAD_REQUEST,
+                        content_type,
+                        error_body(
+                            &format!("the body is not a valid GraphQL request: {e}"),
+                            "BAD_REQUEST",
+                        ),
+                    )
+                }
+            }
+        };
+        (request, Method::Post)
+    };
+
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or("\u{0}"));
+    match engine.execute(request, authorization, http_method).await {
+        Ok(body) => json_reply(StatusCode::OK, content_type, body),
+        Err(e) => request_error(e, legacy, content_type),
+    }
+}
+
+fn parse_query_string(q: &str) -> Result<Request, RequestError> {
+    let mut req = Request::default();
+    for pair in q.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let v = percent_decode(v).ok_or_else(|| {
+            RequestError::BadRequest("the query string is not valid UTF-8".into())
+        })?;
+        match k {
+            "query" => req.query = Some(v),
+            "operationName" => req.operation_name = Some(v).filter(|s| !s.is_empty()),
+            "variables" if !v.is_empty() => {
+                req.variables = Some(serde_json::from_str(&v).map_err(|e| {
+                    RequestError::BadRequest(format!("`variables` is not valid JSON: {e}"))
+                })?);
+            }
+            _ => {}
+        }
+    }
+    Ok(req)
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok()?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+fn request_error(e: RequestError, legacy: bool, content_type: &'static str) -> Reply {
+    let status = match &e {
+        RequestError::Auth(a) => match a {
+            AuthError::Sign(_) | AuthError::Config(_) | AuthError::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+            _ => StatusCode::UNAUTHORIZED,
+        },
+        RequestError::Graphql(
+            GraphqlError::Parse { .. } | GraphqlError::Validation(_) | GraphqlError::Variables(_),
+        )
+        | RequestError::Plan(_)
+            if legacy =>
+        {
+            StatusCode::OK
+        }
+        RequestError::Graphql(_) | RequestError::Plan(_) | RequestError::BadRequest(_) => {
+            StatusCode::BAD_REQUEST
+        }
+        RequestError::MutationOverGet => StatusCode::METHOD_NOT_ALLOWED,
+        RequestError::Exec(ExecError::PoolTimeout) => StatusCode::GATEWAY_TIMEOUT,
+        RequestError::Exec(ExecError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    let mut r = json_reply(status, content_type, e.body());
+    match &e {
+        RequestError::Auth(a) => {
+            if let Some(v) = a
+                .www_authenticate()
+                .and_then(|v| HeaderValue::from_str(&v).ok())
+            {
+                r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+            }
+        }
+        RequestError::MutationOverGet => {
+            r.headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        }
+        RequestError::Exec(ExecError::Unavailable(_)) => {
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        _ => {}
+    }
+    r
+}
+
+const GRAPHIQL_HTML: &str = r#"<!doctype html>
+<html>
+<head>
+  <meta charset="utf-8" />
+  <title>postgraph GraphiQL</title>
+  <link rel="stylesheet" href="https://unpkg.com/graphiql@3/graphiql.min.css" />
+  <style>body { margin: 0; height: 100vh; } #graphiql { height: 100vh; }</style>
+</head>
+<body>
+  <div id="graphiql">Loading GraphiQL…</div>
+  <script crossorigin src="https://unpkg.com/react@18/umd/react.production.min.js"></script>
+  <script crossorigin src="https://unpkg.com/react-dom@18/umd/react-dom.production.min.js"></script>
+  <script crossorigin src="https://unpkg.com/graphiql@3/graphiql.min.js"></script>
+  <script>
+    const fetcher = GraphiQL.createFetcher({ url: '/graphql' });
+    ReactDOM.createRoot(document.getElementById('graphiql')).render(React.createElement(GraphiQL, { fetcher }));
+  </script>
+</body>
+</html>
+"#;

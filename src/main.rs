@@ -1,0 +1,150 @@
+//! The `postgraph` command: serve, demo, migrate, export-schema.
+
+use clap::Parser;
+use postgraph::auth::JwtConfig;
+use postgraph::config::{example, Cli, Command, DbOptions, ServeOptions};
+use postgraph::db::embedded::{EmbeddedOptions, EmbeddedPostgres};
+use postgraph::http::HttpOptions;
+use postgraph::server::{self, EngineConfig};
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(o) => serve(o, false).await,
+        Command::Demo(o) => serve(o, true).await,
+        Command::Migrate(o) => migrate(o).await,
+        Command::ExportSchema(o) => export_schema(o).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type AnyError = Box<dyn std::error::Error>;
+
+/// The connection to use and, with none given, the embedded example app keeping it alive.
+async fn database(
+    db: &DbOptions,
+    seed: bool,
+) -> Result<(String, Option<EmbeddedPostgres>, bool), AnyError> {
+    match &db.connection {
+        Some(c) => Ok((c.clone(), None, false)),
+        None => {
+            eprintln!(
+                "No --connection given: starting a private PostgreSQL with the example app..."
+            );
+            let (pg, conn) = server::embedded_example(EmbeddedOptions::default(), seed).await?;
+            Ok((conn, Some(pg), true))
+        }
+    }
+}
+
+async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
+    let (connection, embedded, is_example) = database(&o.db, true).await?;
+    let pick = |given: &Option<String>, fallback: &str| {
+        given
+            .clone()
+            .or_else(|| is_example.then(|| fallback.to_string()))
+    };
+    let cfg = EngineConfig {
+        connection,
+        schemas: o.db.schemas.clone(),
+        jwt_token_identifier: pick(&o.db.jwt_token_identifier, example::JWT_TOKEN_IDENTIFIER),
+        jwt: JwtConfig {
+            secret: pick(&o.jwt_secret, example::JWT_SECRET),
+            audience: o.jwt_audience.clone(),
+            ..JwtConfig::default()
+        },
+        default_role: pick(&o.default_role, example::DEFAULT_ROLE),
+        max_pool_size: o.max_pool_size,
+        statement_timeout_ms: o.statement_timeout_ms,
+    };
+    if cfg.jwt.secret.is_none() {
+        eprintln!("warning: no --jwt-secret: tokens are neither signed nor accepted");
+    }
+    let engine = server::build_engine(&cfg).await?;
+    let addr: SocketAddr = format!("{}:{}", o.host, o.port).parse()?;
+    let running = server::start(
+        engine,
+        HttpOptions {
+            body_limit: o.body_size_limit,
+            graphiql: o.graphiql,
+        },
+        addr,
+    )
+    .await?;
+    println!("postgraph listening");
+    println!("  GraphQL:  {}", running.url());
+    if o.graphiql {
+        println!("  GraphiQL: http://{}/graphiql", running.addr);
+    }
+    if demo || is_example {
+        println!("\nTry it (the example app, a throwaway database that is gone on exit):\n");
+        println!(
+            "  curl -s {} -H 'Content-Type: application/json' \\\n    -d '{{\"query\":\"mutation {{ signup(input: {{username: \\\"dora\\\", email: \\\"dora@example.com\\\", password: \\\"correct horse\\\"}}) {{ jwtToken }} }}\"}}'\n",
+            running.url()
+        );
+    }
+    shutdown_signal().await;
+    eprintln!("shutting down");
+    running.stop().await;
+    drop(embedded);
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+async fn migrate(o: postgraph::config::MigrateOptions) -> Result<(), AnyError> {
+    let mut client = postgraph::db::connect(&o.connection).await?;
+    let applied = postgraph::db::migrate_dir(&mut client, &o.dir).await?;
+    if applied.is_empty() {
+        println!("nothing to apply: the database is up to date");
+    }
+    for m in applied {
+        println!("applied {m}");
+    }
+    Ok(())
+}
+
+async fn export_schema(o: postgraph::config::ExportOptions) -> Result<(), AnyError> {
+    let (connection, embedded, is_example) = database(&o.db, false).await?;
+    let token =
+        o.db.jwt_token_identifier
+            .clone()
+            .or_else(|| is_example.then(|| example::JWT_TOKEN_IDENTIFIER.to_string()));
+    let client = postgraph::db::connect(&connection).await?;
+    let api = server::build_api(&client, &o.db.schemas, &token).await?;
+    let sdl = api.sdl();
+    match &o.file {
+        Some(path) => std::fs::write(path, &sdl)?,
+        None => print!("{sdl}"),
+    }
+    drop(embedded);
+    Ok(())
+}

@@ -1,0 +1,967 @@
+//! Selection tree + schema model → a typed plan of what to read or write: tables, columns,
+//! relations, arguments checked and coerced to Postgres text values, enum values checked,
+//! defaults applied. Pure: no SQL text here (see `sql`), no database.
+
+use crate::graphql::document::{FieldNode, OpKind, Operation, Value};
+use crate::schema::{Codec, EnumMeaning, FieldKind, InputTarget, Model, Table, TypeRef};
+
+/// A value bound as a text parameter and cast to `sql_type` in SQL.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    pub value: Option<String>,
+    pub sql_type: String,
+}
+
+/// A field the planner rejects: the request is well-formed GraphQL but asks for something invalid.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct PlanError {
+    pub message: String,
+    pub location: (usize, usize),
+}
+
+type Result<T> = std::result::Result<T, PlanError>;
+
+fn err<T>(node: &FieldNode, message: impl Into<String>) -> Result<T> {
+    Err(PlanError {
+        message: message.into(),
+        location: node.location,
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct TableRef {
+    pub schema: String,
+    pub name: String,
+}
+
+impl From<&Table> for TableRef {
+    fn from(t: &Table) -> Self {
+        TableRef {
+            schema: t.schema.clone(),
+            name: t.name.clone(),
+        }
+    }
+}
+
+/// Fields of one object built from a row.
+#[derive(Debug, Clone, Default)]
+pub struct RowSel {
+    pub fields: Vec<(String, RowField)>,
+}
+
+#[derive(Debug, Clone)]
+pub enum RowField {
+    Typename(String),
+    Column {
+        column: String,
+        out: Out,
+    },
+    Computed {
+        function: TableRef,
+        args: Vec<Param>,
+        out: Out,
+    },
+    /// The referenced row: `foreign.fcol = parent.col` for each pair.
+    Forward {
+        table: TableRef,
+        join: Vec<(String, String)>,
+        sel: RowSel,
+    },
+    Backward(Box<Connection>),
+}
+
+/// How a value of some codec is rendered.
+#[derive(Debug, Clone)]
+pub enum Out {
+    Scalar(Codec),
+    Row(RowSel),
+    /// Rendered as its attributes; signed into a token after execution.
+    Jwt,
+    List(Box<Out>),
+}
+
+#[derive(Debug, Clone)]
+pub enum Source {
+    Table(TableRef),
+    Function {
+        function: TableRef,
+        args: Vec<Param>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Connection {
+    pub source: Source,
+    /// `col = param` (or `col IS NULL` when the param is null).
+    pub conditions: Vec<(String, Param)>,
+    /// `child.col = parent.col` pairs for backward relations.
+    pub join: Vec<(String, String)>,
+    pub order: Vec<(String, bool)>,
+    pub first: Option<i64>,
+    pub offset: Option<i64>,
+    pub fields: Vec<(String, ConnField)>,
+}
+
+#[derive(Debug, Clone)]
+pub enum ConnField {
+    Typename(String),
+    Nodes(RowSel),
+    Edges(Vec<(String, EdgeField)>),
+    TotalCount,
+    PageInfo(Vec<(String, PageField)>),
+}
+
+#[derive(Debug, Clone)]
+pub enum EdgeField {
+    Typename(String),
+    Cursor,
+    Node(RowSel),
+}
+
+#[derive(Debug, Clone)]
+pub enum PageField {
+    Typename(String),
+    HasNextPage,
+    HasPreviousPage,
+    StartCursor,
+    EndCursor,
+}
+
+/// A read that renders to one JSON expression.
+#[derive(Debug, Clone)]
+pub enum Select {
+    Connection(Connection),
+    Row {
+        table: TableRef,
+        key: Vec<(String, Param)>,
+        sel: RowSel,
+    },
+    /// A function's result: scalar, row, or list of either.
+    Function {
+        function: TableRef,
+        args: Vec<Param>,
+        returns_set: bool,
+        out: Out,
+    },
+    /// The `query` field: a nested Query object.
+    Query(Vec<(String, QueryField)>),
+}
+
+#[derive(Debug, Clone)]
+pub enum QueryField {
+    Typename,
+    Select(Select),
+}
+
+/// A write and the payload built from the written row or the function's result.
+#[derive(Debug, Clone)]
+pub struct Mutation {
+    pub write: Write,
+    pub client_mutation_id: Option<String>,
+    pub payload: Vec<(String, PayloadField)>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Write {
+    Insert {
+        table: TableRef,
+        values: Vec<(String, Param)>,
+    },
+    Update {
+        table: TableRef,
+        set: Vec<(String, Param)>,
+        key: Vec<(String, Param)>,
+    },
+    Delete {
+        table: TableRef,
+        key: Vec<(String, Param)>,
+    },
+    Call {
+        function: TableRef,
+        args: Vec<Param>,
+        returns: Codec,
+        returns_set: bool,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub enum PayloadField {
+    Typename(String),
+    ClientMutationId,
+    /// The written row (or function result), rendered with `out`.
+    Result(Out),
+    Forward {
+        table: TableRef,
+        join: Vec<(String, String)>,
+        sel: RowSel,
+    },
+    Query(Vec<(String, QueryField)>),
+}
+
+/// What to do for one root field of the operation.
+#[derive(Debug, Clone)]
+pub enum RootField {
+    Typename(&'static str),
+    /// `__schema` / `__type`: answered by juniper.
+    Introspection,
+    Select {
+        select: Select,
+        jwt_paths: Vec<Vec<String>>,
+    },
+    Mutation {
+        mutation: Mutation,
+        jwt_paths: Vec<Vec<String>>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub kind: OpKind,
+    pub fields: Vec<(String, RootField)>,
+}
+
+impl Plan {
+    pub fn has_introspection(&self) -> bool {
+        self.fields
+            .iter()
+            .any(|(_, f)| matches!(f, RootField::Introspection))
+    }
+}
+
+pub fn plan(model: &Model, op: &Operation) -> Result<Plan> {
+    let p = Planner { model };
+    let root_type = match op.kind {
+        OpKind::Query => model.query_type.as_str(),
+        OpKind::Mutation => model.mutation_type.as_deref().unwrap_or("Mutation"),
+    };
+    let mut fields = vec![];
+    for node in &op.fields {
+        let f = match node.name.as_str() {
+            "__typename" => RootField::Typename(if op.kind == OpKind::Query {
+                "Query"
+            } else {
+                "Mutation"
+            }),
+            "__schema" | "__type" => RootField::Introspection,
+            _ => {
+                let def = model.object(root_type).and_then(|o| o.field(&node.name));
+                let Some(def) = def else {
+                    return err(node, format!("unknown field {}", node.name));
+                };
+                match op.kind {
+                    OpKind::Query => {
+                        let select = p.root_select(node, &def.kind, &def.ty)?;
+                        let mut jwt_paths = vec![];
+                        jwt_in_select(&select, &mut vec![], &mut jwt_paths);
+                        RootField::Select { select, jwt_paths }
+                    }
+                    OpKind::Mutation => {
+                        let mutation = p.mutation(node, &def.kind)?;
+                        let mut jwt_paths = vec![];
+                        for (k, f) in &mutation.payload {
+                            if let PayloadField::Result(out) = f {
+                                jwt_in_out(out, &mut vec![k.clone()], &mut jwt_paths);
+                            }
+                        }
+                        RootField::Mutation {
+                            mutation,
+                            jwt_paths,
+                        }
+                    }
+                }
+            }
+        };
+        fields.push((node.key.clone(), f));
+    }
+    Ok(Plan {
+        kind: op.kind,
+        fields,
+    })
+}
+
+struct Planner<'m> {
+    model: &'m Model,
+}
+
+impl<'m> Planner<'m> {
+    fn table(&self, i: usize) -> &'m Table {
+        &self.model.tables[i]
+    }
+
+    fn root_select(&self, node: &FieldNode, kind: &FieldKind, ty: &TypeRef) -> Result<Select> {
+        Ok(match kind {
+            FieldKind::Query => Select::Query(self.query_fields(node)?),
+            FieldKind::AllRows { table } => Select::Connection(self.connection(
+                node,
+                Source::Table(self.table(*table).into()),
+                *table,
+                vec![],
+            )?),
+            FieldKind::RowByKey { table, columns } => {
+                let t = self.table(*table);
+                let mut key = vec![];
+                for &c in columns {
+                    let col = &t.columns[c];
+                    let v = node.arg(&col.field).unwrap_or(&Value::Null);
+                    key.push((col.name.clone(), self.param(node, &col.codec, v)?));
+                }
+                Select::Row {
+                    table: t.into(),
+                    key,
+                    sel: self.row_sel(node, *table)?,
+                }
+            }
+            FieldKind::Function { function } => {
+                let f = &self.model.functions[*function];
+                let args = self.function_args(node, *function, |name| node.arg(name))?;
+                let fref = TableRef {
+                    schema: f.schema.clone(),
+                    name: f.name.clone(),
+                };
+                match (&f.returns, f.returns_set) {
+                    (Codec::Row { table, .. }, true) if !self.table(*table).is_composite() => {
+                        Select::Connection(self.connection(
+                            node,
+                            Source::Function {
+                                function: fref,
+                                args,
+                            },
+                            *table,
+                            vec![],
+                        )?)
+                    }
+                    (codec, set) => Select::Function {
+                        function: fref,
+                        args,
+                        returns_set: set,
+                        out: self.out(node, codec)?,
+                    },
+                }
+            }
+            _ => {
+                return err(
+                    node,
+                    format!(
+                        "field {} of type {ty} cannot be selected at the root",
+                        node.name
+                    ),
+                )
+            }
+        })
+    }
+
+    fn query_fields(&self, node: &FieldNode) -> Result<Vec<(String, QueryField)>> {
+        let query = self
+            .model
+            .object(&self.model.query_type)
+            .expect("query type");
+        let mut out = vec![];
+        for child in &node.selection {
+            let f = if child.name == "__typename" {
+                QueryField::Typename
+            } else {
+                let Some(def) = query.field(&child.name) else {
+                    return err(child, format!("unknown field {}", child.name));
+                };
+                QueryField::Select(self.root_select(child, &def.kind, &def.ty)?)
+            };
+            out.push((child.key.clone(), f));
+        }
+        Ok(out)
+    }
+
+    fn function_args<'n>(
+        &self,
+        node: &FieldNode,
+        function: usize,
+        get: impl Fn(&str) -> Option<&'n Value>,
+    ) -> Result<Vec<Param>> {
+        let f = &self.model.functions[function];
+        let mut args = vec![];
+        // Trailing arguments left out use the function's own defaults (they are not passed).
+        let required = f.args.len() - f.num_defaults.min(f.args.len());
+        let mut last_given = 0;
+        for (i, a) in f.args.iter().enumerate() {
+            if get(&a.field).is_some() {
+                last_given = i + 1;
+            }
+        }
+        for a in f.args.iter().take(last_given.max(required)) {
+            let v = get(&a.field).unwrap_or(&Value::Null);
+            args.push(self.param(node, &a.codec, v)?);
+        }
+        Ok(args)
+    }
+
+    fn out(&self, node: &FieldNode, codec: &Codec) -> Result<Out> {
+        Ok(match codec {
+            Codec::Row { table, .. } => Out::Row(self.row_sel(node, *table)?),
+            Codec::Jwt { .. } => Out::Jwt,
+            Codec::Array { element, .. } => Out::List(Box::new(self.out(node, element)?)),
+            c => Out::Scalar(c.clone()),
+        })
+    }
+
+    fn row_sel(&self, node: &FieldNode, table: usize) -> Result<RowSel> {
+        let t = self.table(table);
+        let obj = self.model.object(&t.type_name).expect("row type");
+        let mut fields = vec![];
+        for child in &node.selection {
+            if child.name == "__typename" {
+                fields.push((child.key.clone(), RowField::Typename(t.type_name.clone())));
+                continue;
+            }
+            let Some(def) = obj.field(&child.name) else {
+                return err(
+                    child,
+                    format!("unknown field {} on {}", child.name, t.type_name),
+                );
+            };
+            let f = match &def.kind {
+                FieldKind::Column { column, .. } => {
+                    let c = &t.columns[*column];
+                    RowField::Column {
+                        column: c.name.clone(),
+                        out: self.out(child, &c.codec)?,
+                    }
+                }
+                FieldKind::Computed { function } => {
+                    let f = &self.model.functions[*function];
+                    // The first argument is the row itself; the rest come from the field's arguments.
+                    let mut args = vec![];
+                    for a in f.args.iter().skip(1) {
+                        args.push(self.param(
+                            child,
+                            &a.codec,
+                            child.arg(&a.field).unwrap_or(&Value::Null),
+                        )?);
+                    }
+                    RowField::Computed {
+                        function: TableRef {
+                            schema: f.schema.clone(),
+                            name: f.name.clone(),
+                        },
+                        args,
+                        out: self.out(child, &f.returns)?,
+                    }
+                }
+                FieldKind::Forward { relation } => {
+                    let r = &self.model.relations[*relation];
+                    let ft = self.table(r.foreign_table);
+                    let join = r
+                        .foreign_columns
+                        .iter()
+                        .zip(&r.columns)
+                        .map(|(&fc, &c)| (ft.columns[fc].name.clone(), t.columns[c].name.clone()))
+                        .collect();
+                    RowField::Forward {
+                        table: ft.into(),
+                        join,
+                        sel: self.row_sel(child, r.foreign_table)?,
+                    }
+                }
+                FieldKind::Backward { relation } => {
+                    let r = &self.model.relations[*relation];
+                    let rt = self.table(r.table);
+                    let join = r
+                        .columns
+                        .iter()
+                        .zip(&r.foreign_columns)
+                        .map(|(&c, &fc)| (rt.columns[c].name.clone(), t.columns[fc].name.clone()))
+                        .collect();
+                    RowField::Backward(Box::new(self.connection(
+                        child,
+                        Source::Table(rt.into()),
+                        r.table,
+                        join,
+                    )?))
+                }
+                other => {
+                    return err(
+                        child,
+                        format!("field {} ({other:?}) is not supported on rows", child.name),
+                    )
+                }
+            };
+            fields.push((child.key.clone(), f));
+        }
+        Ok(RowSel { fields })
+    }
+
+    fn connection(
+        &self,
+        node: &FieldNode,
+        source: Source,
+        table: usize,
+        join: Vec<(String, String)>,
+    ) -> Result<Connection> {
+        let t = self.table(table);
+        let first = self.count_arg(node, "first")?;
+        let offset = self.count_arg(node, "offset")?;
+        let mut conditions = vec![];
+        if let Some(cond) = node.arg("condition").filter(|v| !v.is_null()) {
+            let input = self
+                .model
+                .input(&crate::schema::inflect::condition_type(&t.name))
+                .expect("condition type");
+            let Value::Object(pairs) = cond else {
+                return err(node, "condition must be an object");
+            };
+            for (k, v) in pairs {
+                let Some(InputTarget::Column(c)) = input.field(k).map(|f| &f.target) else {
+                    return err(node, format!("unknown condition field {k}"));
+                };
+                let col = &t.columns[*c];
+                conditions.push((col.name.clone(), self.param(node, &col.codec, v)?));
+            }
+        }
+        let order = self.order(node, table)?;
+        let mut fields = vec![];
+        let conn_type = crate::schema::inflect::connection_type(&t.name);
+        for child in &node.selection {
+            let f = match child.name.as_str() {
+                "__typename" => ConnField::Typename(conn_type.clone()),
+                "nodes" => ConnField::Nodes(self.row_sel(child, table)?),
+                "totalCount" => ConnField::TotalCount,
+                "edges" => {
+                    let mut edge = vec![];
+                    for e in &child.selection {
+                        edge.push((
+                            e.key.clone(),
+                            match e.name.as_str() {
+                                "__typename" => {
+                                    EdgeField::Typename(crate::schema::inflect::edge_type(&t.name))
+                                }
+                                "cursor" => EdgeField::Cursor,
+                                "node" => EdgeField::Node(self.row_sel(e, table)?),
+                                _ => return err(e, format!("unknown field {}", e.name)),
+                            },
+                        ));
+                    }
+                    ConnField::Edges(edge)
+                }
+                "pageInfo" => {
+                    let mut page = vec![];
+                    for e in &child.selection {
+                        page.push((
+                            e.key.clone(),
+                            match e.name.as_str() {
+                                "__typename" => PageField::Typename("PageInfo".into()),
+                                "hasNextPage" => PageField::HasNextPage,
+                                "hasPreviousPage" => PageField::HasPreviousPage,
+                                "startCursor" => PageField::StartCursor,
+                                "endCursor" => PageField::EndCursor,
+                                _ => return err(e, format!("unknown field {}", e.name)),
+                            },
+                        ));
+                    }
+                    ConnField::PageInfo(page)
+                }
+                _ => return err(child, format!("unknown field {}", child.name)),
+            };
+            fields.push((child.key.clone(), f));
+        }
+        Ok(Connection {
+            source,
+            conditions,
+            join,
+            order,
+            first,
+            offset,
+            fields,
+        })
+    }
+
+    fn count_arg(&self, node: &FieldNode, name: &str) -> Result<Option<i64>> {
+        match node.arg(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Int(n)) if *n >= 0 => Ok(Some(*n)),
+            Some(_) => err(node, format!("`{name}` must be a non-negative integer")),
+        }
+    }
+
+    /// `orderBy` values (enum literals are not checked by juniper: checked here), then the
+    /// primary key so pages are stable.
+    fn order(&self, node: &FieldNode, table: usize) -> Result<Vec<(String, bool)>> {
+        let t = self.table(table);
+        let e = self
+            .model
+            .enum_(&crate::schema::inflect::order_by_enum(&t.name))
+            .expect("order enum");
+        let values: Vec<&str> = match node.arg("orderBy") {
+            None => vec![if t.primary_key.is_some() {
+                "PRIMARY_KEY_ASC"
+            } else {
+                "NATURAL"
+            }],
+            Some(Value::Null) => vec![],
+            Some(Value::List(items)) => items
+                .iter()
+                .map(enum_name)
+                .collect::<Option<_>>()
+                .ok_or_else(|| PlanError {
+                    message: "orderBy takes enum values".into(),
+                    location: node.location,
+                })?,
+            Some(v) => vec![enum_name(v).ok_or_else(|| PlanError {
+                message: "orderBy takes enum values".into(),
+                location: node.location,
+            })?],
+        };
+        let mut order: Vec<(String, bool)> = vec![];
+        let mut push = |col: &str, asc: bool| {
+            if !order.iter().any(|(c, _)| c == col) {
+                order.push((col.to_string(), asc));
+            }
+        };
+        for v in &values {
+            let Some(def) = e.values.iter().find(|d| d.name == *v) else {
+                return err(
+                    node,
+                    format!("Value \"{v}\" does not exist in \"{}\" enum.", e.name),
+                );
+            };
+            match &def.meaning {
+                EnumMeaning::Natural => {}
+                EnumMeaning::PrimaryKey { ascending } => {
+                    for &c in t.primary_key.iter().flatten() {
+                        push(&t.columns[c].name, *ascending);
+                    }
+                }
+                EnumMeaning::Column { column, ascending } => {
+                    push(&t.columns[*column].name, *ascending)
+                }
+                EnumMeaning::Label(_) => {}
+            }
+        }
+        if !values.is_empty() && !values.iter().all(|v| *v == "NATURAL") {
+            for &c in t.primary_key.iter().flatten() {
+                push(&t.columns[c].name, true);
+            }
+        }
+        Ok(order)
+    }
+
+    /// Coerces a GraphQL input value to the text form Postgres parses for `codec`.
+    fn param(&self, node: &FieldNode, codec: &Codec, v: &Value) -> Result<Param> {
+        let value = self.text(node, codec, v)?;
+        Ok(Param {
+            value,
+            sql_type: codec.sql_type().to_string(),
+        })
+    }
+
+    fn text(&self, node: &FieldNode, codec: &Codec, v: &Value) -> Result<Option<String>> {
+        Ok(Some(match (codec, v) {
+            (_, Value::Null) => return Ok(None),
+            (Codec::Enum { labels, .. }, Value::Enum(e) | Value::String(e)) => {
+                match labels.iter().find(|(_, gql)| gql == e) {
+                    Some((label, _)) => label.clone(),
+                    None => return err(node, format!("Value \"{e}\" does not exist in the enum")),
+                }
+            }
+            (Codec::Array { element, .. }, Value::List(items)) => {
+                let mut out = String::from("{");
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    match self.text(node, element, item)? {
+                        None => out.push_str("NULL"),
+                        Some(s) => {
+                            out.push('"');
+                            for ch in s.chars() {
+                                if ch == '"' || ch == '\\' {
+                                    out.push('\\');
+                                }
+                                out.push(ch);
+                            }
+                            out.push('"');
+                        }
+                    }
+                }
+                out.push('}');
+                out
+            }
+            // A single value where a list is expected: GraphQL input coercion makes it a list of one.
+            (Codec::Array { .. }, single) => {
+                return self.text(node, codec, &Value::List(vec![single.clone()]))
+            }
+            (Codec::Row { .. } | Codec::Jwt { .. }, _) => {
+                return err(node, "composite-type arguments are not supported yet")
+            }
+            (_, Value::Bool(b)) => b.to_string(),
+            (_, Value::Int(i)) => i.to_string(),
+            (_, Value::Float(f)) => f.to_string(),
+            (_, Value::String(s)) => {
+                if s.contains('\0') {
+                    return err(node, "strings may not contain NUL characters");
+                }
+                s.clone()
+            }
+            (_, Value::Enum(e)) => e.clone(),
+            (_, Value::List(_) | Value::Object(_)) => {
+                return err(
+                    node,
+                    "a list or object was given where a scalar is expected",
+                )
+            }
+        }))
+    }
+
+    fn mutation(&self, node: &FieldNode, kind: &FieldKind) -> Result<Mutation> {
+        let input = node.arg("input").cloned().unwrap_or(Value::Null);
+        let client_mutation_id = match input.field("clientMutationId") {
+            Some(Value::String(s)) => Some(s.clone()),
+            _ => None,
+        };
+        let (write, table) = match kind {
+            FieldKind::Create { table } => {
+                let t = self.table(*table);
+                let row_field = crate::schema::inflect::payload_row(&t.name);
+                let values = self.column_values(node, *table, input.field(&row_field))?;
+                (
+                    Write::Insert {
+                        table: t.into(),
+                        values,
+                    },
+                    Some(*table),
+                )
+            }
+            FieldKind::Update { table, columns } => {
+                let t = self.table(*table);
+                let patch_field = format!("{}Patch", crate::schema::inflect::payload_row(&t.name));
+                let set = self.column_values(node, *table, input.field(&patch_field))?;
+                if set.is_empty() {
+                    return err(node, "the patch sets no field: nothing to update");
+                }
+                (
+                    Write::Update {
+                        table: t.into(),
+                        set,
+                        key: self.key_values(node, *table, columns, &input)?,
+                    },
+                    Some(*table),
+                )
+            }
+            FieldKind::Delete { table, columns } => {
+                let t = self.table(*table);
+                (
+                    Write::Delete {
+                        table: t.into(),
+                        key: self.key_values(node, *table, columns, &input)?,
+                    },
+                    Some(*table),
+                )
+            }
+            FieldKind::Function { function } => {
+                let f = &self.model.functions[*function];
+                let args = self.function_args(node, *function, |name| input.field(name))?;
+                (
+                    Write::Call {
+                        function: TableRef {
+                            schema: f.schema.clone(),
+                            name: f.name.clone(),
+                        },
+                        args,
+                        returns: f.returns.clone(),
+                        returns_set: f.returns_set,
+                    },
+                    None,
+                )
+            }
+            other => return err(node, format!("{other:?} is not a mutation")),
+        };
+        let mut payload = vec![];
+        for child in &node.selection {
+            if child.name == "__typename" {
+                let payload_type = self
+                    .model
+                    .object(&self.model.mutation_type.clone().unwrap_or_default())
+                    .and_then(|o| o.field(&node.name))
+                    .map(|f| f.ty.innermost().to_string())
+                    .unwrap_or_default();
+                payload.push((child.key.clone(), PayloadField::Typename(payload_type)));
+                continue;
+            }
+            let payload_type = self
+                .model
+                .object(&self.model.mutation_type.clone().unwrap_or_default())
+                .and_then(|o| o.field(&node.name))
+                .map(|f| f.ty.innermost().to_string())
+                .unwrap_or_default();
+            let def = self
+                .model
+                .object(&payload_type)
+                .and_then(|o| o.field(&child.name));
+            let Some(def) = def else {
+                return err(child, format!("unknown field {}", child.name));
+            };
+            let f = match (&def.kind, &write) {
+                (FieldKind::ClientMutationId, _) => PayloadField::ClientMutationId,
+                (FieldKind::Query, _) => PayloadField::Query(self.query_fields(child)?),
+                (FieldKind::PayloadRow, _) => {
+                    PayloadField::Result(Out::Row(self.row_sel(child, table.expect("table"))?))
+                }
+                (FieldKind::PayloadResult, Write::Call { returns, .. }) => {
+                    PayloadField::Result(self.out(child, returns)?)
+                }
+                (FieldKind::PayloadForward { relation }, _) => {
+                    let r = &self.model.relations[*relation];
+                    let t = self.table(r.table);
+                    let ft = self.table(r.foreign_table);
+                    let join = r
+                        .foreign_columns
+                        .iter()
+                        .zip(&r.columns)
+                        .map(|(&fc, &c)| (ft.columns[fc].name.clone(), t.columns[c].name.clone()))
+                        .collect();
+                    PayloadField::Forward {
+                        table: ft.into(),
+                        join,
+                        sel: self.row_sel(child, r.foreign_table)?,
+                    }
+                }
+                _ => return err(child, format!("unknown field {}", child.name)),
+            };
+            payload.push((child.key.clone(), f));
+        }
+        Ok(Mutation {
+            write,
+            client_mutation_id,
+            payload,
+        })
+    }
+
+    fn column_values(
+        &self,
+        node: &FieldNode,
+        table: usize,
+        v: Option<&Value>,
+    ) -> Result<Vec<(String, Param)>> {
+        let t = self.table(table);
+        let Some(Value::Object(pairs)) = v else {
+            return Ok(vec![]);
+        };
+        let mut out = vec![];
+        for (k, v) in pairs {
+            let Some(ci) = t.columns.iter().position(|c| c.field == *k) else {
+                return err(node, format!("unknown field {k}"));
+            };
+            let c = &t.columns[ci];
+            out.push((c.name.clone(), self.param(node, &c.codec, v)?));
+        }
+        Ok(out)
+    }
+
+    fn key_values(
+        &self,
+        node: &FieldNode,
+        table: usize,
+        columns: &[usize],
+        input: &Value,
+    ) -> Result<Vec<(String, Param)>> {
+        let t = self.table(table);
+        columns
+            .iter()
+            .map(|&c| {
+                let col = &t.columns[c];
+                let v = input.field(&col.field).unwrap_or(&Value::Null);
+                if v.is_null() {
+                    return err(node, format!("`{}` is required", col.field));
+                }
+                Ok((col.name.clone(), self.param(node, &col.codec, v)?))
+            })
+            .collect()
+    }
+}
+
+fn enum_name(v: &Value) -> Option<&str> {
+    match v {
+        Value::Enum(s) | Value::String(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// Response paths (below the root field) that hold JWT values to sign.
+fn jwt_in_out(out: &Out, path: &mut Vec<String>, found: &mut Vec<Vec<String>>) {
+    match out {
+        Out::Jwt => found.push(path.clone()),
+        Out::List(inner) => {
+            path.push("[]".into());
+            jwt_in_out(inner, path, found);
+            path.pop();
+        }
+        Out::Row(sel) => jwt_in_row(sel, path, found),
+        Out::Scalar(_) => {}
+    }
+}
+
+fn jwt_in_row(sel: &RowSel, path: &mut Vec<String>, found: &mut Vec<Vec<String>>) {
+    for (k, f) in &sel.fields {
+        path.push(k.clone());
+        match f {
+            RowField::Column { out, .. } | RowField::Computed { out, .. } => {
+                jwt_in_out(out, path, found)
+            }
+            RowField::Forward { sel, .. } => jwt_in_row(sel, path, found),
+            RowField::Backward(c) => jwt_in_connection(c, path, found),
+            RowField::Typename(_) => {}
+        }
+        path.pop();
+    }
+}
+
+fn jwt_in_connection(c: &Connection, path: &mut Vec<String>, found: &mut Vec<Vec<String>>) {
+    for (k, f) in &c.fields {
+        path.push(k.clone());
+        match f {
+            ConnField::Nodes(sel) => {
+                path.push("[]".into());
+                jwt_in_row(sel, path, found);
+                path.pop();
+            }
+            ConnField::Edges(edge) => {
+                path.push("[]".into());
+                for (ek, ef) in edge {
+                    if let EdgeField::Node(sel) = ef {
+                        path.push(ek.clone());
+                        jwt_in_row(sel, path, found);
+                        path.pop();
+                    }
+                }
+                path.pop();
+            }
+            _ => {}
+        }
+        path.pop();
+    }
+}
+
+fn jwt_in_select(s: &Select, path: &mut Vec<String>, found: &mut Vec<Vec<String>>) {
+    match s {
+        Select::Connection(c) => jwt_in_connection(c, path, found),
+        Select::Row { sel, .. } => jwt_in_row(sel, path, found),
+        Select::Function {
+            out, returns_set, ..
+        } => {
+            if *returns_set {
+                path.push("[]".into());
+                jwt_in_out(out, path, found);
+                path.pop();
+            } else {
+                jwt_in_out(out, path, found)
+            }
+        }
+        Select::Query(fields) => {
+            for (k, f) in fields {
+                if let QueryField::Select(s) = f {
+                    path.push(k.clone());
+                    jwt_in_select(s, path, found);
+                    path.pop();
+                }
+            }
+        }
+    }
+}

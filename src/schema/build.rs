@@ -1,0 +1,1212 @@
+//! Catalog → schema model: decides which tables, relations and functions become which
+//! GraphQL types and fields. Names come from `inflect`; nothing here talks to Postgres.
+
+use super::inflect;
+use super::*;
+use crate::catalog::{Catalog, Class, PgType, Proc};
+use std::collections::{BTreeSet, HashMap};
+
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    pub schemas: Vec<String>,
+    /// `(schema, type)` of the composite type signed into JWTs.
+    pub jwt_type: Option<(String, String)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("--jwt-token-identifier {0}: no such composite type in the database")]
+    JwtTypeNotFound(String),
+    #[error("two things want the GraphQL name `{0}`; rename one in Postgres")]
+    NameClash(String),
+}
+
+/// The built-in scalars plus the ones this engine defines.
+const SCALARS: &[(&str, &str)] = &[
+    ("BigInt", "A signed eight-byte integer, as a string."),
+    ("BigFloat", "An arbitrary-precision decimal, as a string."),
+    ("Datetime", "A point in time as an ISO 8601 string."),
+    ("Date", "A calendar date (YYYY-MM-DD)."),
+    ("Time", "A time of day (HH:MM:SS)."),
+    ("UUID", "A universally unique identifier (RFC 4122)."),
+    ("JSON", "A JSON value, encoded as a string."),
+    ("JwtToken", "A JSON Web Token, signed by the server."),
+    ("Cursor", "An opaque cursor for pagination."),
+];
+
+pub fn build(catalog: &Catalog, opts: &BuildOptions) -> Result<Model, BuildError> {
+    let mut b = Builder {
+        catalog,
+        opts,
+        model: empty_model(catalog),
+        class_table: HashMap::new(),
+        used_scalars: BTreeSet::new(),
+        jwt_table: None,
+    };
+    b.collect_tables()?;
+    b.collect_relations();
+    b.collect_functions();
+    b.emit_types()?;
+    Ok(b.model)
+}
+
+fn empty_model(catalog: &Catalog) -> Model {
+    Model {
+        types: BTreeMap::new(),
+        query_type: "Query".into(),
+        mutation_type: None,
+        tables: vec![],
+        relations: vec![],
+        functions: vec![],
+        roles: catalog.roles.iter().cloned().collect(),
+    }
+}
+
+struct Builder<'a> {
+    catalog: &'a Catalog,
+    opts: &'a BuildOptions,
+    model: Model,
+    /// class oid → index in `model.tables`
+    class_table: HashMap<u32, usize>,
+    used_scalars: BTreeSet<&'static str>,
+    /// The JWT composite's table: a scalar (`JwtToken`), not an object type.
+    jwt_table: Option<usize>,
+}
+
+fn quote_ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+fn qualified(schema: &str, name: &str) -> String {
+    format!("{}.{}", quote_ident(schema), quote_ident(name))
+}
+
+impl<'a> Builder<'a> {
+    fn exposed(&self, schema: &str) -> bool {
+        self.opts.schemas.iter().any(|s| s == schema)
+    }
+
+    fn is_jwt(&self, t: &PgType) -> bool {
+        matches!(&self.opts.jwt_type, Some((s, n)) if *s == t.schema && *n == t.name)
+    }
+
+    fn collect_tables(&mut self) -> Result<(), BuildError> {
+        let cat = self.catalog;
+        let mut wanted: Vec<&Class> = cat
+            .classes
+            .iter()
+            .filter(|c| {
+                self.exposed(&c.schema)
+                    && c.kind != "c"
+                    && inflect::is_valid_name(&inflect::table_type(&c.name))
+            })
+            .collect();
+        // Composite types become object types when a function uses them (or they are the JWT type).
+        let mut composite_oids: BTreeSet<u32> = BTreeSet::new();
+        for p in cat.procs.iter().filter(|p| self.exposed(&p.schema)) {
+            for oid in p
+                .arg_types
+                .iter()
+                .chain(std::iter::once(&p.return_type_oid))
+            {
+                if let Some(t) = cat.type_(*oid) {
+                    if let Some(class_oid) = t.class_oid {
+                        composite_oids.insert(class_oid);
+                    }
+                }
+            }
+        }
+        if let Some((s, n)) = &self.opts.jwt_type {
+            let t = cat
+                .types
+                .iter()
+                .find(|t| t.schema == *s && t.name == *n && t.class_oid.is_some());
+            match t {
+                Some(t) => {
+                    composite_oids.insert(t.class_oid.unwrap_or_default());
+                }
+                None => return Err(BuildError::JwtTypeNotFound(format!("{s}.{n}"))),
+            }
+        }
+        for c in cat
+            .classes
+            .iter()
+            .filter(|c| c.kind == "c" && composite_oids.contains(&c.oid))
+        {
+            wanted.push(c);
+        }
+        for class in wanted {
+            let idx = self.model.tables.len();
+            self.class_table.insert(class.oid, idx);
+            self.model.tables.push(Table {
+                schema: class.schema.clone(),
+                name: class.name.clone(),
+                kind: class.kind.chars().next().unwrap_or('r'),
+                type_name: if class.kind == "c" {
+                    inflect::pg_type(&class.name)
+                } else {
+                    inflect::table_type(&class.name)
+                },
+                columns: vec![],
+                primary_key: None,
+                unique_keys: vec![],
+            });
+        }
+        // Columns need every table known first (a column may hold another table's row type).
+        let classes: Vec<&Class> = self
+            .model
+            .tables
+            .iter()
+            .map(|t| {
+                cat.classes
+                    .iter()
+                    .find(|c| c.schema == t.schema && c.name == t.name)
+                    .expect("class")
+            })
+            .collect();
+        for (idx, class) in classes.into_iter().enumerate() {
+            let mut columns = vec![];
+            for a in &class.attributes {
+                let field = inflect::column(&a.name);
+                if !inflect::is_valid_name(&field) {
+                    tracing::warn!(table = %class.name, column = %a.name, "column skipped: no valid GraphQL name");
+                    continue;
+                }
+                let Some(codec) = self.codec(a.type_oid) else {
+                    continue;
+                };
+                columns.push((
+                    a.num,
+                    Column {
+                        name: a.name.clone(),
+                        field,
+                        codec,
+                        not_null: a.not_null,
+                        has_default: a.has_default
+                            || !a.identity.is_empty()
+                            || !a.generated.is_empty(),
+                    },
+                ));
+            }
+            let col_of = |num: i16| columns.iter().position(|(n, _)| *n == num);
+            let mut pk = None;
+            let mut uniques = vec![];
+            for con in cat.class_constraints(class.oid) {
+                let cols: Option<Vec<usize>> = con.keys.iter().map(|k| col_of(*k)).collect();
+                let Some(cols) = cols else { continue };
+                match con.kind.as_str() {
+                    "p" => pk = Some(cols),
+                    "u" => uniques.push(cols),
+                    _ => {}
+                }
+            }
+            let t = &mut self.model.tables[idx];
+            t.columns = columns.into_iter().map(|(_, c)| c).collect();
+            t.primary_key = pk;
+            t.unique_keys = uniques;
+        }
+        Ok(())
+    }
+
+    fn collect_relations(&mut self) {
+        for con in self.catalog.constraints.iter().filter(|c| c.kind == "f") {
+            let (Some(&t), Some(&ft)) = (
+                self.class_table.get(&con.class_oid),
+                con.foreign_class_oid.and_then(|o| self.class_table.get(&o)),
+            ) else {
+                continue;
+            };
+            let cols = self.column_indexes(t, con.class_oid, &con.keys);
+            let fcols = self.column_indexes(
+                ft,
+                con.foreign_class_oid.unwrap_or_default(),
+                &con.foreign_keys,
+            );
+            if let (Some(columns), Some(foreign_columns)) = (cols, fcols) {
+                self.model.relations.push(Relation {
+                    table: t,
+                    columns,
+                    foreign_table: ft,
+                    foreign_columns,
+                });
+            }
+        }
+    }
+
+    fn column_indexes(&self, table: usize, class_oid: u32, nums: &[i16]) -> Option<Vec<usize>> {
+        let class = self.catalog.class(class_oid)?;
+        nums.iter()
+            .map(|n| {
+                let name = &class.attributes.iter().find(|a| a.num == *n)?.name;
+                self.model.tables[table]
+                    .columns
+                    .iter()
+                    .position(|c| c.name == *name)
+            })
+            .collect()
+    }
+
+    fn collect_functions(&mut self) {
+        let (catalog, opts) = (self.catalog, self.opts);
+        for p in catalog
+            .procs
+            .iter()
+            .filter(|p| opts.schemas.contains(&p.schema))
+        {
+            if let Some(f) = self.function(p) {
+                self.model.functions.push(f);
+            }
+        }
+    }
+
+    fn function(&mut self, p: &Proc) -> Option<Function> {
+        if p.arg_modes.iter().any(|m| m != "i") {
+            tracing::warn!(function = %p.name, "function skipped: OUT/INOUT/VARIADIC arguments are not supported yet");
+            return None;
+        }
+        let returns = self.codec(p.return_type_oid)?;
+        let mut args = vec![];
+        for (i, oid) in p.arg_types.iter().enumerate() {
+            let name = p
+                .arg_names
+                .get(i)
+                .filter(|n| !n.is_empty())
+                .cloned()
+                .unwrap_or_else(|| format!("arg{}", i + 1));
+            let field = inflect::argument(&name);
+            let codec = self.codec(*oid)?;
+            args.push(FunctionArg { name, field, codec });
+        }
+        if !inflect::is_valid_name(&inflect::function(&p.name)) {
+            return None;
+        }
+        Some(Function {
+            schema: p.schema.clone(),
+            name: p.name.clone(),
+            args,
+            returns,
+            returns_set: p.returns_set,
+            volatile: p.volatility == "v",
+            strict: p.is_strict,
+            num_defaults: p.num_defaults.max(0) as usize,
+        })
+    }
+
+    /// The codec for a Postgres type, or None when the type cannot be exposed.
+    fn codec(&mut self, oid: u32) -> Option<Codec> {
+        let cat = self.catalog;
+        let t = cat.type_(oid)?;
+        let sql_type = qualified(&t.schema, &t.name);
+        if let Some(elem) = t.elem_oid.filter(|_| t.category == "A") {
+            let element = self.codec(elem)?;
+            return Some(Codec::Array {
+                sql_type,
+                element: Box::new(element),
+            });
+        }
+        match t.kind.as_str() {
+            "d" => {
+                // A domain behaves as its base type; casts go to the domain so its checks run.
+                let base = self.codec(t.base_oid?)?;
+                Some(match base {
+                    Codec::Native { .. } => Codec::Native { sql_type },
+                    Codec::Text { .. } => Codec::Text { sql_type },
+                    other => other,
+                })
+            }
+            "e" => Some(Codec::Enum {
+                sql_type,
+                labels: t
+                    .enum_values
+                    .iter()
+                    .map(|l| (l.clone(), inflect::enum_value(l)))
+                    .collect(),
+            }),
+            "c" => {
+                let table = *self.class_table.get(&t.class_oid?)?;
+                if self.is_jwt(t) {
+                    self.used_scalars.insert("JwtToken");
+                    self.jwt_table = Some(table);
+                    Some(Codec::Jwt { sql_type, table })
+                } else {
+                    Some(Codec::Row { sql_type, table })
+                }
+            }
+            _ => Some(match t.name.as_str() {
+                "int8" | "numeric" | "json" | "jsonb" if t.schema == "pg_catalog" => {
+                    Codec::Text { sql_type }
+                }
+                _ => Codec::Native { sql_type },
+            }),
+        }
+    }
+
+    /// The GraphQL type of a codec (never wrapped in NonNull).
+    fn gql_type(&mut self, codec: &Codec) -> TypeRef {
+        match codec {
+            Codec::Array { element, .. } => self.gql_type(element).list(),
+            Codec::Row { table, .. } => TypeRef::named(self.model.tables[*table].type_name.clone()),
+            Codec::Jwt { .. } => TypeRef::named("JwtToken"),
+            Codec::Enum { sql_type, labels } => {
+                let t = self
+                    .catalog
+                    .types
+                    .iter()
+                    .find(|t| qualified(&t.schema, &t.name) == *sql_type);
+                let name = inflect::pg_type(t.map(|t| t.name.as_str()).unwrap_or("Enum"));
+                if !self.model.types.contains_key(&name) {
+                    let values = labels
+                        .iter()
+                        .map(|(l, v)| EnumValueDef {
+                            name: v.clone(),
+                            description: None,
+                            meaning: EnumMeaning::Label(l.clone()),
+                        })
+                        .collect();
+                    let description = t.and_then(|t| t.comment.clone());
+                    self.model.types.insert(
+                        name.clone(),
+                        TypeDef::Enum(EnumDef {
+                            name: name.clone(),
+                            description,
+                            values,
+                        }),
+                    );
+                }
+                TypeRef::named(name)
+            }
+            Codec::Native { sql_type } | Codec::Text { sql_type } => {
+                let name = self.scalar_name(sql_type);
+                TypeRef::named(name)
+            }
+        }
+    }
+
+    fn scalar_name(&mut self, sql_type: &str) -> &'static str {
+        // Domains resolve to their base type's scalar.
+        let mut t = self
+            .catalog
+            .types
+            .iter()
+            .find(|t| qualified(&t.schema, &t.name) == sql_type);
+        while let Some(d) = t.filter(|t| t.kind == "d") {
+            t = d.base_oid.and_then(|o| self.catalog.type_(o));
+        }
+        let name = t.map(|t| t.name.as_str()).unwrap_or("text");
+        let scalar = match name {
+            "int2" | "int4" => "Int",
+            "int8" => "BigInt",
+            "float4" | "float8" => "Float",
+            "numeric" => "BigFloat",
+            "bool" => "Boolean",
+            "uuid" => "UUID",
+            "json" | "jsonb" => "JSON",
+            "timestamptz" | "timestamp" => "Datetime",
+            "date" => "Date",
+            "time" | "timetz" => "Time",
+            _ => "String",
+        };
+        if SCALARS.iter().any(|(n, _)| *n == scalar) {
+            self.used_scalars.insert(scalar);
+        }
+        scalar
+    }
+
+    fn insert(&mut self, def: TypeDef) -> Result<(), BuildError> {
+        let name = match &def {
+            TypeDef::Object(o) => o.name.clone(),
+            TypeDef::Input(o) => o.name.clone(),
+            TypeDef::Enum(o) => o.name.clone(),
+            TypeDef::Scalar(o) => o.name.clone(),
+        };
+        if self.model.types.insert(name.clone(), def).is_some() {
+            return Err(BuildError::NameClash(name));
+        }
+        Ok(())
+    }
+
+    fn class_comment(&self, t: &Table) -> Option<String> {
+        self.catalog
+            .classes
+            .iter()
+            .find(|c| c.schema == t.schema && c.name == t.name)
+            .and_then(|c| c.comment.clone())
+    }
+
+    fn column_comment(&self, t: &Table, col: &str) -> Option<String> {
+        self.catalog
+            .classes
+            .iter()
+            .find(|c| c.schema == t.schema && c.name == t.name)
+            .and_then(|c| c.attributes.iter().find(|a| a.name == col))
+            .and_then(|a| a.comment.clone())
+    }
+
+    fn proc_comment(&self, f: &Function) -> Option<String> {
+        self.catalog
+            .procs
+            .iter()
+            .find(|p| p.schema == f.schema && p.name == f.name)
+            .and_then(|p| p.comment.clone())
+    }
+
+    fn emit_types(&mut self) -> Result<(), BuildError> {
+        let mut query_fields = vec![FieldDef {
+            name: "query".into(),
+            description: Some("Exposes the root query type nested one level down. This is helpful for Relay 1 which can only query top level fields if they are in a particular form.".into()),
+            ty: TypeRef::named("Query").non_null(),
+            args: vec![],
+            kind: FieldKind::Query,
+        }];
+        let mut mutation_fields = vec![];
+        let mut needs_page_info = false;
+
+        for ti in 0..self.model.tables.len() {
+            if self.jwt_table == Some(ti) {
+                continue;
+            }
+            let object = self.row_object(ti)?;
+            self.insert(TypeDef::Object(object))?;
+            let t = self.model.tables[ti].clone();
+            if t.is_composite() {
+                continue;
+            }
+            needs_page_info = true;
+            self.connection_types(ti)?;
+            query_fields.push(FieldDef {
+                name: inflect::all_rows(&t.name),
+                description: Some(format!(
+                    "Reads and enables pagination through a set of `{}`.",
+                    t.type_name
+                )),
+                ty: TypeRef::named(inflect::connection_type(&t.name)),
+                args: self.connection_args(ti),
+                kind: FieldKind::AllRows { table: ti },
+            });
+            for key in t.primary_key.iter().chain(t.unique_keys.iter()) {
+                let names: Vec<&str> = key.iter().map(|&c| t.columns[c].name.as_str()).collect();
+                let mut args = vec![];
+                for &c in key {
+                    let ty = self.gql_type(&t.columns[c].codec).non_null();
+                    args.push(ArgDef {
+                        name: t.columns[c].field.clone(),
+                        description: None,
+                        ty,
+                        default: None,
+                    });
+                }
+                query_fields.push(FieldDef {
+                    name: inflect::row_by_unique(&t.name, &names),
+                    description: None,
+                    ty: TypeRef::named(t.type_name.clone()),
+                    args,
+                    kind: FieldKind::RowByKey {
+                        table: ti,
+                        columns: key.clone(),
+                    },
+                });
+            }
+            if t.kind == 'r' || t.kind == 'p' {
+                mutation_fields.extend(self.crud_mutations(ti)?);
+            }
+        }
+
+        for fi in 0..self.model.functions.len() {
+            let f = self.model.functions[fi].clone();
+            if self.computed_column_of(&f).is_some() {
+                continue;
+            }
+            if f.volatile {
+                mutation_fields.push(self.function_mutation(fi)?);
+            } else {
+                let ty = self.function_return_type(fi);
+                let args = f
+                    .args
+                    .iter()
+                    .enumerate()
+                    .map(|(i, a)| {
+                        let ty = self.arg_type(&f, i, &a.codec);
+                        ArgDef {
+                            name: a.field.clone(),
+                            description: None,
+                            ty,
+                            default: None,
+                        }
+                    })
+                    .collect::<Vec<_>>();
+                let mut args = args;
+                if f.returns_set {
+                    if let Codec::Row { table, .. } = f.returns {
+                        args.extend(
+                            self.connection_args(table)
+                                .into_iter()
+                                .filter(|a| a.name != "condition"),
+                        );
+                    }
+                }
+                query_fields.push(FieldDef {
+                    name: inflect::function(&f.name),
+                    description: self.proc_comment(&f),
+                    ty,
+                    args,
+                    kind: FieldKind::Function { function: fi },
+                });
+            }
+        }
+
+        if needs_page_info {
+            self.used_scalars.insert("Cursor");
+            let page_info = ObjectDef {
+                name: "PageInfo".into(),
+                description: Some("Information about pagination in a connection.".into()),
+                fields: vec![
+                    field(
+                        "hasNextPage",
+                        TypeRef::named("Boolean").non_null(),
+                        FieldKind::HasNextPage,
+                        "When paginating forwards, are there more items?",
+                    ),
+                    field(
+                        "hasPreviousPage",
+                        TypeRef::named("Boolean").non_null(),
+                        FieldKind::HasPreviousPage,
+                        "When paginating backwards, are there more items?",
+                    ),
+                    field(
+                        "startCursor",
+                        TypeRef::named("Cursor"),
+                        FieldKind::StartCursor,
+                        "When paginating backwards, the cursor to continue.",
+                    ),
+                    field(
+                        "endCursor",
+                        TypeRef::named("Cursor"),
+                        FieldKind::EndCursor,
+                        "When paginating forwards, the cursor to continue.",
+                    ),
+                ],
+            };
+            self.insert(TypeDef::Object(page_info))?;
+        }
+
+        self.insert(TypeDef::Object(ObjectDef {
+            name: "Query".into(),
+            description: Some(
+                "The root query type which gives access points into the data universe.".into(),
+            ),
+            fields: query_fields,
+        }))?;
+        if !mutation_fields.is_empty() {
+            self.insert(TypeDef::Object(ObjectDef {
+                name: "Mutation".into(),
+                description: Some(
+                    "The root mutation type which contains root level fields which mutate data."
+                        .into(),
+                ),
+                fields: mutation_fields,
+            }))?;
+            self.model.mutation_type = Some("Mutation".into());
+        }
+        for (name, description) in SCALARS {
+            if self.used_scalars.contains(name) {
+                self.insert(TypeDef::Scalar(ScalarDef {
+                    name: (*name).into(),
+                    description: Some((*description).into()),
+                }))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Which table a function is a computed column of: STABLE, first argument that table's row.
+    fn computed_column_of(&self, f: &Function) -> Option<usize> {
+        if f.volatile || f.returns_set {
+            return None;
+        }
+        match f.args.first()?.codec {
+            Codec::Row { table, .. }
+                if !self.model.tables[table].is_composite()
+                    && inflect::is_computed_column_name(
+                        &f.name,
+                        &self.model.tables[table].name,
+                    ) =>
+            {
+                Some(table)
+            }
+            _ => None,
+        }
+    }
+
+    fn arg_type(&mut self, f: &Function, i: usize, codec: &Codec) -> TypeRef {
+        let ty = self.gql_type(codec);
+        let has_default = i >= f.args.len() - f.num_defaults.min(f.args.len());
+        if f.strict && !has_default {
+            ty.non_null()
+        } else {
+            ty
+        }
+    }
+
+    fn function_return_type(&mut self, fi: usize) -> TypeRef {
+        let f = self.model.functions[fi].clone();
+        match (&f.returns, f.returns_set) {
+            (Codec::Row { table, .. }, true) if !self.model.tables[*table].is_composite() => {
+                TypeRef::named(inflect::connection_type(&self.model.tables[*table].name)).non_null()
+            }
+            (c, true) => self.gql_type(c).list().non_null(),
+            (c, false) => self.gql_type(c),
+        }
+    }
+
+    fn row_object(&mut self, ti: usize) -> Result<ObjectDef, BuildError> {
+        let t = self.model.tables[ti].clone();
+        let mut fields = vec![];
+        for (ci, c) in t.columns.iter().enumerate() {
+            let mut ty = self.gql_type(&c.codec);
+            if c.not_null && !t.is_composite() {
+                ty = ty.non_null();
+            }
+            fields.push(FieldDef {
+                name: c.field.clone(),
+                description: self.column_comment(&t, &c.name),
+                ty,
+                args: vec![],
+                kind: FieldKind::Column {
+                    table: ti,
+                    column: ci,
+                },
+            });
+        }
+        if t.is_composite() {
+            return Ok(ObjectDef {
+                name: t.type_name.clone(),
+                description: self.class_comment(&t),
+                fields,
+            });
+        }
+        for fi in 0..self.model.functions.len() {
+            let f = self.model.functions[fi].clone();
+            if self.computed_column_of(&f) != Some(ti) {
+                continue;
+            }
+            let ty = self.gql_type(&f.returns);
+            let args = f
+                .args
+                .iter()
+                .enumerate()
+                .skip(1)
+                .map(|(i, a)| ArgDef {
+                    name: a.field.clone(),
+                    description: None,
+                    ty: self.arg_type(&f, i, &a.codec),
+                    default: None,
+                })
+                .collect();
+            fields.push(FieldDef {
+                name: inflect::computed_column(&f.name, &t.name),
+                description: self.proc_comment(&f),
+                ty,
+                args,
+                kind: FieldKind::Computed { function: fi },
+            });
+        }
+        for ri in 0..self.model.relations.len() {
+            let r = self.model.relations[ri].clone();
+            if r.table == ti {
+                let ft = &self.model.tables[r.foreign_table];
+                let cols: Vec<&str> = r
+                    .columns
+                    .iter()
+                    .map(|&c| t.columns[c].name.as_str())
+                    .collect();
+                fields.push(FieldDef {
+                    name: inflect::forward_relation(&ft.name, &cols),
+                    description: Some(format!(
+                        "Reads a single `{}` that is related to this `{}`.",
+                        ft.type_name, t.type_name
+                    )),
+                    ty: TypeRef::named(ft.type_name.clone()),
+                    args: vec![],
+                    kind: FieldKind::Forward { relation: ri },
+                });
+            }
+            if r.foreign_table == ti {
+                let rt = self.model.tables[r.table].clone();
+                let cols: Vec<&str> = r
+                    .columns
+                    .iter()
+                    .map(|&c| rt.columns[c].name.as_str())
+                    .collect();
+                fields.push(FieldDef {
+                    name: inflect::backward_relation(&rt.name, &cols, false),
+                    description: Some(format!(
+                        "Reads and enables pagination through a set of `{}`.",
+                        rt.type_name
+                    )),
+                    ty: TypeRef::named(inflect::connection_type(&rt.name)).non_null(),
+                    args: self.connection_args(r.table),
+                    kind: FieldKind::Backward { relation: ri },
+                });
+            }
+        }
+        let description = self.class_comment(&t);
+        for f in &fields {
+            if !inflect::is_valid_name(&f.name) {
+                return Err(BuildError::NameClash(f.name.clone()));
+            }
+        }
+        check_unique(&fields)?;
+        Ok(ObjectDef {
+            name: t.type_name.clone(),
+            description,
+            fields,
+        })
+    }
+
+    fn connection_args(&mut self, ti: usize) -> Vec<ArgDef> {
+        let t = &self.model.tables[ti];
+        let order = inflect::order_by_enum(&t.name);
+        let default = if t.primary_key.is_some() {
+            vec!["PRIMARY_KEY_ASC".to_string()]
+        } else {
+            vec!["NATURAL".to_string()]
+        };
+        vec![
+            ArgDef { name: "first".into(), description: Some("Only read the first `n` values of the set.".into()), ty: TypeRef::named("Int"), default: None },
+            ArgDef { name: "offset".into(), description: Some("Skip the first `n` values.".into()), ty: TypeRef::named("Int"), default: None },
+            ArgDef {
+                name: "orderBy".into(),
+                description: Some(format!("The method to use when ordering `{}`.", t.type_name)),
+                ty: TypeRef::named(order).non_null().list(),
+                default: Some(DefaultValue::EnumList(default)),
+            },
+            ArgDef {
+                name: "condition".into(),
+                description: Some("A condition to be used in determining which values should be returned by the collection.".into()),
+                ty: TypeRef::named(inflect::condition_type(&t.name)),
+                default: None,
+            },
+        ]
+    }
+
+    fn connection_types(&mut self, ti: usize) -> Result<(), BuildError> {
+        let t = self.model.tables[ti].clone();
+        let conn = ObjectDef {
+            name: inflect::connection_type(&t.name),
+            description: Some(format!(
+                "A connection to a list of `{}` values.",
+                t.type_name
+            )),
+            fields: vec![
+                field(
+                    "nodes",
+                    TypeRef::named(t.type_name.clone()).list().non_null(),
+                    FieldKind::Nodes,
+                    &format!("A list of `{}` objects.", t.type_name),
+                ),
+                field(
+                    "edges",
+                    TypeRef::named(inflect::edge_type(&t.name))
+                        .non_null()
+                        .list()
+                        .non_null(),
+                    FieldKind::Edges,
+                    &format!(
+                        "A list of edges which contains the `{}` and cursor to aid in pagination.",
+                        t.type_name
+                    ),
+                ),
+                field(
+                    "pageInfo",
+                    TypeRef::named("PageInfo").non_null(),
+                    FieldKind::PageInfo,
+                    "Information to aid in pagination.",
+                ),
+                field(
+                    "totalCount",
+                    TypeRef::named("Int").non_null(),
+                    FieldKind::TotalCount,
+                    &format!(
+                        "The count of *all* `{}` you could get from the connection.",
+                        t.type_name
+                    ),
+                ),
+            ],
+        };
+        self.insert(TypeDef::Object(conn))?;
+        let edge = ObjectDef {
+            name: inflect::edge_type(&t.name),
+            description: Some(format!("A `{}` edge in the connection.", t.type_name)),
+            fields: vec![
+                field(
+                    "cursor",
+                    TypeRef::named("Cursor"),
+                    FieldKind::Cursor,
+                    "A cursor for use in pagination.",
+                ),
+                field(
+                    "node",
+                    TypeRef::named(t.type_name.clone()),
+                    FieldKind::Node,
+                    &format!("The `{}` at the end of the edge.", t.type_name),
+                ),
+            ],
+        };
+        self.insert(TypeDef::Object(edge))?;
+
+        let mut values = vec![EnumValueDef {
+            name: "NATURAL".into(),
+            description: None,
+            meaning: EnumMeaning::Natural,
+        }];
+        let mut condition_fields = vec![];
+        for (ci, c) in t.columns.iter().enumerate() {
+            if matches!(
+                c.codec,
+                Codec::Row { .. } | Codec::Jwt { .. } | Codec::Array { .. }
+            ) {
+                continue;
+            }
+            for asc in [true, false] {
+                values.push(EnumValueDef {
+                    name: inflect::order_by_column(&c.name, asc),
+                    description: None,
+                    meaning: EnumMeaning::Column {
+                        column: ci,
+                        ascending: asc,
+                    },
+                });
+            }
+            let ty = self.gql_type(&c.codec);
+            condition_fields.push(InputFieldDef {
+                name: c.field.clone(),
+                description: Some(format!(
+                    "Checks for equality with the object’s `{}` field.",
+                    c.field
+                )),
+                ty,
+                target: InputTarget::Column(ci),
+            });
+        }
+        if t.primary_key.is_some() {
+            for asc in [true, false] {
+                values.push(EnumValueDef {
+                    name: inflect::order_by_primary_key(asc).into(),
+                    description: None,
+                    meaning: EnumMeaning::PrimaryKey { ascending: asc },
+                });
+            }
+        }
+        self.insert(TypeDef::Enum(EnumDef {
+            name: inflect::order_by_enum(&t.name),
+            description: Some(format!("Methods to use when ordering `{}`.", t.type_name)),
+            values,
+        }))?;
+        self.insert(TypeDef::Input(InputDef {
+            name: inflect::condition_type(&t.name),
+            description: Some(format!("A condition to be used against `{}` object types. All fields are tested for equality and combined with a logical ‘and.’", t.type_name)),
+            fields: condition_fields,
+        }))?;
+        Ok(())
+    }
+
+    fn crud_mutations(&mut self, ti: usize) -> Result<Vec<FieldDef>, BuildError> {
+        let t = self.model.tables[ti].clone();
+        let writable: Vec<usize> = (0..t.columns.len())
+            .filter(|&c| !matches!(t.columns[c].codec, Codec::Jwt { .. }))
+            .collect();
+        let mut input_fields = vec![];
+        let mut patch_fields = vec![];
+        for &ci in &writable {
+            let c = &t.columns[ci];
+            let ty = self.gql_type(&c.codec);
+            let required = c.not_null && !c.has_default;
+            input_fields.push(InputFieldDef {
+                name: c.field.clone(),
+                description: self.column_comment(&t, &c.name),
+                ty: if required {
+                    ty.clone().non_null()
+                } else {
+                    ty.clone()
+                },
+                target: InputTarget::Column(ci),
+            });
+            patch_fields.push(InputFieldDef {
+                name: c.field.clone(),
+                description: self.column_comment(&t, &c.name),
+                ty,
+                target: InputTarget::Column(ci),
+            });
+        }
+        self.insert(TypeDef::Input(InputDef {
+            name: inflect::input_type(&t.name),
+            description: Some(format!(
+                "An input for mutations affecting `{}`",
+                t.type_name
+            )),
+            fields: input_fields,
+        }))?;
+        self.insert(TypeDef::Input(InputDef {
+            name: inflect::patch_type(&t.name),
+            description: Some(format!(
+                "Represents an update to a `{}`. Fields that are set will be updated.",
+                t.type_name
+            )),
+            fields: patch_fields,
+        }))?;
+
+        let cmid = || {
+            InputFieldDef {
+            name: "clientMutationId".into(),
+            description: Some("An arbitrary string value with no semantic meaning. Will be included in the payload verbatim. May be used to track mutations by the client.".into()),
+            ty: TypeRef::named("String"),
+            target: InputTarget::ClientMutationId,
+        }
+        };
+        let row_field = inflect::payload_row(&t.name);
+        let mut out = vec![];
+
+        // create
+        self.insert(TypeDef::Input(InputDef {
+            name: inflect::create_input_type(&t.name),
+            description: Some(format!(
+                "All input for the create `{}` mutation.",
+                t.type_name
+            )),
+            fields: vec![
+                cmid(),
+                InputFieldDef {
+                    name: row_field.clone(),
+                    description: Some(format!(
+                        "The `{}` to be created by this mutation.",
+                        t.type_name
+                    )),
+                    ty: TypeRef::named(inflect::input_type(&t.name)).non_null(),
+                    target: InputTarget::Nested,
+                },
+            ],
+        }))?;
+        self.payload(
+            ti,
+            &inflect::create_payload_type(&t.name),
+            &format!("The output of our create `{}` mutation.", t.type_name),
+        )?;
+        out.push(FieldDef {
+            name: inflect::create_mutation(&t.name),
+            description: Some(format!("Creates a single `{}`.", t.type_name)),
+            ty: TypeRef::named(inflect::create_payload_type(&t.name)),
+            args: vec![ArgDef { name: "input".into(), description: Some("The exclusive input argument for this mutation. An object type, make sure to see documentation for this object’s fields.".into()), ty: TypeRef::named(inflect::create_input_type(&t.name)).non_null(), default: None }],
+            kind: FieldKind::Create { table: ti },
+        });
+
+        if t.primary_key.is_none() && t.unique_keys.is_empty() {
+            return Ok(out);
+        }
+        self.payload(
+            ti,
+            &inflect::update_payload_type(&t.name),
+            &format!("The output of our update `{}` mutation.", t.type_name),
+        )?;
+        self.payload(
+            ti,
+            &inflect::delete_payload_type(&t.name),
+            &format!("The output of our delete `{}` mutation.", t.type_name),
+        )?;
+        for key in t.primary_key.iter().chain(t.unique_keys.iter()) {
+            let names: Vec<&str> = key.iter().map(|&c| t.columns[c].name.as_str()).collect();
+            let mut key_fields = vec![];
+            for &c in key {
+                let ty = self.gql_type(&t.columns[c].codec).non_null();
+                key_fields.push(InputFieldDef {
+                    name: t.columns[c].field.clone(),
+                    description: None,
+                    ty,
+                    target: InputTarget::Key(c),
+                });
+            }
+            let mut update_fields = vec![
+                cmid(),
+                InputFieldDef {
+                    name: format!("{}Patch", row_field),
+                    description: Some(format!(
+                        "An object where the defined keys will be set on the `{}` being updated.",
+                        t.type_name
+                    )),
+                    ty: TypeRef::named(inflect::patch_type(&t.name)).non_null(),
+                    target: InputTarget::Nested,
+                },
+            ];
+            update_fields.extend(key_fields.clone());
+            let update_input = inflect::update_by_unique_input_type(&t.name, &names);
+            self.insert(TypeDef::Input(InputDef {
+                name: update_input.clone(),
+                description: Some(format!(
+                    "All input for the `{}` mutation.",
+                    inflect::update_by_unique(&t.name, &names)
+                )),
+                fields: update_fields,
+            }))?;
+            out.push(FieldDef {
+                name: inflect::update_by_unique(&t.name, &names),
+                description: Some(format!(
+                    "Updates a single `{}` using a unique key and a patch.",
+                    t.type_name
+                )),
+                ty: TypeRef::named(inflect::update_payload_type(&t.name)),
+                args: vec![ArgDef {
+                    name: "input".into(),
+                    description: None,
+                    ty: TypeRef::named(update_input).non_null(),
+                    default: None,
+                }],
+                kind: FieldKind::Update {
+                    table: ti,
+                    columns: key.clone(),
+                },
+            });
+            let mut delete_fields = vec![cmid()];
+            delete_fields.extend(key_fields);
+            let delete_input = inflect::delete_by_unique_input_type(&t.name, &names);
+            self.insert(TypeDef::Input(InputDef {
+                name: delete_input.clone(),
+                description: Some(format!(
+                    "All input for the `{}` mutation.",
+                    inflect::delete_by_unique(&t.name, &names)
+                )),
+                fields: delete_fields,
+            }))?;
+            out.push(FieldDef {
+                name: inflect::delete_by_unique(&t.name, &names),
+                description: Some(format!(
+                    "Deletes a single `{}` using a unique key.",
+                    t.type_name
+                )),
+                ty: TypeRef::named(inflect::delete_payload_type(&t.name)),
+                args: vec![ArgDef {
+                    name: "input".into(),
+                    description: None,
+                    ty: TypeRef::named(delete_input).non_null(),
+                    default: None,
+                }],
+                kind: FieldKind::Delete {
+                    table: ti,
+                    columns: key.clone(),
+                },
+            });
+        }
+        Ok(out)
+    }
+
+    fn payload(&mut self, ti: usize, name: &str, description: &str) -> Result<(), BuildError> {
+        let t = self.model.tables[ti].clone();
+        let mut fields = vec![
+            field("clientMutationId", TypeRef::named("String"), FieldKind::ClientMutationId, "The exact same `clientMutationId` that was provided in the mutation input, unchanged and unused. May be used by a client to track mutations."),
+            field(&inflect::payload_row(&t.name), TypeRef::named(t.type_name.clone()), FieldKind::PayloadRow, &format!("The `{}` that was affected by this mutation.", t.type_name)),
+            field("query", TypeRef::named("Query"), FieldKind::Query, "Our root query field type. Allows us to run any query from our mutation payload."),
+        ];
+        for (ri, r) in self
+            .model
+            .relations
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.table == ti)
+        {
+            let ft = &self.model.tables[r.foreign_table];
+            let cols: Vec<&str> = r
+                .columns
+                .iter()
+                .map(|&c| t.columns[c].name.as_str())
+                .collect();
+            fields.push(field(
+                &inflect::forward_relation(&ft.name, &cols),
+                TypeRef::named(ft.type_name.clone()),
+                FieldKind::PayloadForward { relation: ri },
+                &format!(
+                    "Reads a single `{}` that is related to this `{}`.",
+                    ft.type_name, t.type_name
+                ),
+            ));
+        }
+        check_unique(&fields)?;
+        self.insert(TypeDef::Object(ObjectDef {
+            name: name.into(),
+            description: Some(description.into()),
+            fields,
+        }))
+    }
+
+    fn function_mutation(&mut self, fi: usize) -> Result<FieldDef, BuildError> {
+        let f = self.model.functions[fi].clone();
+        let mut input_fields = vec![InputFieldDef {
+            name: "clientMutationId".into(),
+            description: Some("An arbitrary string value with no semantic meaning. Will be included in the payload verbatim. May be used to track mutations by the client.".into()),
+            ty: TypeRef::named("String"),
+            target: InputTarget::ClientMutationId,
+        }];
+        for (i, a) in f.args.iter().enumerate() {
+            let ty = self.arg_type(&f, i, &a.codec);
+            input_fields.push(InputFieldDef {
+                name: a.field.clone(),
+                description: None,
+                ty,
+                target: InputTarget::FunctionArg(i),
+            });
+        }
+        let input = inflect::function_input_type(&f.name);
+        let payload = inflect::function_payload_type(&f.name);
+        self.insert(TypeDef::Input(InputDef {
+            name: input.clone(),
+            description: Some(format!(
+                "All input for the `{}` mutation.",
+                inflect::function(&f.name)
+            )),
+            fields: input_fields,
+        }))?;
+        let result_ty = match (&f.returns, f.returns_set) {
+            (c, true) => self.gql_type(c).list(),
+            (c, false) => self.gql_type(c),
+        };
+        let result_name = inflect::function_result_field(result_ty.innermost(), f.returns_set);
+        let fields = vec![
+            field("clientMutationId", TypeRef::named("String"), FieldKind::ClientMutationId, "The exact same `clientMutationId` that was provided in the mutation input, unchanged and unused. May be used by a client to track mutations."),
+            field(&result_name, result_ty, FieldKind::PayloadResult, ""),
+            field("query", TypeRef::named("Query"), FieldKind::Query, "Our root query field type. Allows us to run any query from our mutation payload."),
+        ];
+        check_unique(&fields)?;
+        self.insert(TypeDef::Object(ObjectDef {
+            name: payload.clone(),
+            description: Some(format!(
+                "The output of our `{}` mutation.",
+                inflect::function(&f.name)
+            )),
+            fields,
+        }))?;
+        Ok(FieldDef {
+            name: inflect::function(&f.name),
+            description: self.proc_comment(&f),
+            ty: TypeRef::named(payload),
+            args: vec![ArgDef { name: "input".into(), description: Some("The exclusive input argument for this mutation. An object type, make sure to see documentation for this object’s fields.".into()), ty: TypeRef::named(input).non_null(), default: None }],
+            kind: FieldKind::Function { function: fi },
+        })
+    }
+}
+
+fn field(name: &str, ty: TypeRef, kind: FieldKind, description: &str) -> FieldDef {
+    FieldDef {
+        name: name.into(),
+        description: (!description.is_empty()).then(|| description.into()),
+        ty,
+        args: vec![],
+        kind,
+    }
+}
+
+fn check_unique(fields: &[FieldDef]) -> Result<(), BuildError> {
+    let mut seen = std::collections::HashSet::new();
+    for f in fields {
+        if !seen.insert(f.name.as_str()) {
+            return Err(BuildError::NameClash(f.name.clone()));
+        }
+    }
+    Ok(())
+}

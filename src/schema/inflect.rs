@@ -1,0 +1,384 @@
+//! All GraphQL naming, PostGraphile v4's default inflection: the only place names are made.
+
+/// `post_tags` → `PostTags`
+pub fn upper_camel(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut upper = true;
+    for c in s.chars() {
+        if c == '_' || c == ' ' || c == '-' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `author_id` → `authorId`
+pub fn camel(s: &str) -> String {
+    let u = upper_camel(s.trim_start_matches('_'));
+    let mut chars = u.chars();
+    match chars.next() {
+        Some(f) => f.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// `created_at` → `CREATED_AT`, `authorId` → `AUTHOR_ID`
+pub fn constant(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 4);
+    let mut prev_lower = false;
+    for c in s.chars() {
+        if c == '-' || c == ' ' || c == '_' {
+            if !out.ends_with('_') {
+                out.push('_');
+            }
+            prev_lower = false;
+        } else {
+            if c.is_uppercase() && prev_lower {
+                out.push('_');
+            }
+            prev_lower = c.is_lowercase() || c.is_ascii_digit();
+            out.extend(c.to_uppercase());
+        }
+    }
+    out
+}
+
+const IRREGULAR: &[(&str, &str)] = &[
+    ("person", "people"),
+    ("child", "children"),
+    ("man", "men"),
+    ("woman", "women"),
+    ("mouse", "mice"),
+    ("goose", "geese"),
+];
+const UNCOUNTABLE: &[&str] = &[
+    "data",
+    "information",
+    "equipment",
+    "series",
+    "species",
+    "news",
+    "sheep",
+    "fish",
+];
+
+/// Applies `f` to the last word of a snake or camel name.
+fn on_last_word(s: &str, f: impl Fn(&str) -> String) -> String {
+    let cut = s
+        .char_indices()
+        .filter(|&(i, c)| c == '_' || (c.is_uppercase() && i > 0))
+        .map(|(i, c)| if c == '_' { i + 1 } else { i })
+        .next_back()
+        .unwrap_or(0);
+    let (head, last) = s.split_at(cut);
+    format!("{head}{}", f(last))
+}
+
+pub fn pluralize(s: &str) -> String {
+    on_last_word(s, |w| {
+        let lw = w.to_lowercase();
+        if lw.is_empty() || UNCOUNTABLE.contains(&lw.as_str()) {
+            return w.to_string();
+        }
+        if let Some((_, p)) = IRREGULAR.iter().find(|(sg, pl)| *sg == lw || *pl == lw) {
+            return keep_case(w, p);
+        }
+        if lw.ends_with('y')
+            && !lw.ends_with("ay")
+            && !lw.ends_with("ey")
+            && !lw.ends_with("oy")
+            && !lw.ends_with("uy")
+        {
+            format!("{}ies", &w[..w.len() - 1])
+        } else if lw.ends_with('s') && !lw.ends_with("ss") && !lw.ends_with("us") {
+            w.to_string() // already plural
+        } else if lw.ends_with("ss")
+            || lw.ends_with('x')
+            || lw.ends_with('z')
+            || lw.ends_with("ch")
+            || lw.ends_with("sh")
+            || lw.ends_with("us")
+        {
+            format!("{w}es")
+        } else {
+            format!("{w}s")
+        }
+    })
+}
+
+pub fn singularize(s: &str) -> String {
+    on_last_word(s, |w| {
+        let lw = w.to_lowercase();
+        if lw.is_empty() || UNCOUNTABLE.contains(&lw.as_str()) {
+            return w.to_string();
+        }
+        if let Some((sg, _)) = IRREGULAR.iter().find(|(sg, pl)| *pl == lw || *sg == lw) {
+            return keep_case(w, sg);
+        }
+        if lw.ends_with("ies") && lw.len() > 3 {
+            format!("{}y", &w[..w.len() - 3])
+        } else if lw.ends_with("sses")
+            || lw.ends_with("xes")
+            || lw.ends_with("ches")
+            || lw.ends_with("shes")
+            || lw.ends_with("zes")
+            || lw.ends_with("uses")
+        {
+            w[..w.len() - 2].to_string()
+        } else if lw.ends_with('s')
+            && !lw.ends_with("ss")
+            && !lw.ends_with("us")
+            && !lw.ends_with("is")
+        {
+            w[..w.len() - 1].to_string()
+        } else {
+            w.to_string()
+        }
+    })
+}
+
+fn keep_case(original: &str, word: &str) -> String {
+    if original.starts_with(|c: char| c.is_uppercase()) {
+        upper_camel(word)
+    } else {
+        word.to_string()
+    }
+}
+
+// ---- names of generated types and fields, given Postgres names ----
+
+/// Table `posts` → type `Post`
+pub fn table_type(table: &str) -> String {
+    upper_camel(&singularize(table))
+}
+/// Column `author_id` → field `authorId`
+pub fn column(col: &str) -> String {
+    camel(col)
+}
+/// `allPosts`
+pub fn all_rows(table: &str) -> String {
+    format!("all{}", upper_camel(&pluralize(&singularize(table))))
+}
+fn plural_type(table: &str) -> String {
+    upper_camel(&pluralize(&singularize(table)))
+}
+pub fn connection_type(table: &str) -> String {
+    format!("{}Connection", plural_type(table))
+}
+pub fn edge_type(table: &str) -> String {
+    format!("{}Edge", plural_type(table))
+}
+pub fn order_by_enum(table: &str) -> String {
+    format!("{}OrderBy", plural_type(table))
+}
+pub fn condition_type(table: &str) -> String {
+    format!("{}Condition", table_type(table))
+}
+pub fn input_type(table: &str) -> String {
+    format!("{}Input", table_type(table))
+}
+pub fn patch_type(table: &str) -> String {
+    format!("{}Patch", table_type(table))
+}
+/// `ID_ASC` / `ID_DESC`
+pub fn order_by_column(col: &str, ascending: bool) -> String {
+    format!(
+        "{}_{}",
+        constant(col),
+        if ascending { "ASC" } else { "DESC" }
+    )
+}
+pub fn order_by_primary_key(ascending: bool) -> &'static str {
+    if ascending {
+        "PRIMARY_KEY_ASC"
+    } else {
+        "PRIMARY_KEY_DESC"
+    }
+}
+fn by_columns(cols: &[&str]) -> String {
+    cols.iter()
+        .map(|c| upper_camel(c))
+        .collect::<Vec<_>>()
+        .join("And")
+}
+/// `postById`, `userByUsername`
+pub fn row_by_unique(table: &str, cols: &[&str]) -> String {
+    format!("{}By{}", camel(&singularize(table)), by_columns(cols))
+}
+/// Forward relation: `userByAuthorId`
+pub fn forward_relation(foreign_table: &str, local_cols: &[&str]) -> String {
+    format!(
+        "{}By{}",
+        camel(&singularize(foreign_table)),
+        by_columns(local_cols)
+    )
+}
+/// Backward relation: `postsByAuthorId` (or singular when the key is unique)
+pub fn backward_relation(table: &str, key_cols: &[&str], unique: bool) -> String {
+    let base = if unique {
+        singularize(table)
+    } else {
+        pluralize(&singularize(table))
+    };
+    format!("{}By{}", camel(&base), by_columns(key_cols))
+}
+/// `post_summary(post)` on table `posts` → `summary`
+pub fn computed_column(proc_name: &str, table: &str) -> String {
+    let prefix = format!("{}_", singularize(table));
+    let prefix_table = format!("{table}_");
+    let rest = proc_name
+        .strip_prefix(&prefix)
+        .or_else(|| proc_name.strip_prefix(&prefix_table))
+        .unwrap_or(proc_name);
+    camel(rest)
+}
+/// Whether `proc_name` is named as a computed column of `table` (`post_*` or `posts_*`).
+pub fn is_computed_column_name(proc_name: &str, table: &str) -> bool {
+    proc_name.starts_with(&format!("{}_", singularize(table)))
+        || proc_name.starts_with(&format!("{table}_"))
+}
+pub fn function(name: &str) -> String {
+    camel(name)
+}
+pub fn function_input_type(name: &str) -> String {
+    format!("{}Input", upper_camel(name))
+}
+pub fn function_payload_type(name: &str) -> String {
+    format!("{}Payload", upper_camel(name))
+}
+/// The payload field holding a function's result: `jwtToken` for type `JwtToken`.
+pub fn function_result_field(graphql_type: &str, set: bool) -> String {
+    let name = camel(graphql_type);
+    if set {
+        pluralize(&name)
+    } else {
+        name
+    }
+}
+pub fn argument(name: &str) -> String {
+    camel(name)
+}
+pub fn create_mutation(table: &str) -> String {
+    format!("create{}", table_type(table))
+}
+pub fn create_input_type(table: &str) -> String {
+    format!("Create{}Input", table_type(table))
+}
+pub fn create_payload_type(table: &str) -> String {
+    format!("Create{}Payload", table_type(table))
+}
+pub fn update_by_unique(table: &str, cols: &[&str]) -> String {
+    format!("update{}By{}", table_type(table), by_columns(cols))
+}
+pub fn update_by_unique_input_type(table: &str, cols: &[&str]) -> String {
+    format!("Update{}By{}Input", table_type(table), by_columns(cols))
+}
+pub fn update_payload_type(table: &str) -> String {
+    format!("Update{}Payload", table_type(table))
+}
+pub fn delete_by_unique(table: &str, cols: &[&str]) -> String {
+    format!("delete{}By{}", table_type(table), by_columns(cols))
+}
+pub fn delete_by_unique_input_type(table: &str, cols: &[&str]) -> String {
+    format!("Delete{}By{}Input", table_type(table), by_columns(cols))
+}
+pub fn delete_payload_type(table: &str) -> String {
+    format!("Delete{}Payload", table_type(table))
+}
+/// `deletedPostId`
+pub fn deleted_node_id(table: &str) -> String {
+    format!("deleted{}Id", table_type(table))
+}
+/// Payload field holding the row: `post`
+pub fn payload_row(table: &str) -> String {
+    camel(&singularize(table))
+}
+/// Enum value for a Postgres enum label: `in_progress` → `IN_PROGRESS`
+pub fn enum_value(label: &str) -> String {
+    let c = constant(label);
+    if c.is_empty() || c.starts_with(|ch: char| ch.is_ascii_digit()) {
+        format!("_{c}")
+    } else {
+        c
+    }
+}
+/// Type name for a Postgres enum, domain or composite type.
+pub fn pg_type(name: &str) -> String {
+    upper_camel(name)
+}
+
+/// GraphQL names must match `[_A-Za-z][_0-9A-Za-z]*`; juniper panics on anything else.
+pub fn is_valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c == '_' || c.is_ascii_alphabetic())
+        && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
+        && !name.starts_with("__")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgraphile_names() {
+        assert_eq!(table_type("posts"), "Post");
+        assert_eq!(table_type("users"), "User");
+        assert_eq!(table_type("categories"), "Category");
+        assert_eq!(table_type("post_tags"), "PostTag");
+        assert_eq!(all_rows("posts"), "allPosts");
+        assert_eq!(all_rows("person"), "allPeople");
+        assert_eq!(connection_type("users"), "UsersConnection");
+        assert_eq!(order_by_enum("posts"), "PostsOrderBy");
+        assert_eq!(condition_type("posts"), "PostCondition");
+        assert_eq!(column("author_id"), "authorId");
+        assert_eq!(column("created_at"), "createdAt");
+        assert_eq!(order_by_column("created_at", true), "CREATED_AT_ASC");
+        assert_eq!(row_by_unique("posts", &["id"]), "postById");
+        assert_eq!(row_by_unique("users", &["username"]), "userByUsername");
+        assert_eq!(forward_relation("users", &["author_id"]), "userByAuthorId");
+        assert_eq!(
+            backward_relation("posts", &["author_id"], false),
+            "postsByAuthorId"
+        );
+        assert_eq!(computed_column("post_summary", "posts"), "summary");
+        assert_eq!(function("current_user_id"), "currentUserId");
+        assert_eq!(function_result_field("JwtToken", false), "jwtToken");
+        assert_eq!(create_mutation("posts"), "createPost");
+        assert_eq!(update_by_unique("posts", &["id"]), "updatePostById");
+        assert_eq!(
+            delete_by_unique_input_type("posts", &["id"]),
+            "DeletePostByIdInput"
+        );
+        assert_eq!(deleted_node_id("posts"), "deletedPostId");
+        assert_eq!(enum_value("in_progress"), "IN_PROGRESS");
+        assert_eq!(pg_type("jwt_token"), "JwtToken");
+    }
+
+    #[test]
+    fn plural_and_singular() {
+        for (s, p) in [
+            ("post", "posts"),
+            ("category", "categories"),
+            ("box", "boxes"),
+            ("person", "people"),
+            ("status", "statuses"),
+            ("key", "keys"),
+        ] {
+            assert_eq!(pluralize(s), p);
+            assert_eq!(singularize(p), s);
+        }
+    }
+
+    #[test]
+    fn names_are_checked() {
+        assert!(is_valid_name("allPosts"));
+        assert!(!is_valid_name("1abc"));
+        assert!(!is_valid_name("a-b"));
+        assert!(!is_valid_name("__x"));
+    }
+}

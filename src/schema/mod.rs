@@ -1,0 +1,363 @@
+//! The GraphQL schema model: what the API offers, built once from the catalog (see `build`),
+//! named only through `inflect`. The juniper adapter and the planner both read this model.
+
+pub mod build;
+pub mod inflect;
+
+use std::collections::{BTreeMap, HashSet};
+
+pub use build::{build, BuildError, BuildOptions};
+
+/// How a Postgres value crosses into JSON and back.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Codec {
+    /// `to_json` of the value is already right (numbers, booleans, strings, timestamps).
+    Native { sql_type: String },
+    /// Sent as its text form: BigInt, BigFloat and (PostGraphile v4's default) JSON.
+    Text { sql_type: String },
+    /// A Postgres enum: labels ↔ GraphQL enum values.
+    Enum {
+        sql_type: String,
+        labels: Vec<(String, String)>,
+    },
+    /// An array of another codec.
+    Array {
+        sql_type: String,
+        element: Box<Codec>,
+    },
+    /// A row type exposed as an object (a table's or a composite type's).
+    Row { sql_type: String, table: usize },
+    /// The configured JWT type: its attributes become the claims of a signed token.
+    Jwt { sql_type: String, table: usize },
+}
+
+impl Codec {
+    /// The schema-qualified, quoted type name used in casts.
+    pub fn sql_type(&self) -> &str {
+        match self {
+            Codec::Native { sql_type }
+            | Codec::Text { sql_type }
+            | Codec::Enum { sql_type, .. }
+            | Codec::Array { sql_type, .. }
+            | Codec::Row { sql_type, .. }
+            | Codec::Jwt { sql_type, .. } => sql_type,
+        }
+    }
+}
+
+/// A GraphQL type reference with its wrappers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TypeRef {
+    Named(String),
+    NonNull(Box<TypeRef>),
+    List(Box<TypeRef>),
+}
+
+impl TypeRef {
+    pub fn named(n: impl Into<String>) -> Self {
+        TypeRef::Named(n.into())
+    }
+    pub fn non_null(self) -> Self {
+        match self {
+            TypeRef::NonNull(_) => self,
+            t => TypeRef::NonNull(Box::new(t)),
+        }
+    }
+    pub fn list(self) -> Self {
+        TypeRef::List(Box::new(self))
+    }
+    pub fn innermost(&self) -> &str {
+        match self {
+            TypeRef::Named(n) => n,
+            TypeRef::NonNull(t) | TypeRef::List(t) => t.innermost(),
+        }
+    }
+    pub fn is_non_null(&self) -> bool {
+        matches!(self, TypeRef::NonNull(_))
+    }
+    pub fn nullable(&self) -> &TypeRef {
+        match self {
+            TypeRef::NonNull(t) => t,
+            t => t,
+        }
+    }
+}
+
+impl std::fmt::Display for TypeRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TypeRef::Named(n) => f.write_str(n),
+            TypeRef::NonNull(t) => write!(f, "{t}!"),
+            TypeRef::List(t) => write!(f, "[{t}]"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub types: BTreeMap<String, TypeDef>,
+    pub query_type: String,
+    pub mutation_type: Option<String>,
+    pub tables: Vec<Table>,
+    pub relations: Vec<Relation>,
+    pub functions: Vec<Function>,
+    /// Roles the connecting role may switch to: a `role` claim must name one of these.
+    pub roles: HashSet<String>,
+}
+
+impl Model {
+    pub fn object(&self, name: &str) -> Option<&ObjectDef> {
+        match self.types.get(name) {
+            Some(TypeDef::Object(o)) => Some(o),
+            _ => None,
+        }
+    }
+    pub fn input(&self, name: &str) -> Option<&InputDef> {
+        match self.types.get(name) {
+            Some(TypeDef::Input(o)) => Some(o),
+            _ => None,
+        }
+    }
+    pub fn enum_(&self, name: &str) -> Option<&EnumDef> {
+        match self.types.get(name) {
+            Some(TypeDef::Enum(o)) => Some(o),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum TypeDef {
+    Object(ObjectDef),
+    Input(InputDef),
+    Enum(EnumDef),
+    Scalar(ScalarDef),
+}
+
+#[derive(Debug, Clone)]
+pub struct ObjectDef {
+    pub name: String,
+    pub description: Option<String>,
+    pub fields: Vec<FieldDef>,
+}
+
+impl ObjectDef {
+    pub fn field(&self, name: &str) -> Option<&FieldDef> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct FieldDef {
+    pub name: String,
+    pub description: Option<String>,
+    pub ty: TypeRef,
+    pub args: Vec<ArgDef>,
+    pub kind: FieldKind,
+}
+
+/// What a field means: the planner dispatches on this.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldKind {
+    /// `query: Query!` (root and payloads)
+    Query,
+    /// A column (or composite attribute) of the parent row.
+    Column {
+        table: usize,
+        column: usize,
+    },
+    /// A STABLE function taking the parent row first.
+    Computed {
+        function: usize,
+    },
+    /// The row a foreign key of the parent points to.
+    Forward {
+        relation: usize,
+    },
+    /// The rows whose foreign key points to the parent (a connection).
+    Backward {
+        relation: usize,
+    },
+    /// `allPosts`
+    AllRows {
+        table: usize,
+    },
+    /// `postById`, `userByUsername`
+    RowByKey {
+        table: usize,
+        columns: Vec<usize>,
+    },
+    /// A function: a query when STABLE/IMMUTABLE, a mutation when VOLATILE.
+    Function {
+        function: usize,
+    },
+    Create {
+        table: usize,
+    },
+    Update {
+        table: usize,
+        columns: Vec<usize>,
+    },
+    Delete {
+        table: usize,
+        columns: Vec<usize>,
+    },
+    // Connection, edge and page-info parts
+    Nodes,
+    Edges,
+    TotalCount,
+    PageInfo,
+    Cursor,
+    Node,
+    HasNextPage,
+    HasPreviousPage,
+    StartCursor,
+    EndCursor,
+    // Mutation payload parts
+    ClientMutationId,
+    /// The row a CRUD mutation wrote.
+    PayloadRow,
+    /// The value a function mutation returned.
+    PayloadResult,
+    /// A forward relation of the row a CRUD mutation wrote.
+    PayloadForward {
+        relation: usize,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct ArgDef {
+    pub name: String,
+    pub description: Option<String>,
+    pub ty: TypeRef,
+    pub default: Option<DefaultValue>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum DefaultValue {
+    EnumList(Vec<String>),
+}
+
+#[derive(Debug, Clone)]
+pub struct InputDef {
+    pub name: String,
+    pub description: Option<String>,
+    pub fields: Vec<InputFieldDef>,
+}
+
+impl InputDef {
+    pub fn field(&self, name: &str) -> Option<&InputFieldDef> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct InputFieldDef {
+    pub name: String,
+    pub description: Option<String>,
+    pub ty: TypeRef,
+    /// Which column (of the input's table) or function argument this field feeds.
+    pub target: InputTarget,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum InputTarget {
+    Column(usize),
+    FunctionArg(usize),
+    /// `clientMutationId`
+    ClientMutationId,
+    /// A nested input object (`post: PostInput!`, `postPatch: PostPatch!`).
+    Nested,
+    /// A key column of an update/delete mutation's input.
+    Key(usize),
+}
+
+#[derive(Debug, Clone)]
+pub struct EnumDef {
+    pub name: String,
+    pub description: Option<String>,
+    pub values: Vec<EnumValueDef>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EnumValueDef {
+    pub name: String,
+    pub description: Option<String>,
+    pub meaning: EnumMeaning,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum EnumMeaning {
+    /// A Postgres enum label.
+    Label(String),
+    Natural,
+    PrimaryKey {
+        ascending: bool,
+    },
+    Column {
+        column: usize,
+        ascending: bool,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct ScalarDef {
+    pub name: String,
+    pub description: Option<String>,
+}
+
+/// A table, view or composite type whose rows are GraphQL objects.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub schema: String,
+    pub name: String,
+    /// `'r'` table, `'v'` view, `'m'` materialized view, `'c'` composite type, ...
+    pub kind: char,
+    pub type_name: String,
+    pub columns: Vec<Column>,
+    pub primary_key: Option<Vec<usize>>,
+    pub unique_keys: Vec<Vec<usize>>,
+}
+
+impl Table {
+    pub fn is_composite(&self) -> bool {
+        self.kind == 'c'
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub name: String,
+    pub field: String,
+    pub codec: Codec,
+    pub not_null: bool,
+    pub has_default: bool,
+}
+
+/// A foreign key: `table.columns` reference `foreign_table.foreign_columns`.
+#[derive(Debug, Clone)]
+pub struct Relation {
+    pub table: usize,
+    pub columns: Vec<usize>,
+    pub foreign_table: usize,
+    pub foreign_columns: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Function {
+    pub schema: String,
+    pub name: String,
+    pub args: Vec<FunctionArg>,
+    pub returns: Codec,
+    pub returns_set: bool,
+    pub volatile: bool,
+    pub strict: bool,
+    pub num_defaults: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct FunctionArg {
+    pub name: String,
+    pub field: String,
+    pub codec: Codec,
+}

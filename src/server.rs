@@ -1,0 +1,180 @@
+//! Wiring: connect, introspect, build the schema and the engine, serve; plus the embedded
+//! example app that `serve`/`demo` (without --connection) and the tests start.
+
+use crate::auth::{Auth, AuthError, JwtConfig};
+use crate::catalog::{self, CatalogError};
+use crate::config::example;
+use crate::db::{self, embedded::EmbeddedOptions, embedded::EmbeddedPostgres, DbError};
+use crate::engine::Engine;
+use crate::exec::Executor;
+use crate::graphql::Api;
+use crate::http::{self, HttpOptions};
+use crate::schema::{self, BuildError, BuildOptions};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::oneshot;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("{0}")]
+    Catalog(#[from] CatalogError),
+    #[error(transparent)]
+    Schema(#[from] BuildError),
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error("--jwt-token-identifier must be `schema.type`, got `{0}`")]
+    JwtIdentifier(String),
+    #[error("could not listen on {0}: {1}")]
+    Bind(SocketAddr, std::io::Error),
+}
+
+/// What the engine needs to start.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub connection: String,
+    pub schemas: Vec<String>,
+    pub jwt_token_identifier: Option<String>,
+    pub jwt: JwtConfig,
+    /// Role of requests without a token; None = the connecting role.
+    pub default_role: Option<String>,
+    pub max_pool_size: usize,
+    pub statement_timeout_ms: u64,
+}
+
+fn jwt_type(identifier: &Option<String>) -> Result<Option<(String, String)>, StartError> {
+    match identifier {
+        None => Ok(None),
+        Some(id) => match id.split_once('.') {
+            Some((s, n)) if !s.is_empty() && !n.is_empty() => Ok(Some((
+                s.trim_matches('"').to_string(),
+                n.trim_matches('"').to_string(),
+            ))),
+            _ => Err(StartError::JwtIdentifier(id.clone())),
+        },
+    }
+}
+
+/// Introspects the database and builds the API (schema model + juniper schema).
+pub async fn build_api(
+    client: &tokio_postgres::Client,
+    schemas: &[String],
+    jwt_token_identifier: &Option<String>,
+) -> Result<Api, StartError> {
+    let started = Instant::now();
+    let catalog = catalog::load(client, schemas).await?;
+    let model = schema::build(
+        &catalog,
+        &BuildOptions {
+            schemas: schemas.to_vec(),
+            jwt_type: jwt_type(jwt_token_identifier)?,
+        },
+    )?;
+    let api = Api::new(model);
+    tracing::info!(
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        types = api.model.types.len(),
+        "schema built"
+    );
+    Ok(api)
+}
+
+pub async fn build_engine(cfg: &EngineConfig) -> Result<Engine, StartError> {
+    let client = db::connect(&cfg.connection).await?;
+    let api = build_api(&client, &cfg.schemas, &cfg.jwt_token_identifier).await?;
+    let default_role = match &cfg.default_role {
+        Some(r) => r.clone(),
+        None => client
+            .query_one("select current_user::text", &[])
+            .await
+            .map_err(DbError::Sql)?
+            .get(0),
+    };
+    let auth = Auth::new(cfg.jwt.clone())?;
+    let pool = db::pool(&cfg.connection, cfg.max_pool_size)?;
+    Ok(Engine {
+        api,
+        auth,
+        exec: Executor {
+            pool,
+            statement_timeout_ms: cfg.statement_timeout_ms,
+        },
+        default_role,
+    })
+}
+
+/// A server running in the background (tests, demo); stops when dropped or on `stop()`.
+pub struct Running {
+    pub addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    pub fn url(&self) -> String {
+        format!("http://{}/graphql", self.addr)
+    }
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.handle.take() {
+            let _ = h.await;
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+pub async fn start(
+    engine: Engine,
+    opts: HttpOptions,
+    addr: SocketAddr,
+) -> Result<Running, StartError> {
+    let listener = http::bind(addr)
+        .await
+        .map_err(|e| StartError::Bind(addr, e))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| StartError::Bind(addr, e))?;
+    let (tx, rx) = oneshot::channel::<()>();
+    let handle = tokio::spawn(http::serve(Arc::new(engine), opts, listener, async move {
+        let _ = rx.await;
+    }));
+    Ok(Running {
+        addr,
+        shutdown: Some(tx),
+        handle: Some(handle),
+    })
+}
+
+/// The embedded example app: a private cluster with the example migrations applied (and the
+/// demo rows when `seed`). Returns the cluster and the authenticator's connection string.
+pub async fn embedded_example(
+    opts: EmbeddedOptions,
+    seed: bool,
+) -> Result<(EmbeddedPostgres, String), StartError> {
+    let pg = EmbeddedPostgres::start(opts).await.map_err(DbError::from)?;
+    pg.create_database(example::DATABASE, None)
+        .await
+        .map_err(DbError::from)?;
+    let mut admin = db::connect(&pg.connection_string(pg.superuser(), example::DATABASE)).await?;
+    let applied = db::migrate_example(&mut admin).await?;
+    tracing::info!(?applied, "example migrations applied");
+    if seed {
+        admin
+            .batch_execute(db::DEMO_SEED_SQL)
+            .await
+            .map_err(DbError::Sql)?;
+    }
+    let conn = pg.connection_string(example::AUTHENTICATOR, example::DATABASE);
+    Ok((pg, conn))
+}

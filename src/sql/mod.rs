@@ -1,0 +1,567 @@
+//! Plan → SQL text + parameters: the only place SQL is written for requests. Identifiers are
+//! always quoted, values always bound as text parameters and cast; each read renders to one
+//! JSON expression (json_build_object/json_agg keep selection order), so one statement per
+//! root field, however deep the nesting.
+
+use crate::plan::*;
+use crate::schema::Codec;
+use std::fmt::Write as _;
+
+/// SQL text plus its parameters (all sent as `text`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Statement {
+    pub text: String,
+    pub params: Vec<Option<String>>,
+}
+
+pub fn quote_ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// A string literal for catalog-derived constants (response keys, enum labels); request
+/// values never go through here.
+pub fn quote_literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+fn qualified(t: &TableRef) -> String {
+    format!("{}.{}", quote_ident(&t.schema), quote_ident(&t.name))
+}
+
+struct Builder {
+    params: Vec<Option<String>>,
+    aliases: usize,
+}
+
+impl Builder {
+    fn new() -> Self {
+        Builder {
+            params: vec![],
+            aliases: 0,
+        }
+    }
+    fn alias(&mut self) -> String {
+        self.aliases += 1;
+        format!("__t{}", self.aliases)
+    }
+    /// `$n::type`, binding the value.
+    fn param(&mut self, p: &Param) -> String {
+        self.params.push(p.value.clone());
+        format!("${}::{}", self.params.len(), p.sql_type)
+    }
+    fn text_param(&mut self, v: Option<String>) -> String {
+        self.params.push(v);
+        format!("${}::text", self.params.len())
+    }
+    fn finish(self, text: String) -> Statement {
+        Statement {
+            text,
+            params: self.params,
+        }
+    }
+}
+
+/// `json_build_object(k1, v1, ...)`; past 50 pairs (Postgres allows 100 arguments) a row of
+/// aliased columns keeps the order instead.
+fn object(pairs: &[(String, String)]) -> String {
+    if pairs.len() <= 50 {
+        let mut s = String::from("json_build_object(");
+        for (i, (k, v)) in pairs.iter().enumerate() {
+            if i > 0 {
+                s.push_str(", ");
+            }
+            let _ = write!(s, "{}, {}", quote_literal(k), v);
+        }
+        s.push(')');
+        s
+    } else {
+        let cols: Vec<String> = pairs
+            .iter()
+            .map(|(k, v)| format!("{v} as {}", quote_ident(k)))
+            .collect();
+        format!(
+            "(select row_to_json(__o) from (select {}) as __o)",
+            cols.join(", ")
+        )
+    }
+}
+
+/// A read: `select (<json>)::text`.
+pub fn select(s: &Select) -> Statement {
+    let mut b = Builder::new();
+    let expr = select_expr(&mut b, s);
+    b.finish(format!("select ({expr})::text"))
+}
+
+fn select_expr(b: &mut Builder, s: &Select) -> String {
+    match s {
+        Select::Connection(c) => connection(b, c, None),
+        Select::Row { table, key, sel } => {
+            let a = b.alias();
+            let conds: Vec<String> = key
+                .iter()
+                .map(|(col, p)| format!("{a}.{} = {}", quote_ident(col), b.param(p)))
+                .collect();
+            let row = row_object(b, &a, sel);
+            format!(
+                "(select {row} from {} as {a} where {})",
+                qualified(table),
+                conds.join(" and ")
+            )
+        }
+        Select::Function {
+            function,
+            args,
+            returns_set,
+            out,
+        } => {
+            let a = b.alias();
+            let call = call(b, function, args);
+            let value = out_expr(b, &a, out);
+            if *returns_set {
+                format!("(select coalesce(json_agg({value}), '[]'::json) from {call} as {a})")
+            } else {
+                format!("(select {value} from {call} as {a})")
+            }
+        }
+        Select::Query(fields) => query_object(b, fields),
+    }
+}
+
+fn query_object(b: &mut Builder, fields: &[(String, QueryField)]) -> String {
+    let pairs: Vec<(String, String)> = fields
+        .iter()
+        .map(|(k, f)| {
+            let v = match f {
+                QueryField::Typename => quote_literal("Query"),
+                QueryField::Select(s) => select_expr(b, s),
+            };
+            (k.clone(), v)
+        })
+        .collect();
+    object(&pairs)
+}
+
+fn call(b: &mut Builder, f: &TableRef, args: &[Param]) -> String {
+    let args: Vec<String> = args.iter().map(|p| b.param(p)).collect();
+    format!("{}({})", qualified(f), args.join(", "))
+}
+
+/// The JSON of a value `v` (an SQL expression) rendered as `out`.
+fn out_expr(b: &mut Builder, v: &str, out: &Out) -> String {
+    match out {
+        Out::Scalar(codec) => scalar(v, codec),
+        Out::Jwt => format!("to_json({v})"),
+        Out::Row(sel) => {
+            // A composite value: null stays null (a function returning "no row").
+            let row = row_object(b, &format!("({v})"), sel);
+            format!("(case when {v} is null then null else {row} end)")
+        }
+        Out::List(inner) => {
+            let e = b.alias();
+            let item = out_expr(b, &e, inner);
+            format!("(select json_agg({item}) from unnest({v}) as {e})")
+        }
+    }
+}
+
+fn scalar(v: &str, codec: &Codec) -> String {
+    match codec {
+        Codec::Native { .. } => v.to_string(),
+        Codec::Text { .. } => format!("({v})::text"),
+        Codec::Enum { labels, .. } => {
+            let mut s = format!("(case ({v})::text");
+            for (label, gql) in labels {
+                let _ = write!(
+                    s,
+                    " when {} then {}",
+                    quote_literal(label),
+                    quote_literal(gql)
+                );
+            }
+            s.push_str(" end)");
+            s
+        }
+        Codec::Array { element, .. } => match **element {
+            Codec::Native { .. } => format!("to_json({v})"),
+            ref inner => format!(
+                "(select json_agg({}) from unnest({v}) as __e)",
+                scalar("__e", inner)
+            ),
+        },
+        Codec::Row { .. } | Codec::Jwt { .. } => format!("to_json({v})"),
+    }
+}
+
+/// The object for one row whose columns are reachable as `row."col"`.
+fn row_object(b: &mut Builder, row: &str, sel: &RowSel) -> String {
+    let mut pairs = vec![];
+    for (key, f) in &sel.fields {
+        let v = match f {
+            RowField::Typename(t) => quote_literal(t),
+            RowField::Column { column, out } => {
+                out_expr(b, &format!("{row}.{}", quote_ident(column)), out)
+            }
+            RowField::Computed {
+                function,
+                args,
+                out,
+            } => {
+                let mut call_args = vec![row.to_string()];
+                call_args.extend(args.iter().map(|p| b.param(p)));
+                let v = format!("{}({})", qualified(function), call_args.join(", "));
+                out_expr(b, &v, out)
+            }
+            RowField::Forward { table, join, sel } => forward(b, row, table, join, sel),
+            RowField::Backward(c) => connection(b, c, Some(row)),
+        };
+        pairs.push((key.clone(), v));
+    }
+    object(&pairs)
+}
+
+fn forward(
+    b: &mut Builder,
+    parent: &str,
+    table: &TableRef,
+    join: &[(String, String)],
+    sel: &RowSel,
+) -> String {
+    let a = b.alias();
+    let conds: Vec<String> = join
+        .iter()
+        .map(|(fc, c)| format!("{a}.{} = {parent}.{}", quote_ident(fc), quote_ident(c)))
+        .collect();
+    let row = row_object(b, &a, sel);
+    format!(
+        "(select {row} from {} as {a} where {})",
+        qualified(table),
+        conds.join(" and ")
+    )
+}
+
+/// A connection: one subquery that pages the source, aggregates nodes/edges in order, and
+/// counts only when `totalCount` is asked for.
+fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) -> String {
+    let a = b.alias();
+    let source = match &c.source {
+        Source::Table(t) => qualified(t),
+        Source::Function { function, args } => call(b, function, args),
+    };
+    let mut conds = vec![];
+    if let Some(parent) = parent {
+        for (col, pcol) in &c.join {
+            conds.push(format!(
+                "{a}.{} = {parent}.{}",
+                quote_ident(col),
+                quote_ident(pcol)
+            ));
+        }
+    }
+    for (col, p) in &c.conditions {
+        if p.value.is_none() {
+            conds.push(format!("{a}.{} is null", quote_ident(col)));
+        } else {
+            let v = b.param(p);
+            conds.push(format!("{a}.{} = {v}", quote_ident(col)));
+        }
+    }
+    let filter = if conds.is_empty() {
+        String::new()
+    } else {
+        format!(" where {}", conds.join(" and "))
+    };
+    let order_cols = |alias: &str| -> String {
+        c.order
+            .iter()
+            .map(|(col, asc)| {
+                format!(
+                    "{alias}.{} {}",
+                    quote_ident(col),
+                    if *asc { "asc" } else { "desc" }
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let order_by = if c.order.is_empty() {
+        String::new()
+    } else {
+        format!(" order by {}", order_cols(&a))
+    };
+    let limit = c
+        .first
+        .map(|n| format!(" limit {}", b.text_param(Some(n.to_string())) + "::int8"))
+        .unwrap_or_default();
+    let offset = c
+        .offset
+        .map(|n| format!(" offset {}", b.text_param(Some(n.to_string())) + "::int8"))
+        .unwrap_or_default();
+    let page =
+        format!("(select {a}.* from {source} as {a}{filter}{order_by}{limit}{offset}) as {a}");
+    let agg_order = if c.order.is_empty() {
+        String::new()
+    } else {
+        format!(" order by {}", order_cols(&a))
+    };
+    let cursor = |a: &str| -> String {
+        let cols: Vec<String> = c
+            .order
+            .iter()
+            .map(|(col, _)| format!("{a}.{}", quote_ident(col)))
+            .collect();
+        format!("translate(encode(convert_to(json_build_array({})::text, 'utf8'), 'base64'), E'\\n', '')", cols.join(", "))
+    };
+
+    let mut pairs = vec![];
+    for (key, f) in &c.fields {
+        let v = match f {
+            ConnField::Typename(t) => quote_literal(t),
+            ConnField::Nodes(sel) => {
+                let row = row_object(b, &a, sel);
+                format!("coalesce(json_agg({row}{agg_order}), '[]'::json)")
+            }
+            ConnField::Edges(edge) => {
+                let mut ep = vec![];
+                for (ek, ef) in edge {
+                    let v = match ef {
+                        EdgeField::Typename(t) => quote_literal(t),
+                        EdgeField::Cursor => cursor(&a),
+                        EdgeField::Node(sel) => row_object(b, &a, sel),
+                    };
+                    ep.push((ek.clone(), v));
+                }
+                format!("coalesce(json_agg({}{agg_order}), '[]'::json)", object(&ep))
+            }
+            ConnField::TotalCount => {
+                let ca = b.alias();
+                let filter = filter.replace(&format!("{a}."), &format!("{ca}."));
+                format!("(select count(*) from {source} as {ca}{filter})::int")
+            }
+            ConnField::PageInfo(fields) => {
+                let mut pp = vec![];
+                for (pk, pf) in fields {
+                    let v = match pf {
+                        PageField::Typename(t) => quote_literal(t),
+                        PageField::HasPreviousPage => format!("{}", c.offset.unwrap_or(0) > 0),
+                        PageField::HasNextPage => match c.first {
+                            None => "false".to_string(),
+                            Some(first) => {
+                                let na = b.alias();
+                                let filter = filter.replace(&format!("{a}."), &format!("{na}."));
+                                let skip =
+                                    b.text_param(Some((c.offset.unwrap_or(0) + first).to_string()));
+                                format!("exists(select 1 from {source} as {na}{filter} offset {skip}::int8)")
+                            }
+                        },
+                        PageField::StartCursor => {
+                            format!("(array_agg({}{agg_order}))[1]", cursor(&a))
+                        }
+                        PageField::EndCursor => {
+                            format!("(array_agg({}{agg_order}))[count(*)]", cursor(&a))
+                        }
+                    };
+                    pp.push((pk.clone(), v));
+                }
+                object(&pp)
+            }
+        };
+        pairs.push((key.clone(), v));
+    }
+    // `group by ()` makes it one row even when only constants or counts are selected.
+    format!("(select {} from {page} group by ())", object(&pairs))
+}
+
+/// The write of a mutation, returning the written row (or function result) as JSON text.
+pub fn write(w: &Write) -> Statement {
+    let mut b = Builder::new();
+    let text = match w {
+        Write::Insert { table, values } => {
+            if values.is_empty() {
+                format!(
+                    "insert into {} as __w default values returning to_json(__w)::text",
+                    qualified(table)
+                )
+            } else {
+                let cols: Vec<String> = values.iter().map(|(c, _)| quote_ident(c)).collect();
+                let vals: Vec<String> = values.iter().map(|(_, p)| b.param(p)).collect();
+                format!(
+                    "insert into {} as __w ({}) values ({}) returning to_json(__w)::text",
+                    qualified(table),
+                    cols.join(", "),
+                    vals.join(", ")
+                )
+            }
+        }
+        Write::Update { table, set, key } => {
+            let sets: Vec<String> = set
+                .iter()
+                .map(|(c, p)| format!("{} = {}", quote_ident(c), b.param(p)))
+                .collect();
+            let conds: Vec<String> = key
+                .iter()
+                .map(|(c, p)| format!("__w.{} = {}", quote_ident(c), b.param(p)))
+                .collect();
+            format!(
+                "update {} as __w set {} where {} returning to_json(__w)::text",
+                qualified(table),
+                sets.join(", "),
+                conds.join(" and ")
+            )
+        }
+        Write::Delete { table, key } => {
+            let conds: Vec<String> = key
+                .iter()
+                .map(|(c, p)| format!("__w.{} = {}", quote_ident(c), b.param(p)))
+                .collect();
+            format!(
+                "delete from {} as __w where {} returning to_json(__w)::text",
+                qualified(table),
+                conds.join(" and ")
+            )
+        }
+        Write::Call {
+            function,
+            args,
+            returns_set,
+            ..
+        } => {
+            let call = call(&mut b, function, args);
+            if *returns_set {
+                format!("select coalesce(json_agg(__w), '[]'::json)::text from {call} as __w")
+            } else {
+                format!("select to_json(__w)::text from {call} as __w")
+            }
+        }
+    };
+    b.finish(text)
+}
+
+/// The payload of a mutation, built from the written row passed back in as JSON (`$1`), so
+/// relations and `query` see the database after the write.
+pub fn payload(m: &Mutation, row_type: Option<&str>) -> Statement {
+    let mut b = Builder::new();
+    b.params.push(None); // $1: the written row's JSON, bound by the executor
+    let cmid = b.text_param(m.client_mutation_id.clone());
+    let mut pairs = vec![];
+    for (key, f) in &m.payload {
+        let v = match f {
+            PayloadField::Typename(t) => quote_literal(t),
+            PayloadField::ClientMutationId => cmid.clone(),
+            PayloadField::Query(fields) => query_object(&mut b, fields),
+            PayloadField::Result(out) => match (&m.write, row_type) {
+                (
+                    Write::Call {
+                        returns_set: true,
+                        returns,
+                        ..
+                    },
+                    _,
+                ) => {
+                    let e = b.alias();
+                    let value = populate(&format!("{e}.value"), returns);
+                    let item = out_expr(&mut b, &value, out);
+                    format!("(select json_agg({item}) from json_array_elements($1::json) as {e})")
+                }
+                (Write::Call { returns, .. }, _) => {
+                    out_expr(&mut b, &populate("$1::json", returns), out)
+                }
+                (_, Some(rt)) => out_expr(
+                    &mut b,
+                    &format!("json_populate_record(null::{rt}, $1::json)"),
+                    out,
+                ),
+                (_, None) => "null".into(),
+            },
+            PayloadField::Forward { table, join, sel } => {
+                let rt = row_type.unwrap_or("record");
+                let a = b.alias();
+                let row = format!("(json_populate_record(null::{rt}, $1::json))");
+                let conds: Vec<String> = join
+                    .iter()
+                    .map(|(fc, c)| format!("{a}.{} = {row}.{}", quote_ident(fc), quote_ident(c)))
+                    .collect();
+                let obj = row_object(&mut b, &a, sel);
+                format!(
+                    "(select {obj} from {} as {a} where {})",
+                    qualified(table),
+                    conds.join(" and ")
+                )
+            }
+        };
+        pairs.push((key.clone(), v));
+    }
+    let text = format!("select {}::text", object(&pairs));
+    b.finish(text)
+}
+
+/// Turns a JSON value back into a value of the function's return type.
+fn populate(json: &str, codec: &Codec) -> String {
+    match codec {
+        Codec::Row { sql_type, .. } | Codec::Jwt { sql_type, .. } => {
+            format!("json_populate_record(null::{sql_type}, {json})")
+        }
+        other => format!("({json} #>> '{{}}')::{}", other.sql_type()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(name: &str) -> TableRef {
+        TableRef {
+            schema: "app_public".into(),
+            name: name.into(),
+        }
+    }
+
+    #[test]
+    fn row_by_key_is_parameterized_and_quoted() {
+        let s = Select::Row {
+            table: t("posts"),
+            key: vec![(
+                "id".into(),
+                Param {
+                    value: Some("1".into()),
+                    sql_type: "\"pg_catalog\".\"int4\"".into(),
+                },
+            )],
+            sel: RowSel {
+                fields: vec![(
+                    "title".into(),
+                    RowField::Column {
+                        column: "title".into(),
+                        out: Out::Scalar(Codec::Native {
+                            sql_type: "text".into(),
+                        }),
+                    },
+                )],
+            },
+        };
+        let st = select(&s);
+        assert_eq!(st.text, "select ((select json_build_object('title', __t1.\"title\") from \"app_public\".\"posts\" as __t1 where __t1.\"id\" = $1::\"pg_catalog\".\"int4\"))::text");
+        assert_eq!(st.params, vec![Some("1".to_string())]);
+    }
+
+    #[test]
+    fn literals_and_identifiers_escape() {
+        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
+        assert_eq!(quote_literal("it's"), "'it''s'");
+    }
+}
+
+/// Opens a request's transaction; `RESET ALL` drops anything a previous request's function set
+/// at session level, so pooled connections never carry settings from one request to the next.
+pub const BEGIN: &str = "begin; reset all";
+pub const COMMIT: &str = "commit";
+pub const ROLLBACK: &str = "rollback";
+pub const SAVEPOINT: &str = "savepoint postgraph_mutation";
+pub const RELEASE_SAVEPOINT: &str = "release savepoint postgraph_mutation";
+pub const ROLLBACK_TO_SAVEPOINT: &str = "rollback to savepoint postgraph_mutation";
+
+/// Applies role, statement timeout and claims, transaction-local (`true`), all as parameters:
+/// `$1` role, `$2` statement_timeout, `$3`/`$4` setting names and values.
+pub const SET_SESSION: &str =
+    "select set_config('role', $1, true), set_config('statement_timeout', $2, true), \
+     (select count(set_config(k, v, true)) from unnest($3::text[], $4::text[]) as s(k, v))";
