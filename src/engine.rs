@@ -208,7 +208,6 @@ impl Engine {
                 RootField::Introspection => {
                     let v = introspection
                         .as_ref()
-                        .and_then(|d| d.get("data"))
                         .and_then(|d| d.get(key))
                         .cloned()
                         .unwrap_or(Json::Null);

@@ -505,6 +505,21 @@ fn populate(json: &str, codec: &Codec) -> String {
     }
 }
 
+/// Opens a request's transaction; `RESET ALL` drops anything a previous request's function set
+/// at session level, so pooled connections never carry settings from one request to the next.
+pub const BEGIN: &str = "begin; reset all";
+pub const COMMIT: &str = "commit";
+pub const ROLLBACK: &str = "rollback";
+pub const SAVEPOINT: &str = "savepoint postgraph_mutation";
+pub const RELEASE_SAVEPOINT: &str = "release savepoint postgraph_mutation";
+pub const ROLLBACK_TO_SAVEPOINT: &str = "rollback to savepoint postgraph_mutation";
+
+/// Applies role, statement timeout and claims, transaction-local (`true`), all as parameters:
+/// `$1` role, `$2` statement_timeout, `$3`/`$4` setting names and values.
+pub const SET_SESSION: &str =
+    "select set_config('role', $1, true), set_config('statement_timeout', $2, true), \
+     (select count(set_config(k, v, true)) from unnest($3::text[], $4::text[]) as s(k, v))";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -550,18 +565,3 @@ mod tests {
         assert_eq!(quote_literal("it's"), "'it''s'");
     }
 }
-
-/// Opens a request's transaction; `RESET ALL` drops anything a previous request's function set
-/// at session level, so pooled connections never carry settings from one request to the next.
-pub const BEGIN: &str = "begin; reset all";
-pub const COMMIT: &str = "commit";
-pub const ROLLBACK: &str = "rollback";
-pub const SAVEPOINT: &str = "savepoint postgraph_mutation";
-pub const RELEASE_SAVEPOINT: &str = "release savepoint postgraph_mutation";
-pub const ROLLBACK_TO_SAVEPOINT: &str = "rollback to savepoint postgraph_mutation";
-
-/// Applies role, statement timeout and claims, transaction-local (`true`), all as parameters:
-/// `$1` role, `$2` statement_timeout, `$3`/`$4` setting names and values.
-pub const SET_SESSION: &str =
-    "select set_config('role', $1, true), set_config('statement_timeout', $2, true), \
-     (select count(set_config(k, v, true)) from unnest($3::text[], $4::text[]) as s(k, v))";

@@ -1,0 +1,176 @@
+//! Test harness: one embedded cluster per test binary, the example app migrated once into a
+//! template database, and per test a fresh clone of it served by a real postgraph over HTTP.
+#![allow(dead_code)]
+
+use postgraph::auth::JwtConfig;
+use postgraph::config::example;
+use postgraph::db::{self, embedded::EmbeddedOptions, embedded::EmbeddedPostgres};
+use postgraph::http::HttpOptions;
+use postgraph::server::{self, EngineConfig, Running};
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use tokio::sync::OnceCell;
+
+pub const SECRET: &str = "test-secret-that-is-long-enough-for-hs256";
+const TEMPLATE: &str = "app_template";
+
+static CLUSTER: OnceCell<EmbeddedPostgres> = OnceCell::const_new();
+static NEXT_DB: AtomicUsize = AtomicUsize::new(0);
+
+async fn cluster() -> &'static EmbeddedPostgres {
+    CLUSTER
+        .get_or_init(|| async {
+            let opts = EmbeddedOptions::default().setting("shared_preload_libraries", "pg_stat_statements").setting("pg_stat_statements.track_utility", "on");
+            let pg = EmbeddedPostgres::start(opts).await.expect("embedded postgres");
+            pg.create_database(TEMPLATE, None).await.expect("template db");
+            let mut admin = db::connect(&pg.connection_string(pg.superuser(), TEMPLATE)).await.expect("connect template");
+            db::migrate_example(&mut admin).await.expect("migrations");
+            admin.batch_execute("create extension if not exists pg_stat_statements").await.expect("pg_stat_statements");
+            drop(admin);
+            pg
+        })
+        .await
+}
+
+/// A fresh database cloned from the migrated template, and a postgraph serving it.
+pub struct TestApp {
+    pub running: Running,
+    pub http: reqwest::Client,
+    pub database: String,
+    /// Superuser connection string into this test's database (for setup and checks).
+    pub admin_url: String,
+    pub authenticator_url: String,
+}
+
+pub struct Options {
+    pub max_pool_size: usize,
+    pub body_limit: u64,
+    /// SQL run as superuser before the engine introspects.
+    pub setup_sql: Option<&'static str>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { max_pool_size: 4, body_limit: 100 * 1024, setup_sql: None }
+    }
+}
+
+pub async fn app() -> TestApp {
+    app_with(Options::default()).await
+}
+
+pub async fn app_with(opts: Options) -> TestApp {
+    let pg = cluster().await;
+    let database = format!("test_{}_{}", std::process::id(), NEXT_DB.fetch_add(1, Ordering::SeqCst));
+    pg.create_database(&database, Some(TEMPLATE)).await.expect("clone template");
+    let admin_url = pg.connection_string(pg.superuser(), &database);
+    if let Some(sql) = opts.setup_sql {
+        let admin = db::connect(&admin_url).await.expect("admin");
+        admin.batch_execute(sql).await.expect("setup sql");
+    }
+    let authenticator_url = pg.connection_string(example::AUTHENTICATOR, &database);
+    let cfg = EngineConfig {
+        connection: authenticator_url.clone(),
+        schemas: vec!["app_public".into()],
+        jwt_token_identifier: Some(example::JWT_TOKEN_IDENTIFIER.into()),
+        jwt: JwtConfig { secret: Some(SECRET.into()), ..JwtConfig::default() },
+        default_role: Some(example::DEFAULT_ROLE.into()),
+        max_pool_size: opts.max_pool_size,
+        statement_timeout_ms: 10_000,
+    };
+    let engine = server::build_engine(&cfg).await.expect("engine");
+    let running = server::start(engine, HttpOptions { body_limit: opts.body_limit, graphiql: true }, "127.0.0.1:0".parse().unwrap()).await.expect("server");
+    TestApp { running, http: reqwest::Client::new(), database, admin_url, authenticator_url }
+}
+
+/// A response as the client sees it.
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn data(&self) -> &Value {
+        &self.body["data"]
+    }
+    pub fn errors(&self) -> Option<&Vec<Value>> {
+        self.body["errors"].as_array()
+    }
+    pub fn first_error_code(&self) -> Option<&str> {
+        self.errors()?.first()?["extensions"]["code"].as_str()
+    }
+}
+
+impl TestApp {
+    pub fn url(&self) -> String {
+        self.running.url()
+    }
+
+    pub async fn post_raw(&self, body: impl Into<reqwest::Body>, headers: &[(&str, &str)]) -> Reply {
+        let mut req = self.http.post(self.url()).body(body);
+        let mut has_ct = false;
+        for (k, v) in headers {
+            has_ct |= k.eq_ignore_ascii_case("content-type");
+            req = req.header(*k, *v);
+        }
+        if !has_ct {
+            req = req.header("content-type", "application/json");
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("response is not JSON: {text}"));
+        Reply { status, headers, body }
+    }
+
+    pub async fn gql(&self, query: &str, variables: Value, token: Option<&str>) -> Reply {
+        let bearer = token.map(|t| format!("Bearer {t}"));
+        let mut headers = vec![];
+        if let Some(b) = &bearer {
+            headers.push(("authorization", b.as_str()));
+        }
+        self.post_raw(json!({"query": query, "variables": variables}).to_string(), &headers).await
+    }
+
+    /// Runs `sql` as superuser in this test's database and returns the first column of each row as JSON.
+    pub async fn sql(&self, sql: &str) -> Vec<Value> {
+        let client = db::connect(&self.admin_url).await.expect("admin");
+        let rows = client.query(&format!("select to_json(x)::text from ({sql}) as x"), &[]).await.expect("sql");
+        rows.iter().map(|r| serde_json::from_str(&r.get::<_, String>(0)).unwrap()).collect()
+    }
+
+    /// Statements this test's database has seen from anyone but the superuser.
+    pub async fn statement_count(&self, like: &str) -> i64 {
+        let client = db::connect(&self.admin_url).await.expect("admin");
+        let row = client
+            .query_one(
+                "select coalesce(sum(calls), 0)::int8 from pg_stat_statements s join pg_database d on d.oid = s.dbid \
+                 where d.datname = current_database() and s.userid <> 'postgres'::regrole and s.query like $1",
+                &[&like],
+            )
+            .await
+            .expect("pg_stat_statements");
+        row.get(0)
+    }
+
+    pub async fn signup(&self, username: &str) -> String {
+        let r = self
+            .gql(
+                "mutation($u: String!, $e: String!) { signup(input: {username: $u, email: $e, password: \"correct horse battery\"}) { jwtToken } }",
+                json!({"u": username, "e": format!("{username}@example.com")}),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.data()["signup"]["jwtToken"].as_str().unwrap_or_else(|| panic!("no token: {}", r.body)).to_string()
+    }
+}
+
+/// Decodes a token's claims without verifying (tests check what was signed).
+pub fn claims(token: &str) -> Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).expect("payload");
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).expect("base64")).expect("json")
+}
