@@ -44,27 +44,74 @@ async fn authors_write_their_own_posts_and_rls_refuses_others() {
     assert_eq!(upd.status, 200);
     assert!(upd.data()["updatePostById"].is_null());
     assert_eq!(upd.first_error_code(), Some("NOT_FOUND"), "{}", upd.body);
-    let del = app.gql("mutation($id: Int!) { deletePostById(input: {id: $id}) { post { id } } }", json!({"id": public}), Some(&bob)).await;
+    let del = app
+        .gql(
+            "mutation($id: Int!) { deletePostById(input: {id: $id}) { post { id } } }",
+            json!({"id": public}),
+            Some(&bob),
+        )
+        .await;
     assert_eq!(del.first_error_code(), Some("NOT_FOUND"), "{}", del.body);
-    let rows = app.sql(&format!("select title from app_public.posts where id = {public}")).await;
+    let rows = app
+        .sql(&format!(
+            "select title from app_public.posts where id = {public}"
+        ))
+        .await;
     assert_eq!(rows, vec![json!({"title": "public by alice"})]);
 
     // Bob cannot insert a post in Alice's name: RLS says 42501 and nothing is written.
     let alice_id = common::claims(&alice)["user_id"].clone();
     let forged = app.gql("mutation($a: Int!) { createPost(input: {post: {title: \"forged\", authorId: $a}}) { post { id } } }", json!({"a": alice_id}), Some(&bob)).await;
     assert_eq!(forged.first_error_code(), Some("42501"), "{}", forged.body);
-    assert_eq!(app.sql("select count(*) as n from app_public.posts where title = 'forged'").await[0]["n"], 0);
+    assert_eq!(
+        app.sql("select count(*) as n from app_public.posts where title = 'forged'")
+            .await[0]["n"],
+        0
+    );
 
     // Anonymous cannot write at all.
-    let anon_create = app.gql("mutation { createPost(input: {post: {title: \"x\", authorId: 1}}) { post { id } } }", json!({}), None).await;
-    assert_eq!(anon_create.first_error_code(), Some("42501"), "{}", anon_create.body);
+    let anon_create = app
+        .gql(
+            "mutation { createPost(input: {post: {title: \"x\", authorId: 1}}) { post { id } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        anon_create.first_error_code(),
+        Some("42501"),
+        "{}",
+        anon_create.body
+    );
 
     // The author updates and deletes her own post.
     let upd = app.gql("mutation($id: Int!) { updatePostById(input: {id: $id, postPatch: {title: \"edited\", published: true}}) { post { id title published } } }", json!({"id": draft}), Some(&alice)).await;
-    assert_eq!(upd.data()["updatePostById"]["post"], json!({"id": draft, "title": "edited", "published": true}), "{}", upd.body);
-    let del = app.gql("mutation($id: Int!) { deletePostById(input: {id: $id}) { post { id title } } }", json!({"id": draft}), Some(&alice)).await;
-    assert_eq!(del.data()["deletePostById"]["post"]["title"], "edited", "{}", del.body);
-    assert_eq!(app.sql(&format!("select count(*) as n from app_public.posts where id = {draft}")).await[0]["n"], 0);
+    assert_eq!(
+        upd.data()["updatePostById"]["post"],
+        json!({"id": draft, "title": "edited", "published": true}),
+        "{}",
+        upd.body
+    );
+    let del = app
+        .gql(
+            "mutation($id: Int!) { deletePostById(input: {id: $id}) { post { id title } } }",
+            json!({"id": draft}),
+            Some(&alice),
+        )
+        .await;
+    assert_eq!(
+        del.data()["deletePostById"]["post"]["title"],
+        "edited",
+        "{}",
+        del.body
+    );
+    assert_eq!(
+        app.sql(&format!(
+            "select count(*) as n from app_public.posts where id = {draft}"
+        ))
+        .await[0]["n"],
+        0
+    );
 }
 
 #[tokio::test]
@@ -87,8 +134,14 @@ async fn nested_query_runs_one_statement_per_root_field() {
     let posts = &users[0]["postsByAuthorId"];
     assert_eq!(posts["totalCount"], 3);
     assert_eq!(posts["nodes"].as_array().unwrap().len(), 2);
-    assert_eq!(posts["nodes"][0]["userByAuthorId"]["postsByAuthorId"]["totalCount"], 3);
-    assert_eq!(r.data()["postById"]["userByAuthorId"]["postsByAuthorId"]["totalCount"], 3);
+    assert_eq!(
+        posts["nodes"][0]["userByAuthorId"]["postsByAuthorId"]["totalCount"],
+        3
+    );
+    assert_eq!(
+        r.data()["postById"]["userByAuthorId"]["postsByAuthorId"]["totalCount"],
+        3
+    );
 }
 
 #[tokio::test]
@@ -100,14 +153,30 @@ async fn connections_page_order_and_filter() {
         create_post(&app, t, title, true).await;
     }
     let r = app.gql("{ allPosts(orderBy: [TITLE_DESC], first: 2, offset: 1) { totalCount nodes { title } pageInfo { hasNextPage hasPreviousPage } } }", json!({}), None).await;
-    assert_eq!(r.data()["allPosts"], json!({"totalCount": 3, "nodes": [{"title": "b"}, {"title": "a"}], "pageInfo": {"hasNextPage": false, "hasPreviousPage": true}}), "{}", r.body);
+    assert_eq!(
+        r.data()["allPosts"],
+        json!({"totalCount": 3, "nodes": [{"title": "b"}, {"title": "a"}], "pageInfo": {"hasNextPage": false, "hasPreviousPage": true}}),
+        "{}",
+        r.body
+    );
 
     let bob_id = common::claims(&bob)["user_id"].clone();
-    let r = app.gql("query($a: Int) { allPosts(condition: {authorId: $a}) { nodes { title } } }", json!({"a": bob_id}), None).await;
+    let r = app
+        .gql(
+            "query($a: Int) { allPosts(condition: {authorId: $a}) { nodes { title } } }",
+            json!({"a": bob_id}),
+            None,
+        )
+        .await;
     assert_eq!(r.data()["allPosts"]["nodes"], json!([{"title": "b"}]));
 
     let r = app.gql("{ userByUsername(username: \"alice\") { username postsByAuthorId(orderBy: TITLE_ASC) { nodes { title } } } }", json!({}), None).await;
-    assert_eq!(r.data()["userByUsername"]["postsByAuthorId"]["nodes"], json!([{"title": "a"}, {"title": "c"}]), "{}", r.body);
+    assert_eq!(
+        r.data()["userByUsername"]["postsByAuthorId"]["nodes"],
+        json!([{"title": "a"}, {"title": "c"}]),
+        "{}",
+        r.body
+    );
 
     // Aliases, fragments, __typename and @skip/@include shape the response.
     let r = app
@@ -117,7 +186,12 @@ async fn connections_page_order_and_filter() {
             None,
         )
         .await;
-    assert_eq!(r.data()["first"]["nodes"][0]["__typename"], "Post", "{}", r.body);
+    assert_eq!(
+        r.data()["first"]["nodes"][0]["__typename"],
+        "Post",
+        "{}",
+        r.body
+    );
     assert_eq!(r.data()["again"]["__typename"], "PostsConnection");
     let node = r.data()["again"]["nodes"][0].as_object().unwrap();
     assert_eq!(node.keys().collect::<Vec<_>>(), vec!["t"]);
@@ -130,52 +204,102 @@ async fn constraint_violations_are_field_errors_that_change_nothing() {
     let r = app.gql("mutation { signup(input: {username: \"henry\", email: \"other@example.com\", password: \"long enough pw\"}) { jwtToken } }", json!({}), None).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.first_error_code(), Some("23505"), "{}", r.body);
-    assert_eq!(r.errors().unwrap()[0]["extensions"]["constraint"], "users_username_key");
-    assert_eq!(app.sql("select count(*) as n from app_public.users").await[0]["n"], 1);
+    assert_eq!(
+        r.errors().unwrap()[0]["extensions"]["constraint"],
+        "users_username_key"
+    );
+    assert_eq!(
+        app.sql("select count(*) as n from app_public.users").await[0]["n"],
+        1
+    );
     let msg = r.errors().unwrap()[0]["message"].as_str().unwrap();
-    assert!(!msg.contains("select") && !msg.contains("insert into"), "no SQL text in errors: {msg}");
+    assert!(
+        !msg.contains("select") && !msg.contains("insert into"),
+        "no SQL text in errors: {msg}"
+    );
 }
 
 #[tokio::test]
 async fn bad_requests_get_clear_errors_and_statuses() {
-    let app = app_with(Options { body_limit: 2048, ..Options::default() }).await;
+    let app = app_with(Options {
+        body_limit: 2048,
+        ..Options::default()
+    })
+    .await;
     let r = app.post_raw("{not json", &[]).await;
     assert_eq!(r.status, 400);
     assert_eq!(r.first_error_code(), Some("BAD_REQUEST"));
 
-    let r = app.post_raw(json!({"query": "{ allPosts { "}).to_string(), &[("accept", "application/graphql-response+json")]).await;
+    let r = app
+        .post_raw(
+            json!({"query": "{ allPosts { "}).to_string(),
+            &[("accept", "application/graphql-response+json")],
+        )
+        .await;
     assert_eq!(r.status, 400);
     assert_eq!(r.first_error_code(), Some("GRAPHQL_PARSE_FAILED"));
-    assert_eq!(r.headers["content-type"], "application/graphql-response+json");
+    assert_eq!(
+        r.headers["content-type"],
+        "application/graphql-response+json"
+    );
 
-    let r = app.post_raw(json!({"query": "{ allPostz { totalCount } }"}).to_string(), &[]).await;
+    let r = app
+        .post_raw(
+            json!({"query": "{ allPostz { totalCount } }"}).to_string(),
+            &[],
+        )
+        .await;
     assert_eq!(r.status, 400);
     assert_eq!(r.first_error_code(), Some("GRAPHQL_VALIDATION_FAILED"));
     assert!(r.errors().unwrap()[0]["locations"].is_array());
 
     // Legacy clients accepting only application/json get 200 for document errors.
-    let r = app.post_raw(json!({"query": "{ allPostz { totalCount } }"}).to_string(), &[("accept", "application/json")]).await;
+    let r = app
+        .post_raw(
+            json!({"query": "{ allPostz { totalCount } }"}).to_string(),
+            &[("accept", "application/json")],
+        )
+        .await;
     assert_eq!(r.status, 200);
     assert!(r.body.get("data").is_none());
 
-    let r = app.post_raw(json!({"query": "{ allPosts(orderBy: [NOPE]) { totalCount } }"}).to_string(), &[]).await;
+    let r = app
+        .post_raw(
+            json!({"query": "{ allPosts(orderBy: [NOPE]) { totalCount } }"}).to_string(),
+            &[],
+        )
+        .await;
     assert_eq!(r.status, 400, "unknown enum literal: {}", r.body);
 
     let r = app.post_raw(json!({"query": "query($n: Int) { allPosts(first: $n) { totalCount } }", "variables": {"n": "ten"}}).to_string(), &[]).await;
     assert_eq!(r.status, 400);
     assert_eq!(r.first_error_code(), Some("BAD_USER_INPUT"));
 
-    let big = json!({"query": format!("{{ allPosts {{ totalCount }} }} #{}", "x".repeat(4096))}).to_string();
+    let big = json!({"query": format!("{{ allPosts {{ totalCount }} }} #{}", "x".repeat(4096))})
+        .to_string();
     let r = app.post_raw(big, &[]).await;
     assert_eq!(r.status, 413);
 
-    let r = app.post_raw("query { allPosts { totalCount } }", &[("content-type", "text/plain")]).await;
+    let r = app
+        .post_raw(
+            "query { allPosts { totalCount } }",
+            &[("content-type", "text/plain")],
+        )
+        .await;
     assert_eq!(r.status, 415);
 
     let get = app.http.get(format!("{}?query={}", app.url(), "mutation%20%7B%20signin(input%3A%20%7Bemail%3A%20%22a%22%2C%20password%3A%20%22b%22%7D)%20%7B%20jwtToken%20%7D%20%7D")).send().await.unwrap();
     assert_eq!(get.status(), 405);
 
-    let get = app.http.get(format!("{}?query=%7B%20allPosts%20%7B%20totalCount%20%7D%20%7D", app.url())).send().await.unwrap();
+    let get = app
+        .http
+        .get(format!(
+            "{}?query=%7B%20allPosts%20%7B%20totalCount%20%7D%20%7D",
+            app.url()
+        ))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(get.status(), 200);
     let body: Value = get.json().await.unwrap();
     assert_eq!(body["data"]["allPosts"]["totalCount"], 0);
@@ -183,9 +307,19 @@ async fn bad_requests_get_clear_errors_and_statuses() {
     let put = app.http.put(app.url()).body("{}").send().await.unwrap();
     assert_eq!(put.status(), 405);
 
-    let health = app.http.get(app.url().replace("/graphql", "/health")).send().await.unwrap();
+    let health = app
+        .http
+        .get(app.url().replace("/graphql", "/health"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), 200);
-    let graphiql = app.http.get(app.url().replace("/graphql", "/graphiql")).send().await.unwrap();
+    let graphiql = app
+        .http
+        .get(app.url().replace("/graphql", "/graphiql"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(graphiql.status(), 200);
     assert!(graphiql.text().await.unwrap().contains("GraphiQL"));
 }
@@ -194,15 +328,33 @@ async fn bad_requests_get_clear_errors_and_statuses() {
 async fn introspection_works_and_schema_graphql_is_current() {
     let app = app().await;
     let r = app.gql("{ __schema { queryType { name } mutationType { name } } __type(name: \"Post\") { fields { name } } }", json!({}), None).await;
-    assert_eq!(r.data()["__schema"]["queryType"]["name"], "Query", "{}", r.body);
+    assert_eq!(
+        r.data()["__schema"]["queryType"]["name"],
+        "Query",
+        "{}",
+        r.body
+    );
     assert_eq!(r.data()["__schema"]["mutationType"]["name"], "Mutation");
-    let fields: Vec<&str> = r.data()["__type"]["fields"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    let fields: Vec<&str> = r.data()["__type"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
     for f in ["id", "authorId", "title", "userByAuthorId"] {
         assert!(fields.contains(&f), "Post.{f} missing from {fields:?}");
     }
 
-    let client = postgraph::db::connect(&app.authenticator_url).await.unwrap();
-    let api = postgraph::server::build_api(&client, &["app_public".to_string()], &Some("app_public.jwt_token".into())).await.unwrap();
+    let client = postgraph::db::connect(&app.authenticator_url)
+        .await
+        .unwrap();
+    let api = postgraph::server::build_api(
+        &client,
+        &["app_public".to_string()],
+        &Some("app_public.jwt_token".into()),
+    )
+    .await
+    .unwrap();
     let sdl = api.sdl();
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema.graphql");
     if std::env::var_os("UPDATE_SCHEMA").is_some() {

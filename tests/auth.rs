@@ -16,9 +16,14 @@ async fn signup_returns_a_token_with_role_user_id_and_exp() {
     assert_eq!(c["role"], "app_user");
     assert!(c["user_id"].as_i64().is_some(), "{c}");
     let exp = c["exp"].as_i64().expect("exp");
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
     assert!(exp > now, "exp {exp} is in the past");
-    let users = app.sql("select username from app_public.users where username = 'dora'").await;
+    let users = app
+        .sql("select username from app_public.users where username = 'dora'")
+        .await;
     assert_eq!(users.len(), 1);
 }
 
@@ -49,11 +54,19 @@ async fn me_returns_the_user_with_a_token_and_null_without() {
 }
 
 fn token(claims: serde_json::Value, secret: &str) -> String {
-    encode(&Header::default(), &claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
+    encode(
+        &Header::default(),
+        &claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
 }
 
 fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 #[tokio::test]
@@ -63,22 +76,41 @@ async fn bad_tokens_are_401_and_never_reach_the_database() {
     app.gql(ME, json!({}), None).await;
     let before = app.statement_count("%").await;
 
-    let expired = token(json!({"role": "app_user", "user_id": 1, "exp": now() - 3600}), SECRET);
+    let expired = token(
+        json!({"role": "app_user", "user_id": 1, "exp": now() - 3600}),
+        SECRET,
+    );
     let tampered = {
-        let t = token(json!({"role": "app_user", "user_id": 1, "exp": now() + 3600}), SECRET);
+        let t = token(
+            json!({"role": "app_user", "user_id": 1, "exp": now() + 3600}),
+            SECRET,
+        );
         let (rest, sig) = t.rsplit_once('.').unwrap();
         let mut sig = sig.to_string();
         let flipped = if sig.starts_with('A') { 'B' } else { 'A' };
         sig.replace_range(0..1, &flipped.to_string());
         format!("{rest}.{sig}")
     };
-    let other_secret = token(json!({"role": "app_user", "user_id": 1, "exp": now() + 3600}), "some-other-secret-entirely");
+    let other_secret = token(
+        json!({"role": "app_user", "user_id": 1, "exp": now() + 3600}),
+        "some-other-secret-entirely",
+    );
     let alg_none = {
         use base64::Engine;
         let b = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        format!("{}.{}.", b.encode(r#"{"alg":"none","typ":"JWT"}"#), b.encode(format!(r#"{{"role":"app_user","user_id":1,"exp":{}}}"#, now() + 3600)))
+        format!(
+            "{}.{}.",
+            b.encode(r#"{"alg":"none","typ":"JWT"}"#),
+            b.encode(format!(
+                r#"{{"role":"app_user","user_id":1,"exp":{}}}"#,
+                now() + 3600
+            ))
+        )
     };
-    let bad_role = token(json!({"role": "postgres", "user_id": 1, "exp": now() + 3600}), SECRET);
+    let bad_role = token(
+        json!({"role": "postgres", "user_id": 1, "exp": now() + 3600}),
+        SECRET,
+    );
     let cases = [
         (expired, "JWT_EXPIRED"),
         (tampered, "JWT_INVALID_SIGNATURE"),
@@ -93,10 +125,20 @@ async fn bad_tokens_are_401_and_never_reach_the_database() {
         assert_eq!(r.status, 401, "{code}: {}", r.body);
         assert_eq!(r.first_error_code(), Some(*code), "{}", r.body);
         assert!(r.data().is_null(), "no data on 401: {}", r.body);
-        let www = r.headers.get("www-authenticate").expect("WWW-Authenticate").to_str().unwrap();
+        let www = r
+            .headers
+            .get("www-authenticate")
+            .expect("WWW-Authenticate")
+            .to_str()
+            .unwrap();
         assert!(www.starts_with("Bearer error=\"invalid_token\""), "{www}");
     }
-    let basic = app.post_raw(json!({"query": ME}).to_string(), &[("authorization", "Basic dXNlcjpwYXNz")]).await;
+    let basic = app
+        .post_raw(
+            json!({"query": ME}).to_string(),
+            &[("authorization", "Basic dXNlcjpwYXNz")],
+        )
+        .await;
     assert_eq!(basic.status, 401);
 
     let after = app.statement_count("%").await;
@@ -104,13 +146,19 @@ async fn bad_tokens_are_401_and_never_reach_the_database() {
 }
 
 /// A function that sets a claim at session level, as a careless user function might.
-const LEAKY: &str = "create function app_public.leak_session() returns integer language sql volatile as \
+const LEAKY: &str =
+    "create function app_public.leak_session() returns integer language sql volatile as \
     $$ select set_config('jwt.claims.user_id', '1', false)::integer $$; \
     grant execute on function app_public.leak_session() to app_anonymous;";
 
 #[tokio::test]
 async fn settings_never_leak_between_requests_on_a_pooled_connection() {
-    let app = app_with(Options { max_pool_size: 1, setup_sql: Some(LEAKY), ..Options::default() }).await;
+    let app = app_with(Options {
+        max_pool_size: 1,
+        setup_sql: Some(LEAKY),
+        ..Options::default()
+    })
+    .await;
     let token = app.signup("gina").await;
     let me = app.gql(ME, json!({}), Some(&token)).await;
     assert_eq!(me.data()["me"]["username"], "gina");
@@ -119,7 +167,13 @@ async fn settings_never_leak_between_requests_on_a_pooled_connection() {
     assert_eq!(anon.data()["me"], serde_json::Value::Null, "{}", anon.body);
 
     // Even a session-level set_config by a function does not survive into the next request.
-    let leak = app.gql("mutation { leakSession(input: {}) { clientMutationId } }", json!({}), None).await;
+    let leak = app
+        .gql(
+            "mutation { leakSession(input: {}) { clientMutationId } }",
+            json!({}),
+            None,
+        )
+        .await;
     assert!(leak.errors().is_none(), "{}", leak.body);
     let anon = app.gql(ME, json!({}), None).await;
     assert_eq!(anon.data()["me"], serde_json::Value::Null, "{}", anon.body);
@@ -128,10 +182,22 @@ async fn settings_never_leak_between_requests_on_a_pooled_connection() {
 #[tokio::test]
 async fn the_role_claim_switches_role_and_unknown_claims_stay_in_request_jwt_claims() {
     let app = app().await;
-    let t = token(json!({"role": "app_anonymous", "user_id": 1, "exp": now() + 60, "odd-key": "x"}), SECRET);
+    let t = token(
+        json!({"role": "app_anonymous", "user_id": 1, "exp": now() + 60, "odd-key": "x"}),
+        SECRET,
+    );
     // app_anonymous may not insert posts even with a user_id claim.
-    let r = app.gql("mutation { createPost(input: {post: {title: \"t\"}}) { post { id } } }", json!({}), Some(&t)).await;
+    let r = app
+        .gql(
+            "mutation { createPost(input: {post: {title: \"t\"}}) { post { id } } }",
+            json!({}),
+            Some(&t),
+        )
+        .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.first_error_code(), Some("42501"), "{}", r.body);
-    assert_eq!(app.sql("select count(*) as n from app_public.posts").await[0]["n"], 0);
+    assert_eq!(
+        app.sql("select count(*) as n from app_public.posts").await[0]["n"],
+        0
+    );
 }

@@ -20,12 +20,23 @@ static NEXT_DB: AtomicUsize = AtomicUsize::new(0);
 async fn cluster() -> &'static EmbeddedPostgres {
     CLUSTER
         .get_or_init(|| async {
-            let opts = EmbeddedOptions::default().setting("shared_preload_libraries", "pg_stat_statements").setting("pg_stat_statements.track_utility", "on");
-            let pg = EmbeddedPostgres::start(opts).await.expect("embedded postgres");
-            pg.create_database(TEMPLATE, None).await.expect("template db");
-            let mut admin = db::connect(&pg.connection_string(pg.superuser(), TEMPLATE)).await.expect("connect template");
+            let opts = EmbeddedOptions::default()
+                .setting("shared_preload_libraries", "pg_stat_statements")
+                .setting("pg_stat_statements.track_utility", "on");
+            let pg = EmbeddedPostgres::start(opts)
+                .await
+                .expect("embedded postgres");
+            pg.create_database(TEMPLATE, None)
+                .await
+                .expect("template db");
+            let mut admin = db::connect(&pg.connection_string(pg.superuser(), TEMPLATE))
+                .await
+                .expect("connect template");
             db::migrate_example(&mut admin).await.expect("migrations");
-            admin.batch_execute("create extension if not exists pg_stat_statements").await.expect("pg_stat_statements");
+            admin
+                .batch_execute("create extension if not exists pg_stat_statements")
+                .await
+                .expect("pg_stat_statements");
             drop(admin);
             pg
         })
@@ -51,7 +62,11 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { max_pool_size: 4, body_limit: 100 * 1024, setup_sql: None }
+        Options {
+            max_pool_size: 4,
+            body_limit: 100 * 1024,
+            setup_sql: None,
+        }
     }
 }
 
@@ -61,8 +76,14 @@ pub async fn app() -> TestApp {
 
 pub async fn app_with(opts: Options) -> TestApp {
     let pg = cluster().await;
-    let database = format!("test_{}_{}", std::process::id(), NEXT_DB.fetch_add(1, Ordering::SeqCst));
-    pg.create_database(&database, Some(TEMPLATE)).await.expect("clone template");
+    let database = format!(
+        "test_{}_{}",
+        std::process::id(),
+        NEXT_DB.fetch_add(1, Ordering::SeqCst)
+    );
+    pg.create_database(&database, Some(TEMPLATE))
+        .await
+        .expect("clone template");
     let admin_url = pg.connection_string(pg.superuser(), &database);
     if let Some(sql) = opts.setup_sql {
         let admin = db::connect(&admin_url).await.expect("admin");
@@ -73,14 +94,32 @@ pub async fn app_with(opts: Options) -> TestApp {
         connection: authenticator_url.clone(),
         schemas: vec!["app_public".into()],
         jwt_token_identifier: Some(example::JWT_TOKEN_IDENTIFIER.into()),
-        jwt: JwtConfig { secret: Some(SECRET.into()), ..JwtConfig::default() },
+        jwt: JwtConfig {
+            secret: Some(SECRET.into()),
+            ..JwtConfig::default()
+        },
         default_role: Some(example::DEFAULT_ROLE.into()),
         max_pool_size: opts.max_pool_size,
         statement_timeout_ms: 10_000,
     };
     let engine = server::build_engine(&cfg).await.expect("engine");
-    let running = server::start(engine, HttpOptions { body_limit: opts.body_limit, graphiql: true }, "127.0.0.1:0".parse().unwrap()).await.expect("server");
-    TestApp { running, http: reqwest::Client::new(), database, admin_url, authenticator_url }
+    let running = server::start(
+        engine,
+        HttpOptions {
+            body_limit: opts.body_limit,
+            graphiql: true,
+        },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .expect("server");
+    TestApp {
+        running,
+        http: reqwest::Client::new(),
+        database,
+        admin_url,
+        authenticator_url,
+    }
 }
 
 /// A response as the client sees it.
@@ -107,7 +146,11 @@ impl TestApp {
         self.running.url()
     }
 
-    pub async fn post_raw(&self, body: impl Into<reqwest::Body>, headers: &[(&str, &str)]) -> Reply {
+    pub async fn post_raw(
+        &self,
+        body: impl Into<reqwest::Body>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
         let mut req = self.http.post(self.url()).body(body);
         let mut has_ct = false;
         for (k, v) in headers {
@@ -121,8 +164,13 @@ impl TestApp {
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let text = resp.text().await.expect("body");
-        let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("response is not JSON: {text}"));
-        Reply { status, headers, body }
+        let body =
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("response is not JSON: {text}"));
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn gql(&self, query: &str, variables: Value, token: Option<&str>) -> Reply {
@@ -131,14 +179,23 @@ impl TestApp {
         if let Some(b) = &bearer {
             headers.push(("authorization", b.as_str()));
         }
-        self.post_raw(json!({"query": query, "variables": variables}).to_string(), &headers).await
+        self.post_raw(
+            json!({"query": query, "variables": variables}).to_string(),
+            &headers,
+        )
+        .await
     }
 
     /// Runs `sql` as superuser in this test's database and returns the first column of each row as JSON.
     pub async fn sql(&self, sql: &str) -> Vec<Value> {
         let client = db::connect(&self.admin_url).await.expect("admin");
-        let rows = client.query(&format!("select to_json(x)::text from ({sql}) as x"), &[]).await.expect("sql");
-        rows.iter().map(|r| serde_json::from_str(&r.get::<_, String>(0)).unwrap()).collect()
+        let rows = client
+            .query(&format!("select to_json(x)::text from ({sql}) as x"), &[])
+            .await
+            .expect("sql");
+        rows.iter()
+            .map(|r| serde_json::from_str(&r.get::<_, String>(0)).unwrap())
+            .collect()
     }
 
     /// Statements this test's database has seen from anyone but the superuser.
@@ -164,7 +221,10 @@ impl TestApp {
             )
             .await;
         assert_eq!(r.status, 200, "{}", r.body);
-        r.data()["signup"]["jwtToken"].as_str().unwrap_or_else(|| panic!("no token: {}", r.body)).to_string()
+        r.data()["signup"]["jwtToken"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no token: {}", r.body))
+            .to_string()
     }
 }
 
@@ -172,5 +232,10 @@ impl TestApp {
 pub fn claims(token: &str) -> Value {
     use base64::Engine;
     let payload = token.split('.').nth(1).expect("payload");
-    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).expect("base64")).expect("json")
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .expect("base64"),
+    )
+    .expect("json")
 }
