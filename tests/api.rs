@@ -363,3 +363,22 @@ async fn introspection_works_and_schema_graphql_is_current() {
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(committed == sdl, "schema.graphql is stale: run `UPDATE_SCHEMA=1 cargo test --test api introspection` (or `postgraph export-schema schema.graphql`) and commit it");
 }
+
+#[tokio::test]
+async fn computed_columns_take_the_row_and_their_own_arguments() {
+    let app = app().await;
+    let alice = app.signup("alice").await;
+    let r = app
+        .gql(
+            "mutation { createPost(input: {post: {title: \"long\", body: \"0123456789abcdef\", published: true}}) { post { summary short: summary(length: 4) } } }",
+            json!({}),
+            Some(&alice),
+        )
+        .await;
+    assert_eq!(
+        r.data()["createPost"]["post"],
+        json!({"summary": "0123456789abcdef", "short": "0123…"}),
+        "{}",
+        r.body
+    );
+}

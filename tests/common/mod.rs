@@ -239,3 +239,29 @@ pub fn claims(token: &str) -> Value {
     )
     .expect("json")
 }
+
+/// A new empty database in the test cluster; returns its superuser connection string.
+pub async fn empty_database() -> String {
+    let pg = cluster().await;
+    let database = format!(
+        "empty_{}_{}",
+        std::process::id(),
+        NEXT_DB.fetch_add(1, Ordering::SeqCst)
+    );
+    pg.create_database(&database, None)
+        .await
+        .expect("create database");
+    pg.connection_string(pg.superuser(), &database)
+}
+
+/// Runs `sql` as superuser through `url` and returns the rows as JSON.
+pub async fn sql_at(url: &str, sql: &str) -> Vec<Value> {
+    let client = db::connect(url).await.expect("connect");
+    let rows = client
+        .query(&format!("select to_json(x)::text from ({sql}) as x"), &[])
+        .await
+        .expect("sql");
+    rows.iter()
+        .map(|r| serde_json::from_str(&r.get::<_, String>(0)).unwrap())
+        .collect()
+}

@@ -1,0 +1,187 @@
+//! The `postgraph` binary: migrate, export-schema, and serve's lifecycle (signals, cleanup).
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_postgraph");
+
+#[tokio::test]
+async fn migrate_applies_a_folder_once_and_reports_it() {
+    let url = common::empty_database().await;
+    let dir = std::env::temp_dir().join(format!("postgraph-migrations-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("V1__notes.sql"),
+        "create table public.notes (id serial primary key, body text);",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("V2__more.sql"),
+        "alter table public.notes add column done boolean not null default false;",
+    )
+    .unwrap();
+
+    let run = || {
+        Command::new(BIN)
+            .args([
+                "migrate",
+                "--connection",
+                &url,
+                "--dir",
+                dir.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    let out = String::from_utf8_lossy(&first.stdout);
+    assert!(
+        first.status.success(),
+        "{out} {}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(
+        out.contains("applied V1__notes") && out.contains("applied V2__more"),
+        "{out}"
+    );
+    let cols = common::sql_at(&url, "select column_name from information_schema.columns where table_name = 'notes' order by ordinal_position").await;
+    assert_eq!(cols.len(), 3);
+
+    let second = run();
+    assert!(second.status.success());
+    assert!(String::from_utf8_lossy(&second.stdout).contains("nothing to apply"));
+
+    let bad = Command::new(BIN)
+        .args([
+            "migrate",
+            "--connection",
+            &url,
+            "--dir",
+            "/nonexistent-folder",
+        ])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test]
+async fn export_schema_writes_the_checked_in_sdl() {
+    let app = common::app().await;
+    let file =
+        std::env::temp_dir().join(format!("postgraph-schema-{}.graphql", std::process::id()));
+    let out = Command::new(BIN)
+        .args([
+            "export-schema",
+            "--connection",
+            &app.authenticator_url,
+            "--jwt-token-identifier",
+            "app_public.jwt_token",
+            file.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written = std::fs::read_to_string(&file).unwrap();
+    let committed = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema.graphql"),
+    )
+    .unwrap();
+    assert_eq!(written, committed);
+    std::fs::remove_file(&file).ok();
+}
+
+#[test]
+fn serve_embedded_answers_and_cleans_up_on_sigterm() {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--port", "0"])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let stderr = child.stderr.take().unwrap();
+    // The log names the embedded cluster's folder; it must be gone after shutdown.
+    let log = std::thread::spawn(move || {
+        BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+    let mut url = None;
+    for line in stdout.lines().map_while(Result::ok) {
+        if let Some(u) = line.trim().strip_prefix("GraphQL:") {
+            url = Some(u.trim().to_string());
+            break;
+        }
+    }
+    let url = url.expect("serve printed its URL");
+    let body = r#"{"query":"{ allPosts { totalCount } }"}"#;
+    let resp = Command::new("curl")
+        .args([
+            "-s",
+            "-H",
+            "content-type: application/json",
+            "-d",
+            body,
+            &url,
+        ])
+        .output();
+    if let Ok(resp) = resp {
+        let text = String::from_utf8_lossy(&resp.stdout);
+        assert!(text.contains("\"totalCount\""), "{text}");
+    }
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let started = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "serve did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    let log = log.join().unwrap();
+    let clean = strip_ansi(&log);
+    let folder = clean
+        .split("folder=")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .expect("log names the cluster folder");
+    assert!(
+        !std::path::Path::new(folder).exists(),
+        "embedded cluster folder {folder} left behind"
+    );
+}
+
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
