@@ -5,6 +5,7 @@
 use crate::auth::SessionSettings;
 use crate::sql::{self, Statement};
 use deadpool_postgres::{Object, Pool, PoolError};
+use std::task::Poll;
 use tokio_postgres::types::{ToSql, Type};
 
 /// Failures before anything ran: no connection to be had.
@@ -110,8 +111,12 @@ impl Executor {
     }
 
     /// Runs read statements in one transaction; each gives its JSON text or its error.
-    /// Two pipelined round trips: (begin, settings, prepare) then (queries, commit). Statements
-    /// are prepared after the role switch because Postgres checks privileges at parse time.
+    ///
+    /// Everything is pipelined: begin, settings, the queries and commit are written before any
+    /// reply is read, so a request costs one network round trip once its statements are
+    /// prepared on the connection. A statement not prepared yet is prepared after the
+    /// settings (Postgres checks privileges when parsing, so it must see the request's role),
+    /// which costs one more round trip the first time only.
     pub async fn read(
         &self,
         session: &SessionSettings,
@@ -124,41 +129,70 @@ impl Executor {
         };
         let (role, timeout, names, values) = self.session_params(session);
         let setup_args: [&(dyn ToSql + Sync); 4] = [&role, &timeout, &names, &values];
-        let (begin, setup, prepared) = futures::join!(
-            client.batch_execute(sql::BEGIN),
-            client.query(&set, &setup_args),
-            futures::future::join_all(statements.iter().map(|s| Self::prepare(
-                &client,
-                &s.text,
-                s.params.len()
-            )))
-        );
-        if let Err(e) = begin
-            .map_err(DbError::from_pg)
-            .and_then(|_| setup.map(|_| ()).map_err(DbError::from_pg))
-        {
-            let _ = client.batch_execute(sql::ROLLBACK).await;
-            return Ok(statements.iter().map(|_| Err(e.clone())).collect());
+        // tokio-postgres sends a request when its future is first polled: poll in protocol order.
+        let mut begin = std::pin::pin!(client.batch_execute(sql::BEGIN));
+        let mut setup = std::pin::pin!(client.query(&set, &setup_args));
+        let begin_now = futures::poll!(begin.as_mut());
+        let setup_now = futures::poll!(setup.as_mut());
+        let mut prepares: Vec<_> = statements
+            .iter()
+            .map(|s| Box::pin(Self::prepare(&client, &s.text, s.params.len())))
+            .collect();
+        let mut prepared: Vec<Option<Result<tokio_postgres::Statement, DbError>>> =
+            Vec::with_capacity(statements.len());
+        for p in prepares.iter_mut() {
+            prepared.push(match futures::poll!(p.as_mut()) {
+                Poll::Ready(r) => Some(r),
+                Poll::Pending => None,
+            });
         }
+        if prepared.iter().any(Option::is_none) {
+            // First use on this connection: wait for the prepares (one extra round trip).
+            for (slot, p) in prepared.iter_mut().zip(prepares.iter_mut()) {
+                if slot.is_none() {
+                    *slot = Some(p.await);
+                }
+            }
+        }
+        drop(prepares);
         let args: Vec<Vec<&(dyn ToSql + Sync)>> =
             statements.iter().map(|s| params(&s.params)).collect();
-        let queries = futures::future::join_all(prepared.iter().zip(&args).map(|(p, a)| {
+        let queries = futures::future::join_all(prepared.into_iter().zip(&args).map(|(p, a)| {
             let client = &client;
             async move {
-                match p {
+                match p.expect("prepared") {
                     Ok(stmt) => client
-                        .query_one(stmt, a)
+                        .query_one(&stmt, a)
                         .await
                         .map_err(DbError::from_pg)
                         .map(|row| {
                             row.get::<_, Option<String>>(0)
                                 .unwrap_or_else(|| "null".into())
                         }),
-                    Err(e) => Err(e.clone()),
+                    Err(e) => Err(e),
                 }
             }
         }));
-        let (results, _commit) = futures::join!(queries, client.batch_execute(sql::COMMIT));
+        let commit = client.batch_execute(sql::COMMIT);
+        let begin = async move {
+            match begin_now {
+                Poll::Ready(r) => r,
+                Poll::Pending => begin.await,
+            }
+        };
+        let setup = async move {
+            match setup_now {
+                Poll::Ready(r) => r,
+                Poll::Pending => setup.await,
+            }
+        };
+        let (begin, setup, results, _commit) = futures::join!(begin, setup, queries, commit);
+        if let Err(e) = begin
+            .map_err(DbError::from_pg)
+            .and_then(|_| setup.map(|_| ()).map_err(DbError::from_pg))
+        {
+            return Ok(statements.iter().map(|_| Err(e.clone())).collect());
+        }
         Ok(results)
     }
 

@@ -69,40 +69,58 @@ pub fn location(pos: &juniper::parser::SourcePosition) -> (usize, usize) {
     (pos.line() + 1, pos.column() + 1)
 }
 
-/// Parses, validates and walks a request into an `Operation`.
-pub fn prepare(
+/// The document of a request after parsing and validation, kept with its source text so it
+/// can be cached and reused (juniper's document borrows the text it was parsed from).
+pub type Document<'a> = Vec<Definition<'a, S>>;
+
+self_cell::self_cell!(
+    pub struct ValidDocument {
+        owner: String,
+        #[covariant]
+        dependent: Document,
+    }
+);
+
+/// Parses and validates `source` against the schema.
+pub fn parse(root: &Root, source: String) -> Result<ValidDocument, GraphqlError> {
+    ValidDocument::try_new(source, |source| {
+        let document =
+            parse_document_source(source, &root.schema).map_err(|e| GraphqlError::Parse {
+                message: e.item.to_string(),
+                location: location(&e.span.start),
+            })?;
+        let mut ctx = ValidatorContext::new(&root.schema, &document);
+        visit_all_rules(&mut ctx, &document);
+        let errors = ctx.into_errors();
+        if !errors.is_empty() {
+            return Err(GraphqlError::Validation(
+                errors
+                    .iter()
+                    .map(|e| {
+                        (
+                            e.message().to_string(),
+                            e.locations().iter().map(location).collect(),
+                        )
+                    })
+                    .collect(),
+            ));
+        }
+        Ok(document)
+    })
+}
+
+/// Picks the operation, checks the variables and walks it into an `Operation`.
+pub fn operation(
     root: &Root,
-    source: &str,
+    document: &ValidDocument,
     operation_name: Option<&str>,
     variables: &Variables<S>,
 ) -> Result<Operation, GraphqlError> {
-    let document =
-        parse_document_source(source, &root.schema).map_err(|e| GraphqlError::Parse {
-            message: e.item.to_string(),
-            location: location(&e.span.start),
-        })?;
-
-    let mut ctx = ValidatorContext::new(&root.schema, &document);
-    visit_all_rules(&mut ctx, &document);
-    let errors = ctx.into_errors();
-    if !errors.is_empty() {
-        return Err(GraphqlError::Validation(
-            errors
-                .iter()
-                .map(|e| {
-                    (
-                        e.message().to_string(),
-                        e.locations().iter().map(location).collect(),
-                    )
-                })
-                .collect(),
-        ));
-    }
-
+    let document = document.borrow_dependent();
     let mut operation = None;
     let mut fragments = HashMap::new();
     let mut count = 0;
-    for def in &document {
+    for def in document.iter() {
         match def {
             Definition::Operation(op) => {
                 count += 1;

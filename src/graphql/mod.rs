@@ -5,10 +5,13 @@ pub mod document;
 pub mod schema;
 
 use crate::schema::Model;
-use document::Operation;
+use document::{Operation, ValidDocument};
 use juniper::Variables;
+use lru::LruCache;
 use schema::{Root, S};
+use std::num::NonZeroUsize;
 use std::sync::Arc;
+use std::sync::Mutex;
 
 /// A request that fails before execution: parse, validation, variables, operation choice.
 #[derive(Debug, thiserror::Error)]
@@ -46,17 +49,29 @@ impl GraphqlError {
     }
 }
 
+/// How many distinct query texts keep their parsed, validated document.
+const DOCUMENT_CACHE_SIZE: usize = 512;
+
 /// The schema as juniper sees it plus the model it was built from; built once per catalog.
 pub struct Api {
     pub model: Arc<Model>,
     pub root: Root,
+    /// Query text → its validated document: a query is parsed and validated once.
+    documents: Mutex<LruCache<String, Arc<ValidDocument>>>,
 }
 
 impl Api {
     pub fn new(model: Model) -> Self {
         let model = Arc::new(model);
         let root = schema::root_node(model.clone());
-        Api { model, root }
+        let documents = Mutex::new(LruCache::new(
+            NonZeroUsize::new(DOCUMENT_CACHE_SIZE).expect("non-zero"),
+        ));
+        Api {
+            model,
+            root,
+            documents,
+        }
     }
 
     pub fn sdl(&self) -> String {
@@ -69,7 +84,22 @@ impl Api {
         operation_name: Option<&str>,
         variables: &Variables<S>,
     ) -> Result<Operation, GraphqlError> {
-        document::prepare(&self.root, source, operation_name, variables)
+        let doc = self.document(source)?;
+        document::operation(&self.root, &doc, operation_name, variables)
+    }
+
+    /// The validated document of `source`, from the cache when it was seen before.
+    pub fn document(&self, source: &str) -> Result<Arc<ValidDocument>, GraphqlError> {
+        if let Some(doc) = self.documents.lock().expect("document cache").get(source) {
+            return Ok(doc.clone());
+        }
+        // Parsed outside the lock; invalid documents are not cached.
+        let doc = Arc::new(document::parse(&self.root, source.to_string())?);
+        self.documents
+            .lock()
+            .expect("document cache")
+            .put(source.to_string(), doc.clone());
+        Ok(doc)
     }
 
     /// Runs the document through juniper (introspection only; data fields are placeholders).
