@@ -4,11 +4,19 @@
 use crate::auth::{self, Auth, AuthError, Claims, SessionSettings};
 use crate::exec::{DbError, ExecError, Executor, MutationStatements};
 use crate::graphql::document::OpKind;
+use crate::graphql::document::VarPath;
+use crate::graphql::schema::S;
 use crate::graphql::{self, Api, GraphqlError};
 use crate::plan::{self, PlanError, RootField, Write};
-use crate::sql;
+use crate::sql::{self, Statement};
 use serde_json::Value as Json;
+use std::collections::HashSet;
 use std::fmt::Write as _;
+use std::sync::Arc;
+
+mod plan_cache;
+
+use plan_cache::PlanCache;
 
 /// Everything a request needs, built once at startup.
 pub struct Engine {
@@ -16,6 +24,92 @@ pub struct Engine {
     pub auth: Auth,
     pub exec: Executor,
     pub default_role: String,
+    plans: PlanCache,
+}
+
+/// An operation compiled to SQL, ready to be bound to a request's variables.
+#[derive(Debug)]
+pub struct CompiledOperation {
+    pub kind: OpKind,
+    pub fields: Vec<(String, CompiledField)>,
+    /// The variable leaves bound as parameters (the rest of the variables shaped the SQL).
+    pub param_paths: HashSet<VarPath>,
+}
+
+impl CompiledOperation {
+    fn has_introspection(&self) -> bool {
+        self.fields
+            .iter()
+            .any(|(_, f)| matches!(f, CompiledField::Introspection))
+    }
+}
+
+#[derive(Debug)]
+pub enum CompiledField {
+    Typename(&'static str),
+    Introspection,
+    Select {
+        statement: Statement,
+        jwt_paths: Vec<Vec<String>>,
+    },
+    Mutation {
+        write: Statement,
+        payload: Statement,
+        not_found: Option<String>,
+        jwt_paths: Vec<Vec<String>>,
+    },
+}
+
+fn compile(plan: &plan::Plan) -> CompiledOperation {
+    let fields: Vec<(String, CompiledField)> = plan
+        .fields
+        .iter()
+        .map(|(key, f)| {
+            let compiled = match f {
+                RootField::Typename(t) => CompiledField::Typename(t),
+                RootField::Introspection => CompiledField::Introspection,
+                RootField::Select { select, jwt_paths } => CompiledField::Select { statement: sql::select(select), jwt_paths: jwt_paths.clone() },
+                RootField::Mutation { mutation: m, jwt_paths } => {
+                    let (row_type, not_found) = match &m.write {
+                        Write::Insert { table, .. } => (Some(qualified(table)), None),
+                        Write::Update { table, .. } => (Some(qualified(table)), Some(format!("No values were updated in collection '{}' because no values you can update were found matching these criteria.", table.name))),
+                        Write::Delete { table, .. } => (Some(qualified(table)), Some(format!("No values were deleted in collection '{}' because no values you can delete were found matching these criteria.", table.name))),
+                        Write::Call { .. } => (None, None),
+                    };
+                    CompiledField::Mutation { write: sql::write(&m.write), payload: sql::payload(m, row_type.as_deref()), not_found, jwt_paths: jwt_paths.clone() }
+                }
+            };
+            (key.clone(), compiled)
+        })
+        .collect();
+    let mut param_paths = HashSet::new();
+    for (_, f) in &fields {
+        let statements: Vec<&Statement> = match f {
+            CompiledField::Select { statement, .. } => vec![statement],
+            CompiledField::Mutation { write, payload, .. } => vec![write, payload],
+            _ => vec![],
+        };
+        for s in statements {
+            param_paths.extend(s.sources.iter().flatten().map(|src| src.var.clone()));
+        }
+    }
+    CompiledOperation {
+        kind: plan.kind,
+        fields,
+        param_paths,
+    }
+}
+
+impl Engine {
+    pub fn new(api: Api, auth: Auth, exec: Executor, default_role: String) -> Self {
+        Engine {
+            api,
+            auth,
+            exec,
+            default_role,
+            plans: PlanCache::default(),
+        }
+    }
 }
 
 /// A GraphQL request as received (POST body or GET query string).
@@ -139,54 +233,70 @@ impl Engine {
             .as_deref()
             .filter(|q| !q.trim().is_empty())
             .ok_or_else(|| RequestError::BadRequest("the request has no `query`".into()))?;
+        let operation_name = req.operation_name.as_deref();
         let variables = graphql::variables_from_json(req.variables)?;
-        let op = self
-            .api
-            .prepare(query, req.operation_name.as_deref(), &variables)?;
-        if method == Method::Get && op.kind == OpKind::Mutation {
+        let compiled = self.compiled(query, operation_name, &variables)?;
+        if method == Method::Get && compiled.kind == OpKind::Mutation {
             return Err(RequestError::MutationOverGet);
         }
-        let plan = plan::plan(&self.api.model, &op)?;
-        let introspection = if plan.has_introspection() {
+        let introspection = if compiled.has_introspection() {
             Some(
                 self.api
-                    .introspect(query, req.operation_name.as_deref(), &variables)
+                    .introspect(query, operation_name, &variables)
                     .await?,
             )
         } else {
             None
         };
 
-        let mut results: Vec<Option<Result<String, DbError>>> = vec![None; plan.fields.len()];
-        match plan.kind {
+        // This request's values for the parameters that came from variables.
+        let lookup = |src: &plan::ParamSource| -> Result<Option<String>, RequestError> {
+            let value = plan_cache::variable_leaf(&variables, &src.var);
+            plan::coerce(&src.codec, &value).map_err(RequestError::BadRequest)
+        };
+        let mut results: Vec<Option<Result<String, DbError>>> = vec![None; compiled.fields.len()];
+        let mut slots = vec![];
+        match compiled.kind {
             OpKind::Query => {
                 let mut statements = vec![];
-                let mut slots = vec![];
-                for (i, (_, f)) in plan.fields.iter().enumerate() {
-                    if let RootField::Select { select, .. } = f {
-                        statements.push(sql::select(select));
+                for (i, (_, f)) in compiled.fields.iter().enumerate() {
+                    if let CompiledField::Select { statement, .. } = f {
+                        statements.push(statement.rebind(lookup)?);
                         slots.push(i);
                     }
                 }
                 if !statements.is_empty() {
-                    let out = self.exec.read(&session, &statements).await?;
-                    for (slot, r) in slots.into_iter().zip(out) {
+                    for (slot, r) in slots
+                        .into_iter()
+                        .zip(self.exec.read(&session, &statements).await?)
+                    {
                         results[slot] = Some(r);
                     }
                 }
             }
             OpKind::Mutation => {
                 let mut statements = vec![];
-                let mut slots = vec![];
-                for (i, (_, f)) in plan.fields.iter().enumerate() {
-                    if let RootField::Mutation { mutation, .. } = f {
-                        statements.push(self.mutation_statements(mutation));
+                for (i, (_, f)) in compiled.fields.iter().enumerate() {
+                    if let CompiledField::Mutation {
+                        write,
+                        payload,
+                        not_found,
+                        ..
+                    } = f
+                    {
+                        statements.push(MutationStatements {
+                            write: write.rebind(lookup)?,
+                            payload: payload.rebind(lookup)?,
+                            not_found: not_found.as_deref(),
+                        });
                         slots.push(i);
                     }
                 }
                 if !statements.is_empty() {
-                    let out = self.exec.write(&session, &statements).await?;
-                    for (slot, r) in slots.into_iter().zip(out) {
+                    for (slot, r) in slots
+                        .into_iter()
+                        .zip(self.exec.write(&session, &statements).await?)
+                    {
                         results[slot] = Some(r);
                     }
                 }
@@ -196,16 +306,16 @@ impl Engine {
         // Assemble `{"data": {...}, "errors": [...]}` around the JSON Postgres built.
         let mut data = String::from("{");
         let mut errors: Vec<Json> = vec![];
-        for (i, (key, f)) in plan.fields.iter().enumerate() {
+        for (i, (key, f)) in compiled.fields.iter().enumerate() {
             if i > 0 {
                 data.push(',');
             }
             let _ = write!(data, "{}:", Json::String(key.clone()));
             match f {
-                RootField::Typename(t) => {
+                CompiledField::Typename(t) => {
                     let _ = write!(data, "\"{t}\"");
                 }
-                RootField::Introspection => {
+                CompiledField::Introspection => {
                     let v = introspection
                         .as_ref()
                         .and_then(|d| d.get(key))
@@ -213,34 +323,27 @@ impl Engine {
                         .unwrap_or(Json::Null);
                     data.push_str(&v.to_string());
                 }
-                RootField::Select { jwt_paths, .. } | RootField::Mutation { jwt_paths, .. } => {
-                    match results[i].take() {
-                        Some(Ok(json)) => match self.sign_tokens(json, jwt_paths) {
-                            Ok(json) => data.push_str(&json),
-                            Err(e) => {
-                                data.push_str("null");
-                                errors.push(error_json(
-                                    &e.to_string(),
-                                    &[],
-                                    Some(key),
-                                    e.code(),
-                                    None,
-                                ));
-                            }
-                        },
-                        Some(Err(e)) => {
+                CompiledField::Select { jwt_paths, .. }
+                | CompiledField::Mutation { jwt_paths, .. } => match results[i].take() {
+                    Some(Ok(json)) => match self.sign_tokens(json, jwt_paths) {
+                        Ok(json) => data.push_str(&json),
+                        Err(e) => {
                             data.push_str("null");
-                            errors.push(error_json(
-                                &e.message,
-                                &[],
-                                Some(key),
-                                &e.code,
-                                e.constraint.as_deref(),
-                            ));
+                            errors.push(error_json(&e.to_string(), &[], Some(key), e.code(), None));
                         }
-                        None => data.push_str("null"),
+                    },
+                    Some(Err(e)) => {
+                        data.push_str("null");
+                        errors.push(error_json(
+                            &e.message,
+                            &[],
+                            Some(key),
+                            &e.code,
+                            e.constraint.as_deref(),
+                        ));
                     }
-                }
+                    None => data.push_str("null"),
+                },
             }
         }
         data.push('}');
@@ -252,18 +355,26 @@ impl Engine {
         Ok(body)
     }
 
-    fn mutation_statements(&self, m: &plan::Mutation) -> MutationStatements {
-        let (row_type, not_found) = match &m.write {
-            Write::Insert { table, .. } => (Some(qualified(table)), None),
-            Write::Update { table, .. } => (Some(qualified(table)), Some(format!("No values were updated in collection '{}' because no values you can update were found matching these criteria.", table.name))),
-            Write::Delete { table, .. } => (Some(qualified(table)), Some(format!("No values were deleted in collection '{}' because no values you can delete were found matching these criteria.", table.name))),
-            Write::Call { .. } => (None, None),
-        };
-        MutationStatements {
-            write: sql::write(&m.write),
-            payload: sql::payload(m, row_type.as_deref()),
-            not_found,
+    /// The compiled plan for this query, operation and shape of variables: from the cache
+    /// (only the variables are checked again), or parsed, validated, planned and cached.
+    fn compiled(
+        &self,
+        query: &str,
+        operation_name: Option<&str>,
+        variables: &juniper::Variables<S>,
+    ) -> Result<Arc<CompiledOperation>, RequestError> {
+        let document = self.api.document(query)?;
+        if let Some(compiled) = self.plans.get(query, operation_name, variables) {
+            graphql::document::check(&self.api.root, &document, operation_name, variables)?;
+            return Ok(compiled);
         }
+        let op =
+            graphql::document::operation(&self.api.root, &document, operation_name, variables)?;
+        let plan = plan::plan(&self.api.model, &op)?;
+        let compiled = Arc::new(compile(&plan));
+        self.plans
+            .put(query, operation_name, variables, compiled.clone());
+        Ok(compiled)
     }
 
     /// Replaces each JWT value (an object of claims) at `paths` with its signed token.

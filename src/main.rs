@@ -35,6 +35,14 @@ async fn main() -> ExitCode {
 
 type AnyError = Box<dyn std::error::Error>;
 
+/// Prints a line to stdout, ignoring a closed stdout: a server must not die for its banner.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 /// The connection to use and, with none given, the embedded example app keeping it alive.
 async fn database(
     db: &DbOptions,
@@ -53,6 +61,7 @@ async fn database(
 }
 
 async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
+    let shutdown = shutdown_signal();
     let (connection, embedded, is_example) = database(&o.db, true).await?;
     let pick = |given: &Option<String>, fallback: &str| {
         given
@@ -86,38 +95,38 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
         addr,
     )
     .await?;
-    println!("postgraph listening");
-    println!("  GraphQL:  {}", running.url());
+    say!("postgraph listening");
+    say!("  GraphQL:  {}", running.url());
     if o.graphiql {
-        println!("  GraphiQL: http://{}/graphiql", running.addr);
+        say!("  GraphiQL: http://{}/graphiql", running.addr);
     }
     if demo || is_example {
-        println!("\nTry it (the example app, a throwaway database that is gone on exit):\n");
-        println!(
+        say!("\nTry it (the example app, a throwaway database that is gone on exit):\n");
+        say!(
             "  curl -s {} -H 'Content-Type: application/json' \\\n    -d '{{\"query\":\"mutation {{ signup(input: {{username: \\\"dora\\\", email: \\\"dora@example.com\\\", password: \\\"correct horse\\\"}}) {{ jwtToken }} }}\"}}'\n",
             running.url()
         );
     }
-    shutdown_signal().await;
+    shutdown.await;
     eprintln!("shutting down");
     running.stop().await;
     drop(embedded);
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("SIGTERM handler");
+/// Resolves on SIGTERM or SIGINT (Ctrl-C). The handlers are installed when this is called,
+/// so a signal that arrives during startup is not lost (and does not kill the process with
+/// the embedded cluster left running).
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+    async move {
         tokio::select! {
-            _ = ctrl_c => {},
             _ = term.recv() => {},
+            _ = int.recv() => {},
         }
     }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
 }
 
 async fn migrate(o: postgraph::config::MigrateOptions) -> Result<(), AnyError> {

@@ -382,3 +382,118 @@ async fn computed_columns_take_the_row_and_their_own_arguments() {
         r.body
     );
 }
+
+#[tokio::test]
+async fn cached_plans_rebind_variables_and_respect_their_shape() {
+    let app = app().await;
+    let alice = app.signup("alice").await;
+    let bob = app.signup("bob").await;
+    for (t, title) in [(&alice, "a1"), (&alice, "a2"), (&bob, "b1")] {
+        create_post(&app, t, title, true).await;
+    }
+    let alice_id = common::claims(&alice)["user_id"].clone();
+    let bob_id = common::claims(&bob)["user_id"].clone();
+    let q = "query($a: Int, $o: [PostsOrderBy!], $n: Int, $hide: Boolean!) { allPosts(condition: {authorId: $a}, orderBy: $o, first: $n) { nodes { title } totalCount @skip(if: $hide) } }";
+    let titles = |r: &common::Reply| -> Vec<String> {
+        r.data()["allPosts"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["title"].as_str().unwrap().to_string())
+            .collect()
+    };
+
+    // The same text, run again and again: each run must answer for its own variables.
+    let r = app
+        .gql(
+            q,
+            json!({"a": alice_id, "o": ["TITLE_ASC"], "n": 10, "hide": false}),
+            None,
+        )
+        .await;
+    assert_eq!(titles(&r), ["a1", "a2"], "{}", r.body);
+    assert_eq!(r.data()["allPosts"]["totalCount"], 2);
+    let r = app
+        .gql(
+            q,
+            json!({"a": bob_id, "o": ["TITLE_ASC"], "n": 10, "hide": false}),
+            None,
+        )
+        .await;
+    assert_eq!(titles(&r), ["b1"]);
+    let r = app
+        .gql(
+            q,
+            json!({"a": alice_id, "o": ["TITLE_DESC"], "n": 10, "hide": false}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        titles(&r),
+        ["a2", "a1"],
+        "orderBy from a variable shapes the SQL"
+    );
+    let r = app
+        .gql(
+            q,
+            json!({"a": alice_id, "o": ["TITLE_DESC"], "n": 1, "hide": true}),
+            None,
+        )
+        .await;
+    assert_eq!(titles(&r), ["a2"]);
+    assert!(
+        r.data()["allPosts"].get("totalCount").is_none(),
+        "@skip from a variable"
+    );
+    let r = app
+        .gql(
+            q,
+            json!({"a": null, "o": ["TITLE_ASC"], "n": 10, "hide": false}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        titles(&r),
+        Vec::<String>::new(),
+        "a null condition means IS NULL"
+    );
+    let r = app
+        .gql(q, json!({"o": ["TITLE_ASC"], "hide": false}), None)
+        .await;
+    assert_eq!(
+        titles(&r),
+        ["a1", "a2", "b1"],
+        "an absent condition value filters nothing"
+    );
+
+    // A whole input object as one variable, with different values each time.
+    let m = "mutation($input: CreatePostInput!) { createPost(input: $input) { clientMutationId post { title published } } }";
+    for (i, published) in [(1, true), (2, false)] {
+        let r = app.gql(m, json!({"input": {"clientMutationId": format!("m{i}"), "post": {"title": format!("t{i}"), "published": published}}}), Some(&alice)).await;
+        assert_eq!(
+            r.data()["createPost"],
+            json!({"clientMutationId": format!("m{i}"), "post": {"title": format!("t{i}"), "published": published}}),
+            "{}",
+            r.body
+        );
+    }
+    let r = app
+        .gql(
+            m,
+            json!({"input": {"post": {"title": "no cmid"}}}),
+            Some(&alice),
+        )
+        .await;
+    assert_eq!(
+        r.data()["createPost"],
+        json!({"clientMutationId": null, "post": {"title": "no cmid", "published": false}}),
+        "{}",
+        r.body
+    );
+
+    // Bad variables are still refused on a cached plan.
+    let r = app
+        .gql(q, json!({"a": "not a number", "hide": false}), None)
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+}

@@ -117,14 +117,18 @@ fn serve_embedded_answers_and_cleans_up_on_sigterm() {
             .collect::<Vec<_>>()
             .join("\n")
     });
-    let mut url = None;
-    for line in stdout.lines().map_while(Result::ok) {
-        if let Some(u) = line.trim().strip_prefix("GraphQL:") {
-            url = Some(u.trim().to_string());
-            break;
+    // Read stdout on a thread to its end, so the server never writes into a closed pipe.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            if let Some(u) = line.trim().strip_prefix("GraphQL:") {
+                let _ = tx.send(u.trim().to_string());
+            }
         }
-    }
-    let url = url.expect("serve printed its URL");
+    });
+    let url = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("serve printed its URL");
     let body = r#"{"query":"{ allPosts { totalCount } }"}"#;
     let resp = Command::new("curl")
         .args([

@@ -3,7 +3,7 @@
 //! round trip once statements are prepared; every statement is prepared once per connection.
 
 use crate::auth::SessionSettings;
-use crate::sql::{self, Statement};
+use crate::sql::{self, Bound};
 use deadpool_postgres::{Object, Pool, PoolError};
 use std::task::Poll;
 use tokio_postgres::types::{ToSql, Type};
@@ -61,10 +61,10 @@ pub struct Executor {
 
 /// One mutation: the write, the payload built from what it wrote, and what to say when the
 /// write touched no row.
-pub struct MutationStatements {
-    pub write: Statement,
-    pub payload: Statement,
-    pub not_found: Option<String>,
+pub struct MutationStatements<'a> {
+    pub write: Bound<'a>,
+    pub payload: Bound<'a>,
+    pub not_found: Option<&'a str>,
 }
 
 fn params(p: &[Option<String>]) -> Vec<&(dyn ToSql + Sync)> {
@@ -120,7 +120,7 @@ impl Executor {
     pub async fn read(
         &self,
         session: &SessionSettings,
-        statements: &[Statement],
+        statements: &[Bound<'_>],
     ) -> Result<Vec<Result<String, DbError>>, ExecError> {
         let client = self.client().await?;
         let set = match Self::prepare_session(&client).await {
@@ -136,7 +136,7 @@ impl Executor {
         let setup_now = futures::poll!(setup.as_mut());
         let mut prepares: Vec<_> = statements
             .iter()
-            .map(|s| Box::pin(Self::prepare(&client, &s.text, s.params.len())))
+            .map(|s| Box::pin(Self::prepare(&client, s.text, s.params.len())))
             .collect();
         let mut prepared: Vec<Option<Result<tokio_postgres::Statement, DbError>>> =
             Vec::with_capacity(statements.len());
@@ -201,7 +201,7 @@ impl Executor {
     pub async fn write(
         &self,
         session: &SessionSettings,
-        mutations: &[MutationStatements],
+        mutations: &[MutationStatements<'_>],
     ) -> Result<Vec<Result<String, DbError>>, ExecError> {
         let client = self.client().await?;
         let set = match Self::prepare_session(&client).await {
@@ -260,20 +260,20 @@ impl Executor {
         Ok(out)
     }
 
-    async fn mutate(client: &Object, m: &MutationStatements) -> Result<String, DbError> {
-        let write = Self::prepare(client, &m.write.text, m.write.params.len()).await?;
+    async fn mutate(client: &Object, m: &MutationStatements<'_>) -> Result<String, DbError> {
+        let write = Self::prepare(client, m.write.text, m.write.params.len()).await?;
         let rows = client
             .query(&write, &params(&m.write.params))
             .await
             .map_err(DbError::from_pg)?;
         let row: Option<String> = rows.first().and_then(|r| r.get(0));
         let row = match (row, &m.not_found) {
-            (None, Some(msg)) => return Err(DbError::not_found(msg.clone())),
+            (None, Some(msg)) => return Err(DbError::not_found(msg.to_string())),
             (row, _) => row,
         };
         let mut payload_params = m.payload.params.clone();
         payload_params[0] = row;
-        let payload = Self::prepare(client, &m.payload.text, payload_params.len()).await?;
+        let payload = Self::prepare(client, m.payload.text, payload_params.len()).await?;
         let result = client
             .query_one(&payload, &params(&payload_params))
             .await

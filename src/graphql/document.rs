@@ -6,7 +6,7 @@ use super::schema::{Root, S};
 use super::GraphqlError;
 use juniper::parser::parse_document_source;
 use juniper::validation::{validate_input_values, visit_all_rules, ValidatorContext};
-use juniper::{Definition, InputValue, OperationType, Selection, Variables};
+use juniper::{Definition, InputValue, OperationType, Selection, Spanning, Variables};
 use std::collections::HashMap;
 
 /// A value after variables were substituted.
@@ -20,17 +20,60 @@ pub enum Value {
     Enum(String),
     List(Vec<Value>),
     Object(Vec<(String, Value)>),
+    /// A leaf that came from the request's variables, and where: the planner binds such
+    /// values as parameters that a cached plan can re-bind for the next request.
+    Var(Box<Value>, VarPath),
+}
+
+/// The place of a leaf in the request's variables: the variable and the path inside it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct VarPath {
+    pub name: String,
+    pub path: Vec<PathSeg>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PathSeg {
+    Key(String),
+    Index(usize),
+}
+
+impl VarPath {
+    fn child(&self, seg: PathSeg) -> VarPath {
+        let mut path = self.path.clone();
+        path.push(seg);
+        VarPath {
+            name: self.name.clone(),
+            path,
+        }
+    }
 }
 
 impl Value {
-    pub fn field(&self, name: &str) -> Option<&Value> {
+    /// The value itself, whether or not it came from a variable.
+    pub fn resolved(&self) -> &Value {
         match self {
+            Value::Var(v, _) => v,
+            v => v,
+        }
+    }
+    pub fn field(&self, name: &str) -> Option<&Value> {
+        match self.resolved() {
             Value::Object(fields) => fields.iter().find(|(k, _)| k == name).map(|(_, v)| v),
             _ => None,
         }
     }
     pub fn is_null(&self) -> bool {
-        matches!(self, Value::Null)
+        matches!(self.resolved(), Value::Null)
+    }
+}
+
+/// A leaf of a juniper input value as a `Value` (lists and objects are not leaves).
+pub fn leaf(v: &InputValue<S>) -> Value {
+    match v {
+        InputValue::Scalar(s) => scalar(s),
+        InputValue::Enum(e) => Value::Enum(e.clone()),
+        _ => Value::Null,
     }
 }
 
@@ -109,14 +152,13 @@ pub fn parse(root: &Root, source: String) -> Result<ValidDocument, GraphqlError>
     })
 }
 
-/// Picks the operation, checks the variables and walks it into an `Operation`.
-pub fn operation(
-    root: &Root,
-    document: &ValidDocument,
+type Fragments<'a, 'd> = HashMap<&'a str, &'d [Selection<'a, S>]>;
+
+/// The operation `operation_name` picks (the only one when None), and the fragments.
+fn select<'a, 'd>(
+    document: &'d Document<'a>,
     operation_name: Option<&str>,
-    variables: &Variables<S>,
-) -> Result<Operation, GraphqlError> {
-    let document = document.borrow_dependent();
+) -> Result<(&'d Spanning<juniper::Operation<'a, S>>, Fragments<'a, 'd>), GraphqlError> {
     let mut operation = None;
     let mut fragments = HashMap::new();
     let mut count = 0;
@@ -140,33 +182,38 @@ pub fn operation(
             "must provide operationName when the document contains several operations".into(),
         ));
     }
-    let op = match operation {
-        Some(op) => op,
-        None if count == 0 => {
-            return Err(GraphqlError::Request(
-                "the document contains no operation".into(),
-            ))
-        }
-        None => {
-            return Err(GraphqlError::Request(format!(
-                "unknown operation named \"{}\"",
-                operation_name.unwrap_or_default()
-            )))
-        }
-    };
-    let kind = match op.item.operation_type {
-        OperationType::Query => OpKind::Query,
-        OperationType::Mutation => OpKind::Mutation,
-        OperationType::Subscription => {
-            return Err(GraphqlError::Request(
-                "subscriptions are not supported".into(),
-            ))
-        }
-    };
+    match operation {
+        Some(op) => Ok((op, fragments)),
+        None if count == 0 => Err(GraphqlError::Request(
+            "the document contains no operation".into(),
+        )),
+        None => Err(GraphqlError::Request(format!(
+            "unknown operation named \"{}\"",
+            operation_name.unwrap_or_default()
+        ))),
+    }
+}
 
+fn kind(op: &Spanning<juniper::Operation<'_, S>>) -> Result<OpKind, GraphqlError> {
+    match op.item.operation_type {
+        OperationType::Query => Ok(OpKind::Query),
+        OperationType::Mutation => Ok(OpKind::Mutation),
+        OperationType::Subscription => Err(GraphqlError::Request(
+            "subscriptions are not supported".into(),
+        )),
+    }
+}
+
+fn check_variables(
+    root: &Root,
+    op: &Spanning<juniper::Operation<'_, S>>,
+    variables: &Variables<S>,
+) -> Result<(), GraphqlError> {
     let errors = validate_input_values(variables, op, &root.schema);
-    if !errors.is_empty() {
-        return Err(GraphqlError::Variables(
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(GraphqlError::Variables(
             errors
                 .iter()
                 .map(|e| {
@@ -176,20 +223,52 @@ pub fn operation(
                     )
                 })
                 .collect(),
-        ));
+        ))
     }
-    // Variable defaults apply when the request leaves a variable out.
-    let mut vars: HashMap<&str, &InputValue<S>> =
+}
+
+/// Picks the operation and checks the variables against it (what a cached plan still needs).
+pub fn check(
+    root: &Root,
+    document: &ValidDocument,
+    operation_name: Option<&str>,
+    variables: &Variables<S>,
+) -> Result<OpKind, GraphqlError> {
+    let (op, _) = select(document.borrow_dependent(), operation_name)?;
+    let kind = kind(op)?;
+    check_variables(root, op, variables)?;
+    Ok(kind)
+}
+
+/// Picks the operation, checks the variables and walks it into an `Operation`.
+pub fn operation(
+    root: &Root,
+    document: &ValidDocument,
+    operation_name: Option<&str>,
+    variables: &Variables<S>,
+) -> Result<Operation, GraphqlError> {
+    let (op, fragments) = select(document.borrow_dependent(), operation_name)?;
+    let kind = kind(op)?;
+    check_variables(root, op, variables)?;
+
+    // Variable defaults apply when the request leaves a variable out; they belong to the
+    // query text, so they are constants rather than re-bindable variable values.
+    let vars: HashMap<&str, &InputValue<S>> =
         variables.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    let mut defaults: HashMap<&str, &InputValue<S>> = HashMap::new();
     if let Some(defs) = &op.item.variables_definition {
         for (name, def) in &defs.item.items {
             if let (false, Some(default)) = (vars.contains_key(name.item), &def.default_value) {
-                vars.insert(name.item, &default.item);
+                defaults.insert(name.item, &default.item);
             }
         }
     }
 
-    let walker = Walker { fragments, vars };
+    let walker = Walker {
+        fragments,
+        vars,
+        defaults,
+    };
     let mut fields = vec![];
     walker.collect(&op.item.selection_set, &mut fields, 0)?;
     Ok(Operation {
@@ -203,6 +282,7 @@ struct Walker<'a, 'd> {
     /// Fragment name → its selection set (juniper's `Fragment` type itself is not public).
     fragments: HashMap<&'a str, &'d [Selection<'a, S>]>,
     vars: HashMap<&'a str, &'d InputValue<S>>,
+    defaults: HashMap<&'a str, &'d InputValue<S>>,
 }
 
 /// `@skip(if:)` / `@include(if:)`; a macro because juniper's directive type is not nameable.
@@ -217,7 +297,7 @@ macro_rules! included {
                     .as_ref()
                     .and_then(|a| a.item.items.iter().find(|(k, _)| k.item == "if"))
                     .map(|(_, v)| $walker.value(&v.item));
-                let cond = matches!(cond, Some(Value::Bool(true)));
+                let cond = matches!(cond.as_ref().map(Value::resolved), Some(Value::Bool(true)));
                 match d.item.name.item {
                     "skip" if cond => keep = false,
                     "include" if !cond => keep = false,
@@ -256,6 +336,7 @@ impl<'a, 'd> Walker<'a, 'd> {
                             .item
                             .items
                             .iter()
+                            .filter(|(_, v)| self.provided(&v.item))
                             .map(|(k, v)| (k.item.to_string(), self.value(&v.item)))
                             .collect(),
                         None => vec![],
@@ -307,14 +388,35 @@ impl<'a, 'd> Walker<'a, 'd> {
         Ok(())
     }
 
+    /// A variable the request leaves out (and without default) makes its argument or input
+    /// field absent, not null (GraphQL's input coercion).
+    fn provided(&self, v: &InputValue<S>) -> bool {
+        match v {
+            InputValue::Variable(name) => {
+                self.vars.contains_key(name.as_str()) || self.defaults.contains_key(name.as_str())
+            }
+            _ => true,
+        }
+    }
+
     fn value(&self, v: &InputValue<S>) -> Value {
         match v {
             InputValue::Null => Value::Null,
             InputValue::Scalar(s) => scalar(s),
             InputValue::Enum(e) => Value::Enum(e.clone()),
-            InputValue::Variable(name) => match self.vars.get(name.as_str()) {
-                Some(v) => self.value(v),
-                None => Value::Null,
+            InputValue::Variable(name) => match (
+                self.vars.get(name.as_str()),
+                self.defaults.get(name.as_str()),
+            ) {
+                (Some(v), _) => from_variable(
+                    v,
+                    VarPath {
+                        name: name.clone(),
+                        path: vec![],
+                    },
+                ),
+                (None, Some(d)) => self.value(d),
+                (None, None) => Value::Null,
             },
             InputValue::List(items) => {
                 Value::List(items.iter().map(|i| self.value(&i.item)).collect())
@@ -322,10 +424,36 @@ impl<'a, 'd> Walker<'a, 'd> {
             InputValue::Object(fields) => Value::Object(
                 fields
                     .iter()
+                    .filter(|(_, v)| self.provided(&v.item))
                     .map(|(k, v)| (k.item.clone(), self.value(&v.item)))
                     .collect(),
             ),
         }
+    }
+}
+
+/// A variable's value, each leaf marked with its place in the variables.
+fn from_variable(v: &InputValue<S>, path: VarPath) -> Value {
+    match v {
+        InputValue::List(items) => Value::List(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| from_variable(&item.item, path.child(PathSeg::Index(i))))
+                .collect(),
+        ),
+        InputValue::Object(fields) => Value::Object(
+            fields
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.item.clone(),
+                        from_variable(&v.item, path.child(PathSeg::Key(k.item.clone()))),
+                    )
+                })
+                .collect(),
+        ),
+        leaf_value => Value::Var(Box::new(leaf(leaf_value)), path),
     }
 }
 

@@ -2,7 +2,7 @@
 //! relations, arguments checked and coerced to Postgres text values, enum values checked,
 //! defaults applied. Pure: no SQL text here (see `sql`), no database.
 
-use crate::graphql::document::{FieldNode, OpKind, Operation, Value};
+use crate::graphql::document::{FieldNode, OpKind, Operation, Value, VarPath};
 use crate::schema::{Codec, EnumMeaning, FieldKind, InputTarget, Model, Table, TypeRef};
 
 /// A value bound as a text parameter and cast to `sql_type` in SQL.
@@ -10,6 +10,69 @@ use crate::schema::{Codec, EnumMeaning, FieldKind, InputTarget, Model, Table, Ty
 pub struct Param {
     pub value: Option<String>,
     pub sql_type: String,
+    /// Set when the value came from a variable: how to bind the next request's value.
+    pub source: Option<ParamSource>,
+}
+
+/// Where a parameter's value comes from in the variables, and how to coerce it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamSource {
+    pub var: VarPath,
+    pub codec: Codec,
+}
+
+/// Coerces a GraphQL input value to the text form Postgres parses for `codec`.
+pub fn coerce(codec: &Codec, v: &Value) -> std::result::Result<Option<String>, String> {
+    Ok(Some(match (codec, v.resolved()) {
+        (_, Value::Null) => return Ok(None),
+        (Codec::Enum { labels, .. }, Value::Enum(e) | Value::String(e)) => {
+            match labels.iter().find(|(_, gql)| gql == e) {
+                Some((label, _)) => label.clone(),
+                None => return Err(format!("Value \"{e}\" does not exist in the enum")),
+            }
+        }
+        (Codec::Array { element, .. }, Value::List(items)) => {
+            let mut out = String::from("{");
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                match coerce(element, item)? {
+                    None => out.push_str("NULL"),
+                    Some(s) => {
+                        out.push('"');
+                        for ch in s.chars() {
+                            if ch == '"' || ch == '\\' {
+                                out.push('\\');
+                            }
+                            out.push(ch);
+                        }
+                        out.push('"');
+                    }
+                }
+            }
+            out.push('}');
+            out
+        }
+        // A single value where a list is expected: GraphQL input coercion makes it a list of one.
+        (Codec::Array { .. }, single) => return coerce(codec, &Value::List(vec![single.clone()])),
+        (Codec::Row { .. } | Codec::Jwt { .. }, _) => {
+            return Err("composite-type arguments are not supported yet".into())
+        }
+        (_, Value::Bool(b)) => b.to_string(),
+        (_, Value::Int(i)) => i.to_string(),
+        (_, Value::Float(f)) => f.to_string(),
+        (_, Value::String(s)) => {
+            if s.contains('\0') {
+                return Err("strings may not contain NUL characters".into());
+            }
+            s.clone()
+        }
+        (_, Value::Enum(e)) => e.clone(),
+        (_, Value::List(_) | Value::Object(_) | Value::Var(..)) => {
+            return Err("a list or object was given where a scalar is expected".into())
+        }
+    }))
 }
 
 /// A field the planner rejects: the request is well-formed GraphQL but asks for something invalid.
@@ -158,7 +221,7 @@ pub enum QueryField {
 #[derive(Debug, Clone)]
 pub struct Mutation {
     pub write: Write,
-    pub client_mutation_id: Option<String>,
+    pub client_mutation_id: Param,
     pub payload: Vec<(String, PayloadField)>,
 }
 
@@ -574,7 +637,7 @@ impl<'m> Planner<'m> {
     }
 
     fn count_arg(&self, node: &FieldNode, name: &str) -> Result<Option<i64>> {
-        match node.arg(name) {
+        match node.arg(name).map(Value::resolved) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Int(n)) if *n >= 0 => Ok(Some(*n)),
             Some(_) => err(node, format!("`{name}` must be a non-negative integer")),
@@ -589,7 +652,7 @@ impl<'m> Planner<'m> {
             .model
             .enum_(&crate::schema::inflect::order_by_enum(&t.name))
             .expect("order enum");
-        let values: Vec<&str> = match node.arg("orderBy") {
+        let values: Vec<&str> = match node.arg("orderBy").map(Value::resolved) {
             None => vec![if t.primary_key.is_some() {
                 "PRIMARY_KEY_ASC"
             } else {
@@ -643,79 +706,37 @@ impl<'m> Planner<'m> {
         Ok(order)
     }
 
-    /// Coerces a GraphQL input value to the text form Postgres parses for `codec`.
+    /// Coerces a GraphQL input value to the text form Postgres parses for `codec`; a value
+    /// from the variables remembers where it came from, so a cached plan can re-bind it.
     fn param(&self, node: &FieldNode, codec: &Codec, v: &Value) -> Result<Param> {
-        let value = self.text(node, codec, v)?;
+        let value = coerce(codec, v).map_err(|message| PlanError {
+            message,
+            location: node.location,
+        })?;
+        let source = match v {
+            Value::Var(_, path) => Some(ParamSource {
+                var: path.clone(),
+                codec: codec.clone(),
+            }),
+            _ => None,
+        };
         Ok(Param {
             value,
             sql_type: codec.sql_type().to_string(),
+            source,
         })
-    }
-
-    fn text(&self, node: &FieldNode, codec: &Codec, v: &Value) -> Result<Option<String>> {
-        Ok(Some(match (codec, v) {
-            (_, Value::Null) => return Ok(None),
-            (Codec::Enum { labels, .. }, Value::Enum(e) | Value::String(e)) => {
-                match labels.iter().find(|(_, gql)| gql == e) {
-                    Some((label, _)) => label.clone(),
-                    None => return err(node, format!("Value \"{e}\" does not exist in the enum")),
-                }
-            }
-            (Codec::Array { element, .. }, Value::List(items)) => {
-                let mut out = String::from("{");
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    match self.text(node, element, item)? {
-                        None => out.push_str("NULL"),
-                        Some(s) => {
-                            out.push('"');
-                            for ch in s.chars() {
-                                if ch == '"' || ch == '\\' {
-                                    out.push('\\');
-                                }
-                                out.push(ch);
-                            }
-                            out.push('"');
-                        }
-                    }
-                }
-                out.push('}');
-                out
-            }
-            // A single value where a list is expected: GraphQL input coercion makes it a list of one.
-            (Codec::Array { .. }, single) => {
-                return self.text(node, codec, &Value::List(vec![single.clone()]))
-            }
-            (Codec::Row { .. } | Codec::Jwt { .. }, _) => {
-                return err(node, "composite-type arguments are not supported yet")
-            }
-            (_, Value::Bool(b)) => b.to_string(),
-            (_, Value::Int(i)) => i.to_string(),
-            (_, Value::Float(f)) => f.to_string(),
-            (_, Value::String(s)) => {
-                if s.contains('\0') {
-                    return err(node, "strings may not contain NUL characters");
-                }
-                s.clone()
-            }
-            (_, Value::Enum(e)) => e.clone(),
-            (_, Value::List(_) | Value::Object(_)) => {
-                return err(
-                    node,
-                    "a list or object was given where a scalar is expected",
-                )
-            }
-        }))
     }
 
     fn mutation(&self, node: &FieldNode, kind: &FieldKind) -> Result<Mutation> {
         let input = node.arg("input").cloned().unwrap_or(Value::Null);
-        let client_mutation_id = match input.field("clientMutationId") {
-            Some(Value::String(s)) => Some(s.clone()),
-            _ => None,
+        let text = Codec::Text {
+            sql_type: "text".into(),
         };
+        let client_mutation_id = self.param(
+            node,
+            &text,
+            input.field("clientMutationId").unwrap_or(&Value::Null),
+        )?;
         let (write, table) = match kind {
             FieldKind::Create { table } => {
                 let t = self.table(*table);
@@ -878,7 +899,7 @@ impl<'m> Planner<'m> {
 }
 
 fn enum_name(v: &Value) -> Option<&str> {
-    match v {
+    match v.resolved() {
         Value::Enum(s) | Value::String(s) => Some(s),
         _ => None,
     }

@@ -12,6 +12,46 @@ use std::fmt::Write as _;
 pub struct Statement {
     pub text: String,
     pub params: Vec<Option<String>>,
+    /// Per parameter: where a cached plan takes the next request's value from (None: constant).
+    pub sources: Vec<Option<ParamSource>>,
+}
+
+/// A statement with one request's parameter values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bound<'a> {
+    pub text: &'a str,
+    pub params: Vec<Option<String>>,
+}
+
+impl Statement {
+    /// The statement with its own parameter values (as planned).
+    pub fn bound(&self) -> Bound<'_> {
+        Bound {
+            text: &self.text,
+            params: self.params.clone(),
+        }
+    }
+
+    /// The statement with values for another request: constants stay, variable-sourced
+    /// parameters take the value `lookup` gives.
+    pub fn rebind<E>(
+        &self,
+        mut lookup: impl FnMut(&ParamSource) -> Result<Option<String>, E>,
+    ) -> Result<Bound<'_>, E> {
+        let params = self
+            .params
+            .iter()
+            .zip(&self.sources)
+            .map(|(constant, source)| match source {
+                Some(src) => lookup(src),
+                None => Ok(constant.clone()),
+            })
+            .collect::<Result<_, E>>()?;
+        Ok(Bound {
+            text: &self.text,
+            params,
+        })
+    }
 }
 
 pub fn quote_ident(s: &str) -> String {
@@ -30,6 +70,7 @@ fn qualified(t: &TableRef) -> String {
 
 struct Builder {
     params: Vec<Option<String>>,
+    sources: Vec<Option<ParamSource>>,
     aliases: usize,
 }
 
@@ -37,6 +78,7 @@ impl Builder {
     fn new() -> Self {
         Builder {
             params: vec![],
+            sources: vec![],
             aliases: 0,
         }
     }
@@ -47,16 +89,19 @@ impl Builder {
     /// `$n::type`, binding the value.
     fn param(&mut self, p: &Param) -> String {
         self.params.push(p.value.clone());
+        self.sources.push(p.source.clone());
         format!("${}::{}", self.params.len(), p.sql_type)
     }
     fn text_param(&mut self, v: Option<String>) -> String {
         self.params.push(v);
+        self.sources.push(None);
         format!("${}::text", self.params.len())
     }
     fn finish(self, text: String) -> Statement {
         Statement {
             text,
             params: self.params,
+            sources: self.sources,
         }
     }
 }
@@ -441,8 +486,8 @@ pub fn write(w: &Write) -> Statement {
 /// relations and `query` see the database after the write.
 pub fn payload(m: &Mutation, row_type: Option<&str>) -> Statement {
     let mut b = Builder::new();
-    b.params.push(None); // $1: the written row's JSON, bound by the executor
-    let cmid = b.text_param(m.client_mutation_id.clone());
+    b.text_param(None); // $1: the written row's JSON, bound by the executor
+    let cmid = b.param(&m.client_mutation_id);
     let mut pairs = vec![];
     for (key, f) in &m.payload {
         let v = match f {
@@ -540,6 +585,7 @@ mod tests {
                 Param {
                     value: Some("1".into()),
                     sql_type: "\"pg_catalog\".\"int4\"".into(),
+                    source: None,
                 },
             )],
             sel: RowSel {
