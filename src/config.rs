@@ -65,13 +65,9 @@ pub struct ServeOptions {
     /// Role for requests without a token
     #[arg(long = "default-role", env = "DEFAULT_ROLE")]
     pub default_role: Option<String>,
-    /// Maximum pooled database connections
-    #[arg(
-        long = "max-pool-size",
-        env = "POSTGRAPH_MAX_POOL_SIZE",
-        default_value_t = 10
-    )]
-    pub max_pool_size: usize,
+    /// Maximum pooled database connections [default: 2 × CPU cores + 1, at least 4]
+    #[arg(long = "max-pool-size", env = "POSTGRAPH_MAX_POOL_SIZE")]
+    pub max_pool_size: Option<usize>,
     /// Per-transaction statement timeout in milliseconds (0 = none)
     #[arg(
         long = "statement-timeout",
@@ -103,6 +99,15 @@ pub struct ExportOptions {
     pub db: DbOptions,
     /// Output file; stdout when omitted
     pub file: Option<PathBuf>,
+}
+
+/// The pool size when none is given: enough connections to keep every core of a database
+/// on the same machine busy while others wait on the network, without oversubscribing it.
+pub fn default_pool_size() -> usize {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    (2 * cores + 1).max(4)
 }
 
 /// Settings of the embedded example app: what `serve` and `demo` use when no connection is given.

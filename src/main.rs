@@ -78,7 +78,9 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
             ..JwtConfig::default()
         },
         default_role: pick(&o.default_role, example::DEFAULT_ROLE),
-        max_pool_size: o.max_pool_size,
+        max_pool_size: o
+            .max_pool_size
+            .unwrap_or_else(postgraph::config::default_pool_size),
         statement_timeout_ms: o.statement_timeout_ms,
     };
     if cfg.jwt.secret.is_none() {

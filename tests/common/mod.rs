@@ -58,6 +58,7 @@ pub struct Options {
     pub body_limit: u64,
     /// SQL run as superuser before the engine introspects.
     pub setup_sql: Option<&'static str>,
+    pub statement_timeout_ms: u64,
 }
 
 impl Default for Options {
@@ -66,6 +67,7 @@ impl Default for Options {
             max_pool_size: 4,
             body_limit: 100 * 1024,
             setup_sql: None,
+            statement_timeout_ms: 10_000,
         }
     }
 }
@@ -100,7 +102,7 @@ pub async fn app_with(opts: Options) -> TestApp {
         },
         default_role: Some(example::DEFAULT_ROLE.into()),
         max_pool_size: opts.max_pool_size,
-        statement_timeout_ms: 10_000,
+        statement_timeout_ms: opts.statement_timeout_ms,
     };
     let engine = server::build_engine(&cfg).await.expect("engine");
     let running = server::start(

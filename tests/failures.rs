@@ -1,0 +1,67 @@
+//! What a client sees when the database is slow or gone: clear errors, right statuses.
+
+mod common;
+
+use common::{app_with, Options};
+use serde_json::json;
+
+const SLOW: &str =
+    "create function app_public.slow(seconds float8) returns integer language sql stable as \
+    $$ select 1 from pg_sleep(seconds) $$; \
+    grant execute on function app_public.slow(float8) to app_anonymous;";
+
+#[tokio::test]
+async fn the_statement_timeout_applies_after_the_role_switch() {
+    let app = app_with(Options {
+        setup_sql: Some(SLOW),
+        statement_timeout_ms: 300,
+        ..Options::default()
+    })
+    .await;
+    let started = std::time::Instant::now();
+    let r = app.gql("{ slow(seconds: 5) }", json!({}), None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.first_error_code(), Some("57014"), "{}", r.body);
+    assert!(r.data()["slow"].is_null());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(4),
+        "the query was not cancelled"
+    );
+    // The connection is usable again afterwards.
+    let r = app.gql("{ slow(seconds: 0) }", json!({}), None).await;
+    assert_eq!(r.data()["slow"], 1, "{}", r.body);
+}
+
+#[tokio::test]
+async fn an_unreachable_database_is_503_with_retry_after() {
+    let app = app_with(Options::default()).await;
+    let ok = app
+        .gql("{ allPosts { totalCount } }", json!({}), None)
+        .await;
+    assert_eq!(ok.status, 200);
+    // From another database: Postgres refuses to lock out the database one is connected to.
+    let other = app
+        .admin_url
+        .replace(&format!("dbname={}", app.database), "dbname=postgres");
+    let admin = postgraph::db::connect(&other).await.unwrap();
+    admin
+        .batch_execute(&format!(
+            "alter database \"{db}\" allow_connections false; \
+             select pg_terminate_backend(pid) from pg_stat_activity where datname = '{db}' and pid <> pg_backend_pid();",
+            db = app.database
+        ))
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let r = app
+        .gql("{ allPosts { totalCount } }", json!({}), None)
+        .await;
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert_eq!(r.first_error_code(), Some("DATABASE_UNAVAILABLE"));
+    assert!(r.headers.get("retry-after").is_some());
+    let msg = r.errors().unwrap()[0]["message"].as_str().unwrap();
+    assert!(
+        !msg.contains("allow_connections") && !msg.contains(&app.database),
+        "no internals: {msg}"
+    );
+}
