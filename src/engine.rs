@@ -46,7 +46,7 @@ impl CompiledOperation {
 
 #[derive(Debug)]
 pub enum CompiledField {
-    Typename(&'static str),
+    Constant(&'static str),
     Introspection,
     Select {
         statement: Statement,
@@ -66,7 +66,7 @@ fn compile(plan: &plan::Plan) -> CompiledOperation {
         .iter()
         .map(|(key, f)| {
             let compiled = match f {
-                RootField::Typename(t) => CompiledField::Typename(t),
+                RootField::Constant(t) => CompiledField::Constant(t),
                 RootField::Introspection => CompiledField::Introspection,
                 RootField::Select { select, jwt_paths } => CompiledField::Select { statement: sql::select(select), jwt_paths: jwt_paths.clone() },
                 RootField::Mutation { mutation: m, jwt_paths } => {
@@ -252,7 +252,7 @@ impl Engine {
         // This request's values for the parameters that came from variables.
         let lookup = |src: &plan::ParamSource| -> Result<Option<String>, RequestError> {
             let value = plan_cache::variable_leaf(&variables, &src.var);
-            plan::coerce(&src.codec, &value).map_err(RequestError::BadRequest)
+            plan::bind(src, &value).map_err(RequestError::BadRequest)
         };
         let mut results: Vec<Option<Result<String, DbError>>> = vec![None; compiled.fields.len()];
         let mut slots = vec![];
@@ -312,7 +312,7 @@ impl Engine {
             }
             let _ = write!(data, "{}:", Json::String(key.clone()));
             match f {
-                CompiledField::Typename(t) => {
+                CompiledField::Constant(t) => {
                     let _ = write!(data, "\"{t}\"");
                 }
                 CompiledField::Introspection => {

@@ -497,3 +497,187 @@ async fn cached_plans_rebind_variables_and_respect_their_shape() {
         .await;
     assert_eq!(r.status, 400, "{}", r.body);
 }
+
+fn b64(s: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+#[tokio::test]
+async fn node_ids_are_postgraphile_compatible_and_resolve_through_node() {
+    let app = app().await;
+    let alice = app.signup("alice").await;
+    let id = create_post(&app, &alice, "hello", true).await;
+    let expected = b64(&format!("[\"posts\",{id}]"));
+
+    let r = app
+        .gql(
+            "query($id: Int!) { nodeId postById(id: $id) { nodeId userByAuthorId { nodeId } } }",
+            json!({"id": id}),
+            None,
+        )
+        .await;
+    assert_eq!(r.data()["nodeId"], "query");
+    assert_eq!(
+        r.data()["postById"]["nodeId"],
+        expected.as_str(),
+        "{}",
+        r.body
+    );
+    let user_node = r.data()["postById"]["userByAuthorId"]["nodeId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let q = "query($n: ID!) { node(nodeId: $n) { __typename nodeId ... on Post { title } ... on User { username } } }";
+    let r = app.gql(q, json!({"n": expected}), None).await;
+    assert_eq!(
+        r.data()["node"],
+        json!({"__typename": "Post", "nodeId": expected, "title": "hello"}),
+        "{}",
+        r.body
+    );
+    let r = app.gql(q, json!({"n": user_node}), None).await;
+    assert_eq!(
+        r.data()["node"],
+        json!({"__typename": "User", "nodeId": user_node, "username": "alice"}),
+        "{}",
+        r.body
+    );
+    let r = app
+        .gql(q, json!({"n": b64("[\"posts\",999999]")}), None)
+        .await;
+    assert_eq!(
+        r.data()["node"],
+        Value::Null,
+        "an unknown row is null: {}",
+        r.body
+    );
+    let r = app.gql(q, json!({"n": "not-a-node-id"}), None).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+
+    let r = app
+        .gql(
+            "query($n: ID!) { post(nodeId: $n) { id } }",
+            json!({"n": expected}),
+            None,
+        )
+        .await;
+    assert_eq!(r.data()["post"]["id"], id);
+    let r = app
+        .gql(
+            "query($n: ID!) { post(nodeId: $n) { id } }",
+            json!({"n": user_node}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 400, "a user's id is not a post's: {}", r.body);
+
+    let r = app.gql("mutation($n: ID!) { updatePost(input: {nodeId: $n, postPatch: {title: \"renamed\"}}) { post { title } } }", json!({"n": expected}), Some(&alice)).await;
+    assert_eq!(
+        r.data()["updatePost"]["post"]["title"],
+        "renamed",
+        "{}",
+        r.body
+    );
+    let r = app
+        .gql(
+            "mutation($n: ID!) { deletePost(input: {nodeId: $n}) { deletedPostId post { id } } }",
+            json!({"n": expected}),
+            Some(&alice),
+        )
+        .await;
+    assert_eq!(
+        r.data()["deletePost"],
+        json!({"deletedPostId": expected, "post": {"id": id}}),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        app.sql(&format!(
+            "select count(*) as n from app_public.posts where id = {id}"
+        ))
+        .await[0]["n"],
+        0
+    );
+}
+
+#[tokio::test]
+async fn cursors_page_forwards_and_backwards() {
+    let app = app().await;
+    let alice = app.signup("alice").await;
+    for t in ["p1", "p2", "p3", "p4", "p5"] {
+        create_post(&app, &alice, t, true).await;
+    }
+    let q = "query($first: Int, $last: Int, $after: Cursor, $before: Cursor, $order: [PostsOrderBy!]) { \
+             allPosts(first: $first, last: $last, after: $after, before: $before, orderBy: $order) { \
+             edges { cursor node { title } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }";
+    let page = |r: &common::Reply| -> Vec<String> {
+        r.data()["allPosts"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["title"].as_str().unwrap().to_string())
+            .collect()
+    };
+
+    let r = app.gql(q, json!({"first": 2}), None).await;
+    assert_eq!(page(&r), ["p1", "p2"], "{}", r.body);
+    let info = r.data()["allPosts"]["pageInfo"].clone();
+    assert_eq!(info["hasNextPage"], true);
+    assert_eq!(info["hasPreviousPage"], false);
+    assert_eq!(
+        info["endCursor"],
+        r.data()["allPosts"]["edges"][1]["cursor"]
+    );
+
+    // Same query text, the next cursors: each page answers for its own cursor.
+    let r = app
+        .gql(q, json!({"first": 2, "after": info["endCursor"]}), None)
+        .await;
+    assert_eq!(page(&r), ["p3", "p4"], "{}", r.body);
+    assert_eq!(r.data()["allPosts"]["pageInfo"]["hasPreviousPage"], true);
+    let end = r.data()["allPosts"]["pageInfo"]["endCursor"].clone();
+    let r = app.gql(q, json!({"first": 2, "after": end}), None).await;
+    assert_eq!(page(&r), ["p5"]);
+    assert_eq!(r.data()["allPosts"]["pageInfo"]["hasNextPage"], false);
+
+    let r = app.gql(q, json!({"last": 2}), None).await;
+    assert_eq!(
+        page(&r),
+        ["p4", "p5"],
+        "last reads from the end, in order: {}",
+        r.body
+    );
+    assert_eq!(r.data()["allPosts"]["pageInfo"]["hasPreviousPage"], true);
+    let start = r.data()["allPosts"]["pageInfo"]["startCursor"].clone();
+    let r = app.gql(q, json!({"last": 2, "before": start}), None).await;
+    assert_eq!(page(&r), ["p2", "p3"], "{}", r.body);
+
+    // Descending order by title: cursors carry the order, so they cannot be mixed up.
+    let r = app
+        .gql(q, json!({"first": 2, "order": ["TITLE_DESC"]}), None)
+        .await;
+    assert_eq!(page(&r), ["p5", "p4"]);
+    let desc_end = r.data()["allPosts"]["pageInfo"]["endCursor"].clone();
+    let r = app
+        .gql(
+            q,
+            json!({"first": 2, "order": ["TITLE_DESC"], "after": desc_end}),
+            None,
+        )
+        .await;
+    assert_eq!(page(&r), ["p3", "p2"], "{}", r.body);
+    let r = app
+        .gql(q, json!({"first": 2, "after": desc_end}), None)
+        .await;
+    assert_eq!(
+        r.status, 400,
+        "a cursor of another ordering is refused: {}",
+        r.body
+    );
+    let r = app
+        .gql(q, json!({"first": 2, "after": "garbage"}), None)
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+}

@@ -100,6 +100,9 @@ pub struct FieldNode {
     pub selection: Vec<FieldNode>,
     /// Line and column (1-based) of the first occurrence, for error locations.
     pub location: (usize, usize),
+    /// The type condition of the fragment the field came from: it applies only to objects of
+    /// that type (or implementing that interface). None: the parent's own type.
+    pub on_type: Option<String>,
 }
 
 impl FieldNode {
@@ -152,7 +155,8 @@ pub fn parse(root: &Root, source: String) -> Result<ValidDocument, GraphqlError>
     })
 }
 
-type Fragments<'a, 'd> = HashMap<&'a str, &'d [Selection<'a, S>]>;
+/// Fragment name → its selection set and type condition.
+type Fragments<'a, 'd> = HashMap<&'a str, (&'d [Selection<'a, S>], &'a str)>;
 
 /// The operation `operation_name` picks (the only one when None), and the fragments.
 fn select<'a, 'd>(
@@ -173,7 +177,10 @@ fn select<'a, 'd>(
                 }
             }
             Definition::Fragment(f) => {
-                fragments.insert(f.item.name.item, f.item.selection_set.as_slice());
+                fragments.insert(
+                    f.item.name.item,
+                    (f.item.selection_set.as_slice(), f.item.type_condition.item),
+                );
             }
         }
     }
@@ -270,7 +277,7 @@ pub fn operation(
         defaults,
     };
     let mut fields = vec![];
-    walker.collect(&op.item.selection_set, &mut fields, 0)?;
+    walker.collect(&op.item.selection_set, &mut fields, 0, None)?;
     Ok(Operation {
         kind,
         name: op.item.name.as_ref().map(|n| n.item.to_string()),
@@ -279,8 +286,7 @@ pub fn operation(
 }
 
 struct Walker<'a, 'd> {
-    /// Fragment name → its selection set (juniper's `Fragment` type itself is not public).
-    fragments: HashMap<&'a str, &'d [Selection<'a, S>]>,
+    fragments: Fragments<'a, 'd>,
     vars: HashMap<&'a str, &'d InputValue<S>>,
     defaults: HashMap<&'a str, &'d InputValue<S>>,
 }
@@ -310,11 +316,14 @@ macro_rules! included {
 }
 
 impl<'a, 'd> Walker<'a, 'd> {
+    /// Collects `selection` into `out`; `on_type` is the innermost fragment type condition
+    /// the fields sit under (None: the parent's own type).
     fn collect(
         &self,
         selection: &'d [Selection<'a, S>],
         out: &mut Vec<FieldNode>,
         depth: usize,
+        on_type: Option<&str>,
     ) -> Result<(), GraphqlError> {
         if depth > 64 {
             return Err(GraphqlError::Request("fragments nest too deeply".into()));
@@ -343,45 +352,44 @@ impl<'a, 'd> Walker<'a, 'd> {
                     };
                     let mut children = vec![];
                     if let Some(set) = &field.selection_set {
-                        self.collect(set, &mut children, depth + 1)?;
+                        self.collect(set, &mut children, depth + 1, None)?;
                     }
-                    if let Some(existing) = out.iter_mut().find(|n| n.key == key) {
-                        // Same response key: validation guarantees same field and arguments.
-                        for child in children {
-                            merge(&mut existing.selection, child);
-                        }
-                    } else {
-                        out.push(FieldNode {
+                    merge(
+                        out,
+                        FieldNode {
                             key: key.to_string(),
                             name: field.name.item.to_string(),
                             args,
                             selection: children,
                             location: location(&f.span.start),
-                        });
-                    }
+                            on_type: on_type.map(str::to_string),
+                        },
+                    );
                 }
                 Selection::FragmentSpread(spread) => {
                     if !included!(self, &spread.item.directives) {
                         continue;
                     }
-                    let frag = self.fragments.get(spread.item.name.item).ok_or_else(|| {
-                        GraphqlError::Request(format!("unknown fragment {}", spread.item.name.item))
-                    })?;
-                    let mut children = vec![];
-                    self.collect(frag, &mut children, depth + 1)?;
-                    for c in children {
-                        merge(out, c);
-                    }
+                    let (frag, condition) =
+                        self.fragments.get(spread.item.name.item).ok_or_else(|| {
+                            GraphqlError::Request(format!(
+                                "unknown fragment {}",
+                                spread.item.name.item
+                            ))
+                        })?;
+                    self.collect(frag, out, depth + 1, Some(condition))?;
                 }
                 Selection::InlineFragment(inline) => {
                     if !included!(self, &inline.item.directives) {
                         continue;
                     }
-                    let mut children = vec![];
-                    self.collect(&inline.item.selection_set, &mut children, depth + 1)?;
-                    for c in children {
-                        merge(out, c);
-                    }
+                    let condition = inline
+                        .item
+                        .type_condition
+                        .as_ref()
+                        .map(|c| c.item)
+                        .or(on_type);
+                    self.collect(&inline.item.selection_set, out, depth + 1, condition)?;
                 }
             }
         }
@@ -466,8 +474,13 @@ fn scalar(s: &S) -> Value {
     }
 }
 
-fn merge(into: &mut Vec<FieldNode>, node: FieldNode) {
-    if let Some(existing) = into.iter_mut().find(|n| n.key == node.key) {
+/// Adds `node` to `into`, merging it into a field with the same response key and type
+/// condition (validation guarantees such fields are the same field with the same arguments).
+pub fn merge(into: &mut Vec<FieldNode>, node: FieldNode) {
+    if let Some(existing) = into
+        .iter_mut()
+        .find(|n| n.key == node.key && n.on_type == node.on_type)
+    {
         for child in node.selection {
             merge(&mut existing.selection, child);
         }

@@ -2,10 +2,10 @@
 //! juniper can parse, validate, answer introspection and print SDL for a schema it only
 //! learns at startup. Data fields are never resolved here (the planner compiles them to SQL).
 
-use crate::schema::{DefaultValue, Model, TypeDef, TypeRef};
+use crate::schema::{DefaultValue, FieldDef, Model, TypeDef, TypeRef};
 use juniper::meta::{
-    Argument, DeprecationStatus, EnumMeta, EnumValue, Field, InputObjectMeta, MetaType, ObjectMeta,
-    ScalarMeta,
+    Argument, DeprecationStatus, EnumMeta, EnumValue, Field, InputObjectMeta, InterfaceMeta,
+    MetaType, ObjectMeta, ScalarMeta,
 };
 use juniper::{
     arcstr, ArcStr, Arguments, BoxFuture, DefaultScalarValue, EmptySubscription, ExecutionResult,
@@ -107,6 +107,40 @@ fn argument(
     arg
 }
 
+/// The fields of an object or interface, plus `__typename`.
+fn fields_meta(
+    registry: &mut Registry<S>,
+    model: &Arc<Model>,
+    fields: &[FieldDef],
+) -> Vec<Field<S>> {
+    let mut out = Vec::with_capacity(fields.len() + 1);
+    for f in fields {
+        let arguments = f
+            .args
+            .iter()
+            .map(|a| {
+                argument(
+                    registry,
+                    model,
+                    &a.name,
+                    &a.description,
+                    &a.ty,
+                    a.default.as_ref(),
+                )
+            })
+            .collect::<Vec<_>>();
+        out.push(Field {
+            name: ArcStr::from(f.name.as_str()),
+            description: f.description.as_deref().map(ArcStr::from),
+            arguments: (!arguments.is_empty()).then_some(arguments),
+            field_type: juniper_type(registry, model, &f.ty),
+            deprecation_status: DeprecationStatus::Current,
+        });
+    }
+    out.push(typename_field(registry));
+    out
+}
+
 fn typename_field(registry: &mut Registry<S>) -> Field<S> {
     registry.field::<String>(arcstr::literal!("__typename"), &())
 }
@@ -125,33 +159,20 @@ impl GraphQLType<S> for DynType {
         let describe = |d: &Option<String>| d.as_deref().map(ArcStr::from);
         match def {
             TypeDef::Object(o) => {
-                let mut fields = Vec::with_capacity(o.fields.len() + 1);
-                for f in &o.fields {
-                    let arguments = f
-                        .args
-                        .iter()
-                        .map(|a| {
-                            argument(
-                                registry,
-                                model,
-                                &a.name,
-                                &a.description,
-                                &a.ty,
-                                a.default.as_ref(),
-                            )
-                        })
-                        .collect::<Vec<_>>();
-                    fields.push(Field {
-                        name: ArcStr::from(f.name.as_str()),
-                        description: describe(&f.description),
-                        arguments: (!arguments.is_empty()).then_some(arguments),
-                        field_type: juniper_type(registry, model, &f.ty),
-                        deprecation_status: DeprecationStatus::Current,
-                    });
-                }
-                fields.push(typename_field(registry));
-                let mut meta = ObjectMeta::new(info.name.clone(), &fields);
+                let fields = fields_meta(registry, model, &o.fields);
+                let interfaces: Vec<Type> = o
+                    .interfaces
+                    .iter()
+                    .map(|i| juniper_type(registry, model, &TypeRef::named(i.clone())))
+                    .collect();
+                let mut meta = ObjectMeta::new(info.name.clone(), &fields).interfaces(&interfaces);
                 meta.description = describe(&o.description);
+                meta.into_meta()
+            }
+            TypeDef::Interface(i) => {
+                let fields = fields_meta(registry, model, &i.fields);
+                let mut meta = InterfaceMeta::new(info.name.clone(), &fields);
+                meta.description = describe(&i.description);
                 meta.into_meta()
             }
             TypeDef::Input(i) => {

@@ -2,7 +2,7 @@
 //! relations, arguments checked and coerced to Postgres text values, enum values checked,
 //! defaults applied. Pure: no SQL text here (see `sql`), no database.
 
-use crate::graphql::document::{FieldNode, OpKind, Operation, Value, VarPath};
+use crate::graphql::document::{merge, FieldNode, OpKind, Operation, Value, VarPath};
 use crate::schema::{Codec, EnumMeaning, FieldKind, InputTarget, Model, Table, TypeRef};
 
 /// A value bound as a text parameter and cast to `sql_type` in SQL.
@@ -19,6 +19,100 @@ pub struct Param {
 pub struct ParamSource {
     pub var: VarPath,
     pub codec: Codec,
+    /// Set when the variable is a cursor: which of its values this parameter is.
+    pub cursor: Option<CursorPart>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CursorPart {
+    pub spec: String,
+    pub index: usize,
+    pub columns: usize,
+}
+
+/// This request's value for a parameter that came from a variable (a cached plan re-binds).
+pub fn bind(src: &ParamSource, leaf: &Value) -> std::result::Result<Option<String>, String> {
+    match &src.cursor {
+        None => coerce(&src.codec, leaf),
+        Some(part) => match leaf.resolved() {
+            Value::String(s) => Ok(json_text(
+                &decode_cursor(s, &part.spec, part.columns)?[part.index],
+            )),
+            Value::Null => Ok(None),
+            _ => Err("a cursor must be a string".into()),
+        },
+    }
+}
+
+/// The text Postgres parses for a JSON value taken from a cursor or node id.
+fn json_text(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+fn decode_base64_json(s: &str) -> Option<serde_json::Value> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(s.trim())
+        .ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// A cursor is base64 of `[spec, [values of the order columns]]`.
+pub fn decode_cursor(
+    s: &str,
+    spec: &str,
+    columns: usize,
+) -> std::result::Result<Vec<serde_json::Value>, String> {
+    let invalid = || "Invalid cursor: it does not belong to this ordering".to_string();
+    let v = decode_base64_json(s).ok_or_else(invalid)?;
+    match v.as_array().map(Vec::as_slice) {
+        Some([serde_json::Value::String(sp), serde_json::Value::Array(values)])
+            if sp == spec && values.len() == columns =>
+        {
+            Ok(values.clone())
+        }
+        _ => Err(invalid()),
+    }
+}
+
+/// A node id is base64 of `["<table>", pk values...]`; returns the table and its key values.
+pub fn decode_node_id(
+    model: &Model,
+    s: &str,
+) -> std::result::Result<(usize, Vec<(String, Param)>), String> {
+    let invalid = || format!("Invalid nodeId: {s:?}");
+    let v = decode_base64_json(s).ok_or_else(invalid)?;
+    let parts = v.as_array().ok_or_else(invalid)?;
+    let (Some(serde_json::Value::String(identifier)), values) =
+        (parts.first(), parts.get(1..).unwrap_or_default())
+    else {
+        return Err(invalid());
+    };
+    let table = model.node_table(identifier).ok_or_else(invalid)?;
+    let t = &model.tables[table];
+    let pk = t.primary_key.as_ref().ok_or_else(invalid)?;
+    if pk.len() != values.len() {
+        return Err(invalid());
+    }
+    let key = pk
+        .iter()
+        .zip(values)
+        .map(|(&c, v)| {
+            (
+                t.columns[c].name.clone(),
+                Param {
+                    value: json_text(v),
+                    sql_type: t.columns[c].codec.sql_type().to_string(),
+                    source: None,
+                },
+            )
+        })
+        .collect();
+    Ok((table, key))
 }
 
 /// Coerces a GraphQL input value to the text form Postgres parses for `codec`.
@@ -132,6 +226,22 @@ pub enum RowField {
         sel: RowSel,
     },
     Backward(Box<Connection>),
+    NodeId(NodeIdSpec),
+}
+
+/// How to build a row's global identifier: base64 of `["<identifier>", pk values...]`.
+#[derive(Debug, Clone)]
+pub struct NodeIdSpec {
+    pub identifier: String,
+    pub key: Vec<(String, Codec)>,
+}
+
+/// One column of a connection's order.
+#[derive(Debug, Clone)]
+pub struct OrderCol {
+    pub column: String,
+    pub asc: bool,
+    pub sql_type: String,
 }
 
 /// How a value of some codec is rendered.
@@ -160,9 +270,15 @@ pub struct Connection {
     pub conditions: Vec<(String, Param)>,
     /// `child.col = parent.col` pairs for backward relations.
     pub join: Vec<(String, String)>,
-    pub order: Vec<(String, bool)>,
+    pub order: Vec<OrderCol>,
+    /// Names the order in cursors, so a cursor is only accepted by the ordering it came from.
+    pub cursor_spec: String,
     pub first: Option<i64>,
+    pub last: Option<i64>,
     pub offset: Option<i64>,
+    /// Keyset bounds: the order columns' values of the `after` / `before` cursor.
+    pub after: Option<Vec<Param>>,
+    pub before: Option<Vec<Param>>,
     pub fields: Vec<(String, ConnField)>,
 }
 
@@ -214,7 +330,9 @@ pub enum Select {
 #[derive(Debug, Clone)]
 pub enum QueryField {
     Typename,
-    Select(Select),
+    /// `Query.nodeId`: the constant `"query"`.
+    NodeId,
+    Select(Box<Select>),
 }
 
 /// A write and the payload built from the written row or the function's result.
@@ -260,12 +378,15 @@ pub enum PayloadField {
         sel: RowSel,
     },
     Query(Vec<(String, QueryField)>),
+    /// `deletedPostId`
+    NodeId(NodeIdSpec),
 }
 
 /// What to do for one root field of the operation.
 #[derive(Debug, Clone)]
 pub enum RootField {
-    Typename(&'static str),
+    /// A string known at plan time (`__typename`, `Query.nodeId`).
+    Constant(&'static str),
     /// `__schema` / `__type`: answered by juniper.
     Introspection,
     Select {
@@ -299,9 +420,9 @@ pub fn plan(model: &Model, op: &Operation) -> Result<Plan> {
         OpKind::Mutation => model.mutation_type.as_deref().unwrap_or("Mutation"),
     };
     let mut fields = vec![];
-    for node in &op.fields {
+    for node in &p.fields_for(&op.fields, root_type) {
         let f = match node.name.as_str() {
-            "__typename" => RootField::Typename(if op.kind == OpKind::Query {
+            "__typename" => RootField::Constant(if op.kind == OpKind::Query {
                 "Query"
             } else {
                 "Mutation"
@@ -313,6 +434,7 @@ pub fn plan(model: &Model, op: &Operation) -> Result<Plan> {
                     return err(node, format!("unknown field {}", node.name));
                 };
                 match op.kind {
+                    OpKind::Query if def.kind == FieldKind::NodeId => RootField::Constant("query"),
                     OpKind::Query => {
                         let select = p.root_select(node, &def.kind, &def.ty)?;
                         let mut jwt_paths = vec![];
@@ -352,8 +474,78 @@ impl<'m> Planner<'m> {
         &self.model.tables[i]
     }
 
+    /// The fields of a selection that apply to an object of type `concrete` (fragments on other
+    /// types dropped), merged by response key.
+    fn fields_for(&self, selection: &[FieldNode], concrete: &str) -> Vec<FieldNode> {
+        let mut out: Vec<FieldNode> = vec![];
+        for child in selection {
+            if child
+                .on_type
+                .as_deref()
+                .is_some_and(|t| !self.model.applies(t, concrete))
+            {
+                continue;
+            }
+            let mut child = child.clone();
+            child.on_type = None;
+            merge(&mut out, child);
+        }
+        out
+    }
+
+    fn node_id_spec(&self, table: usize) -> NodeIdSpec {
+        let t = self.table(table);
+        NodeIdSpec {
+            identifier: crate::schema::inflect::node_identifier(&t.name).to_string(),
+            key: t
+                .primary_key
+                .iter()
+                .flatten()
+                .map(|&c| (t.columns[c].name.clone(), t.columns[c].codec.clone()))
+                .collect(),
+        }
+    }
+
+    /// Decodes a node id argument; with `expected`, it must name that table.
+    fn node_key(
+        &self,
+        node: &FieldNode,
+        v: Option<&Value>,
+        expected: Option<usize>,
+    ) -> Result<(usize, Vec<(String, Param)>)> {
+        let Some(Value::String(s)) = v.map(Value::resolved) else {
+            return err(node, "nodeId must be a string");
+        };
+        let (table, key) = decode_node_id(self.model, s).map_err(|message| PlanError {
+            message,
+            location: node.location,
+        })?;
+        if expected.is_some_and(|e| e != table) {
+            return err(
+                node,
+                format!(
+                    "Invalid nodeId: {s:?} does not identify a {}",
+                    self.table(expected.unwrap_or(table)).type_name
+                ),
+            );
+        }
+        Ok((table, key))
+    }
+
     fn root_select(&self, node: &FieldNode, kind: &FieldKind, ty: &TypeRef) -> Result<Select> {
         Ok(match kind {
+            FieldKind::Node | FieldKind::RowByNodeId { .. } => {
+                let expected = match kind {
+                    FieldKind::RowByNodeId { table } => Some(*table),
+                    _ => None,
+                };
+                let (table, key) = self.node_key(node, node.arg("nodeId"), expected)?;
+                Select::Row {
+                    table: self.table(table).into(),
+                    key,
+                    sel: self.row_sel(node, table)?,
+                }
+            }
             FieldKind::Query => Select::Query(self.query_fields(node)?),
             FieldKind::AllRows { table } => Select::Connection(self.connection(
                 node,
@@ -420,14 +612,16 @@ impl<'m> Planner<'m> {
             .object(&self.model.query_type)
             .expect("query type");
         let mut out = vec![];
-        for child in &node.selection {
+        for child in &self.fields_for(&node.selection, &self.model.query_type) {
             let f = if child.name == "__typename" {
                 QueryField::Typename
+            } else if child.name == "nodeId" {
+                QueryField::NodeId
             } else {
                 let Some(def) = query.field(&child.name) else {
                     return err(child, format!("unknown field {}", child.name));
                 };
-                QueryField::Select(self.root_select(child, &def.kind, &def.ty)?)
+                QueryField::Select(Box::new(self.root_select(child, &def.kind, &def.ty)?))
             };
             out.push((child.key.clone(), f));
         }
@@ -470,7 +664,7 @@ impl<'m> Planner<'m> {
         let t = self.table(table);
         let obj = self.model.object(&t.type_name).expect("row type");
         let mut fields = vec![];
-        for child in &node.selection {
+        for child in &self.fields_for(&node.selection, &t.type_name) {
             if child.name == "__typename" {
                 fields.push((child.key.clone(), RowField::Typename(t.type_name.clone())));
                 continue;
@@ -482,6 +676,7 @@ impl<'m> Planner<'m> {
                 );
             };
             let f = match &def.kind {
+                FieldKind::NodeId => RowField::NodeId(self.node_id_spec(table)),
                 FieldKind::Column { column, .. } => {
                     let c = &t.columns[*column];
                     RowField::Column {
@@ -561,7 +756,14 @@ impl<'m> Planner<'m> {
     ) -> Result<Connection> {
         let t = self.table(table);
         let first = self.count_arg(node, "first")?;
+        let last = self.count_arg(node, "last")?;
         let offset = self.count_arg(node, "offset")?;
+        if first.is_some() && last.is_some() {
+            return err(node, "`first` and `last` cannot be combined");
+        }
+        if last.is_some() && offset.is_some() {
+            return err(node, "`offset` may not be used with `last`");
+        }
         let mut conditions = vec![];
         if let Some(cond) = node.arg("condition").filter(|v| !v.is_null()) {
             let input = self
@@ -579,45 +781,42 @@ impl<'m> Planner<'m> {
                 conditions.push((col.name.clone(), self.param(node, &col.codec, v)?));
             }
         }
-        let order = self.order(node, table)?;
-        let mut fields = vec![];
+        let (order, cursor_spec) = self.order(node, table)?;
+        let after = self.cursor(node, "after", &order, &cursor_spec)?;
+        let before = self.cursor(node, "before", &order, &cursor_spec)?;
         let conn_type = crate::schema::inflect::connection_type(&t.name);
-        for child in &node.selection {
+        let edge_type = crate::schema::inflect::edge_type(&t.name);
+        let mut fields = vec![];
+        for child in &self.fields_for(&node.selection, &conn_type) {
             let f = match child.name.as_str() {
                 "__typename" => ConnField::Typename(conn_type.clone()),
                 "nodes" => ConnField::Nodes(self.row_sel(child, table)?),
                 "totalCount" => ConnField::TotalCount,
                 "edges" => {
                     let mut edge = vec![];
-                    for e in &child.selection {
-                        edge.push((
-                            e.key.clone(),
-                            match e.name.as_str() {
-                                "__typename" => {
-                                    EdgeField::Typename(crate::schema::inflect::edge_type(&t.name))
-                                }
-                                "cursor" => EdgeField::Cursor,
-                                "node" => EdgeField::Node(self.row_sel(e, table)?),
-                                _ => return err(e, format!("unknown field {}", e.name)),
-                            },
-                        ));
+                    for e in &self.fields_for(&child.selection, &edge_type) {
+                        let f = match e.name.as_str() {
+                            "__typename" => EdgeField::Typename(edge_type.clone()),
+                            "cursor" => EdgeField::Cursor,
+                            "node" => EdgeField::Node(self.row_sel(e, table)?),
+                            _ => return err(e, format!("unknown field {}", e.name)),
+                        };
+                        edge.push((e.key.clone(), f));
                     }
                     ConnField::Edges(edge)
                 }
                 "pageInfo" => {
                     let mut page = vec![];
-                    for e in &child.selection {
-                        page.push((
-                            e.key.clone(),
-                            match e.name.as_str() {
-                                "__typename" => PageField::Typename("PageInfo".into()),
-                                "hasNextPage" => PageField::HasNextPage,
-                                "hasPreviousPage" => PageField::HasPreviousPage,
-                                "startCursor" => PageField::StartCursor,
-                                "endCursor" => PageField::EndCursor,
-                                _ => return err(e, format!("unknown field {}", e.name)),
-                            },
-                        ));
+                    for e in &self.fields_for(&child.selection, "PageInfo") {
+                        let f = match e.name.as_str() {
+                            "__typename" => PageField::Typename("PageInfo".into()),
+                            "hasNextPage" => PageField::HasNextPage,
+                            "hasPreviousPage" => PageField::HasPreviousPage,
+                            "startCursor" => PageField::StartCursor,
+                            "endCursor" => PageField::EndCursor,
+                            _ => return err(e, format!("unknown field {}", e.name)),
+                        };
+                        page.push((e.key.clone(), f));
                     }
                     ConnField::PageInfo(page)
                 }
@@ -630,10 +829,62 @@ impl<'m> Planner<'m> {
             conditions,
             join,
             order,
+            cursor_spec,
             first,
+            last,
             offset,
+            after,
+            before,
             fields,
         })
+    }
+
+    /// The `after`/`before` cursor as parameters, one per order column. A cursor from the
+    /// variables stays re-bindable: each parameter knows which value of it to take.
+    fn cursor(
+        &self,
+        node: &FieldNode,
+        arg: &str,
+        order: &[OrderCol],
+        spec: &str,
+    ) -> Result<Option<Vec<Param>>> {
+        let Some(v) = node.arg(arg).filter(|v| !v.is_null()) else {
+            return Ok(None);
+        };
+        let Value::String(s) = v.resolved() else {
+            return err(node, format!("`{arg}` must be a cursor string"));
+        };
+        if order.is_empty() {
+            return err(node, "cursors need an ordering: pass orderBy");
+        }
+        let values = decode_cursor(s, spec, order.len()).map_err(|message| PlanError {
+            message,
+            location: node.location,
+        })?;
+        let params = order
+            .iter()
+            .zip(&values)
+            .enumerate()
+            .map(|(index, (col, value))| Param {
+                value: json_text(value),
+                sql_type: col.sql_type.clone(),
+                source: match v {
+                    Value::Var(_, path) => Some(ParamSource {
+                        var: path.clone(),
+                        codec: Codec::Text {
+                            sql_type: col.sql_type.clone(),
+                        },
+                        cursor: Some(CursorPart {
+                            spec: spec.to_string(),
+                            index,
+                            columns: order.len(),
+                        }),
+                    }),
+                    _ => None,
+                },
+            })
+            .collect();
+        Ok(Some(params))
     }
 
     fn count_arg(&self, node: &FieldNode, name: &str) -> Result<Option<i64>> {
@@ -645,13 +896,17 @@ impl<'m> Planner<'m> {
     }
 
     /// `orderBy` values (enum literals are not checked by juniper: checked here), then the
-    /// primary key so pages are stable.
-    fn order(&self, node: &FieldNode, table: usize) -> Result<Vec<(String, bool)>> {
+    /// primary key so pages are stable; and the spec naming this order in cursors.
+    fn order(&self, node: &FieldNode, table: usize) -> Result<(Vec<OrderCol>, String)> {
         let t = self.table(table);
         let e = self
             .model
             .enum_(&crate::schema::inflect::order_by_enum(&t.name))
             .expect("order enum");
+        let bad = || PlanError {
+            message: "orderBy takes enum values".into(),
+            location: node.location,
+        };
         let values: Vec<&str> = match node.arg("orderBy").map(Value::resolved) {
             None => vec![if t.primary_key.is_some() {
                 "PRIMARY_KEY_ASC"
@@ -663,19 +918,18 @@ impl<'m> Planner<'m> {
                 .iter()
                 .map(enum_name)
                 .collect::<Option<_>>()
-                .ok_or_else(|| PlanError {
-                    message: "orderBy takes enum values".into(),
-                    location: node.location,
-                })?,
-            Some(v) => vec![enum_name(v).ok_or_else(|| PlanError {
-                message: "orderBy takes enum values".into(),
-                location: node.location,
-            })?],
+                .ok_or_else(bad)?,
+            Some(v) => vec![enum_name(v).ok_or_else(bad)?],
         };
-        let mut order: Vec<(String, bool)> = vec![];
-        let mut push = |col: &str, asc: bool| {
-            if !order.iter().any(|(c, _)| c == col) {
-                order.push((col.to_string(), asc));
+        let mut order: Vec<OrderCol> = vec![];
+        let mut push = |c: usize, asc: bool| {
+            let col = &t.columns[c];
+            if !order.iter().any(|o| o.column == col.name) {
+                order.push(OrderCol {
+                    column: col.name.clone(),
+                    asc,
+                    sql_type: col.codec.sql_type().to_string(),
+                });
             }
         };
         for v in &values {
@@ -686,24 +940,27 @@ impl<'m> Planner<'m> {
                 );
             };
             match &def.meaning {
-                EnumMeaning::Natural => {}
+                EnumMeaning::Natural | EnumMeaning::Label(_) => {}
                 EnumMeaning::PrimaryKey { ascending } => {
                     for &c in t.primary_key.iter().flatten() {
-                        push(&t.columns[c].name, *ascending);
+                        push(c, *ascending);
                     }
                 }
-                EnumMeaning::Column { column, ascending } => {
-                    push(&t.columns[*column].name, *ascending)
-                }
-                EnumMeaning::Label(_) => {}
+                EnumMeaning::Column { column, ascending } => push(*column, *ascending),
             }
         }
-        if !values.is_empty() && !values.iter().all(|v| *v == "NATURAL") {
+        // Natural order has no cursors' stability to keep; any other gets the key as tiebreak.
+        if !values.iter().all(|v| *v == "NATURAL") {
             for &c in t.primary_key.iter().flatten() {
-                push(&t.columns[c].name, true);
+                push(c, true);
             }
         }
-        Ok(order)
+        let spec = values
+            .iter()
+            .map(|v| v.to_lowercase())
+            .collect::<Vec<_>>()
+            .join(",");
+        Ok((order, spec))
     }
 
     /// Coerces a GraphQL input value to the text form Postgres parses for `codec`; a value
@@ -717,6 +974,7 @@ impl<'m> Planner<'m> {
             Value::Var(_, path) => Some(ParamSource {
                 var: path.clone(),
                 codec: codec.clone(),
+                cursor: None,
             }),
             _ => None,
         };
@@ -776,6 +1034,33 @@ impl<'m> Planner<'m> {
                     Some(*table),
                 )
             }
+            FieldKind::UpdateByNodeId { table } => {
+                let t = self.table(*table);
+                let (_, key) = self.node_key(node, input.field("nodeId"), Some(*table))?;
+                let patch_field = format!("{}Patch", crate::schema::inflect::payload_row(&t.name));
+                let set = self.column_values(node, *table, input.field(&patch_field))?;
+                if set.is_empty() {
+                    return err(node, "the patch sets no field: nothing to update");
+                }
+                (
+                    Write::Update {
+                        table: t.into(),
+                        set,
+                        key,
+                    },
+                    Some(*table),
+                )
+            }
+            FieldKind::DeleteByNodeId { table } => {
+                let (_, key) = self.node_key(node, input.field("nodeId"), Some(*table))?;
+                (
+                    Write::Delete {
+                        table: self.table(*table).into(),
+                        key,
+                    },
+                    Some(*table),
+                )
+            }
             FieldKind::Function { function } => {
                 let f = &self.model.functions[*function];
                 let args = self.function_args(node, *function, |name| input.field(name))?;
@@ -794,24 +1079,21 @@ impl<'m> Planner<'m> {
             }
             other => return err(node, format!("{other:?} is not a mutation")),
         };
+        let payload_type = self
+            .model
+            .object(self.model.mutation_type.as_deref().unwrap_or_default())
+            .and_then(|o| o.field(&node.name))
+            .map(|f| f.ty.innermost().to_string())
+            .unwrap_or_default();
         let mut payload = vec![];
-        for child in &node.selection {
+        for child in &self.fields_for(&node.selection, &payload_type) {
             if child.name == "__typename" {
-                let payload_type = self
-                    .model
-                    .object(&self.model.mutation_type.clone().unwrap_or_default())
-                    .and_then(|o| o.field(&node.name))
-                    .map(|f| f.ty.innermost().to_string())
-                    .unwrap_or_default();
-                payload.push((child.key.clone(), PayloadField::Typename(payload_type)));
+                payload.push((
+                    child.key.clone(),
+                    PayloadField::Typename(payload_type.clone()),
+                ));
                 continue;
             }
-            let payload_type = self
-                .model
-                .object(&self.model.mutation_type.clone().unwrap_or_default())
-                .and_then(|o| o.field(&node.name))
-                .map(|f| f.ty.innermost().to_string())
-                .unwrap_or_default();
             let def = self
                 .model
                 .object(&payload_type)
@@ -821,6 +1103,9 @@ impl<'m> Planner<'m> {
             };
             let f = match (&def.kind, &write) {
                 (FieldKind::ClientMutationId, _) => PayloadField::ClientMutationId,
+                (FieldKind::DeletedNodeId, _) => {
+                    PayloadField::NodeId(self.node_id_spec(table.expect("table")))
+                }
                 (FieldKind::Query, _) => PayloadField::Query(self.query_fields(child)?),
                 (FieldKind::PayloadRow, _) => {
                     PayloadField::Result(Out::Row(self.row_sel(child, table.expect("table"))?))
@@ -928,7 +1213,7 @@ fn jwt_in_row(sel: &RowSel, path: &mut Vec<String>, found: &mut Vec<Vec<String>>
             }
             RowField::Forward { sel, .. } => jwt_in_row(sel, path, found),
             RowField::Backward(c) => jwt_in_connection(c, path, found),
-            RowField::Typename(_) => {}
+            RowField::Typename(_) | RowField::NodeId(_) => {}
         }
         path.pop();
     }

@@ -415,6 +415,7 @@ impl<'a> Builder<'a> {
     fn insert(&mut self, def: TypeDef) -> Result<(), BuildError> {
         let name = match &def {
             TypeDef::Object(o) => o.name.clone(),
+            TypeDef::Interface(o) => o.name.clone(),
             TypeDef::Input(o) => o.name.clone(),
             TypeDef::Enum(o) => o.name.clone(),
             TypeDef::Scalar(o) => o.name.clone(),
@@ -458,6 +459,29 @@ impl<'a> Builder<'a> {
             args: vec![],
             kind: FieldKind::Query,
         }];
+        let has_nodes = self.model.tables.iter().enumerate().any(|(i, t)| {
+            t.primary_key.is_some() && !t.is_composite() && self.jwt_table != Some(i)
+        });
+        if has_nodes {
+            query_fields.push(field(
+                "nodeId",
+                TypeRef::named("ID").non_null(),
+                FieldKind::NodeId,
+                "The root query type must be a `Node` to work well with Relay 1 mutations. This just resolves to `query`.",
+            ));
+            query_fields.push(FieldDef {
+                name: "node".into(),
+                description: Some("Fetches an object given its globally unique `ID`.".into()),
+                ty: TypeRef::named("Node"),
+                args: vec![node_id_arg("The globally unique `ID`.")],
+                kind: FieldKind::Node,
+            });
+            self.insert(TypeDef::Interface(InterfaceDef {
+                name: "Node".into(),
+                description: Some("An object with a globally unique `ID`.".into()),
+                fields: vec![field("nodeId", TypeRef::named("ID").non_null(), FieldKind::NodeId, "A globally unique identifier. Can be used in various places throughout the system to identify this single value.")],
+            }))?;
+        }
         let mut mutation_fields = vec![];
         let mut needs_page_info = false;
 
@@ -504,6 +528,21 @@ impl<'a> Builder<'a> {
                         table: ti,
                         columns: key.clone(),
                     },
+                });
+            }
+            if t.primary_key.is_some() {
+                query_fields.push(FieldDef {
+                    name: inflect::row_by_node_id(&t.name),
+                    description: Some(format!(
+                        "Reads a single `{}` using its globally unique `ID`.",
+                        t.type_name
+                    )),
+                    ty: TypeRef::named(t.type_name.clone()),
+                    args: vec![node_id_arg(&format!(
+                        "The globally unique `ID` to be used in selecting a single `{}`.",
+                        t.type_name
+                    ))],
+                    kind: FieldKind::RowByNodeId { table: ti },
                 });
             }
             if t.kind == 'r' || t.kind == 'p' {
@@ -557,6 +596,7 @@ impl<'a> Builder<'a> {
         if needs_page_info {
             self.used_scalars.insert("Cursor");
             let page_info = ObjectDef {
+                interfaces: vec![],
                 name: "PageInfo".into(),
                 description: Some("Information about pagination in a connection.".into()),
                 fields: vec![
@@ -590,6 +630,11 @@ impl<'a> Builder<'a> {
         }
 
         self.insert(TypeDef::Object(ObjectDef {
+            interfaces: if has_nodes {
+                vec!["Node".into()]
+            } else {
+                vec![]
+            },
             name: "Query".into(),
             description: Some(
                 "The root query type which gives access points into the data universe.".into(),
@@ -598,6 +643,7 @@ impl<'a> Builder<'a> {
         }))?;
         if !mutation_fields.is_empty() {
             self.insert(TypeDef::Object(ObjectDef {
+                interfaces: vec![],
                 name: "Mutation".into(),
                 description: Some(
                     "The root mutation type which contains root level fields which mutate data."
@@ -661,6 +707,10 @@ impl<'a> Builder<'a> {
     fn row_object(&mut self, ti: usize) -> Result<ObjectDef, BuildError> {
         let t = self.model.tables[ti].clone();
         let mut fields = vec![];
+        let is_node = t.primary_key.is_some() && !t.is_composite();
+        if is_node {
+            fields.push(field("nodeId", TypeRef::named("ID").non_null(), FieldKind::NodeId, "A globally unique identifier. Can be used in various places throughout the system to identify this single value."));
+        }
         for (ci, c) in t.columns.iter().enumerate() {
             let mut ty = self.gql_type(&c.codec);
             if c.not_null && !t.is_composite() {
@@ -679,6 +729,7 @@ impl<'a> Builder<'a> {
         }
         if t.is_composite() {
             return Ok(ObjectDef {
+                interfaces: vec![],
                 name: t.type_name.clone(),
                 description: self.class_comment(&t),
                 fields,
@@ -757,6 +808,7 @@ impl<'a> Builder<'a> {
         }
         check_unique(&fields)?;
         Ok(ObjectDef {
+            interfaces: if is_node { vec!["Node".into()] } else { vec![] },
             name: t.type_name.clone(),
             description,
             fields,
@@ -773,7 +825,15 @@ impl<'a> Builder<'a> {
         };
         vec![
             ArgDef { name: "first".into(), description: Some("Only read the first `n` values of the set.".into()), ty: TypeRef::named("Int"), default: None },
-            ArgDef { name: "offset".into(), description: Some("Skip the first `n` values.".into()), ty: TypeRef::named("Int"), default: None },
+            ArgDef { name: "last".into(), description: Some("Only read the last `n` values of the set.".into()), ty: TypeRef::named("Int"), default: None },
+            ArgDef {
+                name: "offset".into(),
+                description: Some("Skip the first `n` values from our `after` cursor, an alternative to cursor based pagination. May not be used with `last`.".into()),
+                ty: TypeRef::named("Int"),
+                default: None,
+            },
+            ArgDef { name: "before".into(), description: Some("Read all values in the set before (above) this cursor.".into()), ty: TypeRef::named("Cursor"), default: None },
+            ArgDef { name: "after".into(), description: Some("Read all values in the set after (below) this cursor.".into()), ty: TypeRef::named("Cursor"), default: None },
             ArgDef {
                 name: "orderBy".into(),
                 description: Some(format!("The method to use when ordering `{}`.", t.type_name)),
@@ -792,6 +852,7 @@ impl<'a> Builder<'a> {
     fn connection_types(&mut self, ti: usize) -> Result<(), BuildError> {
         let t = self.model.tables[ti].clone();
         let conn = ObjectDef {
+            interfaces: vec![],
             name: inflect::connection_type(&t.name),
             description: Some(format!(
                 "A connection to a list of `{}` values.",
@@ -835,6 +896,7 @@ impl<'a> Builder<'a> {
         };
         self.insert(TypeDef::Object(conn))?;
         let edge = ObjectDef {
+            interfaces: vec![],
             name: inflect::edge_type(&t.name),
             description: Some(format!("A `{}` edge in the connection.", t.type_name)),
             fields: vec![
@@ -847,7 +909,7 @@ impl<'a> Builder<'a> {
                 field(
                     "node",
                     TypeRef::named(t.type_name.clone()),
-                    FieldKind::Node,
+                    FieldKind::EdgeNode,
                     &format!("The `{}` at the end of the edge.", t.type_name),
                 ),
             ],
@@ -1012,6 +1074,56 @@ impl<'a> Builder<'a> {
             &inflect::delete_payload_type(&t.name),
             &format!("The output of our delete `{}` mutation.", t.type_name),
         )?;
+        if t.primary_key.is_some() {
+            // By global identifier: `updatePost(input: {nodeId, postPatch})`, `deletePost(input: {nodeId})`.
+            let node_field = || InputFieldDef {
+                name: "nodeId".into(),
+                description: Some(format!(
+                    "The globally unique `ID` which will identify a single `{}` to be updated.",
+                    t.type_name
+                )),
+                ty: TypeRef::named("ID").non_null(),
+                target: InputTarget::NodeId,
+            };
+            let update_input = inflect::update_by_node_id_input_type(&t.name);
+            self.insert(TypeDef::Input(InputDef {
+                name: update_input.clone(),
+                description: Some(format!("All input for the `{}` mutation.", inflect::update_by_node_id(&t.name))),
+                fields: vec![
+                    cmid(),
+                    node_field(),
+                    InputFieldDef {
+                        name: format!("{}Patch", row_field),
+                        description: Some(format!("An object where the defined keys will be set on the `{}` being updated.", t.type_name)),
+                        ty: TypeRef::named(inflect::patch_type(&t.name)).non_null(),
+                        target: InputTarget::Nested,
+                    },
+                ],
+            }))?;
+            out.push(FieldDef {
+                name: inflect::update_by_node_id(&t.name),
+                description: Some(format!("Updates a single `{}` using its globally unique id and a patch.", t.type_name)),
+                ty: TypeRef::named(inflect::update_payload_type(&t.name)),
+                args: vec![ArgDef { name: "input".into(), description: Some("The exclusive input argument for this mutation. An object type, make sure to see documentation for this object’s fields.".into()), ty: TypeRef::named(update_input).non_null(), default: None }],
+                kind: FieldKind::UpdateByNodeId { table: ti },
+            });
+            let delete_input = inflect::delete_by_node_id_input_type(&t.name);
+            self.insert(TypeDef::Input(InputDef {
+                name: delete_input.clone(),
+                description: Some(format!(
+                    "All input for the `{}` mutation.",
+                    inflect::delete_by_node_id(&t.name)
+                )),
+                fields: vec![cmid(), node_field()],
+            }))?;
+            out.push(FieldDef {
+                name: inflect::delete_by_node_id(&t.name),
+                description: Some(format!("Deletes a single `{}` using its globally unique id.", t.type_name)),
+                ty: TypeRef::named(inflect::delete_payload_type(&t.name)),
+                args: vec![ArgDef { name: "input".into(), description: Some("The exclusive input argument for this mutation. An object type, make sure to see documentation for this object’s fields.".into()), ty: TypeRef::named(delete_input).non_null(), default: None }],
+                kind: FieldKind::DeleteByNodeId { table: ti },
+            });
+        }
         for key in t.primary_key.iter().chain(t.unique_keys.iter()) {
             let names: Vec<&str> = key.iter().map(|&c| t.columns[c].name.as_str()).collect();
             let mut key_fields = vec![];
@@ -1104,6 +1216,17 @@ impl<'a> Builder<'a> {
             field(&inflect::payload_row(&t.name), TypeRef::named(t.type_name.clone()), FieldKind::PayloadRow, &format!("The `{}` that was affected by this mutation.", t.type_name)),
             field("query", TypeRef::named("Query"), FieldKind::Query, "Our root query field type. Allows us to run any query from our mutation payload."),
         ];
+        if name == inflect::delete_payload_type(&t.name) && t.primary_key.is_some() {
+            fields.insert(
+                2,
+                field(
+                    &inflect::deleted_node_id(&t.name),
+                    TypeRef::named("ID"),
+                    FieldKind::DeletedNodeId,
+                    "",
+                ),
+            );
+        }
         for (ri, r) in self
             .model
             .relations
@@ -1129,6 +1252,7 @@ impl<'a> Builder<'a> {
         }
         check_unique(&fields)?;
         self.insert(TypeDef::Object(ObjectDef {
+            interfaces: vec![],
             name: name.into(),
             description: Some(description.into()),
             fields,
@@ -1174,6 +1298,7 @@ impl<'a> Builder<'a> {
         ];
         check_unique(&fields)?;
         self.insert(TypeDef::Object(ObjectDef {
+            interfaces: vec![],
             name: payload.clone(),
             description: Some(format!(
                 "The output of our `{}` mutation.",
@@ -1188,6 +1313,15 @@ impl<'a> Builder<'a> {
             args: vec![ArgDef { name: "input".into(), description: Some("The exclusive input argument for this mutation. An object type, make sure to see documentation for this object’s fields.".into()), ty: TypeRef::named(input).non_null(), default: None }],
             kind: FieldKind::Function { function: fi },
         })
+    }
+}
+
+fn node_id_arg(description: &str) -> ArgDef {
+    ArgDef {
+        name: "nodeId".into(),
+        description: Some(description.into()),
+        ty: TypeRef::named("ID").non_null(),
+        default: None,
     }
 }
 

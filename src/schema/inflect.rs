@@ -290,6 +290,27 @@ pub fn delete_by_unique_input_type(table: &str, cols: &[&str]) -> String {
 pub fn delete_payload_type(table: &str) -> String {
     format!("Delete{}Payload", table_type(table))
 }
+/// `post(nodeId:)`
+pub fn row_by_node_id(table: &str) -> String {
+    camel(&singularize(table))
+}
+/// `updatePost(input: {nodeId, ...})`
+pub fn update_by_node_id(table: &str) -> String {
+    format!("update{}", table_type(table))
+}
+pub fn update_by_node_id_input_type(table: &str) -> String {
+    format!("Update{}Input", table_type(table))
+}
+pub fn delete_by_node_id(table: &str) -> String {
+    format!("delete{}", table_type(table))
+}
+pub fn delete_by_node_id_input_type(table: &str) -> String {
+    format!("Delete{}Input", table_type(table))
+}
+/// The identifier naming a table inside its rows' node ids (PostGraphile v4: the table name).
+pub fn node_identifier(table: &str) -> &str {
+    table
+}
 /// `deletedPostId`
 pub fn deleted_node_id(table: &str) -> String {
     format!("deleted{}Id", table_type(table))

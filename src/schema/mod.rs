@@ -118,6 +118,19 @@ impl Model {
             _ => None,
         }
     }
+    /// Whether a selection made on `on_type` applies to an object of `concrete` type.
+    pub fn applies(&self, on_type: &str, concrete: &str) -> bool {
+        on_type == concrete
+            || self
+                .object(concrete)
+                .is_some_and(|o| o.interfaces.iter().any(|i| i == on_type))
+    }
+    /// The table with a primary key whose Postgres name identifies it in node ids.
+    pub fn node_table(&self, identifier: &str) -> Option<usize> {
+        self.tables
+            .iter()
+            .position(|t| t.name == identifier && t.primary_key.is_some() && !t.is_composite())
+    }
     pub fn enum_(&self, name: &str) -> Option<&EnumDef> {
         match self.types.get(name) {
             Some(TypeDef::Enum(o)) => Some(o),
@@ -129,6 +142,7 @@ impl Model {
 #[derive(Debug, Clone)]
 pub enum TypeDef {
     Object(ObjectDef),
+    Interface(InterfaceDef),
     Input(InputDef),
     Enum(EnumDef),
     Scalar(ScalarDef),
@@ -136,6 +150,16 @@ pub enum TypeDef {
 
 #[derive(Debug, Clone)]
 pub struct ObjectDef {
+    pub name: String,
+    pub description: Option<String>,
+    pub fields: Vec<FieldDef>,
+    /// Interfaces it implements (`Node`).
+    pub interfaces: Vec<String>,
+}
+
+/// An interface: `Node`, implemented by every table type with a primary key (and `Query`).
+#[derive(Debug, Clone)]
+pub struct InterfaceDef {
     pub name: String,
     pub description: Option<String>,
     pub fields: Vec<FieldDef>,
@@ -187,6 +211,22 @@ pub enum FieldKind {
         table: usize,
         columns: Vec<usize>,
     },
+    /// The global object identifier of a row (`nodeId`), or of `Query` itself.
+    NodeId,
+    /// `node(nodeId:)`: any row by its global identifier.
+    Node,
+    /// `post(nodeId:)`
+    RowByNodeId {
+        table: usize,
+    },
+    UpdateByNodeId {
+        table: usize,
+    },
+    DeleteByNodeId {
+        table: usize,
+    },
+    /// `deletedPostId`: the global identifier of the deleted row.
+    DeletedNodeId,
     /// A function: a query when STABLE/IMMUTABLE, a mutation when VOLATILE.
     Function {
         function: usize,
@@ -208,7 +248,7 @@ pub enum FieldKind {
     TotalCount,
     PageInfo,
     Cursor,
-    Node,
+    EdgeNode,
     HasNextPage,
     HasPreviousPage,
     StartCursor,
@@ -270,6 +310,8 @@ pub enum InputTarget {
     Nested,
     /// A key column of an update/delete mutation's input.
     Key(usize),
+    /// The global identifier of the row an update/delete mutation targets.
+    NodeId,
 }
 
 #[derive(Debug, Clone)]

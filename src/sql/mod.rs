@@ -179,6 +179,7 @@ fn query_object(b: &mut Builder, fields: &[(String, QueryField)]) -> String {
         .map(|(k, f)| {
             let v = match f {
                 QueryField::Typename => quote_literal("Query"),
+                QueryField::NodeId => quote_literal("query"),
                 QueryField::Select(s) => select_expr(b, s),
             };
             (k.clone(), v)
@@ -244,6 +245,7 @@ fn row_object(b: &mut Builder, row: &str, sel: &RowSel) -> String {
     for (key, f) in &sel.fields {
         let v = match f {
             RowField::Typename(t) => quote_literal(t),
+            RowField::NodeId(spec) => node_id(row, spec),
             RowField::Column { column, out } => {
                 out_expr(b, &format!("{row}.{}", quote_ident(column)), out)
             }
@@ -285,77 +287,108 @@ fn forward(
     )
 }
 
-/// A connection: one subquery that pages the source, aggregates nodes/edges in order, and
-/// counts only when `totalCount` is asked for.
+/// SQL text for a condition, rendered for a given table alias.
+type ForAlias = Box<dyn Fn(&str) -> String>;
+
+/// A connection: one subquery that pages the source (conditions, cursor bounds, order,
+/// limit), aggregates nodes and edges in order, and counts only when `totalCount` is asked for.
 fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) -> String {
     let a = b.alias();
     let source = match &c.source {
         Source::Table(t) => qualified(t),
         Source::Function { function, args } => call(b, function, args),
     };
-    let mut conds = vec![];
+    // The filter is rendered per alias (the count and page-info subqueries scan the source
+    // again); parameters are bound once and referenced by number.
+    let mut filters: Vec<ForAlias> = vec![];
     if let Some(parent) = parent {
         for (col, pcol) in &c.join {
-            conds.push(format!(
-                "{a}.{} = {parent}.{}",
-                quote_ident(col),
-                quote_ident(pcol)
-            ));
+            let (col, parent) = (quote_ident(col), format!("{parent}.{}", quote_ident(pcol)));
+            filters.push(Box::new(move |x| format!("{x}.{col} = {parent}")));
         }
     }
     for (col, p) in &c.conditions {
+        let col = quote_ident(col);
         if p.value.is_none() {
-            conds.push(format!("{a}.{} is null", quote_ident(col)));
+            filters.push(Box::new(move |x| format!("{x}.{col} is null")));
         } else {
             let v = b.param(p);
-            conds.push(format!("{a}.{} = {v}", quote_ident(col)));
+            filters.push(Box::new(move |x| format!("{x}.{col} = {v}")));
         }
     }
-    let filter = if conds.is_empty() {
-        String::new()
-    } else {
-        format!(" where {}", conds.join(" and "))
-    };
-    let order_cols = |alias: &str| -> String {
-        c.order
+    let mut bounds: Vec<ForAlias> = vec![];
+    if let Some(after) = &c.after {
+        bounds.push(keyset(b, &c.order, after, true));
+    }
+    if let Some(before) = &c.before {
+        bounds.push(keyset(b, &c.order, before, false));
+    }
+    let filter_sql = |x: &str, with_bounds: bool| -> String {
+        let conds: Vec<String> = filters
             .iter()
-            .map(|(col, asc)| {
-                format!(
-                    "{alias}.{} {}",
-                    quote_ident(col),
-                    if *asc { "asc" } else { "desc" }
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
+            .chain(bounds.iter().filter(|_| with_bounds))
+            .map(|f| f(x))
+            .collect();
+        if conds.is_empty() {
+            String::new()
+        } else {
+            format!(" where {}", conds.join(" and "))
+        }
     };
-    let order_by = if c.order.is_empty() {
-        String::new()
-    } else {
-        format!(" order by {}", order_cols(&a))
-    };
-    let limit = c
-        .first
-        .map(|n| format!(" limit {}", b.text_param(Some(n.to_string())) + "::int8"))
-        .unwrap_or_default();
-    let offset = c
-        .offset
-        .map(|n| format!(" offset {}", b.text_param(Some(n.to_string())) + "::int8"))
-        .unwrap_or_default();
-    let page =
-        format!("(select {a}.* from {source} as {a}{filter}{order_by}{limit}{offset}) as {a}");
-    let agg_order = if c.order.is_empty() {
-        String::new()
-    } else {
-        format!(" order by {}", order_cols(&a))
-    };
-    let cursor = |a: &str| -> String {
+    let order_sql = |x: &str, reverse: bool| -> String {
+        if c.order.is_empty() {
+            return String::new();
+        }
         let cols: Vec<String> = c
             .order
             .iter()
-            .map(|(col, _)| format!("{a}.{}", quote_ident(col)))
+            .map(|o| {
+                let dir = if o.asc != reverse { "asc" } else { "desc" };
+                // Keep each direction's default null placement, mirrored when reversed.
+                let nulls = if o.asc != reverse {
+                    if o.asc {
+                        "nulls last"
+                    } else {
+                        "nulls first"
+                    }
+                } else if o.asc {
+                    "nulls first"
+                } else {
+                    "nulls last"
+                };
+                format!("{x}.{} {dir} {nulls}", quote_ident(&o.column))
+            })
             .collect();
-        format!("translate(encode(convert_to(json_build_array({})::text, 'utf8'), 'base64'), E'\\n', '')", cols.join(", "))
+        format!(" order by {}", cols.join(", "))
+    };
+    // `last` reads the page from the end (reversed order); aggregates restore the order.
+    let from_end = c.last.is_some();
+    let limit = c
+        .first
+        .or(c.last)
+        .map(|n| format!(" limit {}::int8", b.text_param(Some(n.to_string()))))
+        .unwrap_or_default();
+    let offset = c
+        .offset
+        .map(|n| format!(" offset {}::int8", b.text_param(Some(n.to_string()))))
+        .unwrap_or_default();
+    let page = format!(
+        "(select {a}.* from {source} as {a}{}{}{limit}{offset}) as {a}",
+        filter_sql(&a, true),
+        order_sql(&a, from_end)
+    );
+    let agg_order = order_sql(&a, false);
+    let spec = quote_literal(&c.cursor_spec);
+    let cursor = |x: &str| -> String {
+        if c.order.is_empty() {
+            return "null".into();
+        }
+        let cols: Vec<String> = c
+            .order
+            .iter()
+            .map(|o| format!("{x}.{}", quote_ident(&o.column)))
+            .collect();
+        format!("translate(encode(convert_to(json_build_array({spec}::text, json_build_array({}))::text, 'utf8'), 'base64'), E'\\n', '')", cols.join(", "))
     };
 
     let mut pairs = vec![];
@@ -380,24 +413,33 @@ fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) -> String {
             }
             ConnField::TotalCount => {
                 let ca = b.alias();
-                let filter = filter.replace(&format!("{a}."), &format!("{ca}."));
-                format!("(select count(*) from {source} as {ca}{filter})::int")
+                format!(
+                    "(select count(*) from {source} as {ca}{})::int",
+                    filter_sql(&ca, false)
+                )
             }
             ConnField::PageInfo(fields) => {
                 let mut pp = vec![];
                 for (pk, pf) in fields {
+                    // Whether rows lie beyond the page, reading forwards (or backwards from the end).
+                    let mut beyond = |n: i64, reverse: bool| {
+                        let na = b.alias();
+                        let skip = b.text_param(Some((c.offset.unwrap_or(0) + n).to_string()));
+                        format!(
+                            "exists(select 1 from {source} as {na}{}{} offset {skip}::int8)",
+                            filter_sql(&na, true),
+                            order_sql(&na, reverse)
+                        )
+                    };
                     let v = match pf {
                         PageField::Typename(t) => quote_literal(t),
-                        PageField::HasPreviousPage => format!("{}", c.offset.unwrap_or(0) > 0),
-                        PageField::HasNextPage => match c.first {
-                            None => "false".to_string(),
-                            Some(first) => {
-                                let na = b.alias();
-                                let filter = filter.replace(&format!("{a}."), &format!("{na}."));
-                                let skip =
-                                    b.text_param(Some((c.offset.unwrap_or(0) + first).to_string()));
-                                format!("exists(select 1 from {source} as {na}{filter} offset {skip}::int8)")
-                            }
+                        PageField::HasNextPage => match (c.first, &c.before) {
+                            (Some(first), _) => beyond(first, false),
+                            (None, before) => before.is_some().to_string(),
+                        },
+                        PageField::HasPreviousPage => match c.last {
+                            Some(last) => beyond(last, true),
+                            None => (c.offset.unwrap_or(0) > 0 || c.after.is_some()).to_string(),
                         },
                         PageField::StartCursor => {
                             format!("(array_agg({}{agg_order}))[1]", cursor(&a))
@@ -415,6 +457,66 @@ fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) -> String {
     }
     // `group by ()` makes it one row even when only constants or counts are selected.
     format!("(select {} from {page} group by ())", object(&pairs))
+}
+
+/// Rows strictly after (or before) a cursor in the connection's order: for columns
+/// c1..cn with cursor values v1..vn, `c1 > v1 or (c1 = v1 and c2 > v2) or ...`, with each
+/// column's direction and null placement (nulls last ascending, first descending).
+fn keyset(
+    b: &mut Builder,
+    order: &[OrderCol],
+    values: &[Param],
+    after: bool,
+) -> Box<dyn Fn(&str) -> String> {
+    let vals: Vec<String> = values.iter().map(|p| b.param(p)).collect();
+    let order = order.to_vec();
+    Box::new(move |x: &str| {
+        let mut ors = vec![];
+        for i in 0..order.len() {
+            let mut ands: Vec<String> = (0..i)
+                .map(|j| {
+                    format!(
+                        "{x}.{} is not distinct from {}",
+                        quote_ident(&order[j].column),
+                        vals[j]
+                    )
+                })
+                .collect();
+            let (col, v) = (format!("{x}.{}", quote_ident(&order[i].column)), &vals[i]);
+            // Forward in an ascending column means greater, with nulls at the end.
+            let greater = order[i].asc == after;
+            ands.push(if greater {
+                format!("({col} > {v} or ({col} is null and {v} is not null))")
+            } else {
+                format!("({col} < {v} or ({v} is null and {col} is not null))")
+            });
+            ors.push(format!("({})", ands.join(" and ")));
+        }
+        format!("({})", ors.join(" or "))
+    })
+}
+
+/// A row's global identifier: base64 of `["<identifier>",<pk as JSON>...]` (the exact text
+/// PostGraphile v4 encodes, so ids stay valid across the switch).
+fn node_id(row: &str, spec: &NodeIdSpec) -> String {
+    let head = quote_literal(&format!(
+        "[{},",
+        serde_json::Value::String(spec.identifier.clone())
+    ));
+    let values: Vec<String> = spec
+        .key
+        .iter()
+        .map(|(col, codec)| {
+            format!(
+                "to_json({})::text",
+                scalar(&format!("{row}.{}", quote_ident(col)), codec)
+            )
+        })
+        .collect();
+    format!(
+        "translate(encode(convert_to(concat({head}, {}, ']'), 'utf8'), 'base64'), E'\\n', '')",
+        values.join(", ',', ")
+    )
 }
 
 /// The write of a mutation, returning the written row (or function result) as JSON text.
@@ -492,6 +594,13 @@ pub fn payload(m: &Mutation, row_type: Option<&str>) -> Statement {
     for (key, f) in &m.payload {
         let v = match f {
             PayloadField::Typename(t) => quote_literal(t),
+            PayloadField::NodeId(spec) => node_id(
+                &format!(
+                    "(json_populate_record(null::{}, $1::json))",
+                    row_type.unwrap_or("record")
+                ),
+                spec,
+            ),
             PayloadField::ClientMutationId => cmid.clone(),
             PayloadField::Query(fields) => query_object(&mut b, fields),
             PayloadField::Result(out) => match (&m.write, row_type) {
