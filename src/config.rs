@@ -78,6 +78,9 @@ pub struct ServeOptions {
     /// Largest accepted request body, in bytes
     #[arg(long = "body-size-limit", env = "POSTGRAPH_BODY_SIZE_LIMIT", default_value_t = 100 * 1024)]
     pub body_size_limit: u64,
+    /// Allow cross-origin requests from any origin (CORS)
+    #[arg(long, env = "POSTGRAPH_CORS")]
+    pub cors: bool,
     /// Serve the GraphiQL IDE at /graphiql
     #[arg(long = "no-graphiql", action = clap::ArgAction::SetFalse, default_value_t = true)]
     pub graphiql: bool,

@@ -93,6 +93,7 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
         HttpOptions {
             body_limit: o.body_size_limit,
             graphiql: o.graphiql,
+            cors: o.cors,
         },
         addr,
     )

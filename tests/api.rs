@@ -681,3 +681,29 @@ async fn cursors_page_forwards_and_backwards() {
         .await;
     assert_eq!(r.status, 400, "{}", r.body);
 }
+
+#[tokio::test]
+async fn cors_preflight_and_headers_when_enabled() {
+    let app = app().await;
+    let pre = app
+        .http
+        .request(reqwest::Method::OPTIONS, app.url())
+        .header("origin", "https://app.example")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization, content-type",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pre.status(), 204);
+    assert_eq!(pre.headers()["access-control-allow-origin"], "*");
+    assert!(pre.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .contains("Authorization"));
+    let r = app.gql("{ __typename }", json!({}), None).await;
+    assert_eq!(r.headers["access-control-allow-origin"], "*");
+    assert_eq!(r.data()["__typename"], "Query");
+}

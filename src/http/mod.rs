@@ -13,11 +13,14 @@ use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Instant;
+use tracing::Instrument;
 use warp::Filter;
 
 pub struct HttpOptions {
     pub body_limit: u64,
     pub graphiql: bool,
+    /// Allow cross-origin requests from any origin (`Access-Control-Allow-Origin: *`).
+    pub cors: bool,
 }
 
 type Reply = warp::reply::Response;
@@ -39,19 +42,26 @@ pub fn routes(
         .then(move |method: http::Method, path: warp::path::FullPath, headers: HeaderMap, query: String, body| {
             let engine = engine.clone();
             let opts = opts.clone();
+            // One log line per request; the GraphQL handler fills in the operation name.
+            let span = tracing::info_span!("request", operation = tracing::field::Empty);
             async move {
                 let started = Instant::now();
+                let cors = opts.cors;
                 let work = AssertUnwindSafe(dispatch(engine, opts, method.clone(), path.as_str().to_string(), headers, query, body)).catch_unwind();
-                let reply = match work.await {
+                let mut reply = match work.await {
                     Ok(reply) => reply,
                     Err(_) => {
                         tracing::error!(path = path.as_str(), "handler panicked");
                         json_reply(StatusCode::INTERNAL_SERVER_ERROR, "application/json", error_body("internal server error", "INTERNAL_SERVER_ERROR"))
                     }
                 };
+                if cors {
+                    reply.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+                }
                 tracing::info!(method = %method, path = path.as_str(), status = reply.status().as_u16(), ms = started.elapsed().as_secs_f64() * 1000.0, "request");
                 reply
             }
+            .instrument(span)
         })
 }
 
@@ -101,6 +111,25 @@ where
     match (path.as_str(), &method) {
         ("/graphql", &http::Method::POST) | ("/graphql", &http::Method::GET) => {
             graphql(engine, opts, method, headers, query, body).await
+        }
+        ("/graphql", &http::Method::OPTIONS) if opts.cors => {
+            // CORS preflight: any origin may send GraphQL with a bearer token.
+            let mut r = Reply::new(String::new().into());
+            *r.status_mut() = StatusCode::NO_CONTENT;
+            let h = r.headers_mut();
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_METHODS,
+                HeaderValue::from_static("GET, POST, OPTIONS"),
+            );
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                HeaderValue::from_static("Authorization, Content-Type, Accept"),
+            );
+            h.insert(
+                header::ACCESS_CONTROL_MAX_AGE,
+                HeaderValue::from_static("86400"),
+            );
+            r
         }
         ("/graphql", _) => {
             let mut r = json_reply(
@@ -277,6 +306,9 @@ where
         (request, Method::Post)
     };
 
+    if let Some(name) = &request.operation_name {
+        tracing::Span::current().record("operation", name.as_str());
+    }
     let authorization = headers
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or("\u{0}"));

@@ -110,6 +110,7 @@ pub async fn app_with(opts: Options) -> TestApp {
         HttpOptions {
             body_limit: opts.body_limit,
             graphiql: true,
+            cors: true,
         },
         "127.0.0.1:0".parse().unwrap(),
     )
