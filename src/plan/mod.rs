@@ -493,6 +493,24 @@ impl<'m> Planner<'m> {
         out
     }
 
+    /// The row a relation's foreign key points to: its table, the join pairs
+    /// (foreign column, local column) and the selection on it.
+    fn forward(
+        &self,
+        node: &FieldNode,
+        relation: usize,
+    ) -> Result<(TableRef, Vec<(String, String)>, RowSel)> {
+        let r = &self.model.relations[relation];
+        let (t, ft) = (self.table(r.table), self.table(r.foreign_table));
+        let join = r
+            .foreign_columns
+            .iter()
+            .zip(&r.columns)
+            .map(|(&fc, &c)| (ft.columns[fc].name.clone(), t.columns[c].name.clone()))
+            .collect();
+        Ok((ft.into(), join, self.row_sel(node, r.foreign_table)?))
+    }
+
     fn node_id_spec(&self, table: usize) -> NodeIdSpec {
         let t = self.table(table);
         NodeIdSpec {
@@ -705,19 +723,8 @@ impl<'m> Planner<'m> {
                     }
                 }
                 FieldKind::Forward { relation } => {
-                    let r = &self.model.relations[*relation];
-                    let ft = self.table(r.foreign_table);
-                    let join = r
-                        .foreign_columns
-                        .iter()
-                        .zip(&r.columns)
-                        .map(|(&fc, &c)| (ft.columns[fc].name.clone(), t.columns[c].name.clone()))
-                        .collect();
-                    RowField::Forward {
-                        table: ft.into(),
-                        join,
-                        sel: self.row_sel(child, r.foreign_table)?,
-                    }
+                    let (table, join, sel) = self.forward(child, *relation)?;
+                    RowField::Forward { table, join, sel }
                 }
                 FieldKind::Backward { relation } => {
                     let r = &self.model.relations[*relation];
@@ -1114,20 +1121,8 @@ impl<'m> Planner<'m> {
                     PayloadField::Result(self.out(child, returns)?)
                 }
                 (FieldKind::PayloadForward { relation }, _) => {
-                    let r = &self.model.relations[*relation];
-                    let t = self.table(r.table);
-                    let ft = self.table(r.foreign_table);
-                    let join = r
-                        .foreign_columns
-                        .iter()
-                        .zip(&r.columns)
-                        .map(|(&fc, &c)| (ft.columns[fc].name.clone(), t.columns[c].name.clone()))
-                        .collect();
-                    PayloadField::Forward {
-                        table: ft.into(),
-                        join,
-                        sel: self.row_sel(child, r.foreign_table)?,
-                    }
+                    let (table, join, sel) = self.forward(child, *relation)?;
+                    PayloadField::Forward { table, join, sel }
                 }
                 _ => return err(child, format!("unknown field {}", child.name)),
             };

@@ -141,19 +141,11 @@ pub fn select(s: &Select) -> Statement {
 fn select_expr(b: &mut Builder, s: &Select) -> String {
     match s {
         Select::Connection(c) => connection(b, c, None),
-        Select::Row { table, key, sel } => {
-            let a = b.alias();
-            let conds: Vec<String> = key
-                .iter()
+        Select::Row { table, key, sel } => single_row(b, table, sel, |b, a| {
+            key.iter()
                 .map(|(col, p)| format!("{a}.{} = {}", quote_ident(col), b.param(p)))
-                .collect();
-            let row = row_object(b, &a, sel);
-            format!(
-                "(select {row} from {} as {a} where {})",
-                qualified(table),
-                conds.join(" and ")
-            )
-        }
+                .collect()
+        }),
         Select::Function {
             function,
             args,
@@ -267,6 +259,7 @@ fn row_object(b: &mut Builder, row: &str, sel: &RowSel) -> String {
     object(&pairs)
 }
 
+/// The row a foreign key of `parent` points to.
 fn forward(
     b: &mut Builder,
     parent: &str,
@@ -274,11 +267,22 @@ fn forward(
     join: &[(String, String)],
     sel: &RowSel,
 ) -> String {
+    single_row(b, table, sel, |_, a| {
+        join.iter()
+            .map(|(fc, c)| format!("{a}.{} = {parent}.{}", quote_ident(fc), quote_ident(c)))
+            .collect()
+    })
+}
+
+/// `(select <row object> from <table> as <alias> where <conditions on alias>)`.
+fn single_row(
+    b: &mut Builder,
+    table: &TableRef,
+    sel: &RowSel,
+    conditions: impl FnOnce(&mut Builder, &str) -> Vec<String>,
+) -> String {
     let a = b.alias();
-    let conds: Vec<String> = join
-        .iter()
-        .map(|(fc, c)| format!("{a}.{} = {parent}.{}", quote_ident(fc), quote_ident(c)))
-        .collect();
+    let conds = conditions(b, &a);
     let row = row_object(b, &a, sel);
     format!(
         "(select {row} from {} as {a} where {})",
@@ -590,17 +594,16 @@ pub fn payload(m: &Mutation, row_type: Option<&str>) -> Statement {
     let mut b = Builder::new();
     b.text_param(None); // $1: the written row's JSON, bound by the executor
     let cmid = b.param(&m.client_mutation_id);
+    // The row as the write returned it, typed again so relations can join on its columns.
+    let written_row = format!(
+        "(json_populate_record(null::{}, $1::json))",
+        row_type.unwrap_or("record")
+    );
     let mut pairs = vec![];
     for (key, f) in &m.payload {
         let v = match f {
             PayloadField::Typename(t) => quote_literal(t),
-            PayloadField::NodeId(spec) => node_id(
-                &format!(
-                    "(json_populate_record(null::{}, $1::json))",
-                    row_type.unwrap_or("record")
-                ),
-                spec,
-            ),
+            PayloadField::NodeId(spec) => node_id(&written_row, spec),
             PayloadField::ClientMutationId => cmid.clone(),
             PayloadField::Query(fields) => query_object(&mut b, fields),
             PayloadField::Result(out) => match (&m.write, row_type) {
@@ -620,27 +623,11 @@ pub fn payload(m: &Mutation, row_type: Option<&str>) -> Statement {
                 (Write::Call { returns, .. }, _) => {
                     out_expr(&mut b, &populate("$1::json", returns), out)
                 }
-                (_, Some(rt)) => out_expr(
-                    &mut b,
-                    &format!("json_populate_record(null::{rt}, $1::json)"),
-                    out,
-                ),
+                (_, Some(_)) => out_expr(&mut b, &written_row, out),
                 (_, None) => "null".into(),
             },
             PayloadField::Forward { table, join, sel } => {
-                let rt = row_type.unwrap_or("record");
-                let a = b.alias();
-                let row = format!("(json_populate_record(null::{rt}, $1::json))");
-                let conds: Vec<String> = join
-                    .iter()
-                    .map(|(fc, c)| format!("{a}.{} = {row}.{}", quote_ident(fc), quote_ident(c)))
-                    .collect();
-                let obj = row_object(&mut b, &a, sel);
-                format!(
-                    "(select {obj} from {} as {a} where {})",
-                    qualified(table),
-                    conds.join(" and ")
-                )
+                forward(&mut b, &written_row, table, join, sel)
             }
         };
         pairs.push((key.clone(), v));
