@@ -219,14 +219,17 @@ pub enum RowField {
         args: Vec<Param>,
         out: Out,
     },
-    /// The referenced row: `foreign.fcol = parent.col` for each pair.
-    Forward {
-        table: TableRef,
-        join: Vec<(String, String)>,
-        sel: RowSel,
-    },
+    Forward(ForwardRow),
     Backward(Box<Connection>),
     NodeId(NodeIdSpec),
+}
+
+/// The row a foreign key points to: `table.<foreign col> = parent.<local col>` per pair.
+#[derive(Debug, Clone)]
+pub struct ForwardRow {
+    pub table: TableRef,
+    pub join: Vec<(String, String)>,
+    pub sel: RowSel,
 }
 
 /// How to build a row's global identifier: base64 of `["<identifier>", pk values...]`.
@@ -372,11 +375,7 @@ pub enum PayloadField {
     ClientMutationId,
     /// The written row (or function result), rendered with `out`.
     Result(Out),
-    Forward {
-        table: TableRef,
-        join: Vec<(String, String)>,
-        sel: RowSel,
-    },
+    Forward(ForwardRow),
     Query(Vec<(String, QueryField)>),
     /// `deletedPostId`
     NodeId(NodeIdSpec),
@@ -495,11 +494,7 @@ impl<'m> Planner<'m> {
 
     /// The row a relation's foreign key points to: its table, the join pairs
     /// (foreign column, local column) and the selection on it.
-    fn forward(
-        &self,
-        node: &FieldNode,
-        relation: usize,
-    ) -> Result<(TableRef, Vec<(String, String)>, RowSel)> {
+    fn forward(&self, node: &FieldNode, relation: usize) -> Result<ForwardRow> {
         let r = &self.model.relations[relation];
         let (t, ft) = (self.table(r.table), self.table(r.foreign_table));
         let join = r
@@ -508,7 +503,11 @@ impl<'m> Planner<'m> {
             .zip(&r.columns)
             .map(|(&fc, &c)| (ft.columns[fc].name.clone(), t.columns[c].name.clone()))
             .collect();
-        Ok((ft.into(), join, self.row_sel(node, r.foreign_table)?))
+        Ok(ForwardRow {
+            table: ft.into(),
+            join,
+            sel: self.row_sel(node, r.foreign_table)?,
+        })
     }
 
     fn node_id_spec(&self, table: usize) -> NodeIdSpec {
@@ -723,8 +722,7 @@ impl<'m> Planner<'m> {
                     }
                 }
                 FieldKind::Forward { relation } => {
-                    let (table, join, sel) = self.forward(child, *relation)?;
-                    RowField::Forward { table, join, sel }
+                    RowField::Forward(self.forward(child, *relation)?)
                 }
                 FieldKind::Backward { relation } => {
                     let r = &self.model.relations[*relation];
@@ -1121,8 +1119,7 @@ impl<'m> Planner<'m> {
                     PayloadField::Result(self.out(child, returns)?)
                 }
                 (FieldKind::PayloadForward { relation }, _) => {
-                    let (table, join, sel) = self.forward(child, *relation)?;
-                    PayloadField::Forward { table, join, sel }
+                    PayloadField::Forward(self.forward(child, *relation)?)
                 }
                 _ => return err(child, format!("unknown field {}", child.name)),
             };
@@ -1206,7 +1203,7 @@ fn jwt_in_row(sel: &RowSel, path: &mut Vec<String>, found: &mut Vec<Vec<String>>
             RowField::Column { out, .. } | RowField::Computed { out, .. } => {
                 jwt_in_out(out, path, found)
             }
-            RowField::Forward { sel, .. } => jwt_in_row(sel, path, found),
+            RowField::Forward(f) => jwt_in_row(&f.sel, path, found),
             RowField::Backward(c) => jwt_in_connection(c, path, found),
             RowField::Typename(_) | RowField::NodeId(_) => {}
         }

@@ -251,7 +251,7 @@ fn row_object(b: &mut Builder, row: &str, sel: &RowSel) -> String {
                 let v = format!("{}({})", qualified(function), call_args.join(", "));
                 out_expr(b, &v, out)
             }
-            RowField::Forward { table, join, sel } => forward(b, row, table, join, sel),
+            RowField::Forward(f) => forward(b, row, f),
             RowField::Backward(c) => connection(b, c, Some(row)),
         };
         pairs.push((key.clone(), v));
@@ -260,15 +260,10 @@ fn row_object(b: &mut Builder, row: &str, sel: &RowSel) -> String {
 }
 
 /// The row a foreign key of `parent` points to.
-fn forward(
-    b: &mut Builder,
-    parent: &str,
-    table: &TableRef,
-    join: &[(String, String)],
-    sel: &RowSel,
-) -> String {
-    single_row(b, table, sel, |_, a| {
-        join.iter()
+fn forward(b: &mut Builder, parent: &str, f: &ForwardRow) -> String {
+    single_row(b, &f.table, &f.sel, |_, a| {
+        f.join
+            .iter()
             .map(|(fc, c)| format!("{a}.{} = {parent}.{}", quote_ident(fc), quote_ident(c)))
             .collect()
     })
@@ -626,9 +621,7 @@ pub fn payload(m: &Mutation, row_type: Option<&str>) -> Statement {
                 (_, Some(_)) => out_expr(&mut b, &written_row, out),
                 (_, None) => "null".into(),
             },
-            PayloadField::Forward { table, join, sel } => {
-                forward(&mut b, &written_row, table, join, sel)
-            }
+            PayloadField::Forward(f) => forward(&mut b, &written_row, f),
         };
         pairs.push((key.clone(), v));
     }
