@@ -94,10 +94,7 @@ pub async fn build_engine(cfg: &EngineConfig) -> Result<Engine, StartError> {
     };
     let auth = Auth::new(cfg.jwt.clone())?;
     let pool = db::pool(&cfg.connection, cfg.max_pool_size)?;
-    let exec = Executor {
-        pool,
-        statement_timeout_ms: cfg.statement_timeout_ms,
-    };
+    let exec = Executor::new(pool, cfg.statement_timeout_ms);
     Ok(Engine::new(api, auth, exec, default_role))
 }
 

@@ -55,8 +55,9 @@ impl DbError {
 
 /// The pool plus the per-transaction limits.
 pub struct Executor {
-    pub pool: Pool,
-    pub statement_timeout_ms: u64,
+    pool: Pool,
+    /// The per-transaction `statement_timeout`, e.g. `30000ms` (`0ms`: none).
+    statement_timeout: String,
 }
 
 /// One mutation: the write, the payload built from what it wrote, and what to say when the
@@ -72,6 +73,13 @@ fn params(p: &[Option<String>]) -> Vec<&(dyn ToSql + Sync)> {
 }
 
 impl Executor {
+    pub fn new(pool: Pool, statement_timeout_ms: u64) -> Self {
+        Executor {
+            pool,
+            statement_timeout: format!("{statement_timeout_ms}ms"),
+        }
+    }
+
     async fn client(&self) -> Result<Object, ExecError> {
         self.pool.get().await.map_err(|e| match e {
             PoolError::Timeout(_) => ExecError::PoolTimeout,
@@ -90,24 +98,25 @@ impl Executor {
             .map_err(DbError::from_pg)
     }
 
-    fn session_params(&self, s: &SessionSettings) -> (String, String, Vec<String>, Vec<String>) {
-        let (names, values) = s.settings.iter().cloned().unzip();
-        (
-            s.role.clone(),
-            format!("{}ms", self.statement_timeout_ms),
-            names,
-            values,
-        )
-    }
-
-    async fn prepare_session(client: &Object) -> Result<tokio_postgres::Statement, DbError> {
-        client
-            .prepare_typed_cached(
-                sql::SET_SESSION,
-                &[Type::TEXT, Type::TEXT, Type::TEXT_ARRAY, Type::TEXT_ARRAY],
-            )
+    /// The session statement for these settings and its arguments (role, timeout, pairs).
+    async fn prepare_session<'s>(
+        &'s self,
+        client: &Object,
+        s: &'s SessionSettings,
+    ) -> Result<(tokio_postgres::Statement, Vec<&'s (dyn ToSql + Sync)>), DbError> {
+        let text = sql::set_session(s.settings.len());
+        let statement = client
+            .prepare_typed_cached(text, &vec![Type::TEXT; 2 + 2 * s.settings.len()])
             .await
-            .map_err(DbError::from_pg)
+            .map_err(DbError::from_pg)?;
+        let mut args: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(2 + 2 * s.settings.len());
+        args.push(&s.role);
+        args.push(&self.statement_timeout);
+        for (name, value) in &s.settings {
+            args.push(name);
+            args.push(value);
+        }
+        Ok((statement, args))
     }
 
     /// Runs read statements in one transaction; each gives its JSON text or its error.
@@ -123,12 +132,10 @@ impl Executor {
         statements: &[Bound<'_>],
     ) -> Result<Vec<Result<String, DbError>>, ExecError> {
         let client = self.client().await?;
-        let set = match Self::prepare_session(&client).await {
+        let (set, setup_args) = match self.prepare_session(&client, session).await {
             Ok(s) => s,
             Err(e) => return Ok(statements.iter().map(|_| Err(e.clone())).collect()),
         };
-        let (role, timeout, names, values) = self.session_params(session);
-        let setup_args: [&(dyn ToSql + Sync); 4] = [&role, &timeout, &names, &values];
         // tokio-postgres sends a request when its future is first polled: poll in protocol order.
         let mut begin = std::pin::pin!(client.batch_execute(sql::BEGIN));
         let mut setup = std::pin::pin!(client.query(&set, &setup_args));
@@ -204,12 +211,10 @@ impl Executor {
         mutations: &[MutationStatements<'_>],
     ) -> Result<Vec<Result<String, DbError>>, ExecError> {
         let client = self.client().await?;
-        let set = match Self::prepare_session(&client).await {
+        let (set, setup_args) = match self.prepare_session(&client, session).await {
             Ok(s) => s,
             Err(e) => return Ok(mutations.iter().map(|_| Err(e.clone())).collect()),
         };
-        let (role, timeout, names, values) = self.session_params(session);
-        let setup_args: [&(dyn ToSql + Sync); 4] = [&role, &timeout, &names, &values];
         let (begin, setup) = futures::join!(
             client.batch_execute(sql::BEGIN),
             client.query(&set, &setup_args)

@@ -42,6 +42,11 @@ pub fn build(catalog: &Catalog, opts: &BuildOptions) -> Result<Model, BuildError
         class_table: HashMap::new(),
         used_scalars: BTreeSet::new(),
         jwt_table: None,
+        types_by_name: catalog
+            .types
+            .iter()
+            .map(|t| (qualified(&t.schema, &t.name), t))
+            .collect(),
     };
     b.collect_tables()?;
     b.collect_relations();
@@ -71,6 +76,8 @@ struct Builder<'a> {
     used_scalars: BTreeSet<&'static str>,
     /// The JWT composite's table: a scalar (`JwtToken`), not an object type.
     jwt_table: Option<usize>,
+    /// Quoted, schema-qualified type name (as codecs carry it) → the type.
+    types_by_name: HashMap<String, &'a PgType>,
 }
 
 fn quote_ident(s: &str) -> String {
@@ -139,6 +146,7 @@ impl<'a> Builder<'a> {
             let idx = self.model.tables.len();
             self.class_table.insert(class.oid, idx);
             self.model.tables.push(Table {
+                oid: class.oid,
                 schema: class.schema.clone(),
                 name: class.name.clone(),
                 kind: class.kind.chars().next().unwrap_or('r'),
@@ -157,12 +165,7 @@ impl<'a> Builder<'a> {
             .model
             .tables
             .iter()
-            .map(|t| {
-                cat.classes
-                    .iter()
-                    .find(|c| c.schema == t.schema && c.name == t.name)
-                    .expect("class")
-            })
+            .map(|t| cat.class(t.oid).expect("class"))
             .collect();
         for (idx, class) in classes.into_iter().enumerate() {
             let mut columns = vec![];
@@ -281,6 +284,7 @@ impl<'a> Builder<'a> {
             return None;
         }
         Some(Function {
+            oid: p.oid,
             schema: p.schema.clone(),
             name: p.name.clone(),
             args,
@@ -348,11 +352,7 @@ impl<'a> Builder<'a> {
             Codec::Row { table, .. } => TypeRef::named(self.model.tables[*table].type_name.clone()),
             Codec::Jwt { .. } => TypeRef::named("JwtToken"),
             Codec::Enum { sql_type, labels } => {
-                let t = self
-                    .catalog
-                    .types
-                    .iter()
-                    .find(|t| qualified(&t.schema, &t.name) == *sql_type);
+                let t = self.types_by_name.get(sql_type.as_str()).copied();
                 let name = inflect::pg_type(t.map(|t| t.name.as_str()).unwrap_or("Enum"));
                 if !self.model.types.contains_key(&name) {
                     let values = labels
@@ -384,11 +384,7 @@ impl<'a> Builder<'a> {
 
     fn scalar_name(&mut self, sql_type: &str) -> &'static str {
         // Domains resolve to their base type's scalar.
-        let mut t = self
-            .catalog
-            .types
-            .iter()
-            .find(|t| qualified(&t.schema, &t.name) == sql_type);
+        let mut t = self.types_by_name.get(sql_type).copied();
         while let Some(d) = t.filter(|t| t.kind == "d") {
             t = d.base_oid.and_then(|o| self.catalog.type_(o));
         }
@@ -427,28 +423,18 @@ impl<'a> Builder<'a> {
     }
 
     fn class_comment(&self, t: &Table) -> Option<String> {
-        self.catalog
-            .classes
-            .iter()
-            .find(|c| c.schema == t.schema && c.name == t.name)
-            .and_then(|c| c.comment.clone())
+        self.catalog.class(t.oid).and_then(|c| c.comment.clone())
     }
 
     fn column_comment(&self, t: &Table, col: &str) -> Option<String> {
         self.catalog
-            .classes
-            .iter()
-            .find(|c| c.schema == t.schema && c.name == t.name)
+            .class(t.oid)
             .and_then(|c| c.attributes.iter().find(|a| a.name == col))
             .and_then(|a| a.comment.clone())
     }
 
     fn proc_comment(&self, f: &Function) -> Option<String> {
-        self.catalog
-            .procs
-            .iter()
-            .find(|p| p.schema == f.schema && p.name == f.name)
-            .and_then(|p| p.comment.clone())
+        self.catalog.proc(f.oid).and_then(|p| p.comment.clone())
     }
 
     fn emit_types(&mut self) -> Result<(), BuildError> {

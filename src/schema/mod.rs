@@ -351,6 +351,8 @@ pub struct ScalarDef {
 /// A table, view or composite type whose rows are GraphQL objects.
 #[derive(Debug, Clone)]
 pub struct Table {
+    /// The class oid in the catalog.
+    pub oid: u32,
     pub schema: String,
     pub name: String,
     /// `'r'` table, `'v'` view, `'m'` materialized view, `'c'` composite type, ...
@@ -387,6 +389,7 @@ pub struct Relation {
 
 #[derive(Debug, Clone)]
 pub struct Function {
+    pub oid: u32,
     pub schema: String,
     pub name: String,
     pub args: Vec<FunctionArg>,
