@@ -60,6 +60,7 @@ pub enum CompiledField {
     },
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 fn compile(plan: &plan::Plan) -> CompiledOperation {
     let fields: Vec<(String, CompiledField)> = plan
         .fields

@@ -11,9 +11,12 @@ use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // warp reports every client that hangs up mid-request as an error; that is the client's
+    // business, so its connection log is off unless RUST_LOG asks for it.
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,warp::server=off".into()),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -126,6 +126,7 @@ impl Executor {
     /// prepared on the connection. A statement not prepared yet is prepared after the
     /// settings (Postgres checks privileges when parsing, so it must see the request's role),
     /// which costs one more round trip the first time only.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn read(
         &self,
         session: &SessionSettings,
@@ -205,6 +206,7 @@ impl Executor {
 
     /// Runs mutations in order in one transaction; with several, each gets a savepoint so one
     /// failing rolls back only itself.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn write(
         &self,
         session: &SessionSettings,

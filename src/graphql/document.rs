@@ -128,6 +128,7 @@ self_cell::self_cell!(
 );
 
 /// Parses and validates `source` against the schema.
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn parse(root: &Root, source: String) -> Result<ValidDocument, GraphqlError> {
     ValidDocument::try_new(source, |source| {
         let document =
@@ -248,6 +249,7 @@ pub fn check(
 }
 
 /// Picks the operation, checks the variables and walks it into an `Operation`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn operation(
     root: &Root,
     document: &ValidDocument,

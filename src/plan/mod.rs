@@ -412,6 +412,7 @@ impl Plan {
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn plan(model: &Model, op: &Operation) -> Result<Plan> {
     let p = Planner { model };
     let root_type = match op.kind {
