@@ -707,3 +707,21 @@ async fn cors_preflight_and_headers_when_enabled() {
     assert_eq!(r.headers["access-control-allow-origin"], "*");
     assert_eq!(r.data()["__typename"], "Query");
 }
+
+#[tokio::test]
+async fn variables_may_come_json_encoded_and_must_be_an_object() {
+    let app = app().await;
+    let q = "query($n: Int) { allPosts(first: $n) { totalCount } }";
+    let r = app
+        .post_raw(
+            json!({"query": q, "variables": "{\"n\": 1}"}).to_string(),
+            &[],
+        )
+        .await;
+    assert_eq!(r.data()["allPosts"]["totalCount"], 0, "{}", r.body);
+    let r = app
+        .post_raw(json!({"query": q, "variables": [1, 2]}).to_string(), &[])
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.first_error_code(), Some("BAD_REQUEST"));
+}

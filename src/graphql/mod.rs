@@ -123,6 +123,16 @@ pub fn variables_from_json(v: Option<serde_json::Value>) -> Result<Variables<S>,
         Some(serde_json::Value::Object(map)) => {
             Ok(map.into_iter().map(|(k, v)| (k, input_value(v))).collect())
         }
+        // Some clients send the variables JSON-encoded, as express-graphql accepts.
+        Some(serde_json::Value::String(text)) if !text.trim().is_empty() => {
+            match serde_json::from_str(&text) {
+                Ok(v @ serde_json::Value::Object(_)) => variables_from_json(Some(v)),
+                _ => Err(GraphqlError::Request(
+                    "variables must be a JSON object".into(),
+                )),
+            }
+        }
+        Some(serde_json::Value::String(_)) => Ok(Variables::new()),
         Some(_) => Err(GraphqlError::Request(
             "variables must be a JSON object".into(),
         )),
