@@ -725,3 +725,32 @@ async fn variables_may_come_json_encoded_and_must_be_an_object() {
     assert_eq!(r.status, 400);
     assert_eq!(r.first_error_code(), Some("BAD_REQUEST"));
 }
+
+#[tokio::test]
+async fn several_mutations_run_in_order_and_a_failing_one_rolls_back_alone() {
+    let app = app().await;
+    let alice = app.signup("alice").await;
+    let m = "mutation { \
+             bad: createPost(input: {post: {title: \"forged\", authorId: 999999}}) { post { id } } \
+             good: createPost(input: {post: {title: \"kept\"}}) { post { title } } \
+             again: createPost(input: {post: {title: \"kept too\"}}) { post { title } query { allPosts { totalCount } } } }";
+    let r = app.gql(m, json!({}), Some(&alice)).await;
+    assert_eq!(r.status, 200);
+    assert!(r.data()["bad"].is_null(), "{}", r.body);
+    assert_eq!(r.data()["good"]["post"]["title"], "kept");
+    assert_eq!(
+        r.data()["again"]["query"]["allPosts"]["totalCount"],
+        2,
+        "the payload sees the writes before it: {}",
+        r.body
+    );
+    assert_eq!(r.errors().unwrap().len(), 1);
+    assert_eq!(r.errors().unwrap()[0]["path"], json!(["bad"]));
+    let titles = app
+        .sql("select title from app_public.posts order by id")
+        .await;
+    assert_eq!(
+        titles,
+        vec![json!({"title": "kept"}), json!({"title": "kept too"})]
+    );
+}

@@ -206,6 +206,11 @@ impl Executor {
 
     /// Runs mutations in order in one transaction; with several, each gets a savepoint so one
     /// failing rolls back only itself.
+    ///
+    /// A mutation's write leaves the written row in a transaction-local setting for its payload
+    /// statement, so begin, settings, write and payload go out together; only the decision to
+    /// commit (or roll back a failed single mutation) waits for their replies: two round trips
+    /// once the statements are prepared on the connection.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn write(
         &self,
@@ -217,30 +222,67 @@ impl Executor {
             Ok(s) => s,
             Err(e) => return Ok(mutations.iter().map(|_| Err(e.clone())).collect()),
         };
-        let (begin, setup) = futures::join!(
-            client.batch_execute(sql::BEGIN),
-            client.query(&set, &setup_args)
-        );
-        if let Err(e) = begin
-            .map_err(DbError::from_pg)
-            .and_then(|_| setup.map(|_| ()).map_err(DbError::from_pg))
-        {
-            let _ = client.batch_execute(sql::ROLLBACK).await;
-            return Ok(mutations.iter().map(|_| Err(e.clone())).collect());
+        // tokio-postgres sends a request when its future is first polled: poll in protocol order.
+        let mut begin = std::pin::pin!(client.batch_execute(sql::BEGIN));
+        let mut setup = std::pin::pin!(client.query(&set, &setup_args));
+        let begin_now = futures::poll!(begin.as_mut());
+        let setup_now = futures::poll!(setup.as_mut());
+        // Prepared after the settings: Postgres checks privileges when parsing.
+        let texts: Vec<&Bound<'_>> = mutations
+            .iter()
+            .flat_map(|m| [&m.write, &m.payload])
+            .collect();
+        let mut prepares: Vec<_> = texts
+            .iter()
+            .map(|b| Box::pin(Self::prepare(&client, b.text, b.params.len())))
+            .collect();
+        let mut prepared: Vec<Option<Result<tokio_postgres::Statement, DbError>>> =
+            Vec::with_capacity(texts.len());
+        for p in prepares.iter_mut() {
+            prepared.push(match futures::poll!(p.as_mut()) {
+                Poll::Ready(r) => Some(r),
+                Poll::Pending => None,
+            });
         }
+        for (slot, p) in prepared.iter_mut().zip(prepares.iter_mut()) {
+            if slot.is_none() {
+                *slot = Some(p.await);
+            }
+        }
+        drop(prepares);
+        let prepared: Vec<Result<tokio_postgres::Statement, DbError>> =
+            prepared.into_iter().map(|p| p.expect("prepared")).collect();
+        let begin = async move {
+            match begin_now {
+                Poll::Ready(r) => r,
+                Poll::Pending => begin.await,
+            }
+        };
+        let setup = async move {
+            match setup_now {
+                Poll::Ready(r) => r,
+                Poll::Pending => setup.await,
+            }
+        };
+
         let savepoints = mutations.len() > 1;
         let mut out = Vec::with_capacity(mutations.len());
         let mut failed = false;
-        for m in mutations {
-            if savepoints {
-                if let Err(e) = client.batch_execute(sql::SAVEPOINT).await {
-                    out.push(Err(DbError::from_pg(e)));
-                    failed = true;
-                    continue;
-                }
+        if savepoints {
+            let (begin, setup) = futures::join!(begin, setup);
+            if let Err(e) = begin
+                .map_err(DbError::from_pg)
+                .and_then(|_| setup.map(|_| ()).map_err(DbError::from_pg))
+            {
+                let _ = client.batch_execute(sql::ROLLBACK).await;
+                return Ok(mutations.iter().map(|_| Err(e.clone())).collect());
             }
-            let result = Self::mutate(&client, m).await;
-            if savepoints {
+            for (m, st) in mutations.iter().zip(prepared.chunks(2)) {
+                let (savepoint, result) = futures::join!(
+                    client.batch_execute(sql::SAVEPOINT),
+                    Self::mutate(&client, m, &st[0], &st[1])
+                );
+                let result = savepoint.map_err(DbError::from_pg).and(result);
                 let step = if result.is_ok() {
                     sql::RELEASE_SAVEPOINT
                 } else {
@@ -250,9 +292,23 @@ impl Executor {
                     failed = true;
                     tracing::warn!(error = %e, "savepoint handling failed");
                 }
-            } else if result.is_err() {
-                failed = true;
+                out.push(result);
             }
+        } else {
+            let m = &mutations[0];
+            let (begin, setup, result) = futures::join!(
+                begin,
+                setup,
+                Self::mutate(&client, m, &prepared[0], &prepared[1])
+            );
+            if let Err(e) = begin
+                .map_err(DbError::from_pg)
+                .and_then(|_| setup.map(|_| ()).map_err(DbError::from_pg))
+            {
+                let _ = client.batch_execute(sql::ROLLBACK).await;
+                return Ok(mutations.iter().map(|_| Err(e.clone())).collect());
+            }
+            failed = result.is_err();
             out.push(result);
         }
         let end = if failed && !savepoints {
@@ -267,25 +323,32 @@ impl Executor {
         Ok(out)
     }
 
-    async fn mutate(client: &Object, m: &MutationStatements<'_>) -> Result<String, DbError> {
-        let write = Self::prepare(client, m.write.text, m.write.params.len()).await?;
-        let rows = client
-            .query(&write, &params(&m.write.params))
-            .await
-            .map_err(DbError::from_pg)?;
-        let row: Option<String> = rows.first().and_then(|r| r.get(0));
-        let row = match (row, &m.not_found) {
-            (None, Some(msg)) => return Err(DbError::not_found(msg.to_string())),
-            (row, _) => row,
-        };
-        let mut payload_params = m.payload.params.clone();
-        payload_params[0] = row;
-        let payload = Self::prepare(client, m.payload.text, payload_params.len()).await?;
-        let result = client
-            .query_one(&payload, &params(&payload_params))
-            .await
-            .map_err(DbError::from_pg)?;
+    /// The write and its payload, sent together; a write that touched no row is NOT_FOUND
+    /// when the mutation names one (update, delete).
+    async fn mutate(
+        client: &Object,
+        m: &MutationStatements<'_>,
+        write: &Result<tokio_postgres::Statement, DbError>,
+        payload: &Result<tokio_postgres::Statement, DbError>,
+    ) -> Result<String, DbError> {
+        let (write, payload) = (
+            write.as_ref().map_err(Clone::clone)?,
+            payload.as_ref().map_err(Clone::clone)?,
+        );
+        let write_args = params(&m.write.params);
+        let payload_args = params(&m.payload.params);
+        let (written, result) = futures::join!(
+            client.query_one(write, &write_args),
+            client.query_one(payload, &payload_args)
+        );
+        let count: i64 = written.map_err(DbError::from_pg)?.get(0);
+        if count == 0 {
+            if let Some(msg) = m.not_found {
+                return Err(DbError::not_found(msg.to_string()));
+            }
+        }
         Ok(result
+            .map_err(DbError::from_pg)?
             .get::<_, Option<String>>(0)
             .unwrap_or_else(|| "null".into()))
     }

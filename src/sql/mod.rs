@@ -92,11 +92,6 @@ impl Builder {
         self.sources.push(p.source.clone());
         format!("${}::{}", self.params.len(), p.sql_type)
     }
-    fn text_param(&mut self, v: Option<String>) -> String {
-        self.params.push(v);
-        self.sources.push(None);
-        format!("${}::text", self.params.len())
-    }
     fn finish(self, text: String) -> Statement {
         Statement {
             text,
@@ -525,14 +520,14 @@ pub fn write(w: &Write) -> Statement {
         Write::Insert { table, values } => {
             if values.is_empty() {
                 format!(
-                    "insert into {} as __w default values returning to_json(__w)::text",
+                    "insert into {} as __w default values returning to_json(__w)::text as j",
                     qualified(table)
                 )
             } else {
                 let cols: Vec<String> = values.iter().map(|(c, _)| quote_ident(c)).collect();
                 let vals: Vec<String> = values.iter().map(|(_, p)| b.param(p)).collect();
                 format!(
-                    "insert into {} as __w ({}) values ({}) returning to_json(__w)::text",
+                    "insert into {} as __w ({}) values ({}) returning to_json(__w)::text as j",
                     qualified(table),
                     cols.join(", "),
                     vals.join(", ")
@@ -549,7 +544,7 @@ pub fn write(w: &Write) -> Statement {
                 .map(|(c, p)| format!("__w.{} = {}", quote_ident(c), b.param(p)))
                 .collect();
             format!(
-                "update {} as __w set {} where {} returning to_json(__w)::text",
+                "update {} as __w set {} where {} returning to_json(__w)::text as j",
                 qualified(table),
                 sets.join(", "),
                 conds.join(" and ")
@@ -561,7 +556,7 @@ pub fn write(w: &Write) -> Statement {
                 .map(|(c, p)| format!("__w.{} = {}", quote_ident(c), b.param(p)))
                 .collect();
             format!(
-                "delete from {} as __w where {} returning to_json(__w)::text",
+                "delete from {} as __w where {} returning to_json(__w)::text as j",
                 qualified(table),
                 conds.join(" and ")
             )
@@ -574,24 +569,34 @@ pub fn write(w: &Write) -> Statement {
         } => {
             let call = call(&mut b, function, args);
             if *returns_set {
-                format!("select coalesce(json_agg(__w), '[]'::json)::text from {call} as __w")
+                format!("select coalesce(json_agg(__w), '[]'::json)::text as j from {call} as __w")
             } else {
-                format!("select to_json(__w)::text from {call} as __w")
+                format!("select to_json(__w)::text as j from {call} as __w")
             }
         }
     };
-    b.finish(text)
+    // The written row stays in the transaction for the payload statement, so both can be sent
+    // together; the count tells whether an update or delete found its row.
+    b.finish(format!("with __r as ({text}) select count(*), set_config({WRITTEN}, coalesce(max(__r.j), ''), true) from __r"))
 }
 
-/// The payload of a mutation, built from the written row passed back in as JSON (`$1`), so
-/// relations and `query` see the database after the write.
+/// The transaction-local setting carrying the written row (JSON) from write to payload.
+const WRITTEN: &str = "'postgraph.written'";
+
+/// The written row's JSON, as the write statement left it (NULL when there is none).
+fn written_json() -> String {
+    format!("nullif(current_setting({WRITTEN}, true), '')::json")
+}
+
+/// The payload of a mutation, built from the written row the write statement left in the
+/// transaction, so relations and `query` see the database after the write.
 pub fn payload(m: &Mutation, row_type: Option<&str>) -> Statement {
     let mut b = Builder::new();
-    b.text_param(None); // $1: the written row's JSON, bound by the executor
+    let json = written_json();
     let cmid = b.param(&m.client_mutation_id);
     // The row as the write returned it, typed again so relations can join on its columns.
     let written_row = format!(
-        "(json_populate_record(null::{}, $1::json))",
+        "(json_populate_record(null::{}, {json}))",
         row_type.unwrap_or("record")
     );
     let mut pairs = vec![];
@@ -613,10 +618,10 @@ pub fn payload(m: &Mutation, row_type: Option<&str>) -> Statement {
                     let e = b.alias();
                     let value = populate(&format!("{e}.value"), returns);
                     let item = out_expr(&mut b, &value, out);
-                    format!("(select json_agg({item}) from json_array_elements($1::json) as {e})")
+                    format!("(select json_agg({item}) from json_array_elements({json}) as {e})")
                 }
                 (Write::Call { returns, .. }, _) => {
-                    out_expr(&mut b, &populate("$1::json", returns), out)
+                    out_expr(&mut b, &populate(&json, returns), out)
                 }
                 (_, Some(_)) => out_expr(&mut b, &written_row, out),
                 (_, None) => "null".into(),
