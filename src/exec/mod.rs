@@ -5,7 +5,6 @@
 use crate::auth::SessionSettings;
 use crate::sql::{self, Bound};
 use deadpool_postgres::{Object, Pool, PoolError};
-use std::task::Poll;
 use tokio_postgres::types::{ToSql, Type};
 
 /// Failures before anything ran: no connection to be had.
@@ -52,6 +51,10 @@ impl DbError {
         }
     }
 }
+
+/// Begin and the settings, in flight: resolves when Postgres has answered both.
+type Opening<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), DbError>> + Send + 'a>>;
 
 /// The pool plus the per-transaction limits.
 pub struct Executor {
@@ -119,13 +122,44 @@ impl Executor {
         Ok((statement, args))
     }
 
+    /// Starts the request's transaction: `begin` and the settings are sent at once and the
+    /// statements are prepared behind them (Postgres checks privileges when parsing, so they
+    /// must be parsed under the request's role): cached statements cost nothing, new ones one
+    /// round trip. The returned future resolves once begin and the settings are answered; await
+    /// it together with what is sent next, so that everything shares one round trip.
+    async fn open<'a>(
+        &'a self,
+        client: &'a Object,
+        session: &'a SessionSettings,
+        statements: &[&Bound<'_>],
+    ) -> Result<(Opening<'a>, Vec<Result<tokio_postgres::Statement, DbError>>), DbError> {
+        let (set, args) = self.prepare_session(client, session).await?;
+        let opening: Opening<'a> = Box::pin(async move {
+            // join! polls in order, and tokio-postgres sends a request on its first poll.
+            let (begin, setup) =
+                futures::join!(client.batch_execute(sql::BEGIN), client.query(&set, &args));
+            begin.map_err(DbError::from_pg)?;
+            setup.map_err(DbError::from_pg)?;
+            Ok(())
+        });
+        let mut opening = Box::pin(futures::future::maybe_done(opening));
+        let _ = futures::poll!(opening.as_mut());
+        let prepared = futures::future::join_all(
+            statements
+                .iter()
+                .map(|s| Self::prepare(client, s.text, s.params.len())),
+        )
+        .await;
+        let opened: Opening<'a> = Box::pin(async move {
+            opening.as_mut().await;
+            opening.as_mut().take_output().unwrap_or(Ok(()))
+        });
+        Ok((opened, prepared))
+    }
+
     /// Runs read statements in one transaction; each gives its JSON text or its error.
-    ///
-    /// Everything is pipelined: begin, settings, the queries and commit are written before any
-    /// reply is read, so a request costs one network round trip once its statements are
-    /// prepared on the connection. A statement not prepared yet is prepared after the
-    /// settings (Postgres checks privileges when parsing, so it must see the request's role),
-    /// which costs one more round trip the first time only.
+    /// Begin, settings, the queries and commit go out together: one network round trip once
+    /// the statements are prepared on the connection.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn read(
         &self,
@@ -133,75 +167,32 @@ impl Executor {
         statements: &[Bound<'_>],
     ) -> Result<Vec<Result<String, DbError>>, ExecError> {
         let client = self.client().await?;
-        let (set, setup_args) = match self.prepare_session(&client, session).await {
-            Ok(s) => s,
-            Err(e) => return Ok(statements.iter().map(|_| Err(e.clone())).collect()),
+        let all = |e: DbError| Ok(statements.iter().map(|_| Err(e.clone())).collect());
+        let (opening, prepared) = match self
+            .open(&client, session, &statements.iter().collect::<Vec<_>>())
+            .await
+        {
+            Ok(o) => o,
+            Err(e) => return all(e),
         };
-        // tokio-postgres sends a request when its future is first polled: poll in protocol order.
-        let mut begin = std::pin::pin!(client.batch_execute(sql::BEGIN));
-        let mut setup = std::pin::pin!(client.query(&set, &setup_args));
-        let begin_now = futures::poll!(begin.as_mut());
-        let setup_now = futures::poll!(setup.as_mut());
-        let mut prepares: Vec<_> = statements
-            .iter()
-            .map(|s| Box::pin(Self::prepare(&client, s.text, s.params.len())))
-            .collect();
-        let mut prepared: Vec<Option<Result<tokio_postgres::Statement, DbError>>> =
-            Vec::with_capacity(statements.len());
-        for p in prepares.iter_mut() {
-            prepared.push(match futures::poll!(p.as_mut()) {
-                Poll::Ready(r) => Some(r),
-                Poll::Pending => None,
-            });
-        }
-        if prepared.iter().any(Option::is_none) {
-            // First use on this connection: wait for the prepares (one extra round trip).
-            for (slot, p) in prepared.iter_mut().zip(prepares.iter_mut()) {
-                if slot.is_none() {
-                    *slot = Some(p.await);
-                }
-            }
-        }
-        drop(prepares);
         let args: Vec<Vec<&(dyn ToSql + Sync)>> =
             statements.iter().map(|s| params(&s.params)).collect();
-        let queries = futures::future::join_all(prepared.into_iter().zip(&args).map(|(p, a)| {
+        let queries = futures::future::join_all(prepared.iter().zip(&args).map(|(p, a)| {
             let client = &client;
             async move {
-                match p.expect("prepared") {
-                    Ok(stmt) => client
-                        .query_one(&stmt, a)
-                        .await
-                        .map_err(DbError::from_pg)
-                        .map(|row| {
-                            row.get::<_, Option<String>>(0)
-                                .unwrap_or_else(|| "null".into())
-                        }),
-                    Err(e) => Err(e),
-                }
+                let stmt = p.as_ref().map_err(Clone::clone)?;
+                let row = client.query_one(stmt, a).await.map_err(DbError::from_pg)?;
+                Ok(row
+                    .get::<_, Option<String>>(0)
+                    .unwrap_or_else(|| "null".into()))
             }
         }));
-        let commit = client.batch_execute(sql::COMMIT);
-        let begin = async move {
-            match begin_now {
-                Poll::Ready(r) => r,
-                Poll::Pending => begin.await,
-            }
-        };
-        let setup = async move {
-            match setup_now {
-                Poll::Ready(r) => r,
-                Poll::Pending => setup.await,
-            }
-        };
-        let (begin, setup, results, _commit) = futures::join!(begin, setup, queries, commit);
-        if let Err(e) = begin
-            .map_err(DbError::from_pg)
-            .and_then(|_| setup.map(|_| ()).map_err(DbError::from_pg))
-        {
-            return Ok(statements.iter().map(|_| Err(e.clone())).collect());
+        let (opened, results, _commit) =
+            futures::join!(opening, queries, client.batch_execute(sql::COMMIT));
+        match opened {
+            Ok(()) => Ok(results),
+            Err(e) => all(e),
         }
-        Ok(results)
     }
 
     /// Runs mutations in order in one transaction; with several, each gets a savepoint so one
@@ -218,64 +209,36 @@ impl Executor {
         mutations: &[MutationStatements<'_>],
     ) -> Result<Vec<Result<String, DbError>>, ExecError> {
         let client = self.client().await?;
-        let (set, setup_args) = match self.prepare_session(&client, session).await {
-            Ok(s) => s,
-            Err(e) => return Ok(mutations.iter().map(|_| Err(e.clone())).collect()),
-        };
-        // tokio-postgres sends a request when its future is first polled: poll in protocol order.
-        let mut begin = std::pin::pin!(client.batch_execute(sql::BEGIN));
-        let mut setup = std::pin::pin!(client.query(&set, &setup_args));
-        let begin_now = futures::poll!(begin.as_mut());
-        let setup_now = futures::poll!(setup.as_mut());
-        // Prepared after the settings: Postgres checks privileges when parsing.
-        let texts: Vec<&Bound<'_>> = mutations
+        let all = |e: DbError| Ok(mutations.iter().map(|_| Err(e.clone())).collect());
+        let statements: Vec<&Bound<'_>> = mutations
             .iter()
             .flat_map(|m| [&m.write, &m.payload])
             .collect();
-        let mut prepares: Vec<_> = texts
-            .iter()
-            .map(|b| Box::pin(Self::prepare(&client, b.text, b.params.len())))
-            .collect();
-        let mut prepared: Vec<Option<Result<tokio_postgres::Statement, DbError>>> =
-            Vec::with_capacity(texts.len());
-        for p in prepares.iter_mut() {
-            prepared.push(match futures::poll!(p.as_mut()) {
-                Poll::Ready(r) => Some(r),
-                Poll::Pending => None,
-            });
-        }
-        for (slot, p) in prepared.iter_mut().zip(prepares.iter_mut()) {
-            if slot.is_none() {
-                *slot = Some(p.await);
-            }
-        }
-        drop(prepares);
-        let prepared: Vec<Result<tokio_postgres::Statement, DbError>> =
-            prepared.into_iter().map(|p| p.expect("prepared")).collect();
-        let begin = async move {
-            match begin_now {
-                Poll::Ready(r) => r,
-                Poll::Pending => begin.await,
-            }
+        let (opening, prepared) = match self.open(&client, session, &statements).await {
+            Ok(o) => o,
+            Err(e) => return all(e),
         };
-        let setup = async move {
-            match setup_now {
-                Poll::Ready(r) => r,
-                Poll::Pending => setup.await,
-            }
-        };
-
-        let savepoints = mutations.len() > 1;
         let mut out = Vec::with_capacity(mutations.len());
-        let mut failed = false;
-        if savepoints {
-            let (begin, setup) = futures::join!(begin, setup);
-            if let Err(e) = begin
-                .map_err(DbError::from_pg)
-                .and_then(|_| setup.map(|_| ()).map_err(DbError::from_pg))
-            {
+        let end = if let [m] = mutations {
+            let (opened, result) = futures::join!(
+                opening,
+                Self::mutate(&client, m, &prepared[0], &prepared[1])
+            );
+            if let Err(e) = opened {
                 let _ = client.batch_execute(sql::ROLLBACK).await;
-                return Ok(mutations.iter().map(|_| Err(e.clone())).collect());
+                return all(e);
+            }
+            let end = if result.is_ok() {
+                sql::COMMIT
+            } else {
+                sql::ROLLBACK
+            };
+            out.push(result);
+            end
+        } else {
+            if let Err(e) = opening.await {
+                let _ = client.batch_execute(sql::ROLLBACK).await;
+                return all(e);
             }
             for (m, st) in mutations.iter().zip(prepared.chunks(2)) {
                 let (savepoint, result) = futures::join!(
@@ -289,36 +252,14 @@ impl Executor {
                     sql::ROLLBACK_TO_SAVEPOINT
                 };
                 if let Err(e) = client.batch_execute(step).await {
-                    failed = true;
                     tracing::warn!(error = %e, "savepoint handling failed");
                 }
                 out.push(result);
             }
-        } else {
-            let m = &mutations[0];
-            let (begin, setup, result) = futures::join!(
-                begin,
-                setup,
-                Self::mutate(&client, m, &prepared[0], &prepared[1])
-            );
-            if let Err(e) = begin
-                .map_err(DbError::from_pg)
-                .and_then(|_| setup.map(|_| ()).map_err(DbError::from_pg))
-            {
-                let _ = client.batch_execute(sql::ROLLBACK).await;
-                return Ok(mutations.iter().map(|_| Err(e.clone())).collect());
-            }
-            failed = result.is_err();
-            out.push(result);
-        }
-        let end = if failed && !savepoints {
-            sql::ROLLBACK
-        } else {
             sql::COMMIT
         };
         if let Err(e) = client.batch_execute(end).await {
-            let e = DbError::from_pg(e);
-            return Ok(mutations.iter().map(|_| Err(e.clone())).collect());
+            return all(DbError::from_pg(e));
         }
         Ok(out)
     }
