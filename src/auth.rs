@@ -181,6 +181,27 @@ impl Auth {
         &self.role_claim
     }
 
+    /// Checks a verified token's `exp` and `nbf` against the clock again (for a token whose
+    /// signature was verified earlier and cached), with the same leeway as `verify`.
+    pub fn check_times(&self, claims: &Claims) -> Result<(), AuthError> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let leeway = self.validation.leeway;
+        if let Some(exp) = claims.get("exp").and_then(Value::as_f64) {
+            if exp < now.saturating_sub(leeway) as f64 {
+                return Err(AuthError::Expired);
+            }
+        }
+        if let Some(nbf) = claims.get("nbf").and_then(Value::as_f64) {
+            if nbf > (now + leeway) as f64 {
+                return Err(AuthError::NotYetValid);
+            }
+        }
+        Ok(())
+    }
+
     /// Verifies a compact JWT: signature, algorithm in the allow-list (never `none`),
     /// `exp` and `nbf` when present, `aud`/`iss` when configured (then also required).
     pub fn verify(&self, token: &str) -> Result<Claims, AuthError> {

@@ -9,14 +9,25 @@ use crate::graphql::schema::S;
 use crate::graphql::{self, Api, GraphqlError};
 use crate::plan::{self, PlanError, RootField, Write};
 use crate::sql::{self, Statement};
+use lru::LruCache;
 use serde_json::Value as Json;
 use std::collections::HashSet;
 use std::fmt::Write as _;
-use std::sync::Arc;
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
 
 mod plan_cache;
 
 use plan_cache::PlanCache;
+
+/// Sessions of verified tokens, and the anonymous one.
+struct Sessions {
+    anonymous: Arc<SessionSettings>,
+    verified: Mutex<LruCache<String, (Arc<Claims>, Arc<SessionSettings>)>>,
+}
+
+/// How many distinct verified tokens keep their session.
+const SESSION_CACHE_SIZE: usize = 4096;
 
 /// Everything a request needs, built once at startup.
 pub struct Engine {
@@ -25,6 +36,7 @@ pub struct Engine {
     pub exec: Executor,
     pub default_role: String,
     plans: PlanCache,
+    sessions: Sessions,
 }
 
 /// An operation compiled to SQL, ready to be bound to a request's variables.
@@ -102,14 +114,27 @@ fn compile(plan: &plan::Plan) -> CompiledOperation {
 }
 
 impl Engine {
-    pub fn new(api: Api, auth: Auth, exec: Executor, default_role: String) -> Self {
-        Engine {
+    pub fn new(
+        api: Api,
+        auth: Auth,
+        exec: Executor,
+        default_role: String,
+    ) -> Result<Self, AuthError> {
+        let anonymous = Arc::new(auth.session_settings(None, &default_role, &api.model.roles)?);
+        let verified = Mutex::new(LruCache::new(
+            NonZeroUsize::new(SESSION_CACHE_SIZE).expect("non-zero"),
+        ));
+        Ok(Engine {
             api,
             auth,
             exec,
             default_role,
             plans: PlanCache::default(),
-        }
+            sessions: Sessions {
+                anonymous,
+                verified,
+            },
+        })
     }
 }
 
@@ -211,13 +236,37 @@ pub enum Method {
 
 impl Engine {
     /// Verifies the bearer token (if any) into the settings of the request's transaction.
-    pub fn session(&self, authorization: Option<&str>) -> Result<SessionSettings, AuthError> {
-        let claims: Option<Claims> = match authorization {
-            None => None,
-            Some(h) => Some(self.auth.verify(auth::bearer_token(h)?)?),
+    ///
+    /// A token's signature is verified once: the verified claims and their settings are kept
+    /// (by token text) and only `exp`/`nbf` are checked again on later requests.
+    pub fn session(&self, authorization: Option<&str>) -> Result<Arc<SessionSettings>, AuthError> {
+        let Some(header) = authorization else {
+            return Ok(self.sessions.anonymous.clone());
         };
-        self.auth
-            .session_settings(claims.as_ref(), &self.default_role, &self.api.model.roles)
+        let token = auth::bearer_token(header)?;
+        if let Some((claims, session)) = self
+            .sessions
+            .verified
+            .lock()
+            .expect("session cache")
+            .get(token)
+            .cloned()
+        {
+            self.auth.check_times(&claims)?;
+            return Ok(session);
+        }
+        let claims = self.auth.verify(token)?;
+        let session = Arc::new(self.auth.session_settings(
+            Some(&claims),
+            &self.default_role,
+            &self.api.model.roles,
+        )?);
+        self.sessions
+            .verified
+            .lock()
+            .expect("session cache")
+            .put(token.to_string(), (Arc::new(claims), session.clone()));
+        Ok(session)
     }
 
     /// Runs a request; `Ok` is a 200 response body (which may still carry field errors).

@@ -95,7 +95,7 @@ pub async fn build_engine(cfg: &EngineConfig) -> Result<Engine, StartError> {
     let auth = Auth::new(cfg.jwt.clone())?;
     let pool = db::pool(&cfg.connection, cfg.max_pool_size)?;
     let exec = Executor::new(pool, cfg.statement_timeout_ms);
-    Ok(Engine::new(api, auth, exec, default_role))
+    Ok(Engine::new(api, auth, exec, default_role)?)
 }
 
 /// A server running in the background (tests, demo); stops when dropped or on `stop()`.

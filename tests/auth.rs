@@ -201,3 +201,18 @@ async fn the_role_claim_switches_role_and_unknown_claims_stay_in_request_jwt_cla
         0
     );
 }
+
+#[tokio::test]
+async fn a_token_accepted_once_is_refused_after_it_expires() {
+    let app = app().await;
+    let t = token(
+        json!({"role": "app_user", "user_id": 1, "exp": now() + 2}),
+        SECRET,
+    );
+    let first = app.gql(ME, json!({}), Some(&t)).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    let later = app.gql(ME, json!({}), Some(&t)).await;
+    assert_eq!(later.status, 401, "{}", later.body);
+    assert_eq!(later.first_error_code(), Some("JWT_EXPIRED"));
+}
