@@ -23,8 +23,11 @@ use plan_cache::PlanCache;
 /// Sessions of verified tokens, and the anonymous one.
 struct Sessions {
     anonymous: Arc<SessionSettings>,
-    verified: Mutex<LruCache<String, (Arc<Claims>, Arc<SessionSettings>)>>,
+    verified: Mutex<LruCache<String, VerifiedSession>>,
 }
+
+/// A verified token's claims (for the expiry check on reuse) and its session.
+type VerifiedSession = (Arc<Claims>, Arc<SessionSettings>);
 
 /// How many distinct verified tokens keep their session.
 const SESSION_CACHE_SIZE: usize = 4096;
