@@ -87,7 +87,7 @@ pub async fn build_engine(cfg: &EngineConfig) -> Result<Engine, StartError> {
     let default_role = match &cfg.default_role {
         Some(r) => r.clone(),
         None => client
-            .query_one("select current_user::text", &[])
+            .query_one(crate::sql::CURRENT_USER, &[])
             .await
             .map_err(DbError::Sql)?
             .get(0),

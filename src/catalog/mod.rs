@@ -134,11 +134,6 @@ pub enum CatalogError {
     Decode(#[from] serde_json::Error),
 }
 
-/// Opens the short transaction [`load`] runs the introspection query in. JIT
-/// compilation is turned off: on servers with LLVM it would cost far more than
-/// the query itself (seconds instead of milliseconds) on large catalogs.
-const BEGIN_SQL: &str = "BEGIN READ ONLY; SET LOCAL jit = off";
-
 /// Runs the introspection query for `schemas` and decodes its result.
 ///
 /// The query runs in its own short read-only transaction, so `client` must
@@ -149,16 +144,18 @@ pub async fn load(
 ) -> Result<Catalog, CatalogError> {
     let span = tracing::info_span!("introspect", schemas = ?schemas);
     async move {
-        client.batch_execute(BEGIN_SQL).await?;
+        client
+            .batch_execute(crate::sql::INTROSPECTION_BEGIN)
+            .await?;
         let row = match client.query_one(INTROSPECTION_SQL, &[&schemas]).await {
             Ok(row) => row,
             Err(error) => {
                 // Best effort: the query's error is the one worth reporting.
-                let _ = client.batch_execute("ROLLBACK").await;
+                let _ = client.batch_execute(crate::sql::ROLLBACK).await;
                 return Err(error.into());
             }
         };
-        client.batch_execute("COMMIT").await?;
+        client.batch_execute(crate::sql::COMMIT).await?;
         let json: RawJson<'_> = row.try_get(0)?;
         let mut catalog: Catalog = serde_json::from_slice(json.0)?;
         catalog.reindex();

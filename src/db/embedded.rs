@@ -5,7 +5,6 @@
 //! A watchdog shell process also deletes everything if this process dies without dropping the
 //! handle (a `static` cluster in a test binary is never dropped).
 
-use std::fmt::Write as _;
 use std::fs;
 use std::io::Write as _;
 use std::os::unix::fs::PermissionsExt;
@@ -207,10 +206,7 @@ impl EmbeddedPostgres {
         name: &str,
         template: Option<&str>,
     ) -> Result<(), EmbeddedError> {
-        let mut sql = format!("CREATE DATABASE {}", quote_ident(name));
-        if let Some(template) = template {
-            let _ = write!(sql, " TEMPLATE {}", quote_ident(template));
-        }
+        let sql = crate::sql::create_database(name, template);
         let client = self.connect(SUPERUSER, "postgres").await?;
         client.batch_execute(&sql).await?;
         tracing::debug!(name, ?template, "created database");
@@ -221,10 +217,7 @@ impl EmbeddedPostgres {
     pub async fn drop_database(&self, name: &str) -> Result<(), EmbeddedError> {
         let client = self.connect(SUPERUSER, "postgres").await?;
         client
-            .batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                quote_ident(name)
-            ))
+            .batch_execute(&crate::sql::drop_database(name))
             .await?;
         Ok(())
     }
@@ -644,11 +637,6 @@ fn free_port() -> Result<u16, EmbeddedError> {
     Ok(listener.local_addr()?.port())
 }
 
-/// SQL identifier quoting: `"` doubled.
-fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
 /// A libpq key/value connection-string value, single-quoted with backslash escapes when needed.
 fn conn_value(value: &str) -> String {
     if !value.is_empty()
@@ -674,8 +662,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn quoting() {
-        assert_eq!(quote_ident(r#"a"b"#), r#""a""b""#);
+    fn connection_string_values_are_quoted() {
         assert_eq!(conn_value("postgres"), "postgres");
         assert_eq!(conn_value("my db"), "'my db'");
         assert_eq!(conn_value(r"it's\"), r"'it\'s\\'");

@@ -644,6 +644,29 @@ fn populate(json: &str, codec: &Codec) -> String {
     }
 }
 
+/// Opens the short transaction the introspection query runs in. JIT compilation is off: on
+/// servers with LLVM it would cost far more than the query itself on large catalogs.
+pub const INTROSPECTION_BEGIN: &str = "begin read only; set local jit = off";
+/// The connecting role: the role of requests without a token when none is configured.
+pub const CURRENT_USER: &str = "select current_user::text";
+
+/// `create database "name" [template "template"]` (the embedded cluster's databases).
+pub fn create_database(name: &str, template: Option<&str>) -> String {
+    match template {
+        Some(t) => format!(
+            "create database {} template {}",
+            quote_ident(name),
+            quote_ident(t)
+        ),
+        None => format!("create database {}", quote_ident(name)),
+    }
+}
+
+/// `drop database if exists "name" with (force)` (terminates its sessions).
+pub fn drop_database(name: &str) -> String {
+    format!("drop database if exists {} with (force)", quote_ident(name))
+}
+
 /// Opens a request's transaction; `RESET ALL` drops anything a previous request's function set
 /// at session level, so pooled connections never carry settings from one request to the next.
 pub const BEGIN: &str = "begin; reset all";
@@ -722,5 +745,9 @@ mod tests {
     fn literals_and_identifiers_escape() {
         assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
         assert_eq!(quote_literal("it's"), "'it''s'");
+        assert_eq!(
+            create_database("we\"ird", Some("tpl")),
+            "create database \"we\"\"ird\" template \"tpl\""
+        );
     }
 }
