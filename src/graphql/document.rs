@@ -111,6 +111,19 @@ impl FieldNode {
     }
 }
 
+/// Each juniper rule error as (message, locations).
+fn messages(errors: &[juniper::RuleError]) -> Vec<(String, Vec<(usize, usize)>)> {
+    errors
+        .iter()
+        .map(|e| {
+            (
+                e.message().to_string(),
+                e.locations().iter().map(location).collect(),
+            )
+        })
+        .collect()
+}
+
 pub fn location(pos: &juniper::parser::SourcePosition) -> (usize, usize) {
     (pos.line() + 1, pos.column() + 1)
 }
@@ -140,17 +153,7 @@ pub fn parse(root: &Root, source: String) -> Result<ValidDocument, GraphqlError>
         visit_all_rules(&mut ctx, &document);
         let errors = ctx.into_errors();
         if !errors.is_empty() {
-            return Err(GraphqlError::Validation(
-                errors
-                    .iter()
-                    .map(|e| {
-                        (
-                            e.message().to_string(),
-                            e.locations().iter().map(location).collect(),
-                        )
-                    })
-                    .collect(),
-            ));
+            return Err(GraphqlError::Validation(messages(&errors)));
         }
         Ok(document)
     })
@@ -221,17 +224,7 @@ fn check_variables(
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(GraphqlError::Variables(
-            errors
-                .iter()
-                .map(|e| {
-                    (
-                        e.message().to_string(),
-                        e.locations().iter().map(location).collect(),
-                    )
-                })
-                .collect(),
-        ))
+        Err(GraphqlError::Variables(messages(&errors)))
     }
 }
 

@@ -1015,17 +1015,15 @@ impl<'m> Planner<'m> {
                 )
             }
             FieldKind::Update { table, columns } => {
-                let t = self.table(*table);
-                let patch_field = format!("{}Patch", crate::schema::inflect::payload_row(&t.name));
-                let set = self.column_values(node, *table, input.field(&patch_field))?;
-                if set.is_empty() {
-                    return err(node, "the patch sets no field: nothing to update");
-                }
+                let (set, key) = (
+                    self.patch(node, *table, &input)?,
+                    self.key_values(node, *table, columns, &input)?,
+                );
                 (
                     Write::Update {
-                        table: t.into(),
+                        table: self.table(*table).into(),
                         set,
-                        key: self.key_values(node, *table, columns, &input)?,
+                        key,
                     },
                     Some(*table),
                 )
@@ -1041,17 +1039,11 @@ impl<'m> Planner<'m> {
                 )
             }
             FieldKind::UpdateByNodeId { table } => {
-                let t = self.table(*table);
                 let (_, key) = self.node_key(node, input.field("nodeId"), Some(*table))?;
-                let patch_field = format!("{}Patch", crate::schema::inflect::payload_row(&t.name));
-                let set = self.column_values(node, *table, input.field(&patch_field))?;
-                if set.is_empty() {
-                    return err(node, "the patch sets no field: nothing to update");
-                }
                 (
                     Write::Update {
-                        table: t.into(),
-                        set,
+                        table: self.table(*table).into(),
+                        set: self.patch(node, *table, &input)?,
                         key,
                     },
                     Some(*table),
@@ -1131,6 +1123,16 @@ impl<'m> Planner<'m> {
             client_mutation_id,
             payload,
         })
+    }
+
+    /// The columns an update sets, from the input's patch; an empty patch is refused.
+    fn patch(&self, node: &FieldNode, table: usize, input: &Value) -> Result<Vec<(String, Param)>> {
+        let field = crate::schema::inflect::patch_field(&self.table(table).name);
+        let set = self.column_values(node, table, input.field(&field))?;
+        if set.is_empty() {
+            return err(node, "the patch sets no field: nothing to update");
+        }
+        Ok(set)
     }
 
     fn column_values(

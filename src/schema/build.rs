@@ -1079,7 +1079,7 @@ impl<'a> Builder<'a> {
                     cmid(),
                     node_field(),
                     InputFieldDef {
-                        name: format!("{}Patch", row_field),
+                        name: inflect::patch_field(&t.name),
                         description: Some(format!("An object where the defined keys will be set on the `{}` being updated.", t.type_name)),
                         ty: TypeRef::named(inflect::patch_type(&t.name)).non_null(),
                         target: InputTarget::Nested,
@@ -1125,7 +1125,7 @@ impl<'a> Builder<'a> {
             let mut update_fields = vec![
                 cmid(),
                 InputFieldDef {
-                    name: format!("{}Patch", row_field),
+                    name: inflect::patch_field(&t.name),
                     description: Some(format!(
                         "An object where the defined keys will be set on the `{}` being updated.",
                         t.type_name

@@ -315,6 +315,10 @@ pub fn node_identifier(table: &str) -> &str {
 pub fn deleted_node_id(table: &str) -> String {
     format!("deleted{}Id", table_type(table))
 }
+/// The patch field of an update mutation's input: `postPatch`
+pub fn patch_field(table: &str) -> String {
+    format!("{}Patch", payload_row(table))
+}
 /// Payload field holding the row: `post`
 pub fn payload_row(table: &str) -> String {
     camel(&singularize(table))
