@@ -191,14 +191,7 @@ impl TestApp {
 
     /// Runs `sql` as superuser in this test's database and returns the first column of each row as JSON.
     pub async fn sql(&self, sql: &str) -> Vec<Value> {
-        let client = db::connect(&self.admin_url).await.expect("admin");
-        let rows = client
-            .query(&format!("select to_json(x)::text from ({sql}) as x"), &[])
-            .await
-            .expect("sql");
-        rows.iter()
-            .map(|r| serde_json::from_str(&r.get::<_, String>(0)).unwrap())
-            .collect()
+        sql_at(&self.admin_url, sql).await
     }
 
     /// Statements this test's database has seen from anyone but the superuser.
