@@ -405,6 +405,7 @@ impl Bench<'_> {
         std::fs::write(&path, &script)?;
         let run = pgbench::Run {
             bin_dir: self.pg.bin_dir(),
+            host: self.pg.host(),
             port: self.pg.port(),
             user: example::AUTHENTICATOR,
             database: example::DATABASE,

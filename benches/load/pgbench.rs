@@ -138,6 +138,7 @@ fn check_no_variables(script: &str) -> Result<()> {
 /// One pgbench measurement against the app database.
 pub struct Run<'a> {
     pub bin_dir: &'a Path,
+    pub host: String,
     pub port: u16,
     pub user: &'a str,
     pub database: &'a str,
@@ -175,7 +176,7 @@ impl Run<'_> {
         // pgbench writes one log file per thread: <prefix>.<pid>[.<thread>].
         let log_prefix = self.script.with_extension("pgbench-log");
         let output = command
-            .args(["-n", "-M", "prepared", "-h", "127.0.0.1"])
+            .args(["-n", "-M", "prepared", "-h", &self.host])
             .arg("--log")
             .arg(format!("--log-prefix={}", log_prefix.display()))
             .arg(format!("--port={}", self.port))
