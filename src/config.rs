@@ -65,7 +65,7 @@ pub struct ServeOptions {
     /// Role for requests without a token
     #[arg(long = "default-role", env = "DEFAULT_ROLE")]
     pub default_role: Option<String>,
-    /// Maximum pooled database connections [default: 2 × CPU cores + 1, at least 4]
+    /// Maximum pooled database connections [default: 2 × CPU cores, at least 4]
     #[arg(long = "max-pool-size", env = "POSTGRAPH_MAX_POOL_SIZE")]
     pub max_pool_size: Option<usize>,
     /// Per-transaction statement timeout in milliseconds (0 = none)
@@ -104,13 +104,17 @@ pub struct ExportOptions {
     pub file: Option<PathBuf>,
 }
 
-/// The pool size when none is given: enough connections to keep every core of a database
-/// on the same machine busy while others wait on the network, without oversubscribing it.
+/// The pool size when none is given: two connections per core, at least 4. Enough to keep
+/// a database's cores busy while other requests wait on the network, and no more: each
+/// connection beyond what Postgres can run at once adds a runnable backend, and on a small
+/// machine shared with Postgres those get preempted mid-statement. With 2 cores, 5
+/// connections let single statements stall for 100-800 ms now and then under load; 4 did not
+/// (bench/README.md).
 pub fn default_pool_size() -> usize {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2);
-    (2 * cores + 1).max(4)
+    (2 * cores).max(4)
 }
 
 /// Settings of the embedded example app: what `serve` and `demo` use when no connection is given.
