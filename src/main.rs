@@ -19,6 +19,8 @@ async fn main() -> ExitCode {
                 .unwrap_or_else(|_| "info,warp::server=off".into()),
         )
         .with_writer(std::io::stderr)
+        // Colours for a terminal only: escape codes in a log file or a collector are noise.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
