@@ -9,6 +9,11 @@ use postgraph::server::{self, EngineConfig};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
+// mimalloc: about a tenth less CPU per cheap request than glibc's malloc (bench, by-pk).
+// Built without transparent huge pages, which otherwise more than double the idle RSS.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     // warp reports every client that hangs up mid-request as an error; that is the client's
