@@ -386,7 +386,8 @@ impl Report {
         let _ = writeln!(
             out,
             "- Embedded Postgres with fsync, synchronous_commit and full_page_writes off \
-             (throwaway data). postgraph runs with its default pool size{} and RUST_LOG={}.",
+             (throwaway data); postgraph and pgbench both reach it over its unix socket. \
+             postgraph runs with its default pool size{} and RUST_LOG={}.",
             self.config
                 .pool_size
                 .map(|s| format!(" overridden to {s}"))
