@@ -6,7 +6,7 @@
 //! shape, as the ceiling; a generated database of 1,000 tables gives the startup figure. The
 //! Markdown report is printed and written to bench/results.md.
 //!
-//! Knobs are environment variables (BENCH_QUICK=1 for a one-minute run, BENCH_DURATION,
+//! Knobs are environment variables (BENCH_QUICK=1 for a one-minute run, BENCH_DURATION, BENCH_ROUNDS,
 //! BENCH_CONNECTIONS, BENCH_ONLY, BENCH_PG_STATS, ...), all listed in bench/README.md.
 
 // A crate root looks for its modules beside itself; these live in benches/load/.
@@ -50,6 +50,9 @@ pub struct Config {
     pub only: Option<Vec<String>>,
     pub startup_tables: u32,
     pub startup_runs: u32,
+    /// Each operation is measured this many times, the operations interleaved, and its median
+    /// round reported: drift of a shared machine then hits every operation alike.
+    pub rounds: u32,
     pub rust_log: String,
     /// Record per-request statement counts with pg_stat_statements.
     pub pg_stats: bool,
@@ -78,7 +81,7 @@ impl Config {
         let load = Load {
             connections: env_num("BENCH_CONNECTIONS", 16)?,
             threads: env_num("BENCH_THREADS", 2)?,
-            duration: Duration::from_secs(env_num("BENCH_DURATION", if quick { 3 } else { 10 })?),
+            duration: Duration::from_secs(env_num("BENCH_DURATION", if quick { 3 } else { 5 })?),
             warmup: Duration::from_secs(env_num("BENCH_WARMUP", if quick { 1 } else { 2 })?),
         };
         if load.threads == 0 || load.connections < load.threads || load.duration.is_zero() {
@@ -101,6 +104,7 @@ impl Config {
                 .map(|v| v.split(',').map(|s| s.trim().to_string()).collect()),
             startup_tables: env_num("BENCH_STARTUP_TABLES", 1000)?,
             startup_runs: env_num("BENCH_STARTUP_RUNS", if quick { 3 } else { 5 })?.max(1),
+            rounds: env_num("BENCH_ROUNDS", if quick { 1 } else { 3 })?.max(1),
             rust_log: std::env::var("BENCH_RUST_LOG")
                 .unwrap_or_else(|_| "warn,warp::server=off".into()),
             pg_stats: env_flag("BENCH_PG_STATS"),
@@ -264,13 +268,19 @@ async fn run(config: &Config) -> Result<()> {
         lua: &lua,
         work: &work.0,
     };
-    let mut results = Vec::new();
-    for op in selected {
-        step(format_args!("{}: {}", op.name, op.label));
-        let result = bench.measure(op).await?;
-        step(format_args!("  {}", result.summary()));
-        results.push(result);
+    let mut rounds: Vec<Vec<report::OpResult>> = selected.iter().map(|_| Vec::new()).collect();
+    for round in 1..=config.rounds {
+        for (op, measured) in selected.iter().zip(&mut rounds) {
+            step(format_args!(
+                "{}: {} (round {round} of {})",
+                op.name, op.label, config.rounds
+            ));
+            let result = bench.measure(op).await?;
+            step(format_args!("  {}", result.summary()));
+            measured.push(result);
+        }
     }
+    let results: Vec<report::OpResult> = rounds.into_iter().map(report::median_round).collect();
     drop(bench);
     let peak_rss_kb = proc::status_kb(server.pid, "VmHWM").unwrap_or(0);
     let log_problems = server.log_problems();

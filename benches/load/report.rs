@@ -77,6 +77,28 @@ pub struct OpResult {
     pub notes: Vec<String>,
 }
 
+/// The median of an operation's rounds, ranked by ratio to pgbench (reads) or req/s (writes),
+/// with every round's figures added as a note.
+pub fn median_round(mut rounds: Vec<OpResult>) -> OpResult {
+    let rank = |r: &OpResult| r.ratio().unwrap_or(r.load.requests_per_sec);
+    let all: Vec<String> = rounds
+        .iter()
+        .map(|r| match r.ratio() {
+            Some(ratio) => format!("{:.0} req/s ({})", r.load.requests_per_sec, pct(ratio)),
+            None => format!("{:.0} req/s", r.load.requests_per_sec),
+        })
+        .collect();
+    rounds.sort_by(|a, b| rank(a).total_cmp(&rank(b)));
+    let count = rounds.len();
+    let mut median = rounds.swap_remove(count / 2);
+    if count > 1 {
+        median
+            .notes
+            .push(format!("rounds: {}; the median is shown", all.join(", ")));
+    }
+    median
+}
+
 impl OpResult {
     fn errors(&self) -> u64 {
         self.load.bad_status + self.load.socket_errors
@@ -204,11 +226,14 @@ impl Report {
         let _ = writeln!(
             out,
             "{} connections, {} load-generator threads, {} s per operation after a {} s warm-up; \
-             the same for pgbench. Data: {USERS} users, {POSTS} posts.\n",
+             the same for pgbench. {} round(s), the operations interleaved; each row is the \
+             operation's median round (by ratio for reads, by req/s for writes; every round \
+             under Observations). Data: {USERS} users, {POSTS} posts.\n",
             load.connections,
             load.threads,
             load.duration.as_secs(),
-            load.warmup.as_secs()
+            load.warmup.as_secs(),
+            self.config.rounds
         );
 
         let _ = writeln!(
@@ -379,7 +404,7 @@ impl Report {
             out,
             "- `cargo bench --bench load` (bench/README.md). Load generator, postgraph and \
              Postgres share the same {} CPUs: on a 2-core machine req/s, tps and ratios move by \
-             10–20 % between runs even when nothing else runs, so compare several runs, on one \
+             10–30 % between runs even when nothing else runs, so compare several runs, on one \
              machine only.",
             m.cpus
         );
