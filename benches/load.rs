@@ -6,8 +6,9 @@
 //! shape, as the ceiling; a generated database of 1,000 tables gives the startup figure. The
 //! Markdown report is printed and written to bench/results.md.
 //!
-//! Knobs are environment variables (BENCH_QUICK=1 for a one-minute run, BENCH_DURATION, BENCH_ROUNDS,
-//! BENCH_CONNECTIONS, BENCH_ONLY, BENCH_PG_STATS, ...), all listed in bench/README.md.
+//! Knobs are environment variables (BENCH_QUICK=1 for a one-minute run, BENCH_DURATION,
+//! BENCH_ROUNDS, BENCH_CONNECTIONS, BENCH_ONLY, BENCH_PG_STATS, ...), all listed in
+//! bench/README.md.
 
 // A crate root looks for its modules beside itself; these live in benches/load/.
 #[path = "load/cluster.rs"]

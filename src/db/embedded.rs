@@ -63,8 +63,8 @@ struct RunAs {
     gid: u32,
 }
 
-/// A running throwaway cluster: trust auth on its unix socket and 127.0.0.1, superuser `postgres`, no
-/// password.
+/// A running throwaway cluster: trust auth on its unix socket and on 127.0.0.1, superuser
+/// `postgres`, no password.
 #[derive(Debug)]
 pub struct EmbeddedPostgres {
     bin_dir: PathBuf,
