@@ -384,6 +384,44 @@ async fn computed_columns_take_the_row_and_their_own_arguments() {
 }
 
 #[tokio::test]
+async fn a_repeated_query_is_prepared_once_with_its_variables_as_parameters() {
+    // One connection, so every request runs on the same prepared statements.
+    let app = app_with(Options {
+        max_pool_size: 1,
+        ..Options::default()
+    })
+    .await;
+    let alice = app.signup("alice").await;
+    let mut posts = Vec::new();
+    for title in ["x1", "x2", "x3"] {
+        posts.push((create_post(&app, &alice, title, true).await, title));
+    }
+    let q = "query($id: Int!) { postById(id: $id) { id title } }";
+    let pattern = "%from \"app_public\".\"posts\" as __t1 where __t1.\"id\" = $1::%";
+    let (calls_before, plans_before) = app.statement_plans(pattern).await;
+    for _ in 0..4 {
+        for (id, title) in &posts {
+            let r = app.gql(q, json!({ "id": id }), None).await;
+            assert_eq!(
+                r.data()["postById"],
+                json!({"id": id, "title": title}),
+                "{}",
+                r.body
+            );
+        }
+    }
+    let (calls, plans) = app.statement_plans(pattern).await;
+    let (calls, plans) = (calls - calls_before, plans - plans_before);
+    assert_eq!(calls, 12, "one statement per request");
+    // SQL text per id would plan every execution (a new statement, or a re-prepared one);
+    // one prepared statement reused with a parameter settles on its generic plan.
+    assert!(
+        plans < calls,
+        "{plans} plans for {calls} executions: the statement is not reused"
+    );
+}
+
+#[tokio::test]
 async fn cached_plans_rebind_variables_and_respect_their_shape() {
     let app = app().await;
     let alice = app.signup("alice").await;

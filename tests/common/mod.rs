@@ -22,7 +22,8 @@ async fn cluster() -> &'static EmbeddedPostgres {
         .get_or_init(|| async {
             let opts = EmbeddedOptions::default()
                 .setting("shared_preload_libraries", "pg_stat_statements")
-                .setting("pg_stat_statements.track_utility", "on");
+                .setting("pg_stat_statements.track_utility", "on")
+                .setting("pg_stat_statements.track_planning", "on");
             let pg = EmbeddedPostgres::start(opts)
                 .await
                 .expect("embedded postgres");
@@ -206,6 +207,21 @@ impl TestApp {
             .await
             .expect("pg_stat_statements");
         row.get(0)
+    }
+
+    /// Executions and plannings of this database's statements whose text matches `like`.
+    pub async fn statement_plans(&self, like: &str) -> (i64, i64) {
+        let client = db::connect(&self.admin_url).await.expect("admin");
+        let row = client
+            .query_one(
+                "select coalesce(sum(calls), 0)::int8, coalesce(sum(plans), 0)::int8 \
+                 from pg_stat_statements s join pg_database d on d.oid = s.dbid \
+                 where d.datname = current_database() and s.userid <> 'postgres'::regrole and s.query like $1",
+                &[&like],
+            )
+            .await
+            .expect("pg_stat_statements");
+        (row.get(0), row.get(1))
     }
 
     pub async fn signup(&self, username: &str) -> String {
