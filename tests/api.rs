@@ -422,6 +422,36 @@ async fn a_repeated_query_is_prepared_once_with_its_variables_as_parameters() {
 }
 
 #[tokio::test]
+async fn one_document_serves_each_operation_by_name_from_the_cache() {
+    let app = app().await;
+    let alice = app.signup("alice").await;
+    let id = create_post(&app, &alice, "named", true).await;
+    let doc = "query Post($id: Int!) { postById(id: $id) { title } } \
+               query Users { allUsers { nodes { username } } }";
+    let run = |name: &'static str| {
+        let body = json!({"query": doc, "operationName": name, "variables": {"id": id}});
+        app.post_raw(body.to_string(), &[("content-type", "application/json")])
+    };
+    // Alternating names on the same text: each must get its own compiled operation.
+    for _ in 0..2 {
+        let r = run("Post").await;
+        assert_eq!(
+            r.data(),
+            &json!({"postById": {"title": "named"}}),
+            "{}",
+            r.body
+        );
+        let r = run("Users").await;
+        assert_eq!(
+            r.data(),
+            &json!({"allUsers": {"nodes": [{"username": "alice"}]}}),
+            "{}",
+            r.body
+        );
+    }
+}
+
+#[tokio::test]
 async fn cached_plans_rebind_variables_and_respect_their_shape() {
     let app = app().await;
     let alice = app.signup("alice").await;

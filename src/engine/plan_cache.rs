@@ -4,7 +4,8 @@
 //! Some variable values shape the SQL (`first`, `orderBy`, `@skip`, a `null` condition,
 //! which keys an input object has), others are plain parameters. A cached plan therefore
 //! records which variable leaves it bound as parameters; it serves a request whose
-//! variables match it everywhere else. A few such variants are kept per query.
+//! variables match it everywhere else. A few such variants (operation name and variable
+//! shape) are kept per query text, which is the key so that a lookup copies nothing.
 
 use super::CompiledOperation;
 use crate::graphql::document::{leaf, PathSeg, Value, VarPath};
@@ -19,15 +20,14 @@ use std::sync::{Arc, Mutex};
 const QUERIES: usize = 512;
 const VARIANTS_PER_QUERY: usize = 8;
 
-type Key = (String, Option<String>);
-
 struct Variant {
+    operation_name: Option<String>,
     shape: String,
     compiled: Arc<CompiledOperation>,
 }
 
 pub struct PlanCache {
-    entries: Mutex<LruCache<Key, Vec<Variant>>>,
+    entries: Mutex<LruCache<String, Vec<Variant>>>,
 }
 
 impl Default for PlanCache {
@@ -45,11 +45,11 @@ impl PlanCache {
         operation_name: Option<&str>,
         variables: &Variables<S>,
     ) -> Option<Arc<CompiledOperation>> {
-        let key = (query.to_string(), operation_name.map(str::to_string));
         let mut entries = self.entries.lock().expect("plan cache");
-        let variants = entries.get(&key)?;
+        let variants = entries.get(query)?;
         variants
             .iter()
+            .filter(|v| v.operation_name.as_deref() == operation_name)
             .find(|v| shape(variables, &v.compiled.param_paths) == v.shape)
             .map(|v| v.compiled.clone())
     }
@@ -61,12 +61,18 @@ impl PlanCache {
         variables: &Variables<S>,
         compiled: Arc<CompiledOperation>,
     ) {
-        let key = (query.to_string(), operation_name.map(str::to_string));
         let shape = shape(variables, &compiled.param_paths);
         let mut entries = self.entries.lock().expect("plan cache");
-        let variants = entries.get_or_insert_mut(key, Vec::new);
-        if variants.len() < VARIANTS_PER_QUERY && !variants.iter().any(|v| v.shape == shape) {
-            variants.push(Variant { shape, compiled });
+        let variants = entries.get_or_insert_mut(query.to_string(), Vec::new);
+        let known = variants
+            .iter()
+            .any(|v| v.operation_name.as_deref() == operation_name && v.shape == shape);
+        if variants.len() < VARIANTS_PER_QUERY && !known {
+            variants.push(Variant {
+                operation_name: operation_name.map(str::to_string),
+                shape,
+                compiled,
+            });
         }
     }
 }
