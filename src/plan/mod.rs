@@ -264,6 +264,19 @@ pub enum Source {
         function: TableRef,
         args: Vec<Param>,
     },
+    /// A function returning a set of scalars: its rows are `("value", "ordinality")`, in the
+    /// order the function returns them.
+    Values {
+        function: TableRef,
+        args: Vec<Param>,
+    },
+}
+
+/// What a connection's nodes are: rows of a table, or values of a set of scalars.
+#[derive(Debug, Clone)]
+pub enum Item {
+    Row(RowSel),
+    Value(Out),
 }
 
 #[derive(Debug, Clone)]
@@ -288,7 +301,7 @@ pub struct Connection {
 #[derive(Debug, Clone)]
 pub enum ConnField {
     Typename(String),
-    Nodes(RowSel),
+    Nodes(Item),
     Edges(Vec<(String, EdgeField)>),
     TotalCount,
     PageInfo(Vec<(String, PageField)>),
@@ -298,7 +311,7 @@ pub enum ConnField {
 pub enum EdgeField {
     Typename(String),
     Cursor,
-    Node(RowSel),
+    Node(Item),
 }
 
 #[derive(Debug, Clone)]
@@ -604,12 +617,21 @@ impl<'m> Planner<'m> {
                             vec![],
                         )?)
                     }
-                    (codec, set) => Select::Function {
+                    (Codec::Row { .. } | Codec::Jwt { .. }, _) | (_, false) => Select::Function {
                         function: fref,
                         args,
-                        returns_set: set,
-                        out: self.out(node, codec)?,
+                        returns_set: f.returns_set,
+                        out: self.out(node, &f.returns)?,
                     },
+                    (codec, true) => Select::Connection(self.value_connection(
+                        node,
+                        Source::Values {
+                            function: fref,
+                            args,
+                        },
+                        ty.innermost(),
+                        codec,
+                    )?),
                 }
             }
             _ => {
@@ -761,15 +783,7 @@ impl<'m> Planner<'m> {
         join: Vec<(String, String)>,
     ) -> Result<Connection> {
         let t = self.table(table);
-        let first = self.count_arg(node, "first")?;
-        let last = self.count_arg(node, "last")?;
-        let offset = self.count_arg(node, "offset")?;
-        if first.is_some() && last.is_some() {
-            return err(node, "`first` and `last` cannot be combined");
-        }
-        if last.is_some() && offset.is_some() {
-            return err(node, "`offset` may not be used with `last`");
-        }
+        let (first, last, offset) = self.page_args(node)?;
         let mut conditions = vec![];
         if let Some(cond) = node.arg("condition").filter(|v| !v.is_null()) {
             let input = self
@@ -792,19 +806,101 @@ impl<'m> Planner<'m> {
         let before = self.cursor(node, "before", &order, &cursor_spec)?;
         let conn_type = crate::schema::inflect::connection_type(&t.name);
         let edge_type = crate::schema::inflect::edge_type(&t.name);
+        let fields = self.connection_fields(node, &conn_type, &edge_type, &|n| {
+            Ok(Item::Row(self.row_sel(n, table)?))
+        })?;
+        Ok(Connection {
+            source,
+            conditions,
+            join,
+            order,
+            cursor_spec,
+            first,
+            last,
+            offset,
+            after,
+            before,
+            fields,
+        })
+    }
+
+    /// A connection over a set of scalars: no conditions nor `orderBy`; the function's own
+    /// order (its row number) pages it and names the cursors, as v4's `natural` cursors do.
+    fn value_connection(
+        &self,
+        node: &FieldNode,
+        source: Source,
+        conn_type: &str,
+        codec: &Codec,
+    ) -> Result<Connection> {
+        let edge_type = self
+            .model
+            .object(conn_type)
+            .and_then(|o| o.field("edges"))
+            .map(|f| f.ty.innermost())
+            .expect("connection type with edges");
+        let (first, last, offset) = self.page_args(node)?;
+        let order = vec![OrderCol {
+            column: "ordinality".into(),
+            asc: true,
+            sql_type: "pg_catalog.int8".into(),
+        }];
+        let cursor_spec = "natural".to_string();
+        let after = self.cursor(node, "after", &order, &cursor_spec)?;
+        let before = self.cursor(node, "before", &order, &cursor_spec)?;
+        let fields = self.connection_fields(node, conn_type, edge_type, &|n| {
+            Ok(Item::Value(self.out(n, codec)?))
+        })?;
+        Ok(Connection {
+            source,
+            conditions: vec![],
+            join: vec![],
+            order,
+            cursor_spec,
+            first,
+            last,
+            offset,
+            after,
+            before,
+            fields,
+        })
+    }
+
+    /// `first`, `last` and `offset`, checked against each other.
+    fn page_args(&self, node: &FieldNode) -> Result<(Option<i64>, Option<i64>, Option<i64>)> {
+        let first = self.count_arg(node, "first")?;
+        let last = self.count_arg(node, "last")?;
+        let offset = self.count_arg(node, "offset")?;
+        if first.is_some() && last.is_some() {
+            return err(node, "`first` and `last` cannot be combined");
+        }
+        if last.is_some() && offset.is_some() {
+            return err(node, "`offset` may not be used with `last`");
+        }
+        Ok((first, last, offset))
+    }
+
+    /// The selected fields of a connection; `item` plans a node.
+    fn connection_fields(
+        &self,
+        node: &FieldNode,
+        conn_type: &str,
+        edge_type: &str,
+        item: &dyn Fn(&FieldNode) -> Result<Item>,
+    ) -> Result<Vec<(String, ConnField)>> {
         let mut fields = vec![];
-        for child in &self.fields_for(&node.selection, &conn_type) {
+        for child in &self.fields_for(&node.selection, conn_type) {
             let f = match child.name.as_str() {
-                "__typename" => ConnField::Typename(conn_type.clone()),
-                "nodes" => ConnField::Nodes(self.row_sel(child, table)?),
+                "__typename" => ConnField::Typename(conn_type.to_string()),
+                "nodes" => ConnField::Nodes(item(child)?),
                 "totalCount" => ConnField::TotalCount,
                 "edges" => {
                     let mut edge = vec![];
-                    for e in &self.fields_for(&child.selection, &edge_type) {
+                    for e in &self.fields_for(&child.selection, edge_type) {
                         let f = match e.name.as_str() {
-                            "__typename" => EdgeField::Typename(edge_type.clone()),
+                            "__typename" => EdgeField::Typename(edge_type.to_string()),
                             "cursor" => EdgeField::Cursor,
-                            "node" => EdgeField::Node(self.row_sel(e, table)?),
+                            "node" => EdgeField::Node(item(e)?),
                             _ => return err(e, format!("unknown field {}", e.name)),
                         };
                         edge.push((e.key.clone(), f));
@@ -830,19 +926,7 @@ impl<'m> Planner<'m> {
             };
             fields.push((child.key.clone(), f));
         }
-        Ok(Connection {
-            source,
-            conditions,
-            join,
-            order,
-            cursor_spec,
-            first,
-            last,
-            offset,
-            after,
-            before,
-            fields,
-        })
+        Ok(fields)
     }
 
     /// The `after`/`before` cursor as parameters, one per order column. A cursor from the
@@ -1214,21 +1298,28 @@ fn jwt_in_row(sel: &RowSel, path: &mut Vec<String>, found: &mut Vec<Vec<String>>
     }
 }
 
+fn jwt_in_item(item: &Item, path: &mut Vec<String>, found: &mut Vec<Vec<String>>) {
+    match item {
+        Item::Row(sel) => jwt_in_row(sel, path, found),
+        Item::Value(out) => jwt_in_out(out, path, found),
+    }
+}
+
 fn jwt_in_connection(c: &Connection, path: &mut Vec<String>, found: &mut Vec<Vec<String>>) {
     for (k, f) in &c.fields {
         path.push(k.clone());
         match f {
-            ConnField::Nodes(sel) => {
+            ConnField::Nodes(item) => {
                 path.push("[]".into());
-                jwt_in_row(sel, path, found);
+                jwt_in_item(item, path, found);
                 path.pop();
             }
             ConnField::Edges(edge) => {
                 path.push("[]".into());
                 for (ek, ef) in edge {
-                    if let EdgeField::Node(sel) = ef {
+                    if let EdgeField::Node(item) = ef {
                         path.push(ek.clone());
-                        jwt_in_row(sel, path, found);
+                        jwt_in_item(item, path, found);
                         path.pop();
                     }
                 }

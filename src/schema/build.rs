@@ -21,6 +21,26 @@ pub enum BuildError {
     NameClash(String),
 }
 
+/// Postgres types whose `to_json` is already the value PostGraphile v4 sends.
+const NATIVE_JSON: &[&str] = &[
+    "int2",
+    "int4",
+    "float4",
+    "float8",
+    "bool",
+    "text",
+    "varchar",
+    "bpchar",
+    "char",
+    "name",
+    "uuid",
+    "date",
+    "time",
+    "timetz",
+    "timestamp",
+    "timestamptz",
+];
+
 /// The built-in scalars plus the ones this engine defines.
 const SCALARS: &[(&str, &str)] = &[
     ("BigInt", "A signed eight-byte integer, as a string."),
@@ -336,12 +356,17 @@ impl<'a> Builder<'a> {
                     Some(Codec::Row { sql_type, table })
                 }
             }
-            _ => Some(match t.name.as_str() {
-                "int8" | "numeric" | "json" | "jsonb" if t.schema == "pg_catalog" => {
+            // Only types whose `to_json` is the GraphQL value are native (numbers, booleans,
+            // strings, ISO dates and times); every other type goes out as its text form, so a
+            // `String` field always holds a string (int8 and numeric keep their precision, JSON
+            // is a JSON-encoded string as in PostGraphile v4).
+            _ => Some(
+                if t.schema == "pg_catalog" && NATIVE_JSON.contains(&t.name.as_str()) {
+                    Codec::Native { sql_type }
+                } else {
                     Codec::Text { sql_type }
-                }
-                _ => Codec::Native { sql_type },
-            }),
+                },
+            ),
         }
     }
 
@@ -561,12 +586,20 @@ impl<'a> Builder<'a> {
                     .collect::<Vec<_>>();
                 let mut args = args;
                 if f.returns_set {
-                    if let Codec::Row { table, .. } = f.returns {
-                        args.extend(
-                            self.connection_args(table)
-                                .into_iter()
-                                .filter(|a| a.name != "condition"),
-                        );
+                    match f.returns {
+                        Codec::Row { table, .. } if !self.model.tables[table].is_composite() => {
+                            args.extend(
+                                self.connection_args(table)
+                                    .into_iter()
+                                    .filter(|a| a.name != "condition"),
+                            );
+                        }
+                        Codec::Row { .. } | Codec::Jwt { .. } => {}
+                        _ => {
+                            needs_page_info = true;
+                            self.scalar_connection_types(&f)?;
+                            args.extend(page_args());
+                        }
                     }
                 }
                 query_fields.push(FieldDef {
@@ -685,7 +718,10 @@ impl<'a> Builder<'a> {
             (Codec::Row { table, .. }, true) if !self.model.tables[*table].is_composite() => {
                 TypeRef::named(inflect::connection_type(&self.model.tables[*table].name)).non_null()
             }
-            (c, true) => self.gql_type(c).list().non_null(),
+            (Codec::Row { .. } | Codec::Jwt { .. }, true) => {
+                self.gql_type(&f.returns).list().non_null()
+            }
+            (_, true) => TypeRef::named(inflect::scalar_function_connection(&f.name)).non_null(),
             (c, false) => self.gql_type(c),
         }
     }
@@ -809,17 +845,8 @@ impl<'a> Builder<'a> {
         } else {
             vec!["NATURAL".to_string()]
         };
-        vec![
-            ArgDef { name: "first".into(), description: Some("Only read the first `n` values of the set.".into()), ty: TypeRef::named("Int"), default: None },
-            ArgDef { name: "last".into(), description: Some("Only read the last `n` values of the set.".into()), ty: TypeRef::named("Int"), default: None },
-            ArgDef {
-                name: "offset".into(),
-                description: Some("Skip the first `n` values from our `after` cursor, an alternative to cursor based pagination. May not be used with `last`.".into()),
-                ty: TypeRef::named("Int"),
-                default: None,
-            },
-            ArgDef { name: "before".into(), description: Some("Read all values in the set before (above) this cursor.".into()), ty: TypeRef::named("Cursor"), default: None },
-            ArgDef { name: "after".into(), description: Some("Read all values in the set after (below) this cursor.".into()), ty: TypeRef::named("Cursor"), default: None },
+        let mut args = page_args();
+        args.extend([
             ArgDef {
                 name: "orderBy".into(),
                 description: Some(format!("The method to use when ordering `{}`.", t.type_name)),
@@ -832,7 +859,70 @@ impl<'a> Builder<'a> {
                 ty: TypeRef::named(inflect::condition_type(&t.name)),
                 default: None,
             },
-        ]
+        ]);
+        args
+    }
+
+    /// The connection and edge types of a function returning a set of scalars (PostGraphile
+    /// v4 pages those too: `topTags { nodes totalCount }`).
+    fn scalar_connection_types(&mut self, f: &Function) -> Result<(), BuildError> {
+        let item = self.gql_type(&f.returns);
+        let conn_name = inflect::scalar_function_connection(&f.name);
+        let edge_name = inflect::scalar_function_edge(&f.name);
+        let conn = ObjectDef {
+            interfaces: vec![],
+            name: conn_name,
+            description: Some(format!("A connection to a list of `{item}` values.")),
+            fields: vec![
+                field(
+                    "nodes",
+                    item.clone().list().non_null(),
+                    FieldKind::Nodes,
+                    &format!("A list of `{item}` objects."),
+                ),
+                field(
+                    "edges",
+                    TypeRef::named(edge_name.clone()).non_null().list().non_null(),
+                    FieldKind::Edges,
+                    &format!(
+                        "A list of edges which contains the `{item}` and cursor to aid in pagination."
+                    ),
+                ),
+                field(
+                    "pageInfo",
+                    TypeRef::named("PageInfo").non_null(),
+                    FieldKind::PageInfo,
+                    "Information to aid in pagination.",
+                ),
+                field(
+                    "totalCount",
+                    TypeRef::named("Int").non_null(),
+                    FieldKind::TotalCount,
+                    &format!("The count of *all* `{item}` you could get from the connection."),
+                ),
+            ],
+        };
+        self.insert(TypeDef::Object(conn))?;
+        let edge = ObjectDef {
+            interfaces: vec![],
+            name: edge_name,
+            description: Some(format!("A `{item}` edge in the connection.")),
+            fields: vec![
+                field(
+                    "cursor",
+                    TypeRef::named("Cursor"),
+                    FieldKind::Cursor,
+                    "A cursor for use in pagination.",
+                ),
+                field(
+                    "node",
+                    item.clone(),
+                    FieldKind::EdgeNode,
+                    &format!("The `{item}` at the end of the edge."),
+                ),
+            ],
+        };
+        self.insert(TypeDef::Object(edge))
     }
 
     fn connection_types(&mut self, ti: usize) -> Result<(), BuildError> {
@@ -1309,6 +1399,23 @@ fn node_id_arg(description: &str) -> ArgDef {
         ty: TypeRef::named("ID").non_null(),
         default: None,
     }
+}
+
+/// The paging arguments every connection takes.
+fn page_args() -> Vec<ArgDef> {
+    let arg = |name: &str, ty: &str, description: &str| ArgDef {
+        name: name.into(),
+        description: Some(description.into()),
+        ty: TypeRef::named(ty),
+        default: None,
+    };
+    vec![
+        arg("first", "Int", "Only read the first `n` values of the set."),
+        arg("last", "Int", "Only read the last `n` values of the set."),
+        arg("offset", "Int", "Skip the first `n` values from our `after` cursor, an alternative to cursor based pagination. May not be used with `last`."),
+        arg("before", "Cursor", "Read all values in the set before (above) this cursor."),
+        arg("after", "Cursor", "Read all values in the set after (below) this cursor."),
+    ]
 }
 
 fn field(name: &str, ty: TypeRef, kind: FieldKind, description: &str) -> FieldDef {

@@ -245,6 +245,14 @@ pub fn is_computed_column_name(proc_name: &str, table: &str) -> bool {
 pub fn function(name: &str) -> String {
     camel(name)
 }
+/// A setof-scalar function's connection: `top_tags` → `TopTagsConnection`.
+pub fn scalar_function_connection(name: &str) -> String {
+    format!("{}Connection", upper_camel(name))
+}
+/// A setof-scalar function's edge: `top_tags` → `TopTagEdge`.
+pub fn scalar_function_edge(name: &str) -> String {
+    format!("{}Edge", upper_camel(&singularize(name)))
+}
 pub fn function_input_type(name: &str) -> String {
     format!("{}Input", upper_camel(name))
 }

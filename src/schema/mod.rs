@@ -13,7 +13,8 @@ pub use build::{build, BuildError, BuildOptions};
 pub enum Codec {
     /// `to_json` of the value is already right (numbers, booleans, strings, timestamps).
     Native { sql_type: String },
-    /// Sent as its text form: BigInt, BigFloat and (PostGraphile v4's default) JSON.
+    /// Sent as its text form (a JSON string): BigInt, BigFloat, JSON (PostGraphile v4's
+    /// default) and every type without a GraphQL type of its own.
     Text { sql_type: String },
     /// A Postgres enum: labels ↔ GraphQL enum values.
     Enum {

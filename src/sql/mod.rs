@@ -126,11 +126,14 @@ fn object(pairs: &[(String, String)]) -> String {
     }
 }
 
-/// A read: `select (<json>)::text`.
+/// A read: `select to_json(<expr>)::text`. Every value reaches the client through Postgres'
+/// JSON encoder: nested values as arguments of `json_build_object`/`json_agg`, and the root
+/// through `to_json` (the identity on a `json` value, an encoding on anything else), so no
+/// value is ever spliced into the response as the text it came from.
 pub fn select(s: &Select) -> Statement {
     let mut b = Builder::new();
     let expr = select_expr(&mut b, s);
-    b.finish(format!("select ({expr})::text"))
+    b.finish(format!("select to_json({expr})::text"))
 }
 
 fn select_expr(b: &mut Builder, s: &Select) -> String {
@@ -193,7 +196,10 @@ fn out_expr(b: &mut Builder, v: &str, out: &Out) -> String {
         Out::List(inner) => {
             let e = b.alias();
             let item = out_expr(b, &e, inner);
-            format!("(select json_agg({item}) from unnest({v}) as {e})")
+            list(
+                v,
+                &format!("(select json_agg({item}) from unnest({v}) as {e})"),
+            )
         }
     }
 }
@@ -217,13 +223,22 @@ fn scalar(v: &str, codec: &Codec) -> String {
         }
         Codec::Array { element, .. } => match **element {
             Codec::Native { .. } => format!("to_json({v})"),
-            ref inner => format!(
-                "(select json_agg({}) from unnest({v}) as __e)",
-                scalar("__e", inner)
+            ref inner => list(
+                v,
+                &format!(
+                    "(select json_agg({}) from unnest({v}) as __e)",
+                    scalar("__e", inner)
+                ),
             ),
         },
         Codec::Row { .. } | Codec::Jwt { .. } => format!("to_json({v})"),
     }
+}
+
+/// An array value `v` as the JSON list `agg` builds from its elements: NULL stays null, and
+/// an empty array (where `json_agg` gives NULL) is `[]`.
+fn list(v: &str, agg: &str) -> String {
+    format!("(case when {v} is null then null else coalesce({agg}, '[]'::json) end)")
 }
 
 /// The object for one row whose columns are reachable as `row."col"`.
@@ -290,7 +305,16 @@ fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) -> String {
     let a = b.alias();
     let source = match &c.source {
         Source::Table(t) => qualified(t),
-        Source::Function { function, args } => call(b, function, args),
+        Source::Function { function, args } | Source::Values { function, args } => {
+            call(b, function, args)
+        }
+    };
+    // A set of scalars gets named columns: its value and its row number (the order).
+    let from = |x: &str| match &c.source {
+        Source::Values { .. } => {
+            format!("{source} with ordinality as {x}(\"value\", \"ordinality\")")
+        }
+        _ => format!("{source} as {x}"),
     };
     // The filter is rendered per alias (the count and page-info subqueries scan the source
     // again); parameters are bound once and referenced by number.
@@ -367,7 +391,8 @@ fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) -> String {
         .unwrap_or_default();
     let offset = c.offset.map(|n| format!(" offset {n}")).unwrap_or_default();
     let page = format!(
-        "(select {a}.* from {source} as {a}{}{}{limit}{offset}) as {a}",
+        "(select {a}.* from {}{}{}{limit}{offset}) as {a}",
+        from(&a),
         filter_sql(&a, true),
         order_sql(&a, from_end)
     );
@@ -389,9 +414,9 @@ fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) -> String {
     for (key, f) in &c.fields {
         let v = match f {
             ConnField::Typename(t) => quote_literal(t),
-            ConnField::Nodes(sel) => {
-                let row = row_object(b, &a, sel);
-                format!("coalesce(json_agg({row}{agg_order}), '[]'::json)")
+            ConnField::Nodes(item) => {
+                let node = item_json(b, &a, item);
+                format!("coalesce(json_agg({node}{agg_order}), '[]'::json)")
             }
             ConnField::Edges(edge) => {
                 let mut ep = vec![];
@@ -399,7 +424,7 @@ fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) -> String {
                     let v = match ef {
                         EdgeField::Typename(t) => quote_literal(t),
                         EdgeField::Cursor => cursor(&a),
-                        EdgeField::Node(sel) => row_object(b, &a, sel),
+                        EdgeField::Node(item) => item_json(b, &a, item),
                     };
                     ep.push((ek.clone(), v));
                 }
@@ -408,7 +433,8 @@ fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) -> String {
             ConnField::TotalCount => {
                 let ca = b.alias();
                 format!(
-                    "(select count(*) from {source} as {ca}{})::int",
+                    "(select count(*) from {}{})::int",
+                    from(&ca),
                     filter_sql(&ca, false)
                 )
             }
@@ -420,7 +446,8 @@ fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) -> String {
                         let na = b.alias();
                         let skip = c.offset.unwrap_or(0) + n;
                         format!(
-                            "exists(select 1 from {source} as {na}{}{} offset {skip})",
+                            "exists(select 1 from {}{}{} offset {skip})",
+                            from(&na),
                             filter_sql(&na, true),
                             order_sql(&na, reverse)
                         )
@@ -451,6 +478,14 @@ fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) -> String {
     }
     // `group by ()` makes it one row even when only constants or counts are selected.
     format!("(select {} from {page} group by ())", object(&pairs))
+}
+
+/// The JSON of one node of a connection whose page rows are reachable as `row`.
+fn item_json(b: &mut Builder, row: &str, item: &Item) -> String {
+    match item {
+        Item::Row(sel) => row_object(b, row, sel),
+        Item::Value(out) => out_expr(b, &format!("{row}.\"value\""), out),
+    }
 }
 
 /// Rows strictly after (or before) a cursor in the connection's order: for columns
@@ -564,14 +599,23 @@ pub fn write(w: &Write) -> Statement {
         Write::Call {
             function,
             args,
+            returns,
             returns_set,
-            ..
         } => {
             let call = call(&mut b, function, args);
+            // Rows travel as JSON objects; any other value as its output text (`format`, not a
+            // cast, which would trim char(n)), and that casts back exactly: a JSON array, for
+            // one, is no Postgres array literal.
+            let item = match returns {
+                Codec::Row { .. } | Codec::Jwt { .. } => "to_json(__w)",
+                _ => "to_json(case when __w is null then null else format('%s', __w) end)",
+            };
             if *returns_set {
-                format!("select coalesce(json_agg(__w), '[]'::json)::text as j from {call} as __w")
+                format!(
+                    "select coalesce(json_agg({item}), '[]'::json)::text as j from {call} as __w"
+                )
             } else {
-                format!("select to_json(__w)::text as j from {call} as __w")
+                format!("select {item}::text as j from {call} as __w")
             }
         }
     };
@@ -634,7 +678,8 @@ pub fn payload(m: &Mutation, row_type: Option<&str>) -> Statement {
     b.finish(text)
 }
 
-/// Turns a JSON value back into a value of the function's return type.
+/// Turns a JSON value back into a value of the function's return type (a row from its
+/// object, anything else from the text form the write left in a JSON string).
 fn populate(json: &str, codec: &Codec) -> String {
     match codec {
         Codec::Row { sql_type, .. } | Codec::Jwt { sql_type, .. } => {
@@ -737,7 +782,7 @@ mod tests {
             },
         };
         let st = select(&s);
-        assert_eq!(st.text, "select ((select json_build_object('title', __t1.\"title\") from \"app_public\".\"posts\" as __t1 where __t1.\"id\" = $1::\"pg_catalog\".\"int4\"))::text");
+        assert_eq!(st.text, "select to_json((select json_build_object('title', __t1.\"title\") from \"app_public\".\"posts\" as __t1 where __t1.\"id\" = $1::\"pg_catalog\".\"int4\"))::text");
         assert_eq!(st.params, vec![Some("1".to_string())]);
     }
 

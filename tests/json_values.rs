@@ -1,0 +1,684 @@
+//! Every value reaches the client as valid JSON equal to what Postgres holds: generated values
+//! of every supported type (quotes, backslashes, control characters, unicode, empty and long
+//! strings, NULLs, extremes) are written with SQL and read back over HTTP from every position a
+//! value can take: table columns in a connection's nodes and edges, a row by key, computed
+//! columns, root functions, sets of scalars (connections, paged by cursor), function mutation
+//! payloads and a CRUD mutation's payload row.
+
+mod common;
+
+use common::{app_with, Options, TestApp};
+use serde_json::{json, Value};
+
+const FIXTURE: &str = include_str!("fixtures/json_values.sql");
+
+/// How a column's GraphQL value relates to what Postgres holds.
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    /// A string equal to the value's text form (text types, BigInt, BigFloat, JSON, ...).
+    Text,
+    /// A string equal to Postgres' JSON rendering (dates and times in ISO 8601, padded char).
+    Json,
+    /// A GraphQL enum value: the label in CONSTANT_CASE.
+    Enum,
+    /// A JSON number equal to the integer's text form.
+    Int,
+    /// A JSON number equal to the float's text form, parsed.
+    Float,
+    Bool,
+    /// A list of the text forms (NULL elements kept), as `element`.
+    List(Elem),
+    /// The `pair` composite: `{label, amount}`.
+    Pair,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Elem {
+    Text,
+    Int,
+}
+
+const COLUMNS: &[(&str, Kind)] = &[
+    ("txt", Kind::Text),
+    ("vchar", Kind::Text),
+    ("chr", Kind::Json),
+    ("nam", Kind::Text),
+    ("feeling", Kind::Enum),
+    ("small", Kind::Int),
+    ("medium", Kind::Int),
+    ("big", Kind::Text),
+    ("num", Kind::Text),
+    ("flt", Kind::Float),
+    ("dbl", Kind::Float),
+    ("flag", Kind::Bool),
+    ("uid", Kind::Text),
+    ("js", Kind::Text),
+    ("jsb", Kind::Text),
+    ("day", Kind::Json),
+    ("clock", Kind::Json),
+    ("stamp", Kind::Json),
+    ("stamptz", Kind::Json),
+    ("span", Kind::Text),
+    ("bin", Kind::Text),
+    ("ip", Kind::Text),
+    ("net", Kind::Text),
+    ("mac", Kind::Text),
+    ("texts", Kind::List(Elem::Text)),
+    ("ints", Kind::List(Elem::Int)),
+    ("bigs", Kind::List(Elem::Text)),
+    ("dom", Kind::Text),
+    ("pair", Kind::Pair),
+];
+
+/// A small deterministic generator (xorshift64*): the same cases on every run.
+struct Gen(u64);
+
+impl Gen {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn chance(&mut self, one_in: u64) -> bool {
+        self.below(one_in) == 0
+    }
+    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len() as u64) as usize]
+    }
+
+    /// A NUL-free string mixing what breaks naive JSON: quotes, backslashes, control
+    /// characters, line separators, emoji, right-to-left text and combining marks.
+    fn string(&mut self, max_chars: usize) -> String {
+        const PIECES: &[&str] = &[
+            "\"",
+            "\\",
+            "'",
+            "\\\"",
+            "\"}",
+            "{\"",
+            "\u{1}",
+            "\u{8}",
+            "\t",
+            "\n",
+            "\r",
+            "\u{1f}",
+            "\u{7f}",
+            "\u{2028}",
+            "\u{2029}",
+            "😀",
+            "🏳️‍🌈",
+            "\u{202e}שלום",
+            "مرحبا",
+            "e\u{301}",
+            "\u{200b}",
+            "ß",
+            "日本",
+            "a",
+            "b",
+            " ",
+            "x\", \"isAdmin\": true, \"y\": \"",
+            "</script>",
+            "$1",
+            "%s",
+            "null",
+            "\\u0000",
+        ];
+        let len = match self.below(10) {
+            0 => 0,
+            1 => 1,
+            2 => 2000 + self.below(3000) as usize,
+            _ => self.below(24) as usize,
+        };
+        let mut s = String::new();
+        while s.chars().count() < len {
+            if self.chance(3) {
+                s.push(char::from(b' ' + self.below(95) as u8));
+            } else {
+                s.push_str(self.pick(PIECES));
+            }
+        }
+        s.chars().take(max_chars).collect()
+    }
+}
+
+/// An SQL string literal (standard_conforming_strings: only quotes are doubled).
+fn lit(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+fn or_null(g: &mut Gen, value: impl FnOnce(&mut Gen) -> String) -> String {
+    if g.chance(8) {
+        "null".into()
+    } else {
+        value(g)
+    }
+}
+
+/// The SQL expression of each column for one generated row.
+fn row_values(g: &mut Gen) -> Vec<String> {
+    let mut v = vec![];
+    v.push(or_null(g, |g| lit(&g.string(10_000))));
+    v.push(or_null(g, |g| lit(&g.string(500))));
+    v.push(or_null(g, |g| lit(&g.string(3))));
+    v.push(or_null(g, |g| lit(&g.string(40))));
+    v.push(or_null(g, |g| lit(g.pick(&["happy", "sad", "meh"]))));
+    v.push(or_null(g, |g| {
+        let r = g.next() as i16;
+        g.pick(&[i16::MIN, i16::MAX, 0, r]).to_string()
+    }));
+    v.push(or_null(g, |g| {
+        let r = g.next() as i32;
+        g.pick(&[i32::MIN, i32::MAX, r]).to_string()
+    }));
+    v.push(or_null(g, |g| {
+        let r = g.next() as i64;
+        let n = g.pick(&[i64::MIN, i64::MAX, 9_007_199_254_740_993, r]);
+        format!("'{n}'::int8")
+    }));
+    v.push(or_null(g, |g| {
+        let digits: String = (0..1 + g.below(40))
+            .map(|_| char::from(b'0' + g.below(10) as u8))
+            .collect();
+        let frac: String = (0..g.below(30))
+            .map(|_| char::from(b'0' + g.below(10) as u8))
+            .collect();
+        let sign = if g.chance(2) { "-" } else { "" };
+        match g.below(12) {
+            0 => "'NaN'::numeric".into(),
+            _ if frac.is_empty() => format!("{sign}{digits}::numeric"),
+            _ => format!("{sign}{digits}.{frac}::numeric"),
+        }
+    }));
+    v.push(or_null(g, |g| {
+        let f = f32::from_bits(g.next() as u32);
+        let f = if f.is_finite() { f } else { 1.5 };
+        format!("'{f:?}'::float4")
+    }));
+    v.push(or_null(g, |g| {
+        let f = f64::from_bits(g.next());
+        let f = if f.is_finite() { f } else { -2.25e-300 };
+        format!("'{f:?}'::float8")
+    }));
+    v.push(or_null(g, |g| g.chance(2).to_string()));
+    v.push(or_null(g, |g| {
+        format!("'{:016x}{:016x}'::uuid", g.next(), g.next())
+    }));
+    let doc = |g: &mut Gen| {
+        let value = json!({
+            "k": g.string(30),
+            "n": [1, 2.5, null, g.next() as i64, -0.0, 1e300],
+            "nested": {"deep": [g.string(10), true, false]},
+            g.string(8): g.string(8),
+        });
+        if g.chance(2) {
+            serde_json::to_string_pretty(&value).unwrap()
+        } else {
+            value.to_string()
+        }
+    };
+    v.push(or_null(g, |g| format!("{}::json", lit(&doc(g)))));
+    v.push(or_null(g, |g| format!("{}::jsonb", lit(&doc(g)))));
+    let date = |g: &mut Gen| {
+        format!(
+            "{:04}-{:02}-{:02}",
+            1 + g.below(9999),
+            1 + g.below(12),
+            1 + g.below(28)
+        )
+    };
+    let time = |g: &mut Gen| {
+        format!(
+            "{:02}:{:02}:{:02}.{:06}",
+            g.below(24),
+            g.below(60),
+            g.below(60),
+            g.below(1_000_000)
+        )
+    };
+    v.push(or_null(g, |g| {
+        if g.chance(10) {
+            "'infinity'::date".into()
+        } else {
+            format!("'{}'::date", date(g))
+        }
+    }));
+    v.push(or_null(g, |g| format!("'{}'::time", time(g))));
+    v.push(or_null(g, |g| {
+        format!("'{} {}'::timestamp", date(g), time(g))
+    }));
+    v.push(or_null(g, |g| {
+        let zone = g.pick(&["+00", "+05:30", "-11", "+14"]);
+        format!("'{} {}{zone}'::timestamptz", date(g), time(g))
+    }));
+    v.push(or_null(g, |g| {
+        let sign = if g.chance(2) { "-" } else { "" };
+        format!(
+            "'{sign}{} years {} days {}'::interval",
+            g.below(50),
+            g.below(400),
+            time(g)
+        )
+    }));
+    v.push(or_null(g, |g| {
+        let hex: String = (0..g.below(40))
+            .map(|_| format!("{:02x}", g.below(256)))
+            .collect();
+        format!("'\\x{hex}'::bytea")
+    }));
+    v.push(or_null(g, |g| {
+        if g.chance(2) {
+            format!(
+                "'{}.{}.{}.{}/{}'::inet",
+                g.below(256),
+                g.below(256),
+                g.below(256),
+                g.below(256),
+                1 + g.below(32)
+            )
+        } else {
+            format!("'2001:db8::{:x}'::inet", g.below(65536))
+        }
+    }));
+    v.push(or_null(g, |g| {
+        format!("'{}.{}.0.0/16'::cidr", g.below(256), g.below(256))
+    }));
+    v.push(or_null(g, |g| {
+        let bytes: Vec<String> = (0..6).map(|_| format!("{:02x}", g.below(256))).collect();
+        format!("'{}'::macaddr", bytes.join(":"))
+    }));
+    let list = |g: &mut Gen, item: &dyn Fn(&mut Gen) -> String, ty: &str| {
+        let items: Vec<String> = (0..g.below(5))
+            .map(|_| if g.chance(4) { "null".into() } else { item(g) })
+            .collect();
+        format!("array[{}]::{ty}", items.join(", "))
+    };
+    v.push(or_null(g, |g| list(g, &|g| lit(&g.string(20)), "text[]")));
+    v.push(or_null(g, |g| {
+        list(g, &|g| (g.next() as i32).to_string(), "int4[]")
+    }));
+    v.push(or_null(g, |g| {
+        list(g, &|g| format!("'{}'::int8", g.next() as i64), "int8[]")
+    }));
+    v.push(or_null(g, |g| {
+        format!("{}::app_public.short_text", lit(&g.string(100)))
+    }));
+    v.push(or_null(g, |g| {
+        format!(
+            "row({}, {}.{})::app_public.pair",
+            lit(&g.string(20)),
+            g.next() as i64,
+            g.below(1000)
+        )
+    }));
+    assert_eq!(v.len(), COLUMNS.len());
+    v
+}
+
+/// What Postgres holds, through a path independent of the engine: each value's text form
+/// (or its own JSON rendering for dates, times and padded char).
+fn expected_sql() -> String {
+    let pairs: Vec<String> = COLUMNS
+        .iter()
+        .map(|(c, kind)| {
+            let e = match kind {
+                Kind::Json => format!("to_json({c}) #>> '{{}}'"),
+                Kind::List(_) => format!(
+                    "case when {c} is null then null else coalesce((select json_agg(x::text) from unnest({c}) x), '[]') end"
+                ),
+                Kind::Pair => format!(
+                    "case when {c} is null then null else json_build_object('label', ({c}).label, 'amount', ({c}).amount::text) end"
+                ),
+                _ => format!("{c}::text"),
+            };
+            format!("'{c}', {e}")
+        })
+        .collect();
+    format!(
+        "select json_build_object({}) as row from app_public.samples order by id",
+        pairs.join(", ")
+    )
+}
+
+fn check(kind: Kind, got: &Value, want: &Value, at: &str) {
+    if want.is_null() {
+        assert!(got.is_null(), "{at}: expected null, got {got}");
+        return;
+    }
+    let text = want.as_str();
+    match kind {
+        Kind::Text | Kind::Json => assert_eq!(got.as_str(), text, "{at}"),
+        Kind::Enum => assert_eq!(
+            got.as_str().map(str::to_string),
+            text.map(str::to_uppercase),
+            "{at}"
+        ),
+        Kind::Int => assert_eq!(got.as_i64().map(|n| n.to_string()).as_deref(), text, "{at}"),
+        Kind::Float => assert_eq!(
+            got.as_f64(),
+            text.map(|t| t.parse::<f64>().expect("float")),
+            "{at}: {got} vs {want}"
+        ),
+        Kind::Bool => assert_eq!(got.as_bool(), Some(text == Some("true")), "{at}"),
+        Kind::List(elem) => {
+            let (got, want) = (got.as_array().expect(at), want.as_array().expect(at));
+            assert_eq!(got.len(), want.len(), "{at}: {got:?} vs {want:?}");
+            for (i, (g, w)) in got.iter().zip(want).enumerate() {
+                let k = match elem {
+                    Elem::Text => Kind::Text,
+                    Elem::Int => Kind::Int,
+                };
+                check(k, g, w, &format!("{at}[{i}]"));
+            }
+        }
+        Kind::Pair => {
+            assert_eq!(got["label"], want["label"], "{at}.label");
+            assert_eq!(got["amount"], want["amount"], "{at}.amount");
+        }
+    }
+}
+
+/// `prefixColumn`: `echo` + `txt` → `echoTxt`.
+fn prefixed(prefix: &str, column: &str) -> String {
+    format!("{prefix}{}{}", column[..1].to_uppercase(), &column[1..])
+}
+
+/// Every column of a row for a selection set, each aliased `<alias_prefix><column>`; with a
+/// `prefix`, the fields `prefixColumn` (computed columns) instead of the columns.
+fn columns_selection(prefix: &str, alias_prefix: &str) -> String {
+    COLUMNS
+        .iter()
+        .map(|(c, kind)| {
+            let name = if prefix.is_empty() {
+                c.to_string()
+            } else {
+                prefixed(prefix, c)
+            };
+            let sub = if matches!(kind, Kind::Pair) {
+                " { label amount }"
+            } else {
+                ""
+            };
+            format!("{alias_prefix}{c}: {name}{sub}")
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn check_row(got: &Value, want: &Value, at: &str) {
+    for (c, kind) in COLUMNS {
+        check(*kind, &got[c], &want[c], &format!("{at}.{c}"));
+    }
+}
+
+fn ok(r: &common::Reply) -> &Value {
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.errors().is_none(), "{}", r.body);
+    r.data()
+}
+
+async fn fixture_app() -> (TestApp, Vec<Value>) {
+    let app = app_with(Options {
+        setup_sql: Some(FIXTURE),
+        ..Options::default()
+    })
+    .await;
+    let mut g = Gen(0x9E37_79B9_7F4A_7C15);
+    let mut rows = vec![format!("(1{})", ", null".repeat(COLUMNS.len()))];
+    for id in 2..=40 {
+        rows.push(format!("({id}, {})", row_values(&mut g).join(", ")));
+    }
+    let names: Vec<&str> = COLUMNS.iter().map(|(c, _)| *c).collect();
+    let client = postgraph::db::connect(&app.admin_url).await.expect("admin");
+    client
+        .batch_execute(&format!(
+            "insert into app_public.samples (id, {}) values {}",
+            names.join(", "),
+            rows.join(", ")
+        ))
+        .await
+        .expect("insert samples");
+    let expected = app
+        .sql(&expected_sql())
+        .await
+        .into_iter()
+        .map(|r| r["row"].clone())
+        .collect();
+    (app, expected)
+}
+
+#[tokio::test]
+async fn every_type_reads_back_exactly_from_every_position() {
+    let (app, expected) = fixture_app().await;
+    let row = columns_selection("", "");
+    let echo = columns_selection("echo", "echo_");
+
+    // A connection's nodes and edges, with computed columns on each row.
+    let all = app
+        .gql(
+            &format!(
+                "{{ allSamples {{ nodes {{ {row} {echo} }} edges {{ node {{ {row} }} }} }} }}"
+            ),
+            json!({}),
+            None,
+        )
+        .await;
+    let data = ok(&all);
+    let nodes = data["allSamples"]["nodes"].as_array().expect("nodes");
+    let edges = data["allSamples"]["edges"].as_array().expect("edges");
+    assert_eq!(nodes.len(), expected.len());
+    for (i, want) in expected.iter().enumerate() {
+        check_row(&nodes[i], want, &format!("nodes[{i}]"));
+        check_row(&edges[i]["node"], want, &format!("edges[{i}].node"));
+        for (c, kind) in COLUMNS {
+            let got = &nodes[i][format!("echo_{c}")];
+            check(*kind, got, &want[*c], &format!("nodes[{i}].echo_{c}"));
+        }
+    }
+
+    // A row by key, and each column from a root function, one request per row.
+    for (i, want) in expected.iter().enumerate() {
+        let id = i + 1;
+        let by_key = app
+            .gql(
+                &format!("{{ sampleById(id: {id}) {{ {row} }} }}"),
+                json!({}),
+                None,
+            )
+            .await;
+        check_row(
+            &ok(&by_key)["sampleById"],
+            want,
+            &format!("sampleById({id})"),
+        );
+
+        let roots: Vec<String> = COLUMNS
+            .iter()
+            .map(|(c, kind)| {
+                let f = format!("{}(id: {id})", prefixed("sampleGet", c));
+                match kind {
+                    Kind::Pair => format!("{c}: {f} {{ label amount }}"),
+                    _ => format!("{c}: {f}"),
+                }
+            })
+            .collect();
+        let r = app
+            .gql(&format!("{{ {} }}", roots.join(" ")), json!({}), None)
+            .await;
+        check_row(ok(&r), want, &format!("root functions, row {id}"));
+    }
+}
+
+#[tokio::test]
+async fn every_type_reads_back_exactly_from_mutation_payloads() {
+    let (app, expected) = fixture_app().await;
+    // The payload field holding each function mutation's result, as the schema names it.
+    let schema = app
+        .gql(
+            "{ __schema { mutationType { fields { name type { fields { name } } } } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    let fields = ok(&schema)["__schema"]["mutationType"]["fields"]
+        .as_array()
+        .expect("mutation fields")
+        .clone();
+    let result_field = |mutation: &str| -> String {
+        let f = fields
+            .iter()
+            .find(|f| f["name"] == mutation)
+            .unwrap_or_else(|| panic!("no mutation {mutation}"));
+        f["type"]["fields"]
+            .as_array()
+            .expect("payload fields")
+            .iter()
+            .map(|p| p["name"].as_str().expect("name").to_string())
+            .find(|n| n != "clientMutationId" && n != "query")
+            .expect("result field")
+    };
+    let row = columns_selection("", "");
+    for (i, want) in expected.iter().enumerate() {
+        let id = i + 1;
+        let calls: Vec<String> = COLUMNS
+            .iter()
+            .map(|(c, kind)| {
+                let m = prefixed("sampleMut", c);
+                let sel = match kind {
+                    Kind::Pair => " { label amount }",
+                    _ => "",
+                };
+                format!(
+                    "{c}: {m}(input: {{id: {id}}}) {{ value: {}{sel} }}",
+                    result_field(&m)
+                )
+            })
+            .collect();
+        let r = app
+            .gql(
+                &format!("mutation {{ {} }}", calls.join(" ")),
+                json!({}),
+                None,
+            )
+            .await;
+        let data = ok(&r);
+        for (c, kind) in COLUMNS {
+            check(
+                *kind,
+                &data[c]["value"],
+                &want[*c],
+                &format!("row {id}: mutation {c}"),
+            );
+        }
+
+        // A CRUD payload's row, written through a variable with the value it already holds.
+        let r = app
+            .gql(
+                &format!("mutation($t: String) {{ updateSampleById(input: {{id: {id}, samplePatch: {{txt: $t}}}}) {{ sample {{ {row} }} }} }}"),
+                json!({"t": want["txt"]}),
+                None,
+            )
+            .await;
+        check_row(
+            &ok(&r)["updateSampleById"]["sample"],
+            want,
+            &format!("updateSampleById({id})"),
+        );
+    }
+    // The writes changed nothing: the table still holds exactly what it held.
+    let after: Vec<Value> = app
+        .sql(&expected_sql())
+        .await
+        .into_iter()
+        .map(|r| r["row"].clone())
+        .collect();
+    assert_eq!(after, expected);
+}
+
+#[tokio::test]
+async fn sets_of_scalars_are_connections_that_page_by_cursor() {
+    let (app, expected) = fixture_app().await;
+    for (function, column, kind) in [
+        ("sampleAllTxt", "txt", Kind::Text),
+        ("sampleAllFeeling", "feeling", Kind::Enum),
+        ("sampleAllBig", "big", Kind::Text),
+        ("sampleAllJsb", "jsb", Kind::Text),
+    ] {
+        let r = app
+            .gql(
+                &format!("{{ s: {function} {{ totalCount nodes edges {{ cursor node }} pageInfo {{ hasNextPage endCursor }} }} }}"),
+                json!({}),
+                None,
+            )
+            .await;
+        let conn = &ok(&r)["s"];
+        assert_eq!(conn["totalCount"], expected.len(), "{function}");
+        assert_eq!(conn["pageInfo"]["hasNextPage"], false, "{function}");
+        let nodes = conn["nodes"].as_array().expect("nodes");
+        let edges = conn["edges"].as_array().expect("edges");
+        assert_eq!(nodes.len(), expected.len(), "{function}");
+        for (i, want) in expected.iter().enumerate() {
+            check(
+                kind,
+                &nodes[i],
+                &want[column],
+                &format!("{function}.nodes[{i}]"),
+            );
+            check(
+                kind,
+                &edges[i]["node"],
+                &want[column],
+                &format!("{function}.edges[{i}]"),
+            );
+        }
+
+        // The third edge's cursor continues after it; `last` reads from the end.
+        let cursor = edges[2]["cursor"].as_str().expect("cursor");
+        let r = app
+            .gql(
+                &format!("query($c: Cursor) {{ s: {function}(first: 2, after: $c) {{ nodes pageInfo {{ hasNextPage hasPreviousPage }} }} }}"),
+                json!({"c": cursor}),
+                None,
+            )
+            .await;
+        let page = &ok(&r)["s"];
+        assert_eq!(page["pageInfo"]["hasNextPage"], true);
+        assert_eq!(page["pageInfo"]["hasPreviousPage"], true);
+        let nodes = page["nodes"].as_array().expect("nodes");
+        assert_eq!(nodes.len(), 2);
+        check(kind, &nodes[0], &expected[3][column], function);
+        check(kind, &nodes[1], &expected[4][column], function);
+        let r = app
+            .gql(
+                &format!("{{ s: {function}(last: 1) {{ nodes }} }}"),
+                json!({}),
+                None,
+            )
+            .await;
+        let nodes = ok(&r)["s"]["nodes"].as_array().expect("nodes").clone();
+        check(
+            kind,
+            &nodes[0],
+            &expected[expected.len() - 1][column],
+            function,
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_string_that_looks_like_json_stays_a_string() {
+    let app = app_with(Options {
+        setup_sql: Some(FIXTURE),
+        ..Options::default()
+    })
+    .await;
+    let r = app.gql("{ injected }", json!({}), None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.body,
+        json!({"data": {"injected": "x\", \"isAdmin\": true, \"y\": \""}})
+    );
+}
