@@ -7,7 +7,7 @@ use crate::graphql::document::OpKind;
 use crate::graphql::document::VarPath;
 use crate::graphql::schema::S;
 use crate::graphql::{self, Api, GraphqlError};
-use crate::plan::{self, PlanError, RootField, Write};
+use crate::plan::{self, FixupPath, PlanError, RootField, Write};
 use crate::sql::{self, Statement};
 use lru::LruCache;
 use serde_json::Value as Json;
@@ -16,6 +16,7 @@ use std::fmt::Write as _;
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 
+mod finish;
 mod plan_cache;
 
 use plan_cache::PlanCache;
@@ -65,13 +66,13 @@ pub enum CompiledField {
     Introspection,
     Select {
         statement: Statement,
-        jwt_paths: Vec<Vec<String>>,
+        fixups: Vec<FixupPath>,
     },
     Mutation {
         write: Statement,
         payload: Statement,
         not_found: Option<String>,
-        jwt_paths: Vec<Vec<String>>,
+        fixups: Vec<FixupPath>,
     },
 }
 
@@ -84,15 +85,15 @@ fn compile(plan: &plan::Plan) -> CompiledOperation {
             let compiled = match f {
                 RootField::Constant(t) => CompiledField::Constant(t),
                 RootField::Introspection => CompiledField::Introspection,
-                RootField::Select { select, jwt_paths } => CompiledField::Select { statement: sql::select(select), jwt_paths: jwt_paths.clone() },
-                RootField::Mutation { mutation: m, jwt_paths } => {
+                RootField::Select { select, fixups } => CompiledField::Select { statement: sql::select(select), fixups: fixups.clone() },
+                RootField::Mutation { mutation: m, fixups } => {
                     let (row_type, not_found) = match &m.write {
                         Write::Insert { table, .. } => (Some(qualified(table)), None),
                         Write::Update { table, .. } => (Some(qualified(table)), Some(format!("No values were updated in collection '{}' because no values you can update were found matching these criteria.", table.name))),
                         Write::Delete { table, .. } => (Some(qualified(table)), Some(format!("No values were deleted in collection '{}' because no values you can delete were found matching these criteria.", table.name))),
                         Write::Call { .. } => (None, None),
                     };
-                    CompiledField::Mutation { write: sql::write(&m.write), payload: sql::payload(m, row_type.as_deref()), not_found, jwt_paths: jwt_paths.clone() }
+                    CompiledField::Mutation { write: sql::write(&m.write), payload: sql::payload(m, row_type.as_deref()), not_found, fixups: fixups.clone() }
                 }
             };
             (key.clone(), compiled)
@@ -194,16 +195,17 @@ impl RequestError {
         };
         let errors: Vec<Json> = messages
             .into_iter()
-            .map(|(m, locs)| error_json(&m, &locs, None, self.code(), None))
+            .map(|(m, locs)| error_json(&m, &locs, &[], self.code(), None))
             .collect();
         serde_json::json!({ "errors": errors }).to_string()
     }
 }
 
+/// A GraphQL error; `path` is the response path (empty: none).
 fn error_json(
     message: &str,
     locations: &[(usize, usize)],
-    path: Option<&str>,
+    path: &[Json],
     code: &str,
     constraint: Option<&str>,
 ) -> Json {
@@ -218,8 +220,8 @@ fn error_json(
                 .collect(),
         );
     }
-    if let Some(p) = path {
-        e.insert("path".into(), serde_json::json!([p]));
+    if !path.is_empty() {
+        e.insert("path".into(), Json::Array(path.to_vec()));
     }
     let mut ext = serde_json::Map::new();
     ext.insert("code".into(), code.into());
@@ -366,7 +368,7 @@ impl Engine {
             let _ = write!(data, "{}:", Json::String(key.clone()));
             match f {
                 CompiledField::Constant(t) => {
-                    let _ = write!(data, "\"{t}\"");
+                    data.push_str(&Json::String((*t).into()).to_string());
                 }
                 CompiledField::Introspection => {
                     let v = introspection
@@ -376,27 +378,34 @@ impl Engine {
                         .unwrap_or(Json::Null);
                     data.push_str(&v.to_string());
                 }
-                CompiledField::Select { jwt_paths, .. }
-                | CompiledField::Mutation { jwt_paths, .. } => match results[i].take() {
-                    Some(Ok(json)) => match self.sign_tokens(json, jwt_paths) {
-                        Ok(json) => data.push_str(&json),
-                        Err(e) => {
+                CompiledField::Select { fixups, .. } | CompiledField::Mutation { fixups, .. } => {
+                    match results[i].take() {
+                        Some(Ok(json)) => match self.finish(key, json, fixups, &mut errors) {
+                            Ok(json) => data.push_str(&json),
+                            Err(e) => {
+                                data.push_str("null");
+                                errors.push(error_json(
+                                    &e.to_string(),
+                                    &[],
+                                    &[key.as_str().into()],
+                                    e.code(),
+                                    None,
+                                ));
+                            }
+                        },
+                        Some(Err(e)) => {
                             data.push_str("null");
-                            errors.push(error_json(&e.to_string(), &[], Some(key), e.code(), None));
+                            errors.push(error_json(
+                                &e.message,
+                                &[],
+                                &[key.as_str().into()],
+                                &e.code,
+                                e.constraint.as_deref(),
+                            ));
                         }
-                    },
-                    Some(Err(e)) => {
-                        data.push_str("null");
-                        errors.push(error_json(
-                            &e.message,
-                            &[],
-                            Some(key),
-                            &e.code,
-                            e.constraint.as_deref(),
-                        ));
+                        None => data.push_str("null"),
                     }
-                    None => data.push_str("null"),
-                },
+                }
             }
         }
         data.push('}');
@@ -428,47 +437,6 @@ impl Engine {
         self.plans
             .put(query, operation_name, variables, compiled.clone());
         Ok(compiled)
-    }
-
-    /// Replaces each JWT value (an object of claims) at `paths` with its signed token.
-    fn sign_tokens(&self, json: String, paths: &[Vec<String>]) -> Result<String, AuthError> {
-        if paths.is_empty() {
-            return Ok(json);
-        }
-        let mut v: Json =
-            serde_json::from_str(&json).map_err(|e| AuthError::Sign(e.to_string()))?;
-        for p in paths {
-            self.sign_at(&mut v, p)?;
-        }
-        Ok(v.to_string())
-    }
-
-    fn sign_at(&self, v: &mut Json, path: &[String]) -> Result<(), AuthError> {
-        match path.split_first() {
-            None => {
-                if let Json::Object(claims) = v {
-                    // A row whose attributes are all null is "no token" (e.g. a failed sign-in).
-                    if claims.values().all(Json::is_null) {
-                        *v = Json::Null;
-                    } else {
-                        *v = Json::String(self.auth.sign(claims)?);
-                    }
-                }
-                Ok(())
-            }
-            Some((head, rest)) if head == "[]" => {
-                if let Json::Array(items) = v {
-                    for item in items {
-                        self.sign_at(item, rest)?;
-                    }
-                }
-                Ok(())
-            }
-            Some((head, rest)) => match v.get_mut(head.as_str()) {
-                Some(child) => self.sign_at(child, rest),
-                None => Ok(()),
-            },
-        }
     }
 }
 

@@ -682,3 +682,67 @@ async fn a_string_that_looks_like_json_stays_a_string() {
         json!({"data": {"injected": "x\", \"isAdmin\": true, \"y\": \""}})
     );
 }
+
+#[tokio::test]
+async fn non_finite_floats_are_field_errors_as_in_postgraphile() {
+    let app = app_with(Options {
+        setup_sql: Some(FIXTURE),
+        ..Options::default()
+    })
+    .await;
+    let r = app
+        .gql(
+            "{ notANumber allMeasures { nodes { id reading readings } } m: measureById(id: 2) { reading } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    // A non-null reading that is not a number nulls its row; a list element is nulled alone.
+    assert_eq!(
+        r.body["data"],
+        json!({
+            "notANumber": null,
+            "allMeasures": {"nodes": [
+                null,
+                {"id": 2, "reading": 2.5, "readings": []},
+                null,
+                {"id": 4, "reading": 0.5, "readings": [null]},
+            ]},
+            "m": {"reading": 2.5},
+        })
+    );
+    let errors: Vec<(String, Value)> = r
+        .errors()
+        .expect("errors")
+        .iter()
+        .map(|e| {
+            assert_eq!(e["extensions"]["code"], "NON_FINITE_FLOAT");
+            (
+                e["message"].as_str().unwrap().to_string(),
+                e["path"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        vec![
+            (
+                "Float cannot represent non numeric value: \"NaN\"".to_string(),
+                json!(["notANumber"])
+            ),
+            (
+                "Float cannot represent non numeric value: \"NaN\"".to_string(),
+                json!(["allMeasures", "nodes", 0, "reading"])
+            ),
+            (
+                "Float cannot represent non numeric value: \"-Infinity\"".to_string(),
+                json!(["allMeasures", "nodes", 2, "reading"])
+            ),
+            (
+                "Float cannot represent non numeric value: \"Infinity\"".to_string(),
+                json!(["allMeasures", "nodes", 3, "readings", 0])
+            ),
+        ]
+    );
+}

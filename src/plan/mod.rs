@@ -2,6 +2,10 @@
 //! relations, arguments checked and coerced to Postgres text values, enum values checked,
 //! defaults applied. Pure: no SQL text here (see `sql`), no database.
 
+pub mod fixups;
+
+pub use fixups::{Fixup, FixupPath};
+
 use crate::graphql::document::{merge, FieldNode, OpKind, Operation, Value, VarPath};
 use crate::schema::{Codec, EnumMeaning, FieldKind, InputTarget, Model, Table, TypeRef};
 
@@ -213,6 +217,8 @@ pub enum RowField {
     Column {
         column: String,
         out: Out,
+        /// NOT NULL: a value that cannot be sent nulls the row instead (GraphQL's rule).
+        non_null: bool,
     },
     Computed {
         function: TableRef,
@@ -403,11 +409,11 @@ pub enum RootField {
     Introspection,
     Select {
         select: Select,
-        jwt_paths: Vec<Vec<String>>,
+        fixups: Vec<FixupPath>,
     },
     Mutation {
         mutation: Mutation,
-        jwt_paths: Vec<Vec<String>>,
+        fixups: Vec<FixupPath>,
     },
 }
 
@@ -450,22 +456,13 @@ pub fn plan(model: &Model, op: &Operation) -> Result<Plan> {
                     OpKind::Query if def.kind == FieldKind::NodeId => RootField::Constant("query"),
                     OpKind::Query => {
                         let select = p.root_select(node, &def.kind, &def.ty)?;
-                        let mut jwt_paths = vec![];
-                        jwt_in_select(&select, &mut vec![], &mut jwt_paths);
-                        RootField::Select { select, jwt_paths }
+                        let fixups = fixups::in_select(&select);
+                        RootField::Select { select, fixups }
                     }
                     OpKind::Mutation => {
                         let mutation = p.mutation(node, &def.kind)?;
-                        let mut jwt_paths = vec![];
-                        for (k, f) in &mutation.payload {
-                            if let PayloadField::Result(out) = f {
-                                jwt_in_out(out, &mut vec![k.clone()], &mut jwt_paths);
-                            }
-                        }
-                        RootField::Mutation {
-                            mutation,
-                            jwt_paths,
-                        }
+                        let fixups = fixups::in_payload(&mutation);
+                        RootField::Mutation { mutation, fixups }
                     }
                 }
             }
@@ -722,6 +719,7 @@ impl<'m> Planner<'m> {
                     RowField::Column {
                         column: c.name.clone(),
                         out: self.out(child, &c.codec)?,
+                        non_null: def.ty.is_non_null(),
                     }
                 }
                 FieldKind::Computed { function } => {
@@ -1266,94 +1264,5 @@ fn enum_name(v: &Value) -> Option<&str> {
     match v.resolved() {
         Value::Enum(s) | Value::String(s) => Some(s),
         _ => None,
-    }
-}
-
-/// Response paths (below the root field) that hold JWT values to sign.
-fn jwt_in_out(out: &Out, path: &mut Vec<String>, found: &mut Vec<Vec<String>>) {
-    match out {
-        Out::Jwt => found.push(path.clone()),
-        Out::List(inner) => {
-            path.push("[]".into());
-            jwt_in_out(inner, path, found);
-            path.pop();
-        }
-        Out::Row(sel) => jwt_in_row(sel, path, found),
-        Out::Scalar(_) => {}
-    }
-}
-
-fn jwt_in_row(sel: &RowSel, path: &mut Vec<String>, found: &mut Vec<Vec<String>>) {
-    for (k, f) in &sel.fields {
-        path.push(k.clone());
-        match f {
-            RowField::Column { out, .. } | RowField::Computed { out, .. } => {
-                jwt_in_out(out, path, found)
-            }
-            RowField::Forward(f) => jwt_in_row(&f.sel, path, found),
-            RowField::Backward(c) => jwt_in_connection(c, path, found),
-            RowField::Typename(_) | RowField::NodeId(_) => {}
-        }
-        path.pop();
-    }
-}
-
-fn jwt_in_item(item: &Item, path: &mut Vec<String>, found: &mut Vec<Vec<String>>) {
-    match item {
-        Item::Row(sel) => jwt_in_row(sel, path, found),
-        Item::Value(out) => jwt_in_out(out, path, found),
-    }
-}
-
-fn jwt_in_connection(c: &Connection, path: &mut Vec<String>, found: &mut Vec<Vec<String>>) {
-    for (k, f) in &c.fields {
-        path.push(k.clone());
-        match f {
-            ConnField::Nodes(item) => {
-                path.push("[]".into());
-                jwt_in_item(item, path, found);
-                path.pop();
-            }
-            ConnField::Edges(edge) => {
-                path.push("[]".into());
-                for (ek, ef) in edge {
-                    if let EdgeField::Node(item) = ef {
-                        path.push(ek.clone());
-                        jwt_in_item(item, path, found);
-                        path.pop();
-                    }
-                }
-                path.pop();
-            }
-            _ => {}
-        }
-        path.pop();
-    }
-}
-
-fn jwt_in_select(s: &Select, path: &mut Vec<String>, found: &mut Vec<Vec<String>>) {
-    match s {
-        Select::Connection(c) => jwt_in_connection(c, path, found),
-        Select::Row { sel, .. } => jwt_in_row(sel, path, found),
-        Select::Function {
-            out, returns_set, ..
-        } => {
-            if *returns_set {
-                path.push("[]".into());
-                jwt_in_out(out, path, found);
-                path.pop();
-            } else {
-                jwt_in_out(out, path, found)
-            }
-        }
-        Select::Query(fields) => {
-            for (k, f) in fields {
-                if let QueryField::Select(s) = f {
-                    path.push(k.clone());
-                    jwt_in_select(s, path, found);
-                    path.pop();
-                }
-            }
-        }
     }
 }

@@ -25,8 +25,6 @@ pub enum BuildError {
 const NATIVE_JSON: &[&str] = &[
     "int2",
     "int4",
-    "float4",
-    "float8",
     "bool",
     "text",
     "varchar",
@@ -360,13 +358,13 @@ impl<'a> Builder<'a> {
             // strings, ISO dates and times); every other type goes out as its text form, so a
             // `String` field always holds a string (int8 and numeric keep their precision, JSON
             // is a JSON-encoded string as in PostGraphile v4).
-            _ => Some(
-                if t.schema == "pg_catalog" && NATIVE_JSON.contains(&t.name.as_str()) {
+            _ => Some(match t.name.as_str() {
+                "float4" | "float8" if t.schema == "pg_catalog" => Codec::Float { sql_type },
+                name if t.schema == "pg_catalog" && NATIVE_JSON.contains(&name) => {
                     Codec::Native { sql_type }
-                } else {
-                    Codec::Text { sql_type }
-                },
-            ),
+                }
+                _ => Codec::Text { sql_type },
+            }),
         }
     }
 
@@ -400,7 +398,7 @@ impl<'a> Builder<'a> {
                 }
                 TypeRef::named(name)
             }
-            Codec::Native { sql_type } | Codec::Text { sql_type } => {
+            Codec::Native { sql_type } | Codec::Float { sql_type } | Codec::Text { sql_type } => {
                 let name = self.scalar_name(sql_type);
                 TypeRef::named(name)
             }

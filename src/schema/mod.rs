@@ -13,6 +13,9 @@ pub use build::{build, BuildError, BuildOptions};
 pub enum Codec {
     /// `to_json` of the value is already right (numbers, booleans, strings, timestamps).
     Native { sql_type: String },
+    /// float4/float8: `to_json` is right for finite values; NaN and ±Infinity, which GraphQL's
+    /// Float cannot carry, come out as strings that the engine turns into field errors.
+    Float { sql_type: String },
     /// Sent as its text form (a JSON string): BigInt, BigFloat, JSON (PostGraphile v4's
     /// default) and every type without a GraphQL type of its own.
     Text { sql_type: String },
@@ -37,6 +40,7 @@ impl Codec {
     pub fn sql_type(&self) -> &str {
         match self {
             Codec::Native { sql_type }
+            | Codec::Float { sql_type }
             | Codec::Text { sql_type }
             | Codec::Enum { sql_type, .. }
             | Codec::Array { sql_type, .. }

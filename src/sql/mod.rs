@@ -206,7 +206,7 @@ fn out_expr(b: &mut Builder, v: &str, out: &Out) -> String {
 
 fn scalar(v: &str, codec: &Codec) -> String {
     match codec {
-        Codec::Native { .. } => v.to_string(),
+        Codec::Native { .. } | Codec::Float { .. } => v.to_string(),
         Codec::Text { .. } => format!("({v})::text"),
         Codec::Enum { labels, .. } => {
             let mut s = format!("(case ({v})::text");
@@ -222,7 +222,7 @@ fn scalar(v: &str, codec: &Codec) -> String {
             s
         }
         Codec::Array { element, .. } => match **element {
-            Codec::Native { .. } => format!("to_json({v})"),
+            Codec::Native { .. } | Codec::Float { .. } => format!("to_json({v})"),
             ref inner => list(
                 v,
                 &format!(
@@ -248,7 +248,7 @@ fn row_object(b: &mut Builder, row: &str, sel: &RowSel) -> String {
         let v = match f {
             RowField::Typename(t) => quote_literal(t),
             RowField::NodeId(spec) => node_id(row, spec),
-            RowField::Column { column, out } => {
+            RowField::Column { column, out, .. } => {
                 out_expr(b, &format!("{row}.{}", quote_ident(column)), out)
             }
             RowField::Computed {
@@ -777,6 +777,7 @@ mod tests {
                         out: Out::Scalar(Codec::Native {
                             sql_type: "text".into(),
                         }),
+                        non_null: false,
                     },
                 )],
             },

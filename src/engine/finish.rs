@@ -1,0 +1,108 @@
+//! The last touch on a root field's JSON that Postgres built: JWT claims become signed tokens,
+//! and NaN/±Infinity floats become field errors (GraphQL's `Float` cannot carry them; v4 says
+//! `Float cannot represent non numeric value: "NaN"`), with `null` in their place, or in the
+//! place of the object holding them when the field is non-null. Responses that need neither
+//! are passed through untouched, without parsing.
+
+use super::{error_json, Engine};
+use crate::auth::AuthError;
+use crate::plan::{Fixup, FixupPath};
+use serde_json::Value as Json;
+
+/// The stable code of a float field error.
+const NON_FINITE_FLOAT: &str = "NON_FINITE_FLOAT";
+
+impl Engine {
+    /// `json` (the value of root field `key`) with its fixups applied; float errors are added
+    /// to `errors`.
+    pub(super) fn finish(
+        &self,
+        key: &str,
+        json: String,
+        fixups: &[FixupPath],
+        errors: &mut Vec<Json>,
+    ) -> Result<String, AuthError> {
+        let signs = fixups.iter().any(|(_, f)| *f == Fixup::Jwt);
+        // Postgres' JSON for a non-finite float is one of these strings; a finite float is a
+        // number, so when neither text occurs there is nothing to check.
+        let floats = fixups.iter().any(|(_, f)| matches!(f, Fixup::Float { .. }))
+            && (json.contains("\"NaN\"") || json.contains("Infinity\""));
+        if !signs && !floats {
+            return Ok(json);
+        }
+        let mut v: Json =
+            serde_json::from_str(&json).map_err(|e| AuthError::Sign(e.to_string()))?;
+        for (path, fixup) in fixups {
+            if *fixup == Fixup::Jwt || floats {
+                let mut at = vec![Json::String(key.to_string())];
+                self.fix_at(&mut v, path, fixup, &mut at, errors)?;
+            }
+        }
+        Ok(v.to_string())
+    }
+
+    /// Applies `fixup` below `v` along `path`; `at` is the response path so far. Returns
+    /// whether `v` must be replaced by null in its parent (a non-null float that was not one).
+    fn fix_at(
+        &self,
+        v: &mut Json,
+        path: &[String],
+        fixup: &Fixup,
+        at: &mut Vec<Json>,
+        errors: &mut Vec<Json>,
+    ) -> Result<bool, AuthError> {
+        match path.split_first() {
+            None => match fixup {
+                Fixup::Jwt => {
+                    if let Json::Object(claims) = v {
+                        // A row whose attributes are all null is "no token" (a failed sign-in).
+                        *v = if claims.values().all(Json::is_null) {
+                            Json::Null
+                        } else {
+                            Json::String(self.auth.sign(claims)?)
+                        };
+                    }
+                    Ok(false)
+                }
+                Fixup::Float { non_null } => {
+                    let Json::String(s) = v else {
+                        return Ok(false);
+                    };
+                    let message = format!(
+                        "Float cannot represent non numeric value: {}",
+                        Json::String(std::mem::take(s))
+                    );
+                    errors.push(error_json(&message, &[], at, NON_FINITE_FLOAT, None));
+                    *v = Json::Null;
+                    Ok(*non_null)
+                }
+            },
+            Some((head, rest)) if head == "[]" => {
+                if let Json::Array(items) = v {
+                    for (i, item) in items.iter_mut().enumerate() {
+                        at.push(i.into());
+                        if self.fix_at(item, rest, fixup, at, errors)? {
+                            *item = Json::Null;
+                        }
+                        at.pop();
+                    }
+                }
+                Ok(false)
+            }
+            Some((head, rest)) => {
+                let Some(child) = v.get_mut(head.as_str()) else {
+                    return Ok(false);
+                };
+                at.push(Json::String(head.clone()));
+                let null_me = self.fix_at(child, rest, fixup, at, errors)?;
+                at.pop();
+                // The object holding a non-null field that failed becomes null: rows are
+                // nullable wherever they appear.
+                if null_me {
+                    *v = Json::Null;
+                }
+                Ok(false)
+            }
+        }
+    }
+}
