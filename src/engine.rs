@@ -38,6 +38,8 @@ pub struct Engine {
     pub auth: Auth,
     pub exec: Executor,
     pub default_role: String,
+    /// The page-size cap and whatever else planning needs beyond the model.
+    pub plan_options: plan::PlanOptions,
     plans: PlanCache,
     sessions: Sessions,
 }
@@ -132,6 +134,7 @@ impl Engine {
             auth,
             exec,
             default_role,
+            plan_options: plan::PlanOptions::default(),
             plans: PlanCache::default(),
             sessions: Sessions {
                 anonymous,
@@ -173,7 +176,7 @@ impl RequestError {
         match self {
             RequestError::Auth(e) => e.code(),
             RequestError::Graphql(e) => e.code(),
-            RequestError::Plan(_) => "GRAPHQL_VALIDATION_FAILED",
+            RequestError::Plan(e) => e.code,
             RequestError::Exec(ExecError::PoolTimeout) => "DATABASE_BUSY",
             RequestError::Exec(ExecError::Unavailable(_)) => "DATABASE_UNAVAILABLE",
             RequestError::BadRequest(_) => "BAD_REQUEST",
@@ -423,7 +426,7 @@ impl Engine {
         }
         let op =
             graphql::document::operation(&self.api.root, &document, operation_name, variables)?;
-        let plan = plan::plan(&self.api.model, &op)?;
+        let plan = plan::plan_with(&self.api.model, &op, &self.plan_options)?;
         let compiled = Arc::new(compile(&plan));
         self.plans
             .put(query, operation_name, variables, compiled.clone());

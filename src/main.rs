@@ -92,6 +92,8 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
             .max_pool_size
             .unwrap_or_else(postgraph::config::default_pool_size),
         statement_timeout_ms: o.statement_timeout_ms,
+        limits: o.limits.limits(false),
+        max_page_size: o.limits.max_page_size(),
     };
     if cfg.jwt.secret.is_none() {
         eprintln!("warning: no --jwt-secret: tokens are neither signed nor accepted");

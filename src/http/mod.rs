@@ -367,7 +367,10 @@ fn request_error(e: RequestError, legacy: bool, content_type: &'static str) -> R
             _ => StatusCode::UNAUTHORIZED,
         },
         RequestError::Graphql(
-            GraphqlError::Parse { .. } | GraphqlError::Validation(_) | GraphqlError::Variables(_),
+            GraphqlError::Parse { .. }
+            | GraphqlError::Validation(_)
+            | GraphqlError::Variables(_)
+            | GraphqlError::Limit(_),
         )
         | RequestError::Plan(_)
             if legacy =>

@@ -5,6 +5,7 @@
 use postgraph::auth::JwtConfig;
 use postgraph::config::example;
 use postgraph::db::{self, embedded::EmbeddedOptions, embedded::EmbeddedPostgres};
+use postgraph::graphql::limits::Limits;
 use postgraph::http::HttpOptions;
 use postgraph::server::{self, EngineConfig, Running};
 use serde_json::{json, Value};
@@ -60,6 +61,8 @@ pub struct Options {
     /// SQL run as superuser before the engine introspects.
     pub setup_sql: Option<&'static str>,
     pub statement_timeout_ms: u64,
+    pub limits: Limits,
+    pub max_page_size: Option<i64>,
 }
 
 impl Default for Options {
@@ -69,6 +72,8 @@ impl Default for Options {
             body_limit: 100 * 1024,
             setup_sql: None,
             statement_timeout_ms: 10_000,
+            limits: Limits::default(),
+            max_page_size: Some(i64::from(postgraph::config::DEFAULT_MAX_PAGE_SIZE)),
         }
     }
 }
@@ -104,6 +109,8 @@ pub async fn app_with(opts: Options) -> TestApp {
         default_role: Some(example::DEFAULT_ROLE.into()),
         max_pool_size: opts.max_pool_size,
         statement_timeout_ms: opts.statement_timeout_ms,
+        limits: opts.limits,
+        max_page_size: opts.max_page_size,
     };
     let engine = server::build_engine(&cfg).await.expect("engine");
     let running = server::start(
