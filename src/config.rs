@@ -87,6 +87,10 @@ pub struct ServeOptions {
     pub graphiql: bool,
     #[command(flatten)]
     pub limits: LimitOptions,
+    /// Production mode: no introspection, no GraphiQL, no suggestions in validation messages,
+    /// and errors keep their code but not the server's internal detail
+    #[arg(long, env = "POSTGRAPH_PRODUCTION")]
+    pub production: bool,
 }
 
 /// Limits against abusive queries: a query over one is refused (400) before any database

@@ -40,6 +40,8 @@ pub struct Engine {
     pub default_role: String,
     /// The page-size cap and whatever else planning needs beyond the model.
     pub plan_options: plan::PlanOptions,
+    /// `--production`: errors keep their code but not the server's internal detail.
+    pub production: bool,
     plans: PlanCache,
     sessions: Sessions,
 }
@@ -135,6 +137,7 @@ impl Engine {
             exec,
             default_role,
             plan_options: plan::PlanOptions::default(),
+            production: false,
             plans: PlanCache::default(),
             sessions: Sessions {
                 anonymous,
@@ -184,9 +187,19 @@ impl RequestError {
         }
     }
 
-    /// The errors-only body of a request that never executed.
-    pub fn body(&self) -> String {
+    /// The errors-only body of a request that never executed. In production, server-side
+    /// failures say only that they happened, and validation messages carry no suggestions.
+    pub fn body(&self, production: bool) -> String {
         let messages = match self {
+            RequestError::Auth(a) if production && a.status() >= 500 => {
+                tracing::error!(error = %a, "token handling failed");
+                vec![(INTERNAL_MESSAGE.to_string(), vec![])]
+            }
+            RequestError::Graphql(e) if production => e
+                .messages()
+                .into_iter()
+                .map(|(m, locs)| (without_suggestion(&m).to_string(), locs))
+                .collect(),
             RequestError::Graphql(e) => e.messages(),
             RequestError::Plan(e) => vec![(e.message.clone(), vec![e.location])],
             RequestError::Exec(ExecError::Unavailable(detail)) => {
@@ -200,6 +213,18 @@ impl RequestError {
             .map(|(m, locs)| error_json(&m, &locs, None, self.code(), None))
             .collect();
         serde_json::json!({ "errors": errors }).to_string()
+    }
+}
+
+/// What a client is told, in production, of a failure that is the server's business.
+const INTERNAL_MESSAGE: &str = "an internal error occurred";
+
+/// A validation message without its "Did you mean ...?" hint, which tells a stranger about
+/// the schema.
+fn without_suggestion(message: &str) -> &str {
+    match message.find(" Did you mean") {
+        Some(i) => &message[..i],
+        None => message,
     }
 }
 
@@ -385,13 +410,25 @@ impl Engine {
                         Ok(json) => data.push_str(&json),
                         Err(e) => {
                             data.push_str("null");
-                            errors.push(error_json(&e.to_string(), &[], Some(key), e.code(), None));
+                            let message = if self.production {
+                                tracing::error!(error = %e, "signing a token failed");
+                                INTERNAL_MESSAGE.to_string()
+                            } else {
+                                e.to_string()
+                            };
+                            errors.push(error_json(&message, &[], Some(key), e.code(), None));
                         }
                     },
                     Some(Err(e)) => {
                         data.push_str("null");
+                        let message = if self.production && !e.client_facing() {
+                            tracing::warn!(code = %e.code, message = %e.message, "database error hidden from the client");
+                            INTERNAL_MESSAGE
+                        } else {
+                            e.message.as_str()
+                        };
                         errors.push(error_json(
-                            &e.message,
+                            message,
                             &[],
                             Some(key),
                             &e.code,

@@ -46,6 +46,8 @@ pub struct EngineConfig {
     pub limits: Limits,
     /// `--max-page-size`; None: connections are not capped.
     pub max_page_size: Option<i64>,
+    /// `--production`: no introspection (set in `limits`), no internal detail in errors.
+    pub production: bool,
 }
 
 fn jwt_type(identifier: &Option<String>) -> Result<Option<(String, String)>, StartError> {
@@ -102,6 +104,7 @@ pub async fn build_engine(cfg: &EngineConfig) -> Result<Engine, StartError> {
     let exec = Executor::new(pool, cfg.statement_timeout_ms);
     let mut engine = Engine::new(api, auth, exec, default_role)?;
     engine.plan_options.max_page_size = cfg.max_page_size;
+    engine.production = cfg.production;
     Ok(engine)
 }
 

@@ -43,6 +43,19 @@ impl DbError {
             }
         }
     }
+    /// Whether the message is meant for the client: bad input (22), constraint violations
+    /// (23), authorization (28), serialization failures and deadlocks (40), permission and
+    /// RLS refusals (42501), timeouts (57014), the application's own `raise exception`
+    /// (P0001) and the engine's own codes. Others (undefined objects, resources, internal
+    /// errors, ...) describe the server, and production hides their text.
+    pub fn client_facing(&self) -> bool {
+        let c = self.code.as_str();
+        c.len() != 5
+            || ["22", "23", "28", "40"]
+                .iter()
+                .any(|class| c.starts_with(class))
+            || ["42501", "57014", "P0001"].contains(&c)
+    }
     pub fn not_found(message: String) -> Self {
         DbError {
             code: "NOT_FOUND".into(),

@@ -63,6 +63,8 @@ pub struct Options {
     pub statement_timeout_ms: u64,
     pub limits: Limits,
     pub max_page_size: Option<i64>,
+    /// `--production`: introspection and GraphiQL off, internal error detail hidden.
+    pub production: bool,
 }
 
 impl Default for Options {
@@ -74,6 +76,7 @@ impl Default for Options {
             statement_timeout_ms: 10_000,
             limits: Limits::default(),
             max_page_size: Some(i64::from(postgraph::config::DEFAULT_MAX_PAGE_SIZE)),
+            production: false,
         }
     }
 }
@@ -109,15 +112,19 @@ pub async fn app_with(opts: Options) -> TestApp {
         default_role: Some(example::DEFAULT_ROLE.into()),
         max_pool_size: opts.max_pool_size,
         statement_timeout_ms: opts.statement_timeout_ms,
-        limits: opts.limits,
+        limits: Limits {
+            introspection: opts.limits.introspection && !opts.production,
+            ..opts.limits
+        },
         max_page_size: opts.max_page_size,
+        production: opts.production,
     };
     let engine = server::build_engine(&cfg).await.expect("engine");
     let running = server::start(
         engine,
         HttpOptions {
             body_limit: opts.body_limit,
-            graphiql: true,
+            graphiql: !opts.production,
             cors: true,
         },
         "127.0.0.1:0".parse().unwrap(),
