@@ -144,13 +144,14 @@ impl Executor {
         &'a self,
         client: &'a Object,
         session: &'a SessionSettings,
+        begin: &'static str,
         statements: &[&Bound<'_>],
     ) -> Result<(Opening<'a>, Vec<Result<tokio_postgres::Statement, DbError>>), DbError> {
         let (set, args) = self.prepare_session(client, session).await?;
         let opening: Opening<'a> = Box::pin(async move {
             // join! polls in order, and tokio-postgres sends a request on its first poll.
             let (begin, setup) =
-                futures::join!(client.batch_execute(sql::BEGIN), client.query(&set, &args));
+                futures::join!(client.batch_execute(begin), client.query(&set, &args));
             begin.map_err(DbError::from_pg)?;
             setup.map_err(DbError::from_pg)?;
             Ok(())
@@ -170,7 +171,7 @@ impl Executor {
         Ok((opened, prepared))
     }
 
-    /// Runs read statements in one transaction; each gives its JSON text or its error.
+    /// Runs read statements in one READ ONLY transaction; each gives its JSON text or its error.
     /// Begin, settings, the queries and commit go out together: one network round trip once
     /// the statements are prepared on the connection.
     #[tracing::instrument(level = "debug", skip_all)]
@@ -182,7 +183,12 @@ impl Executor {
         let client = self.client().await?;
         let all = |e: DbError| Ok(statements.iter().map(|_| Err(e.clone())).collect());
         let (opening, prepared) = match self
-            .open(&client, session, &statements.iter().collect::<Vec<_>>())
+            .open(
+                &client,
+                session,
+                sql::BEGIN_READ_ONLY,
+                &statements.iter().collect::<Vec<_>>(),
+            )
             .await
         {
             Ok(o) => o,
@@ -227,7 +233,7 @@ impl Executor {
             .iter()
             .flat_map(|m| [&m.write, &m.payload])
             .collect();
-        let (opening, prepared) = match self.open(&client, session, &statements).await {
+        let (opening, prepared) = match self.open(&client, session, sql::BEGIN, &statements).await {
             Ok(o) => o,
             Err(e) => return all(e),
         };
