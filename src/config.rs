@@ -1,5 +1,6 @@
 //! Command-line flags and environment variables: every option of every command, with defaults.
 
+use crate::graphql::limits::Limits;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -84,6 +85,59 @@ pub struct ServeOptions {
     /// Serve the GraphiQL IDE at /graphiql
     #[arg(long = "no-graphiql", action = clap::ArgAction::SetFalse, default_value_t = true)]
     pub graphiql: bool,
+    #[command(flatten)]
+    pub limits: LimitOptions,
+    /// Production mode: no introspection, no GraphiQL, no suggestions in validation messages,
+    /// and errors keep their code but not the server's internal detail
+    #[arg(long, env = "POSTGRAPH_PRODUCTION")]
+    pub production: bool,
+}
+
+/// Limits against abusive queries: a query over one is refused (400) before any database
+/// work. 0 turns a limit off.
+#[derive(Debug, Clone, Args)]
+pub struct LimitOptions {
+    /// Deepest nesting of selections (fragments inlined)
+    #[arg(long = "max-depth", env = "POSTGRAPH_MAX_DEPTH", default_value_t = Limits::DEFAULT_MAX_DEPTH)]
+    pub max_depth: usize,
+    /// Most aliases in an operation (fragments counted once per spread)
+    #[arg(long = "max-aliases", env = "POSTGRAPH_MAX_ALIASES", default_value_t = Limits::DEFAULT_MAX_ALIASES)]
+    pub max_aliases: usize,
+    /// Most selected fields in an operation (fragments counted once per spread)
+    #[arg(long = "max-fields", env = "POSTGRAPH_MAX_FIELDS", default_value_t = Limits::DEFAULT_MAX_FIELDS)]
+    pub max_fields: usize,
+    /// Most directives in an operation (fragments counted once per spread)
+    #[arg(long = "max-directives", env = "POSTGRAPH_MAX_DIRECTIVES", default_value_t = Limits::DEFAULT_MAX_DIRECTIVES)]
+    pub max_directives: usize,
+    /// Most lexical tokens in a query document
+    #[arg(long = "max-tokens", env = "POSTGRAPH_MAX_TOKENS", default_value_t = Limits::DEFAULT_MAX_TOKENS)]
+    pub max_tokens: usize,
+    /// Largest page of a connection: `first`/`last` over it are refused, and a connection
+    /// with neither returns at most this many rows
+    #[arg(long = "max-page-size", env = "POSTGRAPH_MAX_PAGE_SIZE", default_value_t = DEFAULT_MAX_PAGE_SIZE)]
+    pub max_page_size: u32,
+}
+
+/// The default `--max-page-size`: large enough for any list a screen shows, small enough
+/// that one connection cannot make Postgres build a response of millions of rows.
+pub const DEFAULT_MAX_PAGE_SIZE: u32 = 1000;
+
+impl LimitOptions {
+    /// The document limits, with introspection allowed unless `production`.
+    pub fn limits(&self, production: bool) -> Limits {
+        Limits {
+            max_depth: self.max_depth,
+            max_aliases: self.max_aliases,
+            max_fields: self.max_fields,
+            max_directives: self.max_directives,
+            max_tokens: self.max_tokens,
+            introspection: !production,
+        }
+    }
+    /// The page cap for the planner (None when 0).
+    pub fn max_page_size(&self) -> Option<i64> {
+        (self.max_page_size > 0).then_some(i64::from(self.max_page_size))
+    }
 }
 
 #[derive(Debug, Clone, Args)]

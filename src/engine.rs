@@ -39,6 +39,10 @@ pub struct Engine {
     pub auth: Auth,
     pub exec: Executor,
     pub default_role: String,
+    /// The page-size cap and whatever else planning needs beyond the model.
+    pub plan_options: plan::PlanOptions,
+    /// `--production`: errors keep their code but not the server's internal detail.
+    pub production: bool,
     plans: PlanCache,
     sessions: Sessions,
 }
@@ -133,6 +137,8 @@ impl Engine {
             auth,
             exec,
             default_role,
+            plan_options: plan::PlanOptions::default(),
+            production: false,
             plans: PlanCache::default(),
             sessions: Sessions {
                 anonymous,
@@ -174,7 +180,7 @@ impl RequestError {
         match self {
             RequestError::Auth(e) => e.code(),
             RequestError::Graphql(e) => e.code(),
-            RequestError::Plan(_) => "GRAPHQL_VALIDATION_FAILED",
+            RequestError::Plan(e) => e.code,
             RequestError::Exec(ExecError::PoolTimeout) => "DATABASE_BUSY",
             RequestError::Exec(ExecError::Unavailable(_)) => "DATABASE_UNAVAILABLE",
             RequestError::BadRequest(_) => "BAD_REQUEST",
@@ -182,9 +188,19 @@ impl RequestError {
         }
     }
 
-    /// The errors-only body of a request that never executed.
-    pub fn body(&self) -> String {
+    /// The errors-only body of a request that never executed. In production, server-side
+    /// failures say only that they happened, and validation messages carry no suggestions.
+    pub fn body(&self, production: bool) -> String {
         let messages = match self {
+            RequestError::Auth(a) if production && a.status() >= 500 => {
+                tracing::error!(error = %a, "token handling failed");
+                vec![(INTERNAL_MESSAGE.to_string(), vec![])]
+            }
+            RequestError::Graphql(e) if production => e
+                .messages()
+                .into_iter()
+                .map(|(m, locs)| (without_suggestion(&m).to_string(), locs))
+                .collect(),
             RequestError::Graphql(e) => e.messages(),
             RequestError::Plan(e) => vec![(e.message.clone(), vec![e.location])],
             RequestError::Exec(ExecError::Unavailable(detail)) => {
@@ -198,6 +214,18 @@ impl RequestError {
             .map(|(m, locs)| error_json(&m, &locs, &[], self.code(), None))
             .collect();
         serde_json::json!({ "errors": errors }).to_string()
+    }
+}
+
+/// What a client is told, in production, of a failure that is the server's business.
+const INTERNAL_MESSAGE: &str = "an internal error occurred";
+
+/// A validation message without its "Did you mean ...?" hint, which tells a stranger about
+/// the schema.
+fn without_suggestion(message: &str) -> &str {
+    match message.find(" Did you mean") {
+        Some(i) => &message[..i],
+        None => message,
     }
 }
 
@@ -384,8 +412,14 @@ impl Engine {
                             Ok(json) => data.push_str(&json),
                             Err(e) => {
                                 data.push_str("null");
+                                let message = if self.production {
+                                    tracing::error!(error = %e, "signing a token failed");
+                                    INTERNAL_MESSAGE.to_string()
+                                } else {
+                                    e.to_string()
+                                };
                                 errors.push(error_json(
-                                    &e.to_string(),
+                                    &message,
                                     &[],
                                     &[key.as_str().into()],
                                     e.code(),
@@ -395,8 +429,14 @@ impl Engine {
                         },
                         Some(Err(e)) => {
                             data.push_str("null");
+                            let message = if self.production && !e.client_facing() {
+                                tracing::warn!(code = %e.code, message = %e.message, "database error hidden from the client");
+                                INTERNAL_MESSAGE
+                            } else {
+                                e.message.as_str()
+                            };
                             errors.push(error_json(
-                                &e.message,
+                                message,
                                 &[],
                                 &[key.as_str().into()],
                                 &e.code,
@@ -432,7 +472,7 @@ impl Engine {
         }
         let op =
             graphql::document::operation(&self.api.root, &document, operation_name, variables)?;
-        let plan = plan::plan(&self.api.model, &op)?;
+        let plan = plan::plan_with(&self.api.model, &op, &self.plan_options)?;
         let compiled = Arc::new(compile(&plan));
         self.plans
             .put(query, operation_name, variables, compiled.clone());

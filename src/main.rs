@@ -92,17 +92,22 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
             .max_pool_size
             .unwrap_or_else(postgraph::config::default_pool_size),
         statement_timeout_ms: o.statement_timeout_ms,
+        limits: o.limits.limits(o.production),
+        max_page_size: o.limits.max_page_size(),
+        production: o.production,
     };
     if cfg.jwt.secret.is_none() {
         eprintln!("warning: no --jwt-secret: tokens are neither signed nor accepted");
     }
     let engine = server::build_engine(&cfg).await?;
+    // GraphiQL is of no use without introspection.
+    let graphiql = o.graphiql && !o.production;
     let addr: SocketAddr = format!("{}:{}", o.host, o.port).parse()?;
     let running = server::start(
         engine,
         HttpOptions {
             body_limit: o.body_size_limit,
-            graphiql: o.graphiql,
+            graphiql,
             cors: o.cors,
         },
         addr,
@@ -110,7 +115,7 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
     .await?;
     say!("postgraph listening");
     say!("  GraphQL:  {}", running.url());
-    if o.graphiql {
+    if graphiql {
         say!("  GraphiQL: http://{}/graphiql", running.addr);
     }
     if demo || is_example {

@@ -7,7 +7,7 @@ use crate::config::example;
 use crate::db::{self, embedded::EmbeddedOptions, embedded::EmbeddedPostgres, DbError};
 use crate::engine::Engine;
 use crate::exec::Executor;
-use crate::graphql::Api;
+use crate::graphql::{limits::Limits, Api};
 use crate::http::{self, HttpOptions};
 use crate::schema::{self, BuildError, BuildOptions};
 use std::net::SocketAddr;
@@ -42,6 +42,12 @@ pub struct EngineConfig {
     pub default_role: Option<String>,
     pub max_pool_size: usize,
     pub statement_timeout_ms: u64,
+    /// Abuse limits on query documents.
+    pub limits: Limits,
+    /// `--max-page-size`; None: connections are not capped.
+    pub max_page_size: Option<i64>,
+    /// `--production`: no introspection (set in `limits`), no internal detail in errors.
+    pub production: bool,
 }
 
 fn jwt_type(identifier: &Option<String>) -> Result<Option<(String, String)>, StartError> {
@@ -83,7 +89,8 @@ pub async fn build_api(
 
 pub async fn build_engine(cfg: &EngineConfig) -> Result<Engine, StartError> {
     let client = db::connect(&cfg.connection).await?;
-    let api = build_api(&client, &cfg.schemas, &cfg.jwt_token_identifier).await?;
+    let mut api = build_api(&client, &cfg.schemas, &cfg.jwt_token_identifier).await?;
+    api.limits = cfg.limits.clone();
     let default_role = match &cfg.default_role {
         Some(r) => r.clone(),
         None => client
@@ -95,7 +102,10 @@ pub async fn build_engine(cfg: &EngineConfig) -> Result<Engine, StartError> {
     let auth = Auth::new(cfg.jwt.clone())?;
     let pool = db::pool(&cfg.connection, cfg.max_pool_size)?;
     let exec = Executor::new(pool, cfg.statement_timeout_ms);
-    Ok(Engine::new(api, auth, exec, default_role)?)
+    let mut engine = Engine::new(api, auth, exec, default_role)?;
+    engine.plan_options.max_page_size = cfg.max_page_size;
+    engine.production = cfg.production;
+    Ok(engine)
 }
 
 /// A server running in the background (tests, demo); stops when dropped or on `stop()`.

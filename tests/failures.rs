@@ -65,3 +65,47 @@ async fn an_unreachable_database_is_503_with_retry_after() {
         "no internals: {msg}"
     );
 }
+
+/// A function marked STABLE (so exposed as a query) that writes anyway, through a volatile
+/// helper: the read-only transaction of a query stops it.
+const SNEAKY: &str = "create table public.sneaky_log (note text); \
+    grant insert, select on public.sneaky_log to app_anonymous; \
+    create function public.sneaky_insert() returns integer language sql volatile as \
+    $$ insert into public.sneaky_log values ('written by a query'); select 1 $$; \
+    create function app_public.sneaky() returns integer language sql stable as \
+    $$ select public.sneaky_insert() $$; \
+    grant execute on function public.sneaky_insert(), app_public.sneaky() to app_anonymous;";
+
+#[tokio::test]
+async fn queries_run_read_only_so_a_stable_function_that_writes_fails_and_writes_nothing() {
+    let app = app_with(Options {
+        setup_sql: Some(SNEAKY),
+        ..Options::default()
+    })
+    .await;
+    let r = app.gql("{ sneaky }", json!({}), None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.first_error_code(), Some("25006"), "{}", r.body);
+    assert!(r.data()["sneaky"].is_null(), "{}", r.body);
+    let rows = app.sql("select count(*) as n from public.sneaky_log").await;
+    assert_eq!(rows[0]["n"], 0, "nothing was written");
+    // The connection is clean afterwards, and mutations still write.
+    let token = app.signup("ivan").await;
+    let created = app
+        .gql(
+            "mutation { createPost(input: {post: {title: \"still writable\"}}) { post { title } } }",
+            json!({}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(
+        created.data()["createPost"]["post"]["title"],
+        "still writable",
+        "{}",
+        created.body
+    );
+    let r = app
+        .gql("{ allPosts { totalCount } }", json!({}), None)
+        .await;
+    assert!(r.errors().is_none(), "{}", r.body);
+}

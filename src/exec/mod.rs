@@ -43,6 +43,19 @@ impl DbError {
             }
         }
     }
+    /// Whether the message is meant for the client: bad input (22), constraint violations
+    /// (23), authorization (28), serialization failures and deadlocks (40), permission and
+    /// RLS refusals (42501), timeouts (57014), the application's own `raise exception`
+    /// (P0001) and the engine's own codes. Others (undefined objects, resources, internal
+    /// errors, ...) describe the server, and production hides their text.
+    pub fn client_facing(&self) -> bool {
+        let c = self.code.as_str();
+        c.len() != 5
+            || ["22", "23", "28", "40"]
+                .iter()
+                .any(|class| c.starts_with(class))
+            || ["42501", "57014", "P0001"].contains(&c)
+    }
     pub fn not_found(message: String) -> Self {
         DbError {
             code: "NOT_FOUND".into(),
@@ -131,13 +144,14 @@ impl Executor {
         &'a self,
         client: &'a Object,
         session: &'a SessionSettings,
+        begin: &'static str,
         statements: &[&Bound<'_>],
     ) -> Result<(Opening<'a>, Vec<Result<tokio_postgres::Statement, DbError>>), DbError> {
         let (set, args) = self.prepare_session(client, session).await?;
         let opening: Opening<'a> = Box::pin(async move {
             // join! polls in order, and tokio-postgres sends a request on its first poll.
             let (begin, setup) =
-                futures::join!(client.batch_execute(sql::BEGIN), client.query(&set, &args));
+                futures::join!(client.batch_execute(begin), client.query(&set, &args));
             begin.map_err(DbError::from_pg)?;
             setup.map_err(DbError::from_pg)?;
             Ok(())
@@ -157,7 +171,7 @@ impl Executor {
         Ok((opened, prepared))
     }
 
-    /// Runs read statements in one transaction; each gives its JSON text or its error.
+    /// Runs read statements in one READ ONLY transaction; each gives its JSON text or its error.
     /// Begin, settings, the queries and commit go out together: one network round trip once
     /// the statements are prepared on the connection.
     #[tracing::instrument(level = "debug", skip_all)]
@@ -169,7 +183,12 @@ impl Executor {
         let client = self.client().await?;
         let all = |e: DbError| Ok(statements.iter().map(|_| Err(e.clone())).collect());
         let (opening, prepared) = match self
-            .open(&client, session, &statements.iter().collect::<Vec<_>>())
+            .open(
+                &client,
+                session,
+                sql::BEGIN_READ_ONLY,
+                &statements.iter().collect::<Vec<_>>(),
+            )
             .await
         {
             Ok(o) => o,
@@ -214,7 +233,7 @@ impl Executor {
             .iter()
             .flat_map(|m| [&m.write, &m.payload])
             .collect();
-        let (opening, prepared) = match self.open(&client, session, &statements).await {
+        let (opening, prepared) = match self.open(&client, session, sql::BEGIN, &statements).await {
             Ok(o) => o,
             Err(e) => return all(e),
         };

@@ -140,15 +140,21 @@ self_cell::self_cell!(
     }
 );
 
-/// Parses and validates `source` against the schema.
+/// Parses `source`, checks it against the abuse limits (before validation, whose cost grows
+/// with the document) and validates it against the schema.
 #[tracing::instrument(level = "debug", skip_all)]
-pub fn parse(root: &Root, source: String) -> Result<ValidDocument, GraphqlError> {
+pub fn parse(
+    root: &Root,
+    source: String,
+    limits: &super::limits::Limits,
+) -> Result<ValidDocument, GraphqlError> {
     ValidDocument::try_new(source, |source| {
         let document =
             parse_document_source(source, &root.schema).map_err(|e| GraphqlError::Parse {
                 message: e.item.to_string(),
                 location: location(&e.span.start),
             })?;
+        super::limits::check(&document, limits)?;
         let mut ctx = ValidatorContext::new(&root.schema, &document);
         visit_all_rules(&mut ctx, &document);
         let errors = ctx.into_errors();

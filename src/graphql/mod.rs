@@ -2,6 +2,7 @@
 //! validation, the walk into the engine's selection tree, and introspection execution.
 
 pub mod document;
+pub mod limits;
 pub mod schema;
 
 use crate::schema::Model;
@@ -27,6 +28,9 @@ pub enum GraphqlError {
     Variables(Vec<(String, Vec<(usize, usize)>)>),
     #[error("{0}")]
     Request(String),
+    /// Over one of the abuse limits (`limits`): refused before validation.
+    #[error(transparent)]
+    Limit(#[from] limits::LimitError),
 }
 
 impl GraphqlError {
@@ -36,6 +40,7 @@ impl GraphqlError {
             GraphqlError::Validation(_) => "GRAPHQL_VALIDATION_FAILED",
             GraphqlError::Variables(_) => "BAD_USER_INPUT",
             GraphqlError::Request(_) => "BAD_REQUEST",
+            GraphqlError::Limit(e) => e.code,
         }
     }
 
@@ -45,6 +50,7 @@ impl GraphqlError {
             GraphqlError::Parse { location, .. } => vec![(self.to_string(), vec![*location])],
             GraphqlError::Validation(v) | GraphqlError::Variables(v) => v.clone(),
             GraphqlError::Request(m) => vec![(m.clone(), vec![])],
+            GraphqlError::Limit(e) => vec![(e.message.clone(), e.location.into_iter().collect())],
         }
     }
 }
@@ -56,6 +62,8 @@ const DOCUMENT_CACHE_SIZE: usize = 512;
 pub struct Api {
     pub model: Arc<Model>,
     pub root: Root,
+    /// What a document must stay within; checked once per query text, before it is cached.
+    pub limits: limits::Limits,
     /// Query text → its validated document: a query is parsed and validated once.
     documents: Mutex<LruCache<String, Arc<ValidDocument>>>,
 }
@@ -70,6 +78,7 @@ impl Api {
         Api {
             model,
             root,
+            limits: limits::Limits::default(),
             documents,
         }
     }
@@ -93,8 +102,13 @@ impl Api {
         if let Some(doc) = self.documents.lock().expect("document cache").get(source) {
             return Ok(doc.clone());
         }
-        // Parsed outside the lock; invalid documents are not cached.
-        let doc = Arc::new(document::parse(&self.root, source.to_string())?);
+        // Parsed outside the lock; invalid documents (and those over a limit) are not cached.
+        limits::check_tokens(source, &self.limits)?;
+        let doc = Arc::new(document::parse(
+            &self.root,
+            source.to_string(),
+            &self.limits,
+        )?);
         self.documents
             .lock()
             .expect("document cache")

@@ -211,7 +211,7 @@ where
     let (request, http_method) = if method == http::Method::GET {
         match parse_query_string(&query) {
             Ok(r) => (r, Method::Get),
-            Err(e) => return request_error(e, legacy, content_type),
+            Err(e) => return request_error(e, legacy, content_type, engine.production),
         }
     } else {
         let declared = headers
@@ -314,7 +314,7 @@ where
         .map(|v| v.to_str().unwrap_or("\u{0}"));
     match engine.execute(request, authorization, http_method).await {
         Ok(body) => json_reply(StatusCode::OK, content_type, body),
-        Err(e) => request_error(e, legacy, content_type),
+        Err(e) => request_error(e, legacy, content_type, engine.production),
     }
 }
 
@@ -358,7 +358,12 @@ fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-fn request_error(e: RequestError, legacy: bool, content_type: &'static str) -> Reply {
+fn request_error(
+    e: RequestError,
+    legacy: bool,
+    content_type: &'static str,
+    production: bool,
+) -> Reply {
     let status = match &e {
         RequestError::Auth(a) => match a {
             AuthError::Sign(_) | AuthError::Config(_) | AuthError::Internal(_) => {
@@ -367,7 +372,10 @@ fn request_error(e: RequestError, legacy: bool, content_type: &'static str) -> R
             _ => StatusCode::UNAUTHORIZED,
         },
         RequestError::Graphql(
-            GraphqlError::Parse { .. } | GraphqlError::Validation(_) | GraphqlError::Variables(_),
+            GraphqlError::Parse { .. }
+            | GraphqlError::Validation(_)
+            | GraphqlError::Variables(_)
+            | GraphqlError::Limit(_),
         )
         | RequestError::Plan(_)
             if legacy =>
@@ -381,7 +389,7 @@ fn request_error(e: RequestError, legacy: bool, content_type: &'static str) -> R
         RequestError::Exec(ExecError::PoolTimeout) => StatusCode::GATEWAY_TIMEOUT,
         RequestError::Exec(ExecError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
     };
-    let mut r = json_reply(status, content_type, e.body());
+    let mut r = json_reply(status, content_type, e.body(production));
     match &e {
         RequestError::Auth(a) => {
             if let Some(v) = a

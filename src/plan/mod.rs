@@ -179,6 +179,20 @@ pub fn coerce(codec: &Codec, v: &Value) -> std::result::Result<Option<String>, S
 pub struct PlanError {
     pub message: String,
     pub location: (usize, usize),
+    /// The stable `extensions.code`: [`INVALID`] unless a more precise one applies.
+    pub code: &'static str,
+}
+
+/// The code of a request the planner refuses: valid GraphQL asking for something invalid.
+pub const INVALID: &str = "GRAPHQL_VALIDATION_FAILED";
+
+/// What the planner needs beyond the model.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    /// The largest page a connection may return: an explicit `first`/`last` over it is
+    /// refused, and a connection with neither returns at most this many rows (its
+    /// `pageInfo.hasNextPage` tells whether there are more). None: no cap.
+    pub max_page_size: Option<i64>,
 }
 
 type Result<T> = std::result::Result<T, PlanError>;
@@ -187,6 +201,7 @@ fn err<T>(node: &FieldNode, message: impl Into<String>) -> Result<T> {
     Err(PlanError {
         message: message.into(),
         location: node.location,
+        code: INVALID,
     })
 }
 
@@ -431,9 +446,16 @@ impl Plan {
     }
 }
 
-#[tracing::instrument(level = "debug", skip_all)]
 pub fn plan(model: &Model, op: &Operation) -> Result<Plan> {
-    let p = Planner { model };
+    plan_with(model, op, &PlanOptions::default())
+}
+
+#[tracing::instrument(level = "debug", skip_all)]
+pub fn plan_with(model: &Model, op: &Operation, options: &PlanOptions) -> Result<Plan> {
+    let p = Planner {
+        model,
+        max_page_size: options.max_page_size,
+    };
     let root_type = match op.kind {
         OpKind::Query => model.query_type.as_str(),
         OpKind::Mutation => model.mutation_type.as_deref().unwrap_or("Mutation"),
@@ -477,6 +499,7 @@ pub fn plan(model: &Model, op: &Operation) -> Result<Plan> {
 
 struct Planner<'m> {
     model: &'m Model,
+    max_page_size: Option<i64>,
 }
 
 impl<'m> Planner<'m> {
@@ -547,6 +570,7 @@ impl<'m> Planner<'m> {
         let (table, key) = decode_node_id(self.model, s).map_err(|message| PlanError {
             message,
             location: node.location,
+            code: INVALID,
         })?;
         if expected.is_some_and(|e| e != table) {
             return err(
@@ -864,11 +888,28 @@ impl<'m> Planner<'m> {
         })
     }
 
-    /// `first`, `last` and `offset`, checked against each other.
+    /// `first`, `last` and `offset`, checked against each other and the page size limit;
+    /// without `first`/`last` a connection is bounded by the limit all the same.
     fn page_args(&self, node: &FieldNode) -> Result<(Option<i64>, Option<i64>, Option<i64>)> {
         let first = self.count_arg(node, "first")?;
         let last = self.count_arg(node, "last")?;
         let offset = self.count_arg(node, "offset")?;
+        if let Some(max) = self.max_page_size {
+            for (name, n) in [("first", first), ("last", last)] {
+                if n.is_some_and(|n| n > max) {
+                    return Err(PlanError {
+                        message: format!(
+                            "`{name}: {}` on `{}` is over the page size limit of {max}; page through with `after`/`before`",
+                            n.unwrap_or_default(),
+                            node.key
+                        ),
+                        location: node.location,
+                        code: "PAGE_SIZE_TOO_LARGE",
+                    });
+                }
+            }
+        }
+        let first = first.or(self.max_page_size.filter(|_| last.is_none()));
         if first.is_some() && last.is_some() {
             return err(node, "`first` and `last` cannot be combined");
         }
@@ -948,6 +989,7 @@ impl<'m> Planner<'m> {
         let values = decode_cursor(s, spec, order.len()).map_err(|message| PlanError {
             message,
             location: node.location,
+            code: INVALID,
         })?;
         let params = order
             .iter()
@@ -994,6 +1036,7 @@ impl<'m> Planner<'m> {
         let bad = || PlanError {
             message: "orderBy takes enum values".into(),
             location: node.location,
+            code: INVALID,
         };
         let values: Vec<&str> = match node.arg("orderBy").map(Value::resolved) {
             None => vec![if t.primary_key.is_some() {
@@ -1057,6 +1100,7 @@ impl<'m> Planner<'m> {
         let value = coerce(codec, v).map_err(|message| PlanError {
             message,
             location: node.location,
+            code: INVALID,
         })?;
         let source = match v {
             Value::Var(_, path) => Some(ParamSource {

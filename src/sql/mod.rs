@@ -715,6 +715,9 @@ pub fn drop_database(name: &str) -> String {
 /// Opens a request's transaction; `RESET ALL` drops anything a previous request's function set
 /// at session level, so pooled connections never carry settings from one request to the next.
 pub const BEGIN: &str = "begin; reset all";
+/// The same for a query: a read-only transaction, so that a function marked STABLE that
+/// writes anyway fails (25006) instead of writing.
+pub const BEGIN_READ_ONLY: &str = "begin read only; reset all";
 pub const COMMIT: &str = "commit";
 pub const ROLLBACK: &str = "rollback";
 pub const SAVEPOINT: &str = "savepoint postgraph_mutation";

@@ -5,6 +5,7 @@
 use postgraph::auth::JwtConfig;
 use postgraph::config::example;
 use postgraph::db::{self, embedded::EmbeddedOptions, embedded::EmbeddedPostgres};
+use postgraph::graphql::limits::Limits;
 use postgraph::http::HttpOptions;
 use postgraph::server::{self, EngineConfig, Running};
 use serde_json::{json, Value};
@@ -60,6 +61,10 @@ pub struct Options {
     /// SQL run as superuser before the engine introspects.
     pub setup_sql: Option<&'static str>,
     pub statement_timeout_ms: u64,
+    pub limits: Limits,
+    pub max_page_size: Option<i64>,
+    /// `--production`: introspection and GraphiQL off, internal error detail hidden.
+    pub production: bool,
 }
 
 impl Default for Options {
@@ -69,6 +74,9 @@ impl Default for Options {
             body_limit: 100 * 1024,
             setup_sql: None,
             statement_timeout_ms: 10_000,
+            limits: Limits::default(),
+            max_page_size: Some(i64::from(postgraph::config::DEFAULT_MAX_PAGE_SIZE)),
+            production: false,
         }
     }
 }
@@ -104,13 +112,19 @@ pub async fn app_with(opts: Options) -> TestApp {
         default_role: Some(example::DEFAULT_ROLE.into()),
         max_pool_size: opts.max_pool_size,
         statement_timeout_ms: opts.statement_timeout_ms,
+        limits: Limits {
+            introspection: opts.limits.introspection && !opts.production,
+            ..opts.limits
+        },
+        max_page_size: opts.max_page_size,
+        production: opts.production,
     };
     let engine = server::build_engine(&cfg).await.expect("engine");
     let running = server::start(
         engine,
         HttpOptions {
             body_limit: opts.body_limit,
-            graphiql: true,
+            graphiql: !opts.production,
             cors: true,
         },
         "127.0.0.1:0".parse().unwrap(),
