@@ -1,0 +1,120 @@
+//! Why a token was refused: stable codes, HTTP status, `WWW-Authenticate`.
+
+use jsonwebtoken::errors::ErrorKind;
+
+/// Why a token was refused or could not be made. `Display` is the user-facing message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    #[error("jwt expired")]
+    Expired,
+    #[error("invalid token signature")]
+    InvalidSignature,
+    #[error("malformed token: {0}")]
+    Malformed(String),
+    #[error("jwt not active yet (nbf is in the future)")]
+    NotYetValid,
+    #[error("token audience is missing or not accepted")]
+    InvalidAudience,
+    #[error("token issuer is missing or not accepted")]
+    InvalidIssuer,
+    #[error("token algorithm is not allowed")]
+    InvalidAlgorithm,
+    /// The role claim is not a string or names a role the server may not switch to.
+    #[error("invalid role claim: {0}")]
+    Role(String),
+    #[error("JWT secret not configured")]
+    NotConfigured,
+    #[error("could not sign JWT: {0}")]
+    Sign(String),
+    /// Invalid [`JwtConfig`] (reported at startup).
+    #[error("invalid JWT configuration: {0}")]
+    Config(String),
+    /// An unexpected failure inside the JWT library; detail is for logs only.
+    #[error("internal error while verifying the token")]
+    Internal(String),
+}
+
+impl AuthError {
+    /// Stable `extensions.code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AuthError::Expired => "JWT_EXPIRED",
+            AuthError::InvalidSignature => "JWT_INVALID_SIGNATURE",
+            AuthError::Malformed(_) => "JWT_MALFORMED",
+            AuthError::NotYetValid => "JWT_NOT_YET_VALID",
+            AuthError::InvalidAudience => "JWT_INVALID_AUDIENCE",
+            AuthError::InvalidIssuer => "JWT_INVALID_ISSUER",
+            AuthError::InvalidAlgorithm => "JWT_INVALID_ALGORITHM",
+            AuthError::Role(_) => "JWT_INVALID_ROLE",
+            AuthError::NotConfigured => "JWT_NOT_CONFIGURED",
+            AuthError::Sign(_) => "JWT_SIGN_FAILED",
+            AuthError::Config(_) => "JWT_CONFIG_INVALID",
+            AuthError::Internal(_) => "JWT_INTERNAL",
+        }
+    }
+
+    /// HTTP status when this error stops a request before execution: 401 for anything
+    /// about the client's token, 500 for server-side failures.
+    pub fn status(&self) -> u16 {
+        match self {
+            AuthError::Sign(_) | AuthError::Config(_) | AuthError::Internal(_) => 500,
+            _ => 401,
+        }
+    }
+
+    /// `WWW-Authenticate` header value for a 401 (RFC 6750), `None` otherwise.
+    pub fn www_authenticate(&self) -> Option<String> {
+        if self.status() != 401 {
+            return None;
+        }
+        // error_description is a quoted-string: keep it free of quotes and backslashes.
+        let description: String = self
+            .to_string()
+            .chars()
+            .map(|c| if c == '"' || c == '\\' { '\'' } else { c })
+            .collect();
+        Some(format!(
+            "Bearer error=\"invalid_token\", error_description=\"{description}\""
+        ))
+    }
+
+    /// Maps a jsonwebtoken verification error. Any kind not listed is a refusal too.
+    pub(super) fn from_verify(kind: ErrorKind) -> Self {
+        match kind {
+            ErrorKind::ExpiredSignature => AuthError::Expired,
+            ErrorKind::ImmatureSignature => AuthError::NotYetValid,
+            ErrorKind::InvalidSignature => AuthError::InvalidSignature,
+            ErrorKind::InvalidAudience => AuthError::InvalidAudience,
+            ErrorKind::InvalidIssuer => AuthError::InvalidIssuer,
+            ErrorKind::MissingRequiredClaim(c) if c == "aud" => AuthError::InvalidAudience,
+            ErrorKind::MissingRequiredClaim(c) if c == "iss" => AuthError::InvalidIssuer,
+            ErrorKind::MissingRequiredClaim(c) => {
+                AuthError::Malformed(format!("missing required claim \"{c}\""))
+            }
+            ErrorKind::InvalidClaimFormat(c) => {
+                AuthError::Malformed(format!("claim \"{c}\" has an invalid format"))
+            }
+            ErrorKind::InvalidSubject => {
+                AuthError::Malformed("claim \"sub\" is not accepted".into())
+            }
+            ErrorKind::InvalidAlgorithm
+            | ErrorKind::InvalidAlgorithmName
+            | ErrorKind::UnsupportedAlgorithm => AuthError::InvalidAlgorithm,
+            ErrorKind::InvalidToken => AuthError::Malformed("not a valid JWT".into()),
+            ErrorKind::Base64(_) => AuthError::Malformed("token is not valid base64url".into()),
+            ErrorKind::Json(_) => {
+                AuthError::Malformed("token header or payload is not valid JSON".into())
+            }
+            ErrorKind::Utf8(_) => AuthError::Malformed("token is not valid UTF-8".into()),
+            ErrorKind::MissingAlgorithm
+            | ErrorKind::InvalidEcdsaKey
+            | ErrorKind::InvalidEddsaKey
+            | ErrorKind::InvalidRsaKey(_)
+            | ErrorKind::InvalidKeyFormat
+            | ErrorKind::RsaFailedSigning
+            | ErrorKind::Signing(_)
+            | ErrorKind::Provider(_) => AuthError::Internal(format!("{kind:?}")),
+            other => AuthError::Malformed(format!("token rejected ({other:?})")),
+        }
+    }
+}

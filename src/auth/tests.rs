@@ -1,0 +1,409 @@
+//! Unit tests of verification, signing and settings (no database).
+
+use super::*;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use jsonwebtoken::Header;
+use serde_json::json;
+
+const SECRET: &str = "test-secret-at-least-32-bytes-long!!";
+
+fn auth_with(f: impl FnOnce(&mut JwtConfig)) -> Auth {
+    let mut cfg = JwtConfig {
+        secret: Some(SECRET.into()),
+        ..JwtConfig::default()
+    };
+    f(&mut cfg);
+    Auth::new(cfg).unwrap()
+}
+
+fn auth() -> Auth {
+    auth_with(|_| {})
+}
+
+fn obj(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => panic!("not an object"),
+    }
+}
+
+fn now() -> u64 {
+    jsonwebtoken::get_current_timestamp()
+}
+
+fn b64(s: &str) -> String {
+    URL_SAFE_NO_PAD.encode(s)
+}
+
+#[test]
+fn auth_is_send_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Auth>();
+    check::<AuthError>();
+}
+
+#[test]
+fn round_trip_omits_nulls() {
+    let a = auth();
+    let exp = now() + 3600;
+    let token = a
+        .sign(&obj(
+            json!({"role": "app_user", "user_id": 1, "exp": exp, "x": null}),
+        ))
+        .unwrap();
+    let claims = a.verify(&token).unwrap();
+    assert_eq!(
+        claims.0,
+        obj(json!({"role": "app_user", "user_id": 1, "exp": exp}))
+    );
+}
+
+#[test]
+fn no_exp_is_accepted() {
+    let a = auth();
+    let token = a.sign(&obj(json!({"user_id": 1}))).unwrap();
+    assert_eq!(a.verify(&token).unwrap().get("user_id"), Some(&json!(1)));
+}
+
+#[test]
+fn numeric_string_exp_becomes_number() {
+    let a = auth();
+    let exp = now() + 60;
+    let token = a.sign(&obj(json!({"exp": exp.to_string()}))).unwrap();
+    assert_eq!(a.verify(&token).unwrap().get("exp"), Some(&json!(exp)));
+    let err = a.sign(&obj(json!({"exp": "tomorrow"}))).unwrap_err();
+    assert_eq!(err.code(), "JWT_SIGN_FAILED");
+}
+
+#[test]
+fn expired() {
+    let a = auth();
+    let token = a.sign(&obj(json!({"exp": now() - 10}))).unwrap();
+    assert_eq!(a.verify(&token).unwrap_err(), AuthError::Expired);
+    // Leeway covers small skew.
+    let lenient = auth_with(|c| c.leeway_secs = 30);
+    assert!(lenient.verify(&token).is_ok());
+}
+
+#[test]
+fn exp_with_wrong_type_is_malformed() {
+    let a = auth();
+    let token = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &json!({"exp": "soon"}),
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap();
+    assert_eq!(a.verify(&token).unwrap_err().code(), "JWT_MALFORMED");
+}
+
+#[test]
+fn nbf_in_future() {
+    let a = auth();
+    let token = a.sign(&obj(json!({"nbf": now() + 600}))).unwrap();
+    assert_eq!(a.verify(&token).unwrap_err(), AuthError::NotYetValid);
+    let token = a.sign(&obj(json!({"nbf": now() - 5}))).unwrap();
+    assert!(a.verify(&token).is_ok());
+}
+
+#[test]
+fn tampered_signature() {
+    let a = auth();
+    let token = a.sign(&obj(json!({"user_id": 1}))).unwrap();
+    let (msg, sig) = token.rsplit_once('.').unwrap();
+    let mut sig: Vec<u8> = sig.bytes().collect();
+    sig[0] = if sig[0] == b'A' { b'B' } else { b'A' };
+    let bad = format!("{msg}.{}", String::from_utf8(sig).unwrap());
+    assert_eq!(a.verify(&bad).unwrap_err(), AuthError::InvalidSignature);
+
+    // Tampered payload with the original signature.
+    let (header, rest) = token.split_once('.').unwrap();
+    let (_, sig) = rest.split_once('.').unwrap();
+    let forged = format!("{header}.{}.{sig}", b64(r#"{"user_id":2}"#));
+    assert_eq!(a.verify(&forged).unwrap_err(), AuthError::InvalidSignature);
+}
+
+#[test]
+fn other_secret() {
+    let other = auth_with(|c| c.secret = Some("another-secret".into()));
+    let token = other.sign(&obj(json!({"user_id": 1}))).unwrap();
+    assert_eq!(
+        auth().verify(&token).unwrap_err(),
+        AuthError::InvalidSignature
+    );
+}
+
+#[test]
+fn garbage() {
+    let a = auth();
+    for t in ["", "abc", "a.b", "a.b.c.d", "!!!.???.###", "..", "e30.e30"] {
+        let err = a.verify(t).unwrap_err();
+        assert_eq!(err.code(), "JWT_MALFORMED", "{t:?}: {err}");
+    }
+    // Valid base64 header that is not JSON.
+    let t = format!("{}.{}.sig", b64("nope"), b64("{}"));
+    assert_eq!(a.verify(&t).unwrap_err().code(), "JWT_MALFORMED");
+}
+
+#[test]
+fn payload_not_object() {
+    let a = auth();
+    let token = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &json!([1, 2]),
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap();
+    assert_eq!(a.verify(&token).unwrap_err().code(), "JWT_MALFORMED");
+}
+
+#[test]
+fn alg_none_rejected() {
+    let a = auth();
+    let token = format!(
+        "{}.{}.",
+        b64(r#"{"alg":"none","typ":"JWT"}"#),
+        b64(r#"{"role":"admin"}"#)
+    );
+    assert_eq!(a.verify(&token).unwrap_err(), AuthError::InvalidAlgorithm);
+    let token = format!(
+        "{}.{}.",
+        b64(r#"{"alg":"None","typ":"JWT"}"#),
+        b64(r#"{"role":"admin"}"#)
+    );
+    assert_eq!(a.verify(&token).unwrap_err(), AuthError::InvalidAlgorithm);
+}
+
+#[test]
+fn other_hmac_size_rejected() {
+    let hs512 = auth_with(|c| c.algorithm = Algorithm::HS512);
+    let token = hs512.sign(&obj(json!({"user_id": 1}))).unwrap();
+    assert_eq!(
+        auth().verify(&token).unwrap_err(),
+        AuthError::InvalidAlgorithm
+    );
+    assert!(hs512.verify(&token).is_ok());
+}
+
+#[test]
+fn audience_configured() {
+    let a = auth_with(|c| c.audience = Some("postgraph".into()));
+    let plain = auth();
+    // Signing adds aud; verification accepts it.
+    let token = a.sign(&obj(json!({"user_id": 1}))).unwrap();
+    assert_eq!(
+        a.verify(&token).unwrap().get("aud"),
+        Some(&json!("postgraph"))
+    );
+    // Missing aud.
+    let token = plain.sign(&obj(json!({"user_id": 1}))).unwrap();
+    assert_eq!(a.verify(&token).unwrap_err(), AuthError::InvalidAudience);
+    // Wrong aud (the row's aud wins over the configured one when signing).
+    let token = a.sign(&obj(json!({"aud": "other"}))).unwrap();
+    assert_eq!(a.verify(&token).unwrap_err(), AuthError::InvalidAudience);
+    // Array aud containing ours.
+    let token = plain
+        .sign(&obj(json!({"aud": ["x", "postgraph"]})))
+        .unwrap();
+    assert!(a.verify(&token).is_ok());
+}
+
+#[test]
+fn no_audience_configured_accepts_any_aud() {
+    let a = auth();
+    let token = a.sign(&obj(json!({"aud": "someone"}))).unwrap();
+    assert!(a.verify(&token).is_ok());
+    let token = a.sign(&obj(json!({"aud": ["a", "b"]}))).unwrap();
+    assert!(a.verify(&token).is_ok());
+}
+
+#[test]
+fn issuer_configured() {
+    let a = auth_with(|c| c.issuer = Some("me".into()));
+    let token = a.sign(&obj(json!({}))).unwrap();
+    assert_eq!(a.verify(&token).unwrap().get("iss"), Some(&json!("me")));
+    let token = auth().sign(&obj(json!({}))).unwrap();
+    assert_eq!(a.verify(&token).unwrap_err(), AuthError::InvalidIssuer);
+    let token = auth().sign(&obj(json!({"iss": "you"}))).unwrap();
+    assert_eq!(a.verify(&token).unwrap_err(), AuthError::InvalidIssuer);
+}
+
+#[test]
+fn not_configured() {
+    let a = Auth::new(JwtConfig::default()).unwrap();
+    assert!(!a.is_configured());
+    assert_eq!(a.verify("a.b.c").unwrap_err(), AuthError::NotConfigured);
+    let err = a.sign(&Map::new()).unwrap_err();
+    assert_eq!(err, AuthError::NotConfigured);
+    assert_eq!(err.to_string(), "JWT secret not configured");
+    assert_eq!(err.status(), 401);
+}
+
+#[test]
+fn bad_config() {
+    let cfg = |f: fn(&mut JwtConfig)| {
+        let mut c = JwtConfig {
+            secret: Some(SECRET.into()),
+            ..JwtConfig::default()
+        };
+        f(&mut c);
+        Auth::new(c).unwrap_err().code()
+    };
+    assert_eq!(
+        cfg(|c| c.algorithm = Algorithm::RS256),
+        "JWT_CONFIG_INVALID"
+    );
+    assert_eq!(
+        cfg(|c| c.secret = Some(String::new())),
+        "JWT_CONFIG_INVALID"
+    );
+    assert_eq!(cfg(|c| c.leeway_secs = u64::MAX), "JWT_CONFIG_INVALID");
+    assert_eq!(
+        cfg(|c| c.audience = Some(String::new())),
+        "JWT_CONFIG_INVALID"
+    );
+}
+
+#[test]
+fn debug_hides_secret() {
+    let cfg = JwtConfig {
+        secret: Some(SECRET.into()),
+        ..JwtConfig::default()
+    };
+    assert!(!format!("{cfg:?}").contains(SECRET));
+    assert!(!format!("{:?}", Auth::new(cfg).unwrap()).contains(SECRET));
+}
+
+fn roles(names: &[&str]) -> HashSet<String> {
+    names.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn settings_anonymous() {
+    let s = SessionSettings::from_claims(None, "anon", &roles(&[])).unwrap();
+    assert_eq!(s.role, "anon");
+    assert_eq!(s.settings, vec![(CLAIMS_SETTING.into(), "{}".into())]);
+}
+
+#[test]
+fn settings_role_claim() {
+    let allowed = roles(&["app_user"]);
+    let c = Claims(obj(json!({"role": "app_user"})));
+    let s = SessionSettings::from_claims(Some(&c), "anon", &allowed).unwrap();
+    assert_eq!(s.role, "app_user");
+
+    let c = Claims(obj(json!({"role": "postgres"})));
+    let err = SessionSettings::from_claims(Some(&c), "anon", &allowed).unwrap_err();
+    assert_eq!(err.code(), "JWT_INVALID_ROLE");
+    assert_eq!(err.status(), 401);
+
+    let c = Claims(obj(json!({"role": 5})));
+    let err = SessionSettings::from_claims(Some(&c), "anon", &allowed).unwrap_err();
+    assert!(matches!(err, AuthError::Role(_)));
+
+    // Absent or null role claim: the default role; the default role is always allowed.
+    for c in [
+        json!({"user_id": 1}),
+        json!({"role": null}),
+        json!({"role": "anon"}),
+    ] {
+        let c = Claims(obj(c));
+        let s = SessionSettings::from_claims(Some(&c), "anon", &allowed).unwrap();
+        assert_eq!(s.role, "anon");
+    }
+
+    // A custom role claim.
+    let c = Claims(obj(json!({"db_role": "app_user", "role": "postgres"})));
+    let s = SessionSettings::from_claims_with_role_claim(Some(&c), "db_role", "anon", &allowed)
+        .unwrap();
+    assert_eq!(s.role, "app_user");
+}
+
+#[test]
+fn settings_keys_and_values() {
+    let c = Claims(obj(json!({
+        "user_id": 1,
+        "name": "ann",
+        "admin": true,
+        "score": 1.5,
+        "tags": ["a", "b"],
+        "meta": {"k": "v"},
+        "gone": null,
+        "a-b": "x",
+        "1abc": "y",
+        "_ok": "z",
+    })));
+    let s = SessionSettings::from_claims(Some(&c), "anon", &roles(&[])).unwrap();
+    let got: Vec<(&str, &str)> = s
+        .settings
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let whole = got.last().unwrap();
+    assert_eq!(whole.0, CLAIMS_SETTING);
+    let whole: Value = serde_json::from_str(whole.1).unwrap();
+    assert_eq!(whole, Value::Object(c.0.clone()));
+    let mut per_claim = got[..got.len() - 1].to_vec();
+    per_claim.sort();
+    assert_eq!(
+        per_claim,
+        vec![
+            ("jwt.claims._ok", "z"),
+            ("jwt.claims.admin", "true"),
+            ("jwt.claims.meta", r#"{"k":"v"}"#),
+            ("jwt.claims.name", "ann"),
+            ("jwt.claims.score", "1.5"),
+            ("jwt.claims.tags", r#"["a","b"]"#),
+            ("jwt.claims.user_id", "1"),
+        ]
+    );
+}
+
+#[test]
+fn settings_refuse_nul() {
+    let c = Claims(obj(json!({"name": "a\u{0}b"})));
+    let err = SessionSettings::from_claims(Some(&c), "anon", &roles(&[])).unwrap_err();
+    assert_eq!(err.code(), "JWT_MALFORMED");
+}
+
+#[test]
+fn auth_session_settings_uses_role_claim() {
+    let a = auth_with(|c| c.role_claim = "r".into());
+    let c = Claims(obj(json!({"r": "app_user"})));
+    let s = a
+        .session_settings(Some(&c), "anon", &roles(&["app_user"]))
+        .unwrap();
+    assert_eq!(s.role, "app_user");
+}
+
+#[test]
+fn bearer() {
+    assert_eq!(bearer_token("Bearer abc.def.ghi").unwrap(), "abc.def.ghi");
+    assert_eq!(bearer_token("bearer abc").unwrap(), "abc");
+    assert_eq!(bearer_token("  BEARER   abc  ").unwrap(), "abc");
+    for bad in [
+        "",
+        "Bearer",
+        "Bearer ",
+        "Basic abc",
+        "Bearer a b",
+        "abc",
+        "Bearerabc",
+    ] {
+        let err = bearer_token(bad).unwrap_err();
+        assert_eq!(err.code(), "JWT_MALFORMED", "{bad:?}");
+    }
+}
+
+#[test]
+fn messages_and_headers() {
+    assert_eq!(AuthError::Expired.to_string(), "jwt expired");
+    assert_eq!(
+        AuthError::Expired.www_authenticate().unwrap(),
+        "Bearer error=\"invalid_token\", error_description=\"jwt expired\""
+    );
+    assert!(AuthError::Sign("x".into()).www_authenticate().is_none());
+    let e = AuthError::Role("role \"x\" is not allowed".into());
+    assert!(!e.www_authenticate().unwrap().contains("\"x\""));
+}
