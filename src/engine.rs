@@ -151,6 +151,14 @@ pub struct Request {
     pub operation_name: Option<String>,
 }
 
+/// A 200 response: the body, and whether it holds a freshly signed token (then no cache
+/// may keep it).
+#[derive(Debug)]
+pub struct Response {
+    pub body: String,
+    pub carries_token: bool,
+}
+
 /// A failure before execution: decides the HTTP status.
 #[derive(Debug, thiserror::Error)]
 pub enum RequestError {
@@ -246,6 +254,9 @@ impl Engine {
         let Some(header) = authorization else {
             return Ok(self.sessions.anonymous.clone());
         };
+        if header.len() > auth::MAX_AUTHORIZATION_BYTES {
+            return Err(AuthError::HeaderTooLarge);
+        }
         let token = auth::bearer_token(header)?;
         if let Some((claims, session)) = self
             .sessions
@@ -272,13 +283,13 @@ impl Engine {
         Ok(session)
     }
 
-    /// Runs a request; `Ok` is a 200 response body (which may still carry field errors).
+    /// Runs a request; `Ok` is a 200 response (whose body may still carry field errors).
     pub async fn execute(
         &self,
         req: Request,
         authorization: Option<&str>,
         method: Method,
-    ) -> Result<String, RequestError> {
+    ) -> Result<Response, RequestError> {
         // The token is checked first: a bad token never reaches the database.
         let session = self.session(authorization)?;
         let query = req
@@ -359,6 +370,7 @@ impl Engine {
         // Assemble `{"data": {...}, "errors": [...]}` around the JSON Postgres built.
         let mut data = String::from("{");
         let mut errors: Vec<Json> = vec![];
+        let mut carries_token = false;
         for (i, (key, f)) in compiled.fields.iter().enumerate() {
             if i > 0 {
                 data.push(',');
@@ -379,7 +391,10 @@ impl Engine {
                 CompiledField::Select { jwt_paths, .. }
                 | CompiledField::Mutation { jwt_paths, .. } => match results[i].take() {
                     Some(Ok(json)) => match self.sign_tokens(json, jwt_paths) {
-                        Ok(json) => data.push_str(&json),
+                        Ok((json, signed)) => {
+                            carries_token |= signed;
+                            data.push_str(&json);
+                        }
                         Err(e) => {
                             data.push_str("null");
                             errors.push(error_json(&e.to_string(), &[], Some(key), e.code(), None));
@@ -405,7 +420,10 @@ impl Engine {
             let _ = write!(body, ",\"errors\":{}", Json::Array(errors));
         }
         body.push('}');
-        Ok(body)
+        Ok(Response {
+            body,
+            carries_token,
+        })
     }
 
     /// The compiled plan for this query, operation and shape of variables: from the cache
@@ -430,20 +448,26 @@ impl Engine {
         Ok(compiled)
     }
 
-    /// Replaces each JWT value (an object of claims) at `paths` with its signed token.
-    fn sign_tokens(&self, json: String, paths: &[Vec<String>]) -> Result<String, AuthError> {
+    /// Replaces each JWT value (an object of claims) at `paths` with its signed token;
+    /// also says whether any token was signed.
+    fn sign_tokens(
+        &self,
+        json: String,
+        paths: &[Vec<String>],
+    ) -> Result<(String, bool), AuthError> {
         if paths.is_empty() {
-            return Ok(json);
+            return Ok((json, false));
         }
         let mut v: Json =
             serde_json::from_str(&json).map_err(|e| AuthError::Sign(e.to_string()))?;
+        let mut signed = false;
         for p in paths {
-            self.sign_at(&mut v, p)?;
+            self.sign_at(&mut v, p, &mut signed)?;
         }
-        Ok(v.to_string())
+        Ok((v.to_string(), signed))
     }
 
-    fn sign_at(&self, v: &mut Json, path: &[String]) -> Result<(), AuthError> {
+    fn sign_at(&self, v: &mut Json, path: &[String], signed: &mut bool) -> Result<(), AuthError> {
         match path.split_first() {
             None => {
                 if let Json::Object(claims) = v {
@@ -452,6 +476,7 @@ impl Engine {
                         *v = Json::Null;
                     } else {
                         *v = Json::String(self.auth.sign(claims)?);
+                        *signed = true;
                     }
                 }
                 Ok(())
@@ -459,13 +484,13 @@ impl Engine {
             Some((head, rest)) if head == "[]" => {
                 if let Json::Array(items) = v {
                     for item in items {
-                        self.sign_at(item, rest)?;
+                        self.sign_at(item, rest, signed)?;
                     }
                 }
                 Ok(())
             }
             Some((head, rest)) => match v.get_mut(head.as_str()) {
-                Some(child) => self.sign_at(child, rest),
+                Some(child) => self.sign_at(child, rest, signed),
                 None => Ok(()),
             },
         }

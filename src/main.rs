@@ -85,6 +85,11 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
         jwt: JwtConfig {
             secret: pick(&o.jwt_secret, example::JWT_SECRET),
             audience: o.jwt_audience.clone(),
+            issuer: o.jwt_issuer.clone(),
+            leeway_secs: o.jwt_leeway,
+            allow_missing_exp: o.jwt_allow_missing_exp,
+            expires_in_secs: o.jwt_expires_in,
+            role_claim: o.jwt_role_claim_key.clone(),
             ..JwtConfig::default()
         },
         default_role: pick(&o.default_role, example::DEFAULT_ROLE),

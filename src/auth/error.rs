@@ -13,6 +13,13 @@ pub enum AuthError {
     Malformed(String),
     #[error("jwt not active yet (nbf is in the future)")]
     NotYetValid,
+    #[error("jwt issued in the future (iat is ahead of the server clock)")]
+    IssuedInFuture,
+    #[error("jwt has no exp claim; tokens must expire")]
+    MissingExp,
+    /// The `Authorization` header is over [`super::MAX_AUTHORIZATION_BYTES`] (431).
+    #[error("the Authorization header is too large")]
+    HeaderTooLarge,
     #[error("token audience is missing or not accepted")]
     InvalidAudience,
     #[error("token issuer is missing or not accepted")]
@@ -42,10 +49,13 @@ impl AuthError {
             AuthError::InvalidSignature => "JWT_INVALID_SIGNATURE",
             AuthError::Malformed(_) => "JWT_MALFORMED",
             AuthError::NotYetValid => "JWT_NOT_YET_VALID",
+            AuthError::IssuedInFuture => "JWT_ISSUED_IN_FUTURE",
+            AuthError::MissingExp => "JWT_MISSING_EXP",
+            AuthError::HeaderTooLarge => "REQUEST_HEADER_FIELDS_TOO_LARGE",
             AuthError::InvalidAudience => "JWT_INVALID_AUDIENCE",
             AuthError::InvalidIssuer => "JWT_INVALID_ISSUER",
             AuthError::InvalidAlgorithm => "JWT_INVALID_ALGORITHM",
-            AuthError::Role(_) => "JWT_INVALID_ROLE",
+            AuthError::Role(_) => "JWT_ROLE_NOT_ALLOWED",
             AuthError::NotConfigured => "JWT_NOT_CONFIGURED",
             AuthError::Sign(_) => "JWT_SIGN_FAILED",
             AuthError::Config(_) => "JWT_CONFIG_INVALID",
@@ -54,9 +64,10 @@ impl AuthError {
     }
 
     /// HTTP status when this error stops a request before execution: 401 for anything
-    /// about the client's token, 500 for server-side failures.
+    /// about the client's token, 431 for an oversized header, 500 for server-side failures.
     pub fn status(&self) -> u16 {
         match self {
+            AuthError::HeaderTooLarge => 431,
             AuthError::Sign(_) | AuthError::Config(_) | AuthError::Internal(_) => 500,
             _ => 401,
         }
@@ -67,11 +78,16 @@ impl AuthError {
         if self.status() != 401 {
             return None;
         }
-        // error_description is a quoted-string: keep it free of quotes and backslashes.
+        // error_description is a quoted-string of printable ASCII: anything else (quotes,
+        // backslashes, controls, non-ASCII) would make an invalid or ambiguous header.
         let description: String = self
             .to_string()
             .chars()
-            .map(|c| if c == '"' || c == '\\' { '\'' } else { c })
+            .map(|c| match c {
+                '"' | '\\' => '\'',
+                ' '..='~' => c,
+                _ => '?',
+            })
             .collect();
         Some(format!(
             "Bearer error=\"invalid_token\", error_description=\"{description}\""

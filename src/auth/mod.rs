@@ -1,12 +1,18 @@
 //! JWT in and out: verify bearer tokens into claims, sign jwt_token rows into tokens, and turn claims into the transaction-local settings Postgres sees.
 //!
-//! Decisions (see DESIGN.md "JWT in", "JWT out", "Claims → settings"):
-//! - Only HMAC (HS256/HS384/HS512) with a shared secret; the allow-list is exactly the
-//!   configured algorithm, so `none`, other HMAC sizes and RS/ES tokens are refused.
-//! - `exp` and `nbf` are checked when present but not required (PostGraphile does not
-//!   require `exp`); default leeway is 0 s.
-//! - `aud`: when an audience is configured it is required and must match, and signing adds
-//!   it; when none is configured, a token's `aud` is not checked. `iss` likewise.
+//! Decisions (see DESIGN.md "JWT in", "JWT out", "Claims → settings"), strict by default:
+//! - Only HMAC (HS256/HS384/HS512) with a shared secret of at least 32 bytes; the allow-list
+//!   is exactly the configured algorithm, so `none`, other HMAC sizes and RS/ES tokens are
+//!   refused.
+//! - `exp` is required (unless `allow_missing_exp`); `exp`, `nbf` and `iat` are checked with
+//!   one leeway (default 30 s): not expired, not yet valid, not issued in the future.
+//! - `aud`: when an audience is configured it is required and must match (string or array);
+//!   when none is configured, a token carrying `aud` is refused. `iss` is required and must
+//!   match when configured. Signing adds both when configured.
+//! - Signing always adds `iat`, and `exp` (now + `expires_in_secs`) unless the row has one.
+//! - The role claim may be a path (`.app.role`); the role it names must be in the list read
+//!   at startup (roles the authenticator may switch to, minus itself, superusers, BYPASSRLS
+//!   roles and owners of exposed tables).
 //! - Anonymous requests still get `request.jwt.claims = '{}'`, so policies casting it to
 //!   json never see `''` (which fails the cast) on a reused connection.
 
@@ -35,22 +41,38 @@ pub const CLAIM_SETTING_PREFIX: &str = "jwt.claims.";
 /// Upper bound for the clock-skew leeway: larger values would make expiry meaningless.
 pub const MAX_LEEWAY_SECS: u64 = 86_400;
 
+/// Shortest accepted HMAC secret: RFC 7518 wants a key at least as long as the hash output.
+pub const MIN_SECRET_BYTES: usize = 32;
+/// Default clock-skew leeway for `exp`, `nbf` and `iat`.
+pub const DEFAULT_LEEWAY_SECS: u64 = 30;
+/// Default lifetime of a signed token without its own `exp`: short-lived access tokens.
+pub const DEFAULT_EXPIRES_IN_SECS: u64 = 15 * 60;
+/// Largest accepted `Authorization` header; a larger one is refused (431) before decoding.
+pub const MAX_AUTHORIZATION_BYTES: usize = 8 * 1024;
+
 /// How tokens are verified and signed.
 #[derive(Clone)]
 pub struct JwtConfig {
-    /// HMAC secret (`--jwt-secret` / `JWT_SECRET`). `None`: no JWT support; tokens are
-    /// refused with [`AuthError::NotConfigured`] and signing fails with the same error.
+    /// HMAC secret (`--jwt-secret` / `JWT_SECRET`), at least [`MIN_SECRET_BYTES`]. `None`:
+    /// no JWT support; tokens are refused with [`AuthError::NotConfigured`] and signing
+    /// fails with the same error.
     pub secret: Option<String>,
     /// Signing and the only accepted verification algorithm. HS256/HS384/HS512 only.
     pub algorithm: Algorithm,
     /// `--jwt-audience`: added as `aud` when signing (unless the row has one); required and
-    /// checked when verifying. `None`: `aud` is neither added nor checked.
+    /// checked when verifying. `None`: a token carrying `aud` is refused.
     pub audience: Option<String>,
     /// Added as `iss` when signing (unless the row has one); required and checked when verifying.
     pub issuer: Option<String>,
-    /// Clock-skew allowance for `exp`/`nbf`, in seconds (default 0, at most [`MAX_LEEWAY_SECS`]).
+    /// Clock-skew allowance for `exp`/`nbf`/`iat`, in seconds (default 30, at most
+    /// [`MAX_LEEWAY_SECS`]).
     pub leeway_secs: u64,
-    /// Claim naming the Postgres role (default `"role"`).
+    /// Accept tokens without `exp` (`--jwt-allow-missing-exp`); off by default.
+    pub allow_missing_exp: bool,
+    /// Lifetime given to a signed token whose row has no `exp` (default 15 minutes).
+    pub expires_in_secs: u64,
+    /// Claim naming the Postgres role (default `"role"`); a leading dot makes it a path into
+    /// nested objects (`.app.role`, `."https://example.com/claims".role`).
     pub role_claim: String,
 }
 
@@ -61,7 +83,9 @@ impl Default for JwtConfig {
             algorithm: Algorithm::HS256,
             audience: None,
             issuer: None,
-            leeway_secs: 0,
+            leeway_secs: DEFAULT_LEEWAY_SECS,
+            allow_missing_exp: false,
+            expires_in_secs: DEFAULT_EXPIRES_IN_SECS,
             role_claim: DEFAULT_ROLE_CLAIM.to_owned(),
         }
     }
@@ -76,6 +100,8 @@ impl fmt::Debug for JwtConfig {
             .field("audience", &self.audience)
             .field("issuer", &self.issuer)
             .field("leeway_secs", &self.leeway_secs)
+            .field("allow_missing_exp", &self.allow_missing_exp)
+            .field("expires_in_secs", &self.expires_in_secs)
             .field("role_claim", &self.role_claim)
             .finish()
     }
@@ -84,11 +110,17 @@ impl fmt::Debug for JwtConfig {
 /// Keys and validation rules, built once at startup; share it by reference or `Arc`.
 pub struct Auth {
     keys: Option<(EncodingKey, DecodingKey)>,
+    /// Signature only: every claim is checked by [`Auth::check_claims`], the same code for
+    /// fresh and cached tokens.
     validation: Validation,
     algorithm: Algorithm,
     audience: Option<String>,
     issuer: Option<String>,
+    leeway_secs: u64,
+    allow_missing_exp: bool,
+    expires_in_secs: u64,
     role_claim: String,
+    role_path: Vec<String>,
 }
 
 impl fmt::Debug for Auth {
@@ -98,7 +130,9 @@ impl fmt::Debug for Auth {
             .field("algorithm", &self.algorithm)
             .field("audience", &self.audience)
             .field("issuer", &self.issuer)
-            .field("leeway_secs", &self.validation.leeway)
+            .field("leeway_secs", &self.leeway_secs)
+            .field("allow_missing_exp", &self.allow_missing_exp)
+            .field("expires_in_secs", &self.expires_in_secs)
             .field("role_claim", &self.role_claim)
             .finish()
     }
@@ -121,12 +155,21 @@ impl Auth {
                 "leeway must be at most {MAX_LEEWAY_SECS} seconds"
             )));
         }
-        if cfg.role_claim.is_empty() {
-            return Err(AuthError::Config("role claim name is empty".into()));
+        if cfg.expires_in_secs == 0 {
+            return Err(AuthError::Config(
+                "token lifetime (--jwt-expires-in) must be at least one second".into(),
+            ));
         }
+        let role_path = parse_claim_path(&cfg.role_claim)?;
         let keys = match cfg.secret.as_deref() {
             None => None,
-            Some("") => return Err(AuthError::Config("JWT secret is empty".into())),
+            Some(secret) if secret.len() < MIN_SECRET_BYTES => {
+                return Err(AuthError::Config(format!(
+                    "the JWT secret is {} bytes long; it must be at least {MIN_SECRET_BYTES} \
+                     bytes (e.g. `openssl rand -base64 48`)",
+                    secret.len()
+                )))
+            }
             Some(secret) => Some((
                 EncodingKey::from_secret(secret.as_bytes()),
                 DecodingKey::from_secret(secret.as_bytes()),
@@ -139,34 +182,19 @@ impl Auth {
             return Err(AuthError::Config("JWT issuer is empty".into()));
         }
 
-        // Every knob set explicitly: the crate's defaults (60 s leeway, exp required,
-        // aud checked even when no audience is set, nbf ignored) are not ours.
+        // jsonwebtoken checks the signature only; its claim defaults (60 s leeway, exp
+        // required, nbf ignored, no iat check) are not ours, so every claim is ours to check.
         let mut validation = Validation::new(cfg.algorithm);
         validation.algorithms = vec![cfg.algorithm];
-        validation.leeway = cfg.leeway_secs;
+        validation.leeway = 0;
         validation.reject_tokens_expiring_in_less_than = 0;
-        validation.validate_exp = true;
-        validation.validate_nbf = true;
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.validate_aud = false;
         validation.required_spec_claims = HashSet::new();
+        validation.aud = None;
+        validation.iss = None;
         validation.sub = None;
-        match &cfg.audience {
-            Some(aud) => {
-                validation.validate_aud = true;
-                validation.set_audience(&[aud]);
-                validation.required_spec_claims.insert("aud".into());
-            }
-            None => {
-                validation.validate_aud = false;
-                validation.aud = None;
-            }
-        }
-        match &cfg.issuer {
-            Some(iss) => {
-                validation.set_issuer(&[iss]);
-                validation.required_spec_claims.insert("iss".into());
-            }
-            None => validation.iss = None,
-        }
 
         Ok(Auth {
             keys,
@@ -174,7 +202,11 @@ impl Auth {
             algorithm: cfg.algorithm,
             audience: cfg.audience,
             issuer: cfg.issuer,
+            leeway_secs: cfg.leeway_secs,
+            allow_missing_exp: cfg.allow_missing_exp,
+            expires_in_secs: cfg.expires_in_secs,
             role_claim: cfg.role_claim,
+            role_path,
         })
     }
 
@@ -183,24 +215,56 @@ impl Auth {
         self.keys.is_some()
     }
 
-    /// The claim naming the Postgres role.
+    /// The claim naming the Postgres role, as configured.
     pub fn role_claim(&self) -> &str {
         &self.role_claim
     }
 
-    /// [`SessionSettings::from_claims_with_role_claim`] with the configured role claim.
+    /// The settings of a request with these verified claims (or none: anonymous), the role
+    /// taken from the configured role claim.
     pub fn session_settings(
         &self,
         claims: Option<&Claims>,
         default_role: &str,
         allowed_roles: &HashSet<String>,
     ) -> Result<SessionSettings, AuthError> {
-        SessionSettings::from_claims_with_role_claim(
-            claims,
-            &self.role_claim,
-            default_role,
-            allowed_roles,
-        )
+        SessionSettings::from_claims_at(claims, &self.role_path, default_role, allowed_roles)
+    }
+}
+
+/// `role` → `["role"]`; `.app.role` → `["app", "role"]`; `."a.b".c` → `["a.b", "c"]`.
+fn parse_claim_path(spec: &str) -> Result<Vec<String>, AuthError> {
+    let bad = |why: &str| AuthError::Config(format!("role claim key `{spec}`: {why}"));
+    if spec.is_empty() {
+        return Err(bad("it is empty"));
+    }
+    let Some(mut rest) = spec.strip_prefix('.') else {
+        return Ok(vec![spec.to_owned()]);
+    };
+    let mut path = vec![];
+    loop {
+        let segment;
+        if let Some(quoted) = rest.strip_prefix('"') {
+            let end = quoted
+                .find('"')
+                .ok_or_else(|| bad("a quoted segment is not closed"))?;
+            segment = &quoted[..end];
+            rest = &quoted[end + 1..];
+        } else {
+            let end = rest.find('.').unwrap_or(rest.len());
+            segment = &rest[..end];
+            rest = &rest[end..];
+        }
+        if segment.is_empty() {
+            return Err(bad("a segment is empty"));
+        }
+        path.push(segment.to_owned());
+        if rest.is_empty() {
+            return Ok(path);
+        }
+        rest = rest
+            .strip_prefix('.')
+            .ok_or_else(|| bad("segments must be separated by dots"))?;
     }
 }
 

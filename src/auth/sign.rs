@@ -9,7 +9,9 @@ impl Auth {
     /// Signs the attributes of a jwt_token row (attribute name → value) into a token.
     /// Null attributes are omitted; `aud`/`iss` are added when configured and absent;
     /// `exp`/`nbf`/`iat` must be numbers (numeric strings, as int8 may arrive, are
-    /// converted, like PostGraphile's `parseFloat(exp)`). No default `exp` is added.
+    /// converted, like PostGraphile's `parseFloat(exp)`). `iat` is always there (now,
+    /// unless the row has one), and `exp` too (now + the configured lifetime, unless the
+    /// row has one).
     pub fn sign(&self, claims: &Map<String, Value>) -> Result<String, AuthError> {
         let (encoding, _) = self.keys.as_ref().ok_or(AuthError::NotConfigured)?;
         let mut out = Map::new();
@@ -23,6 +25,10 @@ impl Auth {
             };
             out.insert(key.clone(), value);
         }
+        let now = jsonwebtoken::get_current_timestamp();
+        out.entry("iat").or_insert_with(|| Value::from(now));
+        out.entry("exp")
+            .or_insert_with(|| Value::from(now + self.expires_in_secs));
         if let Some(aud) = &self.audience {
             out.entry("aud")
                 .or_insert_with(|| Value::String(aud.clone()));

@@ -32,6 +32,16 @@ fn now() -> u64 {
     jsonwebtoken::get_current_timestamp()
 }
 
+/// A token signed with SECRET exactly as given (no iat/exp added).
+fn raw(claims: Value) -> String {
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap()
+}
+
 fn b64(s: &str) -> String {
     URL_SAFE_NO_PAD.encode(s)
 }
@@ -44,7 +54,7 @@ fn auth_is_send_sync() {
 }
 
 #[test]
-fn round_trip_omits_nulls() {
+fn round_trip_omits_nulls_and_adds_iat() {
     let a = auth();
     let exp = now() + 3600;
     let token = a
@@ -52,7 +62,13 @@ fn round_trip_omits_nulls() {
             json!({"role": "app_user", "user_id": 1, "exp": exp, "x": null}),
         ))
         .unwrap();
-    let claims = a.verify(&token).unwrap();
+    let mut claims = a.verify(&token).unwrap();
+    let iat = claims
+        .0
+        .remove("iat")
+        .and_then(|v| v.as_u64())
+        .expect("iat");
+    assert!(iat.abs_diff(now()) <= 2, "iat {iat}");
     assert_eq!(
         claims.0,
         obj(json!({"role": "app_user", "user_id": 1, "exp": exp}))
@@ -60,10 +76,33 @@ fn round_trip_omits_nulls() {
 }
 
 #[test]
-fn no_exp_is_accepted() {
-    let a = auth();
-    let token = a.sign(&obj(json!({"user_id": 1}))).unwrap();
-    assert_eq!(a.verify(&token).unwrap().get("user_id"), Some(&json!(1)));
+fn signing_without_exp_gives_the_configured_lifetime() {
+    let token = auth().sign(&obj(json!({"user_id": 1}))).unwrap();
+    let c = auth().verify(&token).unwrap();
+    let (iat, exp) = (c.get("iat").unwrap(), c.get("exp").unwrap());
+    assert_eq!(
+        exp.as_u64().unwrap() - iat.as_u64().unwrap(),
+        DEFAULT_EXPIRES_IN_SECS
+    );
+    let a = auth_with(|c| c.expires_in_secs = 60);
+    let c = a
+        .verify(&a.sign(&obj(json!({"user_id": 1}))).unwrap())
+        .unwrap();
+    assert_eq!(
+        c.get("exp").unwrap().as_u64().unwrap() - c.get("iat").unwrap().as_u64().unwrap(),
+        60
+    );
+}
+
+#[test]
+fn missing_exp_is_refused_unless_allowed() {
+    let token = raw(json!({"user_id": 1}));
+    assert_eq!(auth().verify(&token).unwrap_err(), AuthError::MissingExp);
+    let lenient = auth_with(|c| c.allow_missing_exp = true);
+    assert_eq!(
+        lenient.verify(&token).unwrap().get("user_id"),
+        Some(&json!(1))
+    );
 }
 
 #[test]
@@ -77,34 +116,72 @@ fn numeric_string_exp_becomes_number() {
 }
 
 #[test]
-fn expired() {
-    let a = auth();
-    let token = a.sign(&obj(json!({"exp": now() - 10}))).unwrap();
-    assert_eq!(a.verify(&token).unwrap_err(), AuthError::Expired);
-    // Leeway covers small skew.
-    let lenient = auth_with(|c| c.leeway_secs = 30);
-    assert!(lenient.verify(&token).is_ok());
+fn expired_beyond_and_within_the_leeway() {
+    let beyond = raw(json!({"exp": now() - 31}));
+    let within = raw(json!({"exp": now() - 10}));
+    assert_eq!(auth().verify(&beyond).unwrap_err(), AuthError::Expired);
+    assert!(auth().verify(&within).is_ok());
+    let strict = auth_with(|c| c.leeway_secs = 0);
+    assert_eq!(strict.verify(&within).unwrap_err(), AuthError::Expired);
+    assert_eq!(
+        strict.verify(&raw(json!({"exp": now()}))).unwrap_err(),
+        AuthError::Expired
+    );
+    assert!(strict.verify(&raw(json!({"exp": now() + 5}))).is_ok());
 }
 
 #[test]
-fn exp_with_wrong_type_is_malformed() {
-    let a = auth();
-    let token = jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
-        &json!({"exp": "soon"}),
-        &EncodingKey::from_secret(SECRET.as_bytes()),
-    )
-    .unwrap();
-    assert_eq!(a.verify(&token).unwrap_err().code(), "JWT_MALFORMED");
+fn time_claims_with_wrong_type_are_malformed() {
+    for c in [
+        json!({"exp": "soon"}),
+        json!({"exp": now() + 60, "nbf": "x"}),
+        json!({"exp": now() + 60, "iat": [1]}),
+        json!({"exp": true}),
+    ] {
+        assert_eq!(auth().verify(&raw(c)).unwrap_err().code(), "JWT_MALFORMED");
+    }
+    // A fractional NumericDate is a number, and accepted.
+    assert!(auth()
+        .verify(&raw(json!({"exp": now() as f64 + 60.5})))
+        .is_ok());
 }
 
 #[test]
-fn nbf_in_future() {
+fn nbf_and_iat_in_the_future() {
+    let exp = now() + 3600;
     let a = auth();
-    let token = a.sign(&obj(json!({"nbf": now() + 600}))).unwrap();
-    assert_eq!(a.verify(&token).unwrap_err(), AuthError::NotYetValid);
-    let token = a.sign(&obj(json!({"nbf": now() - 5}))).unwrap();
-    assert!(a.verify(&token).is_ok());
+    let nbf = raw(json!({"exp": exp, "nbf": now() + 600}));
+    assert_eq!(a.verify(&nbf).unwrap_err(), AuthError::NotYetValid);
+    let iat = raw(json!({"exp": exp, "iat": now() + 3600}));
+    assert_eq!(a.verify(&iat).unwrap_err(), AuthError::IssuedInFuture);
+    assert_eq!(a.verify(&iat).unwrap_err().code(), "JWT_ISSUED_IN_FUTURE");
+    // A fast clock on the signer, within the leeway.
+    assert!(a
+        .verify(&raw(
+            json!({"exp": exp, "nbf": now() + 20, "iat": now() + 20})
+        ))
+        .is_ok());
+    let strict = auth_with(|c| c.leeway_secs = 0);
+    assert_eq!(
+        strict
+            .verify(&raw(json!({"exp": exp, "iat": now() + 20})))
+            .unwrap_err(),
+        AuthError::IssuedInFuture
+    );
+    assert!(a
+        .verify(&raw(
+            json!({"exp": exp, "nbf": now() - 5, "iat": now() - 5})
+        ))
+        .is_ok());
+}
+
+#[test]
+fn check_times_applies_to_cached_claims() {
+    let a = auth_with(|c| c.leeway_secs = 0);
+    let c = Claims(obj(json!({"exp": now() - 1})));
+    assert_eq!(a.check_times(&c).unwrap_err(), AuthError::Expired);
+    let c = Claims(obj(json!({"user_id": 1})));
+    assert_eq!(a.check_times(&c).unwrap_err(), AuthError::MissingExp);
 }
 
 #[test]
@@ -126,7 +203,7 @@ fn tampered_signature() {
 
 #[test]
 fn other_secret() {
-    let other = auth_with(|c| c.secret = Some("another-secret".into()));
+    let other = auth_with(|c| c.secret = Some("another-secret-that-is-32-bytes-long".into()));
     let token = other.sign(&obj(json!({"user_id": 1}))).unwrap();
     assert_eq!(
         auth().verify(&token).unwrap_err(),
@@ -149,12 +226,7 @@ fn garbage() {
 #[test]
 fn payload_not_object() {
     let a = auth();
-    let token = jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
-        &json!([1, 2]),
-        &EncodingKey::from_secret(SECRET.as_bytes()),
-    )
-    .unwrap();
+    let token = raw(json!([1, 2]));
     assert_eq!(a.verify(&token).unwrap_err().code(), "JWT_MALFORMED");
 }
 
@@ -189,7 +261,7 @@ fn other_hmac_size_rejected() {
 #[test]
 fn audience_configured() {
     let a = auth_with(|c| c.audience = Some("postgraph".into()));
-    let plain = auth();
+    let exp = now() + 60;
     // Signing adds aud; verification accepts it.
     let token = a.sign(&obj(json!({"user_id": 1}))).unwrap();
     assert_eq!(
@@ -197,25 +269,36 @@ fn audience_configured() {
         Some(&json!("postgraph"))
     );
     // Missing aud.
-    let token = plain.sign(&obj(json!({"user_id": 1}))).unwrap();
+    let token = raw(json!({"exp": exp}));
     assert_eq!(a.verify(&token).unwrap_err(), AuthError::InvalidAudience);
     // Wrong aud (the row's aud wins over the configured one when signing).
     let token = a.sign(&obj(json!({"aud": "other"}))).unwrap();
     assert_eq!(a.verify(&token).unwrap_err(), AuthError::InvalidAudience);
-    // Array aud containing ours.
-    let token = plain
-        .sign(&obj(json!({"aud": ["x", "postgraph"]})))
-        .unwrap();
-    assert!(a.verify(&token).is_ok());
+    // Array aud containing ours, and not containing it.
+    assert!(a
+        .verify(&raw(json!({"exp": exp, "aud": ["x", "postgraph"]})))
+        .is_ok());
+    assert_eq!(
+        a.verify(&raw(json!({"exp": exp, "aud": ["x", "y"]})))
+            .unwrap_err(),
+        AuthError::InvalidAudience
+    );
+    // Not a string at all.
+    assert_eq!(
+        a.verify(&raw(json!({"exp": exp, "aud": 5}))).unwrap_err(),
+        AuthError::InvalidAudience
+    );
 }
 
 #[test]
-fn no_audience_configured_accepts_any_aud() {
+fn no_audience_configured_refuses_any_aud() {
     let a = auth();
-    let token = a.sign(&obj(json!({"aud": "someone"}))).unwrap();
-    assert!(a.verify(&token).is_ok());
-    let token = a.sign(&obj(json!({"aud": ["a", "b"]}))).unwrap();
-    assert!(a.verify(&token).is_ok());
+    let exp = now() + 60;
+    for aud in [json!("someone"), json!(["a", "b"]), json!([])] {
+        let token = raw(json!({"exp": exp, "aud": aud}));
+        assert_eq!(a.verify(&token).unwrap_err(), AuthError::InvalidAudience);
+    }
+    assert!(a.verify(&raw(json!({"exp": exp}))).is_ok());
 }
 
 #[test]
@@ -227,6 +310,8 @@ fn issuer_configured() {
     assert_eq!(a.verify(&token).unwrap_err(), AuthError::InvalidIssuer);
     let token = auth().sign(&obj(json!({"iss": "you"}))).unwrap();
     assert_eq!(a.verify(&token).unwrap_err(), AuthError::InvalidIssuer);
+    // Without a configured issuer, any iss passes.
+    assert!(auth().verify(&token).is_ok());
 }
 
 #[test]
@@ -258,11 +343,32 @@ fn bad_config() {
         cfg(|c| c.secret = Some(String::new())),
         "JWT_CONFIG_INVALID"
     );
+    assert_eq!(cfg(|c| c.expires_in_secs = 0), "JWT_CONFIG_INVALID");
+    assert_eq!(cfg(|c| c.role_claim = ".".into()), "JWT_CONFIG_INVALID");
     assert_eq!(cfg(|c| c.leeway_secs = u64::MAX), "JWT_CONFIG_INVALID");
     assert_eq!(
         cfg(|c| c.audience = Some(String::new())),
         "JWT_CONFIG_INVALID"
     );
+}
+
+#[test]
+fn short_secret_is_refused_with_a_clear_message() {
+    let err = Auth::new(JwtConfig {
+        secret: Some("x".repeat(MIN_SECRET_BYTES - 1)),
+        ..JwtConfig::default()
+    })
+    .unwrap_err();
+    assert_eq!(err.code(), "JWT_CONFIG_INVALID");
+    assert!(
+        err.to_string().contains("31 bytes") && err.to_string().contains("at least 32"),
+        "{err}"
+    );
+    assert!(Auth::new(JwtConfig {
+        secret: Some("x".repeat(MIN_SECRET_BYTES)),
+        ..JwtConfig::default()
+    })
+    .is_ok());
 }
 
 #[test]
@@ -295,29 +401,24 @@ fn settings_role_claim() {
 
     let c = Claims(obj(json!({"role": "postgres"})));
     let err = SessionSettings::from_claims(Some(&c), "anon", &allowed).unwrap_err();
-    assert_eq!(err.code(), "JWT_INVALID_ROLE");
+    assert_eq!(err.code(), "JWT_ROLE_NOT_ALLOWED");
     assert_eq!(err.status(), 401);
 
     let c = Claims(obj(json!({"role": 5})));
     let err = SessionSettings::from_claims(Some(&c), "anon", &allowed).unwrap_err();
     assert!(matches!(err, AuthError::Role(_)));
 
-    // Absent or null role claim: the default role; the default role is always allowed.
-    for c in [
-        json!({"user_id": 1}),
-        json!({"role": null}),
-        json!({"role": "anon"}),
-    ] {
+    // Absent or null role claim: the default role.
+    for c in [json!({"user_id": 1}), json!({"role": null})] {
         let c = Claims(obj(c));
         let s = SessionSettings::from_claims(Some(&c), "anon", &allowed).unwrap();
         assert_eq!(s.role, "anon");
     }
-
-    // A custom role claim.
-    let c = Claims(obj(json!({"db_role": "app_user", "role": "postgres"})));
-    let s = SessionSettings::from_claims_with_role_claim(Some(&c), "db_role", "anon", &allowed)
-        .unwrap();
-    assert_eq!(s.role, "app_user");
+    // The default role named in a token is not allowed just for being the default (it may
+    // be the authenticator itself): only roles in the list are.
+    let c = Claims(obj(json!({"role": "anon"})));
+    let err = SessionSettings::from_claims(Some(&c), "anon", &allowed).unwrap_err();
+    assert_eq!(err.code(), "JWT_ROLE_NOT_ALLOWED");
 }
 
 #[test]
@@ -369,12 +470,61 @@ fn settings_refuse_nul() {
 
 #[test]
 fn auth_session_settings_uses_role_claim() {
+    let allowed = roles(&["app_user"]);
     let a = auth_with(|c| c.role_claim = "r".into());
-    let c = Claims(obj(json!({"r": "app_user"})));
-    let s = a
-        .session_settings(Some(&c), "anon", &roles(&["app_user"]))
-        .unwrap();
+    let c = Claims(obj(json!({"r": "app_user", "role": "postgres"})));
+    let s = a.session_settings(Some(&c), "anon", &allowed).unwrap();
     assert_eq!(s.role, "app_user");
+
+    // A path into nested objects, with a quoted segment holding dots.
+    let a = auth_with(|c| c.role_claim = ".app.role".into());
+    let c = Claims(obj(
+        json!({"app": {"role": "app_user"}, "role": "postgres"}),
+    ));
+    assert_eq!(
+        a.session_settings(Some(&c), "anon", &allowed).unwrap().role,
+        "app_user"
+    );
+    let c = Claims(obj(json!({"app": "app_user"})));
+    assert_eq!(
+        a.session_settings(Some(&c), "anon", &allowed).unwrap().role,
+        "anon"
+    );
+    let a = auth_with(|c| c.role_claim = r#"."https://example.com/claims".role"#.into());
+    let c = Claims(obj(
+        json!({"https://example.com/claims": {"role": "app_user"}}),
+    ));
+    assert_eq!(
+        a.session_settings(Some(&c), "anon", &allowed).unwrap().role,
+        "app_user"
+    );
+    let c = Claims(obj(
+        json!({"https://example.com/claims": {"role": ["app_user"]}}),
+    ));
+    assert_eq!(
+        a.session_settings(Some(&c), "anon", &allowed)
+            .unwrap_err()
+            .code(),
+        "JWT_ROLE_NOT_ALLOWED"
+    );
+}
+
+#[test]
+fn claim_paths() {
+    let p = |s: &str| parse_claim_path(s).map_err(|e| e.code());
+    assert_eq!(p("role"), Ok(vec!["role".to_string()]));
+    assert_eq!(p("a.b"), Ok(vec!["a.b".to_string()]));
+    assert_eq!(
+        p(".app.role"),
+        Ok(vec!["app".to_string(), "role".to_string()])
+    );
+    assert_eq!(
+        p(r#"."a.b".c"#),
+        Ok(vec!["a.b".to_string(), "c".to_string()])
+    );
+    for bad in ["", ".", ".a..b", ".a.", r#"."a"#, r#"."a"b"#] {
+        assert_eq!(p(bad), Err("JWT_CONFIG_INVALID"), "{bad:?}");
+    }
 }
 
 #[test]
@@ -404,6 +554,13 @@ fn messages_and_headers() {
         "Bearer error=\"invalid_token\", error_description=\"jwt expired\""
     );
     assert!(AuthError::Sign("x".into()).www_authenticate().is_none());
-    let e = AuthError::Role("role \"x\" is not allowed".into());
-    assert!(!e.www_authenticate().unwrap().contains("\"x\""));
+    let e = AuthError::Malformed("role \"x\" é\n".into());
+    let www = e.www_authenticate().unwrap();
+    assert!(
+        !www.contains("\"x\"") && www.is_ascii() && !www.contains('\n'),
+        "{www}"
+    );
+    assert!(http::HeaderValue::from_str(&www).is_ok());
+    assert_eq!(AuthError::HeaderTooLarge.status(), 431);
+    assert!(AuthError::HeaderTooLarge.www_authenticate().is_none());
 }

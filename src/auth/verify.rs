@@ -5,42 +5,64 @@ use base64::Engine as _;
 use jsonwebtoken::Algorithm;
 use serde_json::Value;
 
-use super::{Auth, AuthError, Claims};
+use super::{Auth, AuthError, Claims, MAX_AUTHORIZATION_BYTES};
 
 impl Auth {
-    /// Checks a verified token's `exp` and `nbf` against the clock again (for a token whose
-    /// signature was verified earlier and cached), with the same leeway as `verify`.
+    /// Checks a verified token's `exp`, `nbf` and `iat` against the clock (again, for a
+    /// token whose signature was verified earlier and cached), with the configured leeway.
     pub fn check_times(&self, claims: &Claims) -> Result<(), AuthError> {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        let leeway = self.validation.leeway;
-        if let Some(exp) = claims.get("exp").and_then(Value::as_f64) {
-            if exp < now.saturating_sub(leeway) as f64 {
-                return Err(AuthError::Expired);
-            }
+        let now = jsonwebtoken::get_current_timestamp() as f64;
+        let leeway = self.leeway_secs as f64;
+        match numeric_claim(claims, "exp")? {
+            Some(exp) if exp + leeway <= now => return Err(AuthError::Expired),
+            None if !self.allow_missing_exp => return Err(AuthError::MissingExp),
+            _ => {}
         }
-        if let Some(nbf) = claims.get("nbf").and_then(Value::as_f64) {
-            if nbf > (now + leeway) as f64 {
-                return Err(AuthError::NotYetValid);
-            }
+        if numeric_claim(claims, "nbf")?.is_some_and(|nbf| nbf > now + leeway) {
+            return Err(AuthError::NotYetValid);
+        }
+        if numeric_claim(claims, "iat")?.is_some_and(|iat| iat > now + leeway) {
+            return Err(AuthError::IssuedInFuture);
         }
         Ok(())
     }
 
+    /// Checks `aud` and `iss` against the configuration, then the time claims.
+    fn check_claims(&self, claims: &Claims) -> Result<(), AuthError> {
+        match (&self.audience, claims.get("aud")) {
+            (None, None) => {}
+            // No audience configured: a token meant for some audience is not meant for us.
+            (None, Some(_)) => return Err(AuthError::InvalidAudience),
+            (Some(_), None) => return Err(AuthError::InvalidAudience),
+            (Some(ours), Some(Value::String(aud))) if aud == ours => {}
+            (Some(ours), Some(Value::Array(auds)))
+                if auds.iter().any(|a| a.as_str() == Some(ours)) => {}
+            (Some(_), Some(_)) => return Err(AuthError::InvalidAudience),
+        }
+        if let Some(ours) = &self.issuer {
+            if claims.get("iss").and_then(Value::as_str) != Some(ours.as_str()) {
+                return Err(AuthError::InvalidIssuer);
+            }
+        }
+        self.check_times(claims)
+    }
+
     /// Verifies a compact JWT: signature, algorithm in the allow-list (never `none`),
-    /// `exp` and `nbf` when present, `aud`/`iss` when configured (then also required).
+    /// `aud`/`iss` as configured, `exp` (required unless allowed missing), `nbf` and `iat`.
     pub fn verify(&self, token: &str) -> Result<Claims, AuthError> {
         let result = self.verify_inner(token);
+        // The code only: neither the token nor its claims go into a log line.
         if let Err(e) = &result {
-            tracing::debug!(code = e.code(), error = %e, "JWT rejected");
+            tracing::debug!(code = e.code(), "JWT rejected");
         }
         result
     }
 
     fn verify_inner(&self, token: &str) -> Result<Claims, AuthError> {
         let (_, decoding) = self.keys.as_ref().ok_or(AuthError::NotConfigured)?;
+        if token.len() > MAX_AUTHORIZATION_BYTES {
+            return Err(AuthError::HeaderTooLarge);
+        }
         // Read the header ourselves first: jsonwebtoken cannot parse `alg: none` (or any
         // unknown alg) and would report a generic JSON error instead of "wrong algorithm".
         let alg = header_alg(token)?;
@@ -49,12 +71,27 @@ impl Auth {
         }
         let data = jsonwebtoken::decode::<Value>(token, decoding, &self.validation)
             .map_err(|e| AuthError::from_verify(e.into_kind()))?;
-        match data.claims {
-            Value::Object(map) => Ok(Claims(map)),
-            _ => Err(AuthError::Malformed(
-                "token payload is not a JSON object".into(),
-            )),
-        }
+        let claims = match data.claims {
+            Value::Object(map) => Claims(map),
+            _ => {
+                return Err(AuthError::Malformed(
+                    "token payload is not a JSON object".into(),
+                ))
+            }
+        };
+        self.check_claims(&claims)?;
+        Ok(claims)
+    }
+}
+
+/// A NumericDate claim: absent (or null), or a number; anything else is malformed.
+fn numeric_claim(claims: &Claims, key: &str) -> Result<Option<f64>, AuthError> {
+    match claims.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => Ok(n.as_f64()),
+        Some(_) => Err(AuthError::Malformed(format!(
+            "claim \"{key}\" must be a number of seconds since the epoch"
+        ))),
     }
 }
 

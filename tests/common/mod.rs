@@ -60,6 +60,8 @@ pub struct Options {
     /// SQL run as superuser before the engine introspects.
     pub setup_sql: Option<&'static str>,
     pub statement_timeout_ms: u64,
+    /// How tokens are verified and signed (the test secret, otherwise the defaults).
+    pub jwt: JwtConfig,
 }
 
 impl Default for Options {
@@ -69,6 +71,10 @@ impl Default for Options {
             body_limit: 100 * 1024,
             setup_sql: None,
             statement_timeout_ms: 10_000,
+            jwt: JwtConfig {
+                secret: Some(SECRET.into()),
+                ..JwtConfig::default()
+            },
         }
     }
 }
@@ -97,10 +103,7 @@ pub async fn app_with(opts: Options) -> TestApp {
         connection: authenticator_url.clone(),
         schemas: vec!["app_public".into()],
         jwt_token_identifier: Some(example::JWT_TOKEN_IDENTIFIER.into()),
-        jwt: JwtConfig {
-            secret: Some(SECRET.into()),
-            ..JwtConfig::default()
-        },
+        jwt: opts.jwt.clone(),
         default_role: Some(example::DEFAULT_ROLE.into()),
         max_pool_size: opts.max_pool_size,
         statement_timeout_ms: opts.statement_timeout_ms,
