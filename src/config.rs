@@ -57,8 +57,25 @@ pub struct ServeOptions {
     #[arg(short = 'p', long, env = "PORT", default_value_t = 5000)]
     pub port: u16,
     /// Secret for signing and verifying JWTs (HS256), at least 32 bytes
-    #[arg(long = "jwt-secret", env = "JWT_SECRET", hide_env_values = true)]
+    #[arg(
+        long = "jwt-secret",
+        env = "JWT_SECRET",
+        hide_env_values = true,
+        conflicts_with = "jwt_secret_file"
+    )]
     pub jwt_secret: Option<String>,
+    /// File holding the JWT secret (a trailing newline is ignored)
+    #[arg(long = "jwt-secret-file", env = "JWT_SECRET_FILE")]
+    pub jwt_secret_file: Option<PathBuf>,
+    /// PEM private key (RSA, EC P-256/P-384, Ed25519) that signs tokens
+    #[arg(long = "jwt-private-key", env = "JWT_PRIVATE_KEY")]
+    pub jwt_private_key: Option<PathBuf>,
+    /// PEM public key that verifies tokens; repeat for rotation (chosen by kid)
+    #[arg(long = "jwt-public-key", env = "JWT_PUBLIC_KEY", value_delimiter = ',')]
+    pub jwt_public_keys: Vec<PathBuf>,
+    /// Signing algorithm [default: RS256/ES256/ES384/EdDSA by private key, else HS256]
+    #[arg(long = "jwt-algorithm", env = "JWT_ALGORITHM", value_parser = parse_algorithm)]
+    pub jwt_algorithm: Option<jsonwebtoken::Algorithm>,
     /// Audience: added to signed tokens and required of incoming ones
     #[arg(long = "jwt-audience", env = "JWT_AUDIENCE")]
     pub jwt_audience: Option<String>,
@@ -117,6 +134,17 @@ pub struct ExportOptions {
     pub db: DbOptions,
     /// Output file; stdout when omitted
     pub file: Option<PathBuf>,
+}
+
+/// `HS256`, `RS256`, `ES384`, `EdDSA`, ... (`none` is not an algorithm).
+pub fn parse_algorithm(s: &str) -> Result<jsonwebtoken::Algorithm, String> {
+    use jsonwebtoken::Algorithm::*;
+    match s.parse() {
+        Ok(a @ (HS256 | HS384 | HS512 | RS256 | RS384 | RS512 | ES256 | ES384 | EdDSA)) => Ok(a),
+        _ => Err(format!(
+            "`{s}`: use HS256, HS384, HS512, RS256, RS384, RS512, ES256, ES384 or EdDSA"
+        )),
+    }
 }
 
 /// `900`, `900s`, `15m`, `1h`, `7d` → seconds (at least 1).

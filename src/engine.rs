@@ -320,10 +320,21 @@ impl Engine {
         };
         let mut results: Vec<Option<Result<String, DbError>>> = vec![None; compiled.fields.len()];
         let mut slots = vec![];
+        // A field that would return a token cannot run on an instance that cannot sign one
+        // (verify-only): it is not run at all, so no sign-up happens without its token.
+        let unsignable = |f: &CompiledField| match f {
+            CompiledField::Select { jwt_paths, .. } | CompiledField::Mutation { jwt_paths, .. } => {
+                !jwt_paths.is_empty() && !self.auth.can_sign()
+            }
+            _ => false,
+        };
         match compiled.kind {
             OpKind::Query => {
                 let mut statements = vec![];
                 for (i, (_, f)) in compiled.fields.iter().enumerate() {
+                    if unsignable(f) {
+                        continue;
+                    }
                     if let CompiledField::Select { statement, .. } = f {
                         statements.push(statement.rebind(lookup)?);
                         slots.push(i);
@@ -341,6 +352,9 @@ impl Engine {
             OpKind::Mutation => {
                 let mut statements = vec![];
                 for (i, (_, f)) in compiled.fields.iter().enumerate() {
+                    if unsignable(f) {
+                        continue;
+                    }
                     if let CompiledField::Mutation {
                         write,
                         payload,
@@ -387,6 +401,11 @@ impl Engine {
                         .cloned()
                         .unwrap_or(Json::Null);
                     data.push_str(&v.to_string());
+                }
+                f if unsignable(f) => {
+                    data.push_str("null");
+                    let e = AuthError::NoSigningKey;
+                    errors.push(error_json(&e.to_string(), &[], Some(key), e.code(), None));
                 }
                 CompiledField::Select { jwt_paths, .. }
                 | CompiledField::Mutation { jwt_paths, .. } => match results[i].take() {

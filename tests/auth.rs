@@ -108,10 +108,11 @@ async fn bad_tokens_are_401_and_never_reach_the_database() {
             ))
         )
     };
-    let hs512 = encode(
-        &Header::new(Algorithm::HS512),
+    // An RS256 token at an instance that has only a secret.
+    let rs256 = encode(
+        &Header::new(Algorithm::RS256),
         &json!({"role": "app_user", "user_id": 1, "exp": now() + 3600}),
-        &EncodingKey::from_secret(SECRET.as_bytes()),
+        &EncodingKey::from_rsa_pem(include_bytes!("data/jwt/rsa-private.pem")).unwrap(),
     )
     .unwrap();
     let with = |extra: serde_json::Value| {
@@ -137,7 +138,7 @@ async fn bad_tokens_are_401_and_never_reach_the_database() {
         ("not.a.jwt".to_string(), "JWT_MALFORMED"),
         ("garbage".to_string(), "JWT_MALFORMED"),
         (alg_none, "JWT_INVALID_ALGORITHM"),
-        (hs512, "JWT_INVALID_ALGORITHM"),
+        (rs256, "JWT_INVALID_ALGORITHM"),
         // A superuser the authenticator is not a member of.
         (with(json!({"role": "postgres"})), "JWT_ROLE_NOT_ALLOWED"),
         // The authenticator itself, though it could always "switch" to itself.

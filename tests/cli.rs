@@ -226,3 +226,34 @@ fn strip_ansi(s: &str) -> String {
     }
     out
 }
+
+#[tokio::test]
+async fn serve_refuses_a_short_secret_file_and_a_private_key_given_as_public() {
+    let url = common::empty_database().await;
+    let dir = std::env::temp_dir().join(format!("postgraph-keys-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let secret = dir.join("secret");
+    std::fs::write(&secret, "only-20-bytes-long!!\n").unwrap();
+    let private = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/jwt/rsa-private.pem"
+    );
+    let run = |extra: &[&str]| {
+        let mut args = vec!["serve", "--connection", &url, "--port", "0"];
+        args.extend_from_slice(extra);
+        let out = Command::new(BIN).args(&args).output().unwrap();
+        assert!(!out.status.success(), "{extra:?} started");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = run(&["--jwt-secret-file", secret.to_str().unwrap()]);
+    assert!(
+        err.contains("20 bytes long") && err.contains("at least 32 bytes"),
+        "{err}"
+    );
+    assert!(!err.contains("only-20-bytes-long"), "secret echoed: {err}");
+    let err = run(&["--jwt-public-key", private]);
+    assert!(err.contains("rsa-private.pem is a private key"), "{err}");
+    let err = run(&["--jwt-secret", "x", "--jwt-secret-file", "y"]);
+    assert!(err.contains("cannot be used with"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -26,11 +26,16 @@ pub enum AuthError {
     InvalidIssuer,
     #[error("token algorithm is not allowed")]
     InvalidAlgorithm,
+    #[error("token kid names no configured key")]
+    UnknownKid,
     /// The role claim is not a string or names a role the server may not switch to.
     #[error("invalid role claim: {0}")]
     Role(String),
     #[error("JWT secret not configured")]
     NotConfigured,
+    /// Public keys only: this instance verifies tokens but cannot sign them.
+    #[error("this server has no key to sign tokens with (public keys only; configure --jwt-private-key)")]
+    NoSigningKey,
     #[error("could not sign JWT: {0}")]
     Sign(String),
     /// Invalid [`JwtConfig`] (reported at startup).
@@ -55,6 +60,8 @@ impl AuthError {
             AuthError::InvalidAudience => "JWT_INVALID_AUDIENCE",
             AuthError::InvalidIssuer => "JWT_INVALID_ISSUER",
             AuthError::InvalidAlgorithm => "JWT_INVALID_ALGORITHM",
+            AuthError::UnknownKid => "JWT_UNKNOWN_KID",
+            AuthError::NoSigningKey => "JWT_NO_SIGNING_KEY",
             AuthError::Role(_) => "JWT_ROLE_NOT_ALLOWED",
             AuthError::NotConfigured => "JWT_NOT_CONFIGURED",
             AuthError::Sign(_) => "JWT_SIGN_FAILED",
@@ -68,7 +75,10 @@ impl AuthError {
     pub fn status(&self) -> u16 {
         match self {
             AuthError::HeaderTooLarge => 431,
-            AuthError::Sign(_) | AuthError::Config(_) | AuthError::Internal(_) => 500,
+            AuthError::Sign(_)
+            | AuthError::Config(_)
+            | AuthError::Internal(_)
+            | AuthError::NoSigningKey => 500,
             _ => 401,
         }
     }

@@ -1,9 +1,10 @@
 //! JWT in and out: verify bearer tokens into claims, sign jwt_token rows into tokens, and turn claims into the transaction-local settings Postgres sees.
 //!
 //! Decisions (see DESIGN.md "JWT in", "JWT out", "Claims → settings"), strict by default:
-//! - Only HMAC (HS256/HS384/HS512) with a shared secret of at least 32 bytes; the allow-list
-//!   is exactly the configured algorithm, so `none`, other HMAC sizes and RS/ES tokens are
-//!   refused.
+//! - Keys (see `keys`): an HMAC secret of at least 32 bytes (HS256/384/512), PEM key pairs
+//!   (RS256/384/512, ES256, ES384, EdDSA). The allow-list follows the configured keys' kinds;
+//!   `none` never; an HS token is never checked against an asymmetric key. Public keys alone
+//!   make a verify-only instance; they are served as JWKS.
 //! - `exp` is required (unless `allow_missing_exp`); `exp`, `nbf` and `iat` are checked with
 //!   one leeway (default 30 s): not expired, not yet valid, not issued in the future.
 //! - `aud`: when an audience is configured it is required and must match (string or array);
@@ -17,19 +18,24 @@
 //!   json never see `''` (which fails the cast) on a reused connection.
 
 mod error;
+mod keys;
 mod settings;
 mod sign;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_keys;
 mod verify;
 
 pub use error::AuthError;
+pub use keys::{KeyKind, Pem};
 pub use settings::SessionSettings;
 
 use std::collections::HashSet;
 use std::fmt;
 
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
+use jsonwebtoken::{Algorithm, Validation};
+use keys::KeySet;
 use serde_json::{Map, Value};
 
 /// The claim naming the Postgres role, unless configured otherwise.
@@ -57,8 +63,15 @@ pub struct JwtConfig {
     /// no JWT support; tokens are refused with [`AuthError::NotConfigured`] and signing
     /// fails with the same error.
     pub secret: Option<String>,
-    /// Signing and the only accepted verification algorithm. HS256/HS384/HS512 only.
-    pub algorithm: Algorithm,
+    /// A PEM private key (RSA, EC P-256/P-384, Ed25519) that signs tokens; its public half
+    /// verifies them and is published at `/.well-known/jwks.json`.
+    pub private_key: Option<Pem>,
+    /// PEM public keys that verify tokens (several for rotation; chosen by `kid`).
+    pub public_keys: Vec<Pem>,
+    /// The signing algorithm; it must suit the signing key. `None`: the private key's
+    /// default (RS256, ES256, ES384, EdDSA), else HS256. Verification accepts every
+    /// algorithm of the configured keys' kinds.
+    pub algorithm: Option<Algorithm>,
     /// `--jwt-audience`: added as `aud` when signing (unless the row has one); required and
     /// checked when verifying. `None`: a token carrying `aud` is refused.
     pub audience: Option<String>,
@@ -80,7 +93,9 @@ impl Default for JwtConfig {
     fn default() -> Self {
         JwtConfig {
             secret: None,
-            algorithm: Algorithm::HS256,
+            private_key: None,
+            public_keys: vec![],
+            algorithm: None,
             audience: None,
             issuer: None,
             leeway_secs: DEFAULT_LEEWAY_SECS,
@@ -96,6 +111,18 @@ impl fmt::Debug for JwtConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JwtConfig")
             .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .field(
+                "private_key",
+                &self.private_key.as_ref().map(|k| k.source.as_str()),
+            )
+            .field(
+                "public_keys",
+                &self
+                    .public_keys
+                    .iter()
+                    .map(|k| k.source.as_str())
+                    .collect::<Vec<_>>(),
+            )
             .field("algorithm", &self.algorithm)
             .field("audience", &self.audience)
             .field("issuer", &self.issuer)
@@ -109,11 +136,10 @@ impl fmt::Debug for JwtConfig {
 
 /// Keys and validation rules, built once at startup; share it by reference or `Arc`.
 pub struct Auth {
-    keys: Option<(EncodingKey, DecodingKey)>,
+    keys: KeySet,
     /// Signature only: every claim is checked by [`Auth::check_claims`], the same code for
     /// fresh and cached tokens.
     validation: Validation,
-    algorithm: Algorithm,
     audience: Option<String>,
     issuer: Option<String>,
     leeway_secs: u64,
@@ -126,8 +152,8 @@ pub struct Auth {
 impl fmt::Debug for Auth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Auth")
-            .field("configured", &self.keys.is_some())
-            .field("algorithm", &self.algorithm)
+            .field("configured", &self.keys.is_configured())
+            .field("can_sign", &self.can_sign())
             .field("audience", &self.audience)
             .field("issuer", &self.issuer)
             .field("leeway_secs", &self.leeway_secs)
@@ -141,15 +167,6 @@ impl fmt::Debug for Auth {
 impl Auth {
     /// Checks the configuration and prepares keys and validation rules.
     pub fn new(cfg: JwtConfig) -> Result<Self, AuthError> {
-        if !matches!(
-            cfg.algorithm,
-            Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512
-        ) {
-            return Err(AuthError::Config(format!(
-                "algorithm {:?} is not supported; use HS256, HS384 or HS512",
-                cfg.algorithm
-            )));
-        }
         if cfg.leeway_secs > MAX_LEEWAY_SECS {
             return Err(AuthError::Config(format!(
                 "leeway must be at most {MAX_LEEWAY_SECS} seconds"
@@ -161,20 +178,12 @@ impl Auth {
             ));
         }
         let role_path = parse_claim_path(&cfg.role_claim)?;
-        let keys = match cfg.secret.as_deref() {
-            None => None,
-            Some(secret) if secret.len() < MIN_SECRET_BYTES => {
-                return Err(AuthError::Config(format!(
-                    "the JWT secret is {} bytes long; it must be at least {MIN_SECRET_BYTES} \
-                     bytes (e.g. `openssl rand -base64 48`)",
-                    secret.len()
-                )))
-            }
-            Some(secret) => Some((
-                EncodingKey::from_secret(secret.as_bytes()),
-                DecodingKey::from_secret(secret.as_bytes()),
-            )),
-        };
+        let keys = KeySet::load(
+            cfg.secret.as_deref(),
+            cfg.private_key.as_ref(),
+            &cfg.public_keys,
+            cfg.algorithm,
+        )?;
         if matches!(cfg.audience.as_deref(), Some("")) {
             return Err(AuthError::Config("JWT audience is empty".into()));
         }
@@ -184,8 +193,9 @@ impl Auth {
 
         // jsonwebtoken checks the signature only; its claim defaults (60 s leeway, exp
         // required, nbf ignored, no iat check) are not ours, so every claim is ours to check.
-        let mut validation = Validation::new(cfg.algorithm);
-        validation.algorithms = vec![cfg.algorithm];
+        // `algorithms` is set per token to the one its header names, once that is known to be
+        // in the allow-list of the key it is checked against.
+        let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
         validation.reject_tokens_expiring_in_less_than = 0;
         validation.validate_exp = false;
@@ -199,7 +209,6 @@ impl Auth {
         Ok(Auth {
             keys,
             validation,
-            algorithm: cfg.algorithm,
             audience: cfg.audience,
             issuer: cfg.issuer,
             leeway_secs: cfg.leeway_secs,
@@ -210,9 +219,19 @@ impl Auth {
         })
     }
 
-    /// Whether a secret is configured (tokens can be verified and signed).
+    /// Whether any key is configured (tokens can be verified).
     pub fn is_configured(&self) -> bool {
-        self.keys.is_some()
+        self.keys.is_configured()
+    }
+
+    /// Whether tokens can be signed (a secret or a private key; not on verify-only instances).
+    pub fn can_sign(&self) -> bool {
+        self.keys.signer().is_ok()
+    }
+
+    /// The public keys as a JWKS document, when asymmetric keys are configured.
+    pub fn jwks(&self) -> Option<&str> {
+        self.keys.jwks()
     }
 
     /// The claim naming the Postgres role, as configured.

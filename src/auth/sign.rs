@@ -13,7 +13,7 @@ impl Auth {
     /// unless the row has one), and `exp` too (now + the configured lifetime, unless the
     /// row has one).
     pub fn sign(&self, claims: &Map<String, Value>) -> Result<String, AuthError> {
-        let (encoding, _) = self.keys.as_ref().ok_or(AuthError::NotConfigured)?;
+        let signer = self.keys.signer()?;
         let mut out = Map::new();
         for (key, value) in claims {
             if value.is_null() {
@@ -37,8 +37,9 @@ impl Auth {
             out.entry("iss")
                 .or_insert_with(|| Value::String(iss.clone()));
         }
-        jsonwebtoken::encode(&Header::new(self.algorithm), &out, encoding)
-            .map_err(|e| AuthError::Sign(e.to_string()))
+        let mut header = Header::new(signer.algorithm);
+        header.kid = signer.kid.clone();
+        jsonwebtoken::encode(&header, &out, &signer.key).map_err(|e| AuthError::Sign(e.to_string()))
     }
 }
 

@@ -3,7 +3,7 @@
 use super::*;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use jsonwebtoken::Header;
+use jsonwebtoken::{EncodingKey, Header};
 use serde_json::json;
 
 const SECRET: &str = "test-secret-at-least-32-bytes-long!!";
@@ -248,14 +248,20 @@ fn alg_none_rejected() {
 }
 
 #[test]
-fn other_hmac_size_rejected() {
-    let hs512 = auth_with(|c| c.algorithm = Algorithm::HS512);
+fn every_hmac_size_is_accepted_with_the_secret() {
+    // The allow-list follows the key kind: one secret, HS256/384/512.
+    let hs512 = auth_with(|c| c.algorithm = Some(Algorithm::HS512));
     let token = hs512.sign(&obj(json!({"user_id": 1}))).unwrap();
-    assert_eq!(
-        auth().verify(&token).unwrap_err(),
-        AuthError::InvalidAlgorithm
-    );
+    assert!(token.starts_with(&b64(r#"{"typ":"JWT","alg":"HS512"}"#)[..10]));
+    assert!(auth().verify(&token).is_ok());
     assert!(hs512.verify(&token).is_ok());
+    // RSA-PSS and the like are not HMAC.
+    let ps = format!(
+        "{}.{}.sig",
+        b64(r#"{"alg":"PS256"}"#),
+        b64(&format!(r#"{{"exp":{}}}"#, now() + 60))
+    );
+    assert_eq!(auth().verify(&ps).unwrap_err(), AuthError::InvalidAlgorithm);
 }
 
 #[test]
@@ -336,7 +342,7 @@ fn bad_config() {
         Auth::new(c).unwrap_err().code()
     };
     assert_eq!(
-        cfg(|c| c.algorithm = Algorithm::RS256),
+        cfg(|c| c.algorithm = Some(Algorithm::RS256)),
         "JWT_CONFIG_INVALID"
     );
     assert_eq!(

@@ -59,18 +59,29 @@ impl Auth {
     }
 
     fn verify_inner(&self, token: &str) -> Result<Claims, AuthError> {
-        let (_, decoding) = self.keys.as_ref().ok_or(AuthError::NotConfigured)?;
+        if !self.keys.is_configured() {
+            return Err(AuthError::NotConfigured);
+        }
         if token.len() > MAX_AUTHORIZATION_BYTES {
             return Err(AuthError::HeaderTooLarge);
         }
         // Read the header ourselves first: jsonwebtoken cannot parse `alg: none` (or any
         // unknown alg) and would report a generic JSON error instead of "wrong algorithm".
-        let alg = header_alg(token)?;
-        if alg.parse::<Algorithm>().ok() != Some(self.algorithm) {
-            return Err(AuthError::InvalidAlgorithm);
+        let (alg, kid) = header_alg_kid(token)?;
+        let alg = alg
+            .parse::<Algorithm>()
+            .map_err(|_| AuthError::InvalidAlgorithm)?;
+        let mut validation = self.validation.clone();
+        validation.algorithms = vec![alg];
+        let mut outcome = Err(AuthError::InvalidSignature);
+        for key in self.keys.candidates(alg, kid.as_deref())? {
+            outcome = jsonwebtoken::decode::<Value>(token, key, &validation)
+                .map_err(|e| AuthError::from_verify(e.into_kind()));
+            if !matches!(outcome, Err(AuthError::InvalidSignature)) {
+                break;
+            }
         }
-        let data = jsonwebtoken::decode::<Value>(token, decoding, &self.validation)
-            .map_err(|e| AuthError::from_verify(e.into_kind()))?;
+        let data = outcome?;
         let claims = match data.claims {
             Value::Object(map) => Claims(map),
             _ => {
@@ -95,8 +106,8 @@ fn numeric_claim(claims: &Claims, key: &str) -> Result<Option<f64>, AuthError> {
     }
 }
 
-/// The `alg` of a compact JWT's header, after checking the token has three segments.
-fn header_alg(token: &str) -> Result<String, AuthError> {
+/// The `alg` and `kid` of a compact JWT's header, after checking it has three segments.
+fn header_alg_kid(token: &str) -> Result<(String, Option<String>), AuthError> {
     let mut parts = token.split('.');
     let (Some(header), Some(payload), Some(_sig), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -115,8 +126,17 @@ fn header_alg(token: &str) -> Result<String, AuthError> {
         .map_err(|_| AuthError::Malformed("token header is not valid base64url".into()))?;
     let header: Value = serde_json::from_slice(&bytes)
         .map_err(|_| AuthError::Malformed("token header is not valid JSON".into()))?;
+    let kid = match header.get("kid") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(kid)) => Some(kid.clone()),
+        Some(_) => {
+            return Err(AuthError::Malformed(
+                "token header \"kid\" is not a string".into(),
+            ))
+        }
+    };
     match header.get("alg") {
-        Some(Value::String(alg)) => Ok(alg.clone()),
+        Some(Value::String(alg)) => Ok((alg.clone(), kid)),
         _ => Err(AuthError::Malformed(
             "token header has no \"alg\" string".into(),
         )),

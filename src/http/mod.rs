@@ -1,5 +1,5 @@
-//! HTTP edge (warp): `POST/GET /graphql`, `/graphiql`, `/health`; body limits, media types,
-//! status codes, panics caught as 500, one log line per request.
+//! HTTP edge (warp): `POST/GET /graphql`, `/graphiql`, `/health`, `/.well-known/jwks.json`;
+//! body limits, media types, status codes, panics caught as 500, one log line per request.
 
 use crate::auth::{self, AuthError};
 use crate::engine::{Engine, Method, Request, RequestError};
@@ -141,6 +141,22 @@ where
                 .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
             r
         }
+        ("/.well-known/jwks.json", &http::Method::GET) => match engine.auth.jwks() {
+            Some(jwks) => {
+                let mut r = json_reply(StatusCode::OK, "application/json", jwks.to_owned());
+                // Keys change only with a restart; peers may cache them a little while.
+                r.headers_mut().insert(
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("public, max-age=300"),
+                );
+                r
+            }
+            None => json_reply(
+                StatusCode::NOT_FOUND,
+                "application/json",
+                error_body("no asymmetric JWT keys are configured", "NOT_FOUND"),
+            ),
+        },
         ("/health", &http::Method::GET) => json_reply(
             StatusCode::OK,
             "application/json",
