@@ -301,11 +301,23 @@ select json_build_object(
     select coalesce(json_agg(obj order by nspname, typname), '[]'::json)
     from type_rows
   ),
-  -- Roles the current user may switch to with SET ROLE (including itself).
+  -- Roles a token's role claim may name: those the current user may switch to with
+  -- SET ROLE, except itself, superusers, BYPASSRLS roles and roles with the privileges of
+  -- an exposed relation's owner (owners bypass row-level security).
   'roles', (
     select coalesce(json_agg(r.rolname order by r.rolname), '[]'::json)
     from pg_catalog.pg_roles r
     where pg_catalog.pg_has_role(current_user, r.oid, 'member')
+      and r.rolname <> current_user
+      and not r.rolsuper
+      and not r.rolbypassrls
+      and not exists (
+        select 1
+        from pg_catalog.pg_class c
+        join schemas s on s.oid = c.relnamespace
+        where c.relkind in ('r', 'v', 'm', 'f', 'p')
+          and pg_catalog.pg_has_role(r.oid, c.relowner, 'usage')
+      )
   ),
   'server_version_num', pg_catalog.current_setting('server_version_num')::int
 ) as catalog

@@ -57,12 +57,44 @@ pub struct ServeOptions {
     /// Port to listen on
     #[arg(short = 'p', long, env = "PORT", default_value_t = 5000)]
     pub port: u16,
-    /// Secret for signing and verifying JWTs (HS256)
-    #[arg(long = "jwt-secret", env = "JWT_SECRET", hide_env_values = true)]
+    /// Secret for signing and verifying JWTs (HS256), at least 32 bytes
+    #[arg(
+        long = "jwt-secret",
+        env = "JWT_SECRET",
+        hide_env_values = true,
+        conflicts_with = "jwt_secret_file"
+    )]
     pub jwt_secret: Option<String>,
+    /// File holding the JWT secret (a trailing newline is ignored)
+    #[arg(long = "jwt-secret-file", env = "JWT_SECRET_FILE")]
+    pub jwt_secret_file: Option<PathBuf>,
+    /// PEM private key (RSA, EC P-256/P-384, Ed25519) that signs tokens
+    #[arg(long = "jwt-private-key", env = "JWT_PRIVATE_KEY")]
+    pub jwt_private_key: Option<PathBuf>,
+    /// PEM public key that verifies tokens; repeat for rotation (chosen by kid)
+    #[arg(long = "jwt-public-key", env = "JWT_PUBLIC_KEY", value_delimiter = ',')]
+    pub jwt_public_keys: Vec<PathBuf>,
+    /// Signing algorithm [default: RS256/ES256/ES384/EdDSA by private key, else HS256]
+    #[arg(long = "jwt-algorithm", env = "JWT_ALGORITHM", value_parser = parse_algorithm)]
+    pub jwt_algorithm: Option<jsonwebtoken::Algorithm>,
     /// Audience: added to signed tokens and required of incoming ones
     #[arg(long = "jwt-audience", env = "JWT_AUDIENCE")]
     pub jwt_audience: Option<String>,
+    /// Issuer: added to signed tokens and required of incoming ones
+    #[arg(long = "jwt-issuer", env = "JWT_ISSUER")]
+    pub jwt_issuer: Option<String>,
+    /// Clock-skew allowance for exp, nbf and iat, in seconds (0 allowed)
+    #[arg(long = "jwt-leeway", env = "JWT_LEEWAY", default_value_t = crate::auth::DEFAULT_LEEWAY_SECS)]
+    pub jwt_leeway: u64,
+    /// Accept incoming tokens that have no exp claim
+    #[arg(long = "jwt-allow-missing-exp", env = "JWT_ALLOW_MISSING_EXP")]
+    pub jwt_allow_missing_exp: bool,
+    /// Lifetime of a signed token whose row has no exp: seconds, or with a unit (15m, 1h, 7d)
+    #[arg(long = "jwt-expires-in", env = "JWT_EXPIRES_IN", default_value = "15m", value_parser = parse_duration_secs)]
+    pub jwt_expires_in: u64,
+    /// Claim naming the Postgres role; a leading dot makes it a path (.app.role)
+    #[arg(long = "jwt-role-claim-key", env = "JWT_ROLE_CLAIM_KEY", default_value = crate::auth::DEFAULT_ROLE_CLAIM)]
+    pub jwt_role_claim_key: String,
     /// Role for requests without a token
     #[arg(long = "default-role", env = "DEFAULT_ROLE")]
     pub default_role: Option<String>,
@@ -158,6 +190,41 @@ pub struct ExportOptions {
     pub file: Option<PathBuf>,
 }
 
+/// `HS256`, `RS256`, `ES384`, `EdDSA`, ... (`none` is not an algorithm).
+pub fn parse_algorithm(s: &str) -> Result<jsonwebtoken::Algorithm, String> {
+    use jsonwebtoken::Algorithm::*;
+    match s.parse() {
+        Ok(a @ (HS256 | HS384 | HS512 | RS256 | RS384 | RS512 | ES256 | ES384 | EdDSA)) => Ok(a),
+        _ => Err(format!(
+            "`{s}`: use HS256, HS384, HS512, RS256, RS384, RS512, ES256, ES384 or EdDSA"
+        )),
+    }
+}
+
+/// `900`, `900s`, `15m`, `1h`, `7d` → seconds (at least 1).
+pub fn parse_duration_secs(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (digits, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => s.split_at(i),
+        None => (s, ""),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration (e.g. 900, 15m, 1h, 7d)"))?;
+    let scale = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("`{s}`: the unit must be s, m, h or d")),
+    };
+    match n.checked_mul(scale) {
+        Some(0) => Err("the duration must be at least one second".into()),
+        Some(secs) => Ok(secs),
+        None => Err(format!("`{s}` is too long")),
+    }
+}
+
 /// The pool size when none is given: two connections per core, at least 4. Enough to keep
 /// a database's cores busy while other requests wait on the network, and no more: each
 /// connection beyond what Postgres can run at once adds a runnable backend, and on a small
@@ -178,5 +245,6 @@ pub mod example {
     pub const DEFAULT_ROLE: &str = "app_anonymous";
     pub const JWT_TOKEN_IDENTIFIER: &str = "app_public.jwt_token";
     /// A development-only secret: the embedded database lives only as long as the process.
-    pub const JWT_SECRET: &str = "postgraph-demo-secret-change-me";
+    /// At least 32 bytes, as every HMAC secret must be.
+    pub const JWT_SECRET: &str = "postgraph-demo-secret-change-me-before-production";
 }

@@ -7,7 +7,7 @@ use crate::graphql::document::OpKind;
 use crate::graphql::document::VarPath;
 use crate::graphql::schema::S;
 use crate::graphql::{self, Api, GraphqlError};
-use crate::plan::{self, FixupPath, PlanError, RootField, Write};
+use crate::plan::{self, Fixup, FixupPath, PlanError, RootField, Write};
 use crate::sql::{self, Statement};
 use lru::LruCache;
 use serde_json::Value as Json;
@@ -158,6 +158,14 @@ pub struct Request {
     pub operation_name: Option<String>,
 }
 
+/// A 200 response: the body, and whether it holds a freshly signed token (then no cache
+/// may keep it).
+#[derive(Debug)]
+pub struct Response {
+    pub body: String,
+    pub carries_token: bool,
+}
+
 /// A failure before execution: decides the HTTP status.
 #[derive(Debug, thiserror::Error)]
 pub enum RequestError {
@@ -276,6 +284,9 @@ impl Engine {
         let Some(header) = authorization else {
             return Ok(self.sessions.anonymous.clone());
         };
+        if header.len() > auth::MAX_AUTHORIZATION_BYTES {
+            return Err(AuthError::HeaderTooLarge);
+        }
         let token = auth::bearer_token(header)?;
         if let Some((claims, session)) = self
             .sessions
@@ -302,13 +313,13 @@ impl Engine {
         Ok(session)
     }
 
-    /// Runs a request; `Ok` is a 200 response body (which may still carry field errors).
+    /// Runs a request; `Ok` is a 200 response (whose body may still carry field errors).
     pub async fn execute(
         &self,
         req: Request,
         authorization: Option<&str>,
         method: Method,
-    ) -> Result<String, RequestError> {
+    ) -> Result<Response, RequestError> {
         // The token is checked first: a bad token never reaches the database.
         let session = self.session(authorization)?;
         let query = req
@@ -339,10 +350,21 @@ impl Engine {
         };
         let mut results: Vec<Option<Result<String, DbError>>> = vec![None; compiled.fields.len()];
         let mut slots = vec![];
+        // A field that would return a token cannot run on an instance that cannot sign one
+        // (verify-only): it is not run at all, so no sign-up happens without its token.
+        let unsignable = |f: &CompiledField| match f {
+            CompiledField::Select { fixups, .. } | CompiledField::Mutation { fixups, .. } => {
+                !self.auth.can_sign() && fixups.iter().any(|(_, f)| *f == Fixup::Jwt)
+            }
+            _ => false,
+        };
         match compiled.kind {
             OpKind::Query => {
                 let mut statements = vec![];
                 for (i, (_, f)) in compiled.fields.iter().enumerate() {
+                    if unsignable(f) {
+                        continue;
+                    }
                     if let CompiledField::Select { statement, .. } = f {
                         statements.push(statement.rebind(lookup)?);
                         slots.push(i);
@@ -360,6 +382,9 @@ impl Engine {
             OpKind::Mutation => {
                 let mut statements = vec![];
                 for (i, (_, f)) in compiled.fields.iter().enumerate() {
+                    if unsignable(f) {
+                        continue;
+                    }
                     if let CompiledField::Mutation {
                         write,
                         payload,
@@ -389,6 +414,7 @@ impl Engine {
         // Assemble `{"data": {...}, "errors": [...]}` around the JSON Postgres built.
         let mut data = String::from("{");
         let mut errors: Vec<Json> = vec![];
+        let mut carries_token = false;
         for (i, (key, f)) in compiled.fields.iter().enumerate() {
             if i > 0 {
                 data.push(',');
@@ -406,10 +432,24 @@ impl Engine {
                         .unwrap_or(Json::Null);
                     data.push_str(&v.to_string());
                 }
+                f if unsignable(f) => {
+                    data.push_str("null");
+                    let e = AuthError::NoSigningKey;
+                    errors.push(error_json(
+                        &e.to_string(),
+                        &[],
+                        &[key.as_str().into()],
+                        e.code(),
+                        None,
+                    ));
+                }
                 CompiledField::Select { fixups, .. } | CompiledField::Mutation { fixups, .. } => {
                     match results[i].take() {
                         Some(Ok(json)) => match self.finish(key, json, fixups, &mut errors) {
-                            Ok(json) => data.push_str(&json),
+                            Ok((json, signed)) => {
+                                carries_token |= signed;
+                                data.push_str(&json);
+                            }
                             Err(e) => {
                                 data.push_str("null");
                                 let message = if self.production {
@@ -454,7 +494,10 @@ impl Engine {
             let _ = write!(body, ",\"errors\":{}", Json::Array(errors));
         }
         body.push('}');
-        Ok(body)
+        Ok(Response {
+            body,
+            carries_token,
+        })
     }
 
     /// The compiled plan for this query, operation and shape of variables: from the cache

@@ -1,7 +1,7 @@
 //! The `postgraph` command: serve, demo, migrate, export-schema.
 
 use clap::Parser;
-use postgraph::auth::JwtConfig;
+use postgraph::auth::{JwtConfig, Pem};
 use postgraph::config::{example, Cli, Command, DbOptions, ServeOptions};
 use postgraph::db::embedded::{EmbeddedOptions, EmbeddedPostgres};
 use postgraph::http::HttpOptions;
@@ -78,14 +78,38 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
             .clone()
             .or_else(|| is_example.then(|| fallback.to_string()))
     };
+    let secret = match &o.jwt_secret_file {
+        Some(path) => Some(read_secret(path)?),
+        None => o.jwt_secret.clone(),
+    };
+    let private_key = o.jwt_private_key.as_deref().map(Pem::read).transpose()?;
+    let public_keys = o
+        .jwt_public_keys
+        .iter()
+        .map(|p| Pem::read(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    // The demo secret only when no key of any kind is given.
+    let asymmetric = private_key.is_some() || !public_keys.is_empty();
+    let secret = if asymmetric {
+        secret
+    } else {
+        pick(&secret, example::JWT_SECRET)
+    };
     let cfg = EngineConfig {
         connection,
         schemas: o.db.schemas.clone(),
         jwt_token_identifier: pick(&o.db.jwt_token_identifier, example::JWT_TOKEN_IDENTIFIER),
         jwt: JwtConfig {
-            secret: pick(&o.jwt_secret, example::JWT_SECRET),
+            secret,
+            private_key,
+            public_keys,
+            algorithm: o.jwt_algorithm,
             audience: o.jwt_audience.clone(),
-            ..JwtConfig::default()
+            issuer: o.jwt_issuer.clone(),
+            leeway_secs: o.jwt_leeway,
+            allow_missing_exp: o.jwt_allow_missing_exp,
+            expires_in_secs: o.jwt_expires_in,
+            role_claim: o.jwt_role_claim_key.clone(),
         },
         default_role: pick(&o.default_role, example::DEFAULT_ROLE),
         max_pool_size: o
@@ -96,8 +120,8 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
         max_page_size: o.limits.max_page_size(),
         production: o.production,
     };
-    if cfg.jwt.secret.is_none() {
-        eprintln!("warning: no --jwt-secret: tokens are neither signed nor accepted");
+    if cfg.jwt.secret.is_none() && !asymmetric {
+        eprintln!("warning: no --jwt-secret or keys: tokens are neither signed nor accepted");
     }
     let engine = server::build_engine(&cfg).await?;
     // GraphiQL is of no use without introspection.
@@ -130,6 +154,13 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
     running.stop().await;
     drop(embedded);
     Ok(())
+}
+
+/// The secret in a file, without the trailing newline an editor or `echo` leaves.
+fn read_secret(path: &std::path::Path) -> Result<String, AnyError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read --jwt-secret-file {}: {e}", path.display()))?;
+    Ok(text.trim_end_matches(['\n', '\r']).to_owned())
 }
 
 /// Resolves on SIGTERM or SIGINT (Ctrl-C). The handlers are installed when this is called,

@@ -2,8 +2,9 @@
 
 mod common;
 
-use common::{app, app_with, claims, Options, SECRET};
-use jsonwebtoken::{encode, EncodingKey, Header};
+use common::{app, app_with, claims, Options, Reply, SECRET};
+use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+use postgraph::auth::JwtConfig;
 use serde_json::json;
 
 const ME: &str = "{ me { id username } }";
@@ -93,7 +94,7 @@ async fn bad_tokens_are_401_and_never_reach_the_database() {
     };
     let other_secret = token(
         json!({"role": "app_user", "user_id": 1, "exp": now() + 3600}),
-        "some-other-secret-entirely",
+        "some-other-secret-entirely-but-long-enough",
     );
     let alg_none = {
         use base64::Engine;
@@ -107,31 +108,58 @@ async fn bad_tokens_are_401_and_never_reach_the_database() {
             ))
         )
     };
-    let bad_role = token(
-        json!({"role": "postgres", "user_id": 1, "exp": now() + 3600}),
-        SECRET,
-    );
+    // An RS256 token at an instance that has only a secret.
+    let rs256 = encode(
+        &Header::new(Algorithm::RS256),
+        &json!({"role": "app_user", "user_id": 1, "exp": now() + 3600}),
+        &EncodingKey::from_rsa_pem(include_bytes!("data/jwt/rsa-private.pem")).unwrap(),
+    )
+    .unwrap();
+    let with = |extra: serde_json::Value| {
+        let mut c = json!({"role": "app_user", "user_id": 1, "exp": now() + 3600});
+        c.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        token(c, SECRET)
+    };
+    let no_exp = token(json!({"role": "app_user", "user_id": 1}), SECRET);
     let cases = [
         (expired, "JWT_EXPIRED"),
+        (with(json!({"exp": now() - 31})), "JWT_EXPIRED"),
+        (no_exp, "JWT_MISSING_EXP"),
+        (with(json!({"exp": "tomorrow"})), "JWT_MALFORMED"),
+        (with(json!({"nbf": now() + 600})), "JWT_NOT_YET_VALID"),
+        (with(json!({"iat": now() + 3600})), "JWT_ISSUED_IN_FUTURE"),
+        // No audience configured: a token meant for some audience is refused.
+        (with(json!({"aud": "someone"})), "JWT_INVALID_AUDIENCE"),
+        (with(json!({"aud": ["a", "b"]})), "JWT_INVALID_AUDIENCE"),
         (tampered, "JWT_INVALID_SIGNATURE"),
         (other_secret, "JWT_INVALID_SIGNATURE"),
         ("not.a.jwt".to_string(), "JWT_MALFORMED"),
         ("garbage".to_string(), "JWT_MALFORMED"),
         (alg_none, "JWT_INVALID_ALGORITHM"),
-        (bad_role, "JWT_INVALID_ROLE"),
+        (rs256, "JWT_INVALID_ALGORITHM"),
+        // A superuser the authenticator is not a member of.
+        (with(json!({"role": "postgres"})), "JWT_ROLE_NOT_ALLOWED"),
+        // The authenticator itself, though it could always "switch" to itself.
+        (
+            with(json!({"role": "app_authenticator"})),
+            "JWT_ROLE_NOT_ALLOWED",
+        ),
+        (with(json!({"role": "nobody_here"})), "JWT_ROLE_NOT_ALLOWED"),
+        (
+            with(json!({"role": "app_user'; drop table app_public.posts; --"})),
+            "JWT_ROLE_NOT_ALLOWED",
+        ),
+        (with(json!({"role": 5})), "JWT_ROLE_NOT_ALLOWED"),
+        (
+            with(json!({"role": {"name": "app_user"}})),
+            "JWT_ROLE_NOT_ALLOWED",
+        ),
     ];
     for (t, code) in &cases {
         let r = app.gql(ME, json!({}), Some(t)).await;
-        assert_eq!(r.status, 401, "{code}: {}", r.body);
-        assert_eq!(r.first_error_code(), Some(*code), "{}", r.body);
-        assert!(r.data().is_null(), "no data on 401: {}", r.body);
-        let www = r
-            .headers
-            .get("www-authenticate")
-            .expect("WWW-Authenticate")
-            .to_str()
-            .unwrap();
-        assert!(www.starts_with("Bearer error=\"invalid_token\""), "{www}");
+        assert_refused(&r, code);
     }
     let basic = app
         .post_raw(
@@ -139,10 +167,306 @@ async fn bad_tokens_are_401_and_never_reach_the_database() {
             &[("authorization", "Basic dXNlcjpwYXNz")],
         )
         .await;
-    assert_eq!(basic.status, 401);
+    assert_refused(&basic, "JWT_MALFORMED");
+
+    // An oversized Authorization header is refused as such, before any decoding.
+    let huge = format!("Bearer {}", "a".repeat(64 * 1024));
+    let r = app
+        .post_raw(
+            json!({"query": ME}).to_string(),
+            &[("authorization", huge.as_str())],
+        )
+        .await;
+    assert_eq!(r.status, 431, "{}", r.body);
+    assert_eq!(
+        r.first_error_code(),
+        Some("REQUEST_HEADER_FIELDS_TOO_LARGE")
+    );
+    // Just over the documented 8 KB cap, too; a token at the cap is merely malformed.
+    let over = format!("Bearer {}", "a".repeat(8 * 1024 - 6));
+    assert_eq!(over.len(), 8 * 1024 + 1);
+    let r = app
+        .post_raw(
+            json!({"query": ME}).to_string(),
+            &[("authorization", over.as_str())],
+        )
+        .await;
+    assert_eq!(r.status, 431, "{}", r.body);
+    let at = &over[..8 * 1024];
+    let r = app
+        .post_raw(json!({"query": ME}).to_string(), &[("authorization", at)])
+        .await;
+    assert_refused(&r, "JWT_MALFORMED");
 
     let after = app.statement_count("%").await;
     assert_eq!(before, after, "a rejected token must not run any statement");
+}
+
+/// 401, the code, a `WWW-Authenticate: Bearer error="invalid_token"` with a description,
+/// and no data.
+fn assert_refused(r: &Reply, code: &str) {
+    assert_eq!(r.status, 401, "{code}: {}", r.body);
+    assert_eq!(r.first_error_code(), Some(code), "{}", r.body);
+    assert!(r.data().is_null(), "no data on 401: {}", r.body);
+    let www = r
+        .headers
+        .get("www-authenticate")
+        .unwrap_or_else(|| panic!("{code}: no WWW-Authenticate"))
+        .to_str()
+        .unwrap();
+    assert!(
+        www.starts_with("Bearer error=\"invalid_token\", error_description=\""),
+        "{code}: {www}"
+    );
+}
+
+#[tokio::test]
+async fn tokens_within_the_leeway_are_accepted() {
+    let app = app().await;
+    app.signup("lee").await;
+    let id = app
+        .sql("select id from app_public.users where username = 'lee'")
+        .await[0]["id"]
+        .clone();
+    // Signed by an instance whose clock is 20 s fast, or that expired 10 s ago.
+    for c in [
+        json!({"role": "app_user", "user_id": id, "exp": now() - 10}),
+        json!({"role": "app_user", "user_id": id, "exp": now() + 60, "iat": now() + 20, "nbf": now() + 20}),
+    ] {
+        let r = app
+            .gql(ME, json!({}), Some(&token(c.clone(), SECRET)))
+            .await;
+        assert_eq!(r.status, 200, "{c}: {}", r.body);
+        assert_eq!(r.data()["me"]["username"], "lee", "{}", r.body);
+    }
+}
+
+/// Roles the authenticator may switch to but that a token must never name.
+const DANGEROUS_ROLES: &str = "
+    create role jwt_test_super superuser nologin;
+    create role jwt_test_bypass bypassrls nologin;
+    create role jwt_test_owner nologin;
+    create role jwt_test_owner_member nologin in role jwt_test_owner;
+    grant jwt_test_super, jwt_test_bypass, jwt_test_owner, jwt_test_owner_member
+        to app_authenticator;
+    create table app_public.owned_notes (id int primary key);
+    alter table app_public.owned_notes owner to jwt_test_owner;";
+
+#[tokio::test]
+async fn role_claims_naming_a_superuser_bypassrls_or_owner_role_are_refused() {
+    let app = app_with(Options {
+        setup_sql: Some(DANGEROUS_ROLES),
+        ..Options::default()
+    })
+    .await;
+    // The authenticator can switch to each of them: only the startup role list stops it.
+    let authn = postgraph::db::connect(&app.authenticator_url)
+        .await
+        .unwrap();
+    for role in [
+        "jwt_test_super",
+        "jwt_test_bypass",
+        "jwt_test_owner",
+        "jwt_test_owner_member",
+    ] {
+        authn
+            .batch_execute(&format!("set role {role}; reset role"))
+            .await
+            .unwrap_or_else(|e| panic!("set role {role}: {e}"));
+    }
+    drop(authn);
+    app.gql(ME, json!({}), None).await;
+    let before = app.statement_count("%").await;
+    for role in [
+        "jwt_test_super",
+        "jwt_test_bypass",
+        "jwt_test_owner",
+        "jwt_test_owner_member",
+    ] {
+        let t = token(
+            json!({"role": role, "user_id": 1, "exp": now() + 60}),
+            SECRET,
+        );
+        let r = app.gql(ME, json!({}), Some(&t)).await;
+        assert_refused(&r, "JWT_ROLE_NOT_ALLOWED");
+    }
+    assert_eq!(before, app.statement_count("%").await);
+    // The application roles still work.
+    let t = token(json!({"role": "app_user", "exp": now() + 60}), SECRET);
+    assert_eq!(app.gql(ME, json!({}), Some(&t)).await.status, 200);
+}
+
+#[tokio::test]
+async fn issued_tokens_carry_iat_and_are_never_cached() {
+    let app = app().await;
+    let r = app
+        .gql(
+            "mutation { signup(input: {username: \"ivy\", email: \"ivy@example.com\", password: \"correct horse battery\"}) { jwtToken } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.headers["cache-control"], "no-store");
+    let c = claims(r.data()["signup"]["jwtToken"].as_str().unwrap());
+    let iat = c["iat"].as_i64().expect("iat");
+    assert!((iat - now()).abs() <= 5, "{c}");
+    // The row's own exp (7 days in the example app) wins over the default lifetime.
+    assert!(c["exp"].as_i64().unwrap() - iat > 6 * 86_400, "{c}");
+    // A response without a token may be cached as usual.
+    let me = app.gql(ME, json!({}), None).await;
+    assert!(me.headers.get("cache-control").is_none());
+}
+
+const TOKEN_WITHOUT_EXP: &str =
+    "create function app_public.guest_token() returns app_public.jwt_token language sql volatile as \
+    $$ select row('app_anonymous', null, null)::app_public.jwt_token $$; \
+    grant execute on function app_public.guest_token() to app_anonymous;";
+
+#[tokio::test]
+async fn a_token_row_without_exp_gets_the_configured_lifetime() {
+    let app = app_with(Options {
+        setup_sql: Some(TOKEN_WITHOUT_EXP),
+        jwt: JwtConfig {
+            secret: Some(SECRET.into()),
+            expires_in_secs: 120,
+            ..JwtConfig::default()
+        },
+        ..Options::default()
+    })
+    .await;
+    let r = app
+        .gql(
+            "mutation { guestToken(input: {}) { jwtToken } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let t = r.data()["guestToken"]["jwtToken"].as_str().expect("token");
+    let c = claims(t);
+    assert_eq!(c["exp"].as_i64().unwrap() - c["iat"].as_i64().unwrap(), 120);
+    assert_eq!(c["role"], "app_anonymous");
+    // And it is accepted back.
+    assert_eq!(app.gql(ME, json!({}), Some(t)).await.status, 200);
+}
+
+#[tokio::test]
+async fn audience_and_issuer_are_signed_and_required_when_configured() {
+    let app = app_with(Options {
+        jwt: JwtConfig {
+            secret: Some(SECRET.into()),
+            audience: Some("forum".into()),
+            issuer: Some("forum-auth".into()),
+            ..JwtConfig::default()
+        },
+        ..Options::default()
+    })
+    .await;
+    let signed = app.signup("aude").await;
+    let c = claims(&signed);
+    assert_eq!(
+        (c["aud"].as_str(), c["iss"].as_str()),
+        (Some("forum"), Some("forum-auth"))
+    );
+    let me = app.gql(ME, json!({}), Some(&signed)).await;
+    assert_eq!(me.data()["me"]["username"], "aude", "{}", me.body);
+
+    let user_id = c["user_id"].clone();
+    let base = json!({"role": "app_user", "user_id": user_id, "exp": now() + 60});
+    let with = |extra: serde_json::Value| {
+        let mut c = base.clone();
+        c.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        token(c, SECRET)
+    };
+    app.gql(ME, json!({}), None).await;
+    let before = app.statement_count("%").await;
+    for (t, code) in [
+        (with(json!({"iss": "forum-auth"})), "JWT_INVALID_AUDIENCE"),
+        (
+            with(json!({"aud": "other", "iss": "forum-auth"})),
+            "JWT_INVALID_AUDIENCE",
+        ),
+        (
+            with(json!({"aud": ["x", "y"], "iss": "forum-auth"})),
+            "JWT_INVALID_AUDIENCE",
+        ),
+        (with(json!({"aud": "forum"})), "JWT_INVALID_ISSUER"),
+        (
+            with(json!({"aud": "forum", "iss": "elsewhere"})),
+            "JWT_INVALID_ISSUER",
+        ),
+    ] {
+        assert_refused(&app.gql(ME, json!({}), Some(&t)).await, code);
+    }
+    assert_eq!(before, app.statement_count("%").await);
+    // aud as an array that holds ours.
+    let t = with(json!({"aud": ["x", "forum"], "iss": "forum-auth"}));
+    let me = app.gql(ME, json!({}), Some(&t)).await;
+    assert_eq!(me.data()["me"]["username"], "aude", "{}", me.body);
+}
+
+#[tokio::test]
+async fn the_role_claim_can_be_a_path() {
+    let app = app_with(Options {
+        jwt: JwtConfig {
+            secret: Some(SECRET.into()),
+            role_claim: ".app.role".into(),
+            ..JwtConfig::default()
+        },
+        ..Options::default()
+    })
+    .await;
+    app.signup("pat").await;
+    let id = app
+        .sql("select id from app_public.users where username = 'pat'")
+        .await[0]["id"]
+        .clone();
+    let t = token(
+        json!({"app": {"role": "app_user"}, "role": "app_authenticator", "user_id": id, "exp": now() + 60}),
+        SECRET,
+    );
+    let me = app.gql(ME, json!({}), Some(&t)).await;
+    assert_eq!(me.data()["me"]["username"], "pat", "{}", me.body);
+    let t = token(
+        json!({"app": {"role": "app_authenticator"}, "user_id": id, "exp": now() + 60}),
+        SECRET,
+    );
+    assert_refused(
+        &app.gql(ME, json!({}), Some(&t)).await,
+        "JWT_ROLE_NOT_ALLOWED",
+    );
+}
+
+#[tokio::test]
+async fn a_short_secret_is_refused_at_startup() {
+    let app = app().await;
+    let cfg = postgraph::server::EngineConfig {
+        connection: app.authenticator_url.clone(),
+        schemas: vec!["app_public".into()],
+        jwt_token_identifier: Some("app_public.jwt_token".into()),
+        jwt: JwtConfig {
+            secret: Some("too-short-a-secret".into()),
+            ..JwtConfig::default()
+        },
+        default_role: Some("app_anonymous".into()),
+        max_pool_size: 1,
+        statement_timeout_ms: 1000,
+        limits: Default::default(),
+        max_page_size: None,
+        production: false,
+    };
+    let err = match postgraph::server::build_engine(&cfg).await {
+        Ok(_) => panic!("an 18-byte secret was accepted"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("at least 32 bytes"), "{err}");
+    assert!(
+        !err.contains("too-short-a-secret"),
+        "the secret is not echoed: {err}"
+    );
 }
 
 /// A function that sets a claim at session level, as a careless user function might.
@@ -204,7 +528,16 @@ async fn the_role_claim_switches_role_and_unknown_claims_stay_in_request_jwt_cla
 
 #[tokio::test]
 async fn a_token_accepted_once_is_refused_after_it_expires() {
-    let app = app().await;
+    // No leeway, so the test need not wait 30 s for the token to lapse.
+    let app = app_with(Options {
+        jwt: JwtConfig {
+            secret: Some(SECRET.into()),
+            leeway_secs: 0,
+            ..JwtConfig::default()
+        },
+        ..Options::default()
+    })
+    .await;
     let t = token(
         json!({"role": "app_user", "user_id": 1, "exp": now() + 2}),
         SECRET,

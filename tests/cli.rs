@@ -102,7 +102,7 @@ async fn export_schema_writes_the_checked_in_sdl() {
 fn serve_embedded_answers_and_cleans_up_on_sigterm() {
     let mut child = Command::new(BIN)
         .args(["serve", "--port", "0"])
-        .env("RUST_LOG", "info")
+        .env("RUST_LOG", "debug")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -140,9 +140,23 @@ fn serve_embedded_answers_and_cleans_up_on_sigterm() {
             &url,
         ])
         .output();
+    let mut token = None;
     if let Ok(resp) = resp {
         let text = String::from_utf8_lossy(&resp.stdout);
         assert!(text.contains("\"totalCount\""), "{text}");
+        // Sign up (a password in) and use the token (a token out and in): neither may be
+        // logged, even at debug level.
+        let signup = r#"{"query":"mutation { signup(input: {username: \"logan\", email: \"logan@example.com\", password: \"never-logged-pw\"}) { jwtToken } }"}"#;
+        let out = curl(&url, signup, None);
+        let t = out
+            .split("\"jwtToken\":\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap_or_else(|| panic!("no token: {out}"))
+            .to_string();
+        let me = curl(&url, r#"{"query":"{ me { username } }"}"#, Some(&t));
+        assert!(me.contains("logan"), "{me}");
+        token = Some(t);
     }
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -171,6 +185,29 @@ fn serve_embedded_answers_and_cleans_up_on_sigterm() {
         !std::path::Path::new(folder).exists(),
         "embedded cluster folder {folder} left behind"
     );
+    if let Some(token) = token {
+        assert!(
+            !clean.contains("never-logged-pw"),
+            "password logged:\n{clean}"
+        );
+        let signature = token.rsplit('.').next().unwrap();
+        assert!(!clean.contains(signature), "token logged:\n{clean}");
+    }
+}
+
+/// POSTs a JSON body with curl, with a bearer token when given; returns the body.
+fn curl(url: &str, body: &str, token: Option<&str>) -> String {
+    let mut args = vec![
+        "-s".to_string(),
+        "-H".into(),
+        "content-type: application/json".into(),
+    ];
+    if let Some(t) = token {
+        args.extend(["-H".into(), format!("authorization: Bearer {t}")]);
+    }
+    args.extend(["-d".into(), body.into(), url.into()]);
+    let out = Command::new("curl").args(&args).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn strip_ansi(s: &str) -> String {
@@ -188,4 +225,35 @@ fn strip_ansi(s: &str) -> String {
         }
     }
     out
+}
+
+#[tokio::test]
+async fn serve_refuses_a_short_secret_file_and_a_private_key_given_as_public() {
+    let url = common::empty_database().await;
+    let dir = std::env::temp_dir().join(format!("postgraph-keys-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let secret = dir.join("secret");
+    std::fs::write(&secret, "only-20-bytes-long!!\n").unwrap();
+    let private = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/jwt/rsa-private.pem"
+    );
+    let run = |extra: &[&str]| {
+        let mut args = vec!["serve", "--connection", &url, "--port", "0"];
+        args.extend_from_slice(extra);
+        let out = Command::new(BIN).args(&args).output().unwrap();
+        assert!(!out.status.success(), "{extra:?} started");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = run(&["--jwt-secret-file", secret.to_str().unwrap()]);
+    assert!(
+        err.contains("20 bytes long") && err.contains("at least 32 bytes"),
+        "{err}"
+    );
+    assert!(!err.contains("only-20-bytes-long"), "secret echoed: {err}");
+    let err = run(&["--jwt-public-key", private]);
+    assert!(err.contains("rsa-private.pem is a private key"), "{err}");
+    let err = run(&["--jwt-secret", "x", "--jwt-secret-file", "y"]);
+    assert!(err.contains("cannot be used with"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
 }

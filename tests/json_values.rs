@@ -8,6 +8,7 @@
 mod common;
 
 use common::{app_with, Options, TestApp};
+use postgraph::graphql::limits::Limits;
 use serde_json::{json, Value};
 
 const FIXTURE: &str = include_str!("fixtures/json_values.sql");
@@ -420,9 +421,15 @@ fn ok(r: &common::Reply) -> &Value {
     r.data()
 }
 
+/// The fixture's app; its queries select every column under aliases, more than the default
+/// alias limit allows.
 async fn fixture_app() -> (TestApp, Vec<Value>) {
     let app = app_with(Options {
         setup_sql: Some(FIXTURE),
+        limits: Limits {
+            max_aliases: 200,
+            ..Limits::default()
+        },
         ..Options::default()
     })
     .await;

@@ -13,32 +13,33 @@ use serde_json::Value as Json;
 const NON_FINITE_FLOAT: &str = "NON_FINITE_FLOAT";
 
 impl Engine {
-    /// `json` (the value of root field `key`) with its fixups applied; float errors are added
-    /// to `errors`.
+    /// `json` (the value of root field `key`) with its fixups applied, and whether a token was
+    /// signed into it; float errors are added to `errors`.
     pub(super) fn finish(
         &self,
         key: &str,
         json: String,
         fixups: &[FixupPath],
         errors: &mut Vec<Json>,
-    ) -> Result<String, AuthError> {
+    ) -> Result<(String, bool), AuthError> {
         let signs = fixups.iter().any(|(_, f)| *f == Fixup::Jwt);
         // Postgres' JSON for a non-finite float is one of these strings; a finite float is a
         // number, so when neither text occurs there is nothing to check.
         let floats = fixups.iter().any(|(_, f)| matches!(f, Fixup::Float { .. }))
             && (json.contains("\"NaN\"") || json.contains("Infinity\""));
         if !signs && !floats {
-            return Ok(json);
+            return Ok((json, false));
         }
         let mut v: Json =
             serde_json::from_str(&json).map_err(|e| AuthError::Sign(e.to_string()))?;
+        let mut signed = false;
         for (path, fixup) in fixups {
             if *fixup == Fixup::Jwt || floats {
                 let mut at = vec![Json::String(key.to_string())];
-                self.fix_at(&mut v, path, fixup, &mut at, errors)?;
+                self.fix_at(&mut v, path, fixup, &mut at, errors, &mut signed)?;
             }
         }
-        Ok(v.to_string())
+        Ok((v.to_string(), signed))
     }
 
     /// Applies `fixup` below `v` along `path`; `at` is the response path so far. Returns
@@ -50,6 +51,7 @@ impl Engine {
         fixup: &Fixup,
         at: &mut Vec<Json>,
         errors: &mut Vec<Json>,
+        signed: &mut bool,
     ) -> Result<bool, AuthError> {
         match path.split_first() {
             None => match fixup {
@@ -59,6 +61,7 @@ impl Engine {
                         *v = if claims.values().all(Json::is_null) {
                             Json::Null
                         } else {
+                            *signed = true;
                             Json::String(self.auth.sign(claims)?)
                         };
                     }
@@ -81,7 +84,7 @@ impl Engine {
                 if let Json::Array(items) = v {
                     for (i, item) in items.iter_mut().enumerate() {
                         at.push(i.into());
-                        if self.fix_at(item, rest, fixup, at, errors)? {
+                        if self.fix_at(item, rest, fixup, at, errors, signed)? {
                             *item = Json::Null;
                         }
                         at.pop();
@@ -94,7 +97,7 @@ impl Engine {
                     return Ok(false);
                 };
                 at.push(Json::String(head.clone()));
-                let null_me = self.fix_at(child, rest, fixup, at, errors)?;
+                let null_me = self.fix_at(child, rest, fixup, at, errors, signed)?;
                 at.pop();
                 // The object holding a non-null field that failed becomes null: rows are
                 // nullable wherever they appear.

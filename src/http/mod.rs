@@ -1,7 +1,7 @@
-//! HTTP edge (warp): `POST/GET /graphql`, `/graphiql`, `/health`; body limits, media types,
-//! status codes, panics caught as 500, one log line per request.
+//! HTTP edge (warp): `POST/GET /graphql`, `/graphiql`, `/health`, `/.well-known/jwks.json`;
+//! body limits, media types, status codes, panics caught as 500, one log line per request.
 
-use crate::auth::AuthError;
+use crate::auth::{self, AuthError};
 use crate::engine::{Engine, Method, Request, RequestError};
 use crate::exec::ExecError;
 use crate::graphql::GraphqlError;
@@ -141,6 +141,22 @@ where
                 .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
             r
         }
+        ("/.well-known/jwks.json", &http::Method::GET) => match engine.auth.jwks() {
+            Some(jwks) => {
+                let mut r = json_reply(StatusCode::OK, "application/json", jwks.to_owned());
+                // Keys change only with a restart; peers may cache them a little while.
+                r.headers_mut().insert(
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("public, max-age=300"),
+                );
+                r
+            }
+            None => json_reply(
+                StatusCode::NOT_FOUND,
+                "application/json",
+                error_body("no asymmetric JWT keys are configured", "NOT_FOUND"),
+            ),
+        },
         ("/health", &http::Method::GET) => json_reply(
             StatusCode::OK,
             "application/json",
@@ -207,6 +223,19 @@ where
     } else {
         GRAPHQL_RESPONSE
     };
+
+    // An oversized Authorization header is refused before anything is read or decoded.
+    if headers
+        .get(header::AUTHORIZATION)
+        .is_some_and(|v| v.len() > auth::MAX_AUTHORIZATION_BYTES)
+    {
+        return request_error(
+            RequestError::Auth(AuthError::HeaderTooLarge),
+            legacy,
+            content_type,
+            engine.production,
+        );
+    }
 
     let (request, http_method) = if method == http::Method::GET {
         match parse_query_string(&query) {
@@ -313,7 +342,14 @@ where
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or("\u{0}"));
     match engine.execute(request, authorization, http_method).await {
-        Ok(body) => json_reply(StatusCode::OK, content_type, body),
+        Ok(response) => {
+            let mut r = json_reply(StatusCode::OK, content_type, response.body);
+            if response.carries_token {
+                r.headers_mut()
+                    .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            }
+            r
+        }
         Err(e) => request_error(e, legacy, content_type, engine.production),
     }
 }
@@ -365,12 +401,9 @@ fn request_error(
     production: bool,
 ) -> Reply {
     let status = match &e {
-        RequestError::Auth(a) => match a {
-            AuthError::Sign(_) | AuthError::Config(_) | AuthError::Internal(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
-            _ => StatusCode::UNAUTHORIZED,
-        },
+        RequestError::Auth(a) => {
+            StatusCode::from_u16(a.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        }
         RequestError::Graphql(
             GraphqlError::Parse { .. }
             | GraphqlError::Validation(_)

@@ -106,7 +106,8 @@ pub struct Model {
     pub tables: Vec<Table>,
     pub relations: Vec<Relation>,
     pub functions: Vec<Function>,
-    /// Roles the connecting role may switch to: a `role` claim must name one of these.
+    /// Roles a token's role claim may name (read at startup): those the connecting role may
+    /// switch to, minus itself, superusers, BYPASSRLS roles and owners of exposed tables.
     pub roles: HashSet<String>,
 }
 

@@ -65,6 +65,8 @@ pub struct Options {
     pub max_page_size: Option<i64>,
     /// `--production`: introspection and GraphiQL off, internal error detail hidden.
     pub production: bool,
+    /// How tokens are verified and signed (the test secret, otherwise the defaults).
+    pub jwt: JwtConfig,
 }
 
 impl Default for Options {
@@ -77,6 +79,10 @@ impl Default for Options {
             limits: Limits::default(),
             max_page_size: Some(i64::from(postgraph::config::DEFAULT_MAX_PAGE_SIZE)),
             production: false,
+            jwt: JwtConfig {
+                secret: Some(SECRET.into()),
+                ..JwtConfig::default()
+            },
         }
     }
 }
@@ -105,10 +111,7 @@ pub async fn app_with(opts: Options) -> TestApp {
         connection: authenticator_url.clone(),
         schemas: vec!["app_public".into()],
         jwt_token_identifier: Some(example::JWT_TOKEN_IDENTIFIER.into()),
-        jwt: JwtConfig {
-            secret: Some(SECRET.into()),
-            ..JwtConfig::default()
-        },
+        jwt: opts.jwt.clone(),
         default_role: Some(example::DEFAULT_ROLE.into()),
         max_pool_size: opts.max_pool_size,
         statement_timeout_ms: opts.statement_timeout_ms,

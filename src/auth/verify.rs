@@ -1,0 +1,144 @@
+//! Verification: a compact JWT's header, signature and time claims into [`Claims`].
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use jsonwebtoken::Algorithm;
+use serde_json::Value;
+
+use super::{Auth, AuthError, Claims, MAX_AUTHORIZATION_BYTES};
+
+impl Auth {
+    /// Checks a verified token's `exp`, `nbf` and `iat` against the clock (again, for a
+    /// token whose signature was verified earlier and cached), with the configured leeway.
+    pub fn check_times(&self, claims: &Claims) -> Result<(), AuthError> {
+        let now = jsonwebtoken::get_current_timestamp() as f64;
+        let leeway = self.leeway_secs as f64;
+        match numeric_claim(claims, "exp")? {
+            Some(exp) if exp + leeway <= now => return Err(AuthError::Expired),
+            None if !self.allow_missing_exp => return Err(AuthError::MissingExp),
+            _ => {}
+        }
+        if numeric_claim(claims, "nbf")?.is_some_and(|nbf| nbf > now + leeway) {
+            return Err(AuthError::NotYetValid);
+        }
+        if numeric_claim(claims, "iat")?.is_some_and(|iat| iat > now + leeway) {
+            return Err(AuthError::IssuedInFuture);
+        }
+        Ok(())
+    }
+
+    /// Checks `aud` and `iss` against the configuration, then the time claims.
+    fn check_claims(&self, claims: &Claims) -> Result<(), AuthError> {
+        match (&self.audience, claims.get("aud")) {
+            (None, None) => {}
+            // No audience configured: a token meant for some audience is not meant for us.
+            (None, Some(_)) => return Err(AuthError::InvalidAudience),
+            (Some(_), None) => return Err(AuthError::InvalidAudience),
+            (Some(ours), Some(Value::String(aud))) if aud == ours => {}
+            (Some(ours), Some(Value::Array(auds)))
+                if auds.iter().any(|a| a.as_str() == Some(ours)) => {}
+            (Some(_), Some(_)) => return Err(AuthError::InvalidAudience),
+        }
+        if let Some(ours) = &self.issuer {
+            if claims.get("iss").and_then(Value::as_str) != Some(ours.as_str()) {
+                return Err(AuthError::InvalidIssuer);
+            }
+        }
+        self.check_times(claims)
+    }
+
+    /// Verifies a compact JWT: signature, algorithm in the allow-list (never `none`),
+    /// `aud`/`iss` as configured, `exp` (required unless allowed missing), `nbf` and `iat`.
+    pub fn verify(&self, token: &str) -> Result<Claims, AuthError> {
+        let result = self.verify_inner(token);
+        // The code only: neither the token nor its claims go into a log line.
+        if let Err(e) = &result {
+            tracing::debug!(code = e.code(), "JWT rejected");
+        }
+        result
+    }
+
+    fn verify_inner(&self, token: &str) -> Result<Claims, AuthError> {
+        if !self.keys.is_configured() {
+            return Err(AuthError::NotConfigured);
+        }
+        if token.len() > MAX_AUTHORIZATION_BYTES {
+            return Err(AuthError::HeaderTooLarge);
+        }
+        // Read the header ourselves first: jsonwebtoken cannot parse `alg: none` (or any
+        // unknown alg) and would report a generic JSON error instead of "wrong algorithm".
+        let (alg, kid) = header_alg_kid(token)?;
+        let alg = alg
+            .parse::<Algorithm>()
+            .map_err(|_| AuthError::InvalidAlgorithm)?;
+        let mut validation = self.validation.clone();
+        validation.algorithms = vec![alg];
+        let mut outcome = Err(AuthError::InvalidSignature);
+        for key in self.keys.candidates(alg, kid.as_deref())? {
+            outcome = jsonwebtoken::decode::<Value>(token, key, &validation)
+                .map_err(|e| AuthError::from_verify(e.into_kind()));
+            if !matches!(outcome, Err(AuthError::InvalidSignature)) {
+                break;
+            }
+        }
+        let data = outcome?;
+        let claims = match data.claims {
+            Value::Object(map) => Claims(map),
+            _ => {
+                return Err(AuthError::Malformed(
+                    "token payload is not a JSON object".into(),
+                ))
+            }
+        };
+        self.check_claims(&claims)?;
+        Ok(claims)
+    }
+}
+
+/// A NumericDate claim: absent (or null), or a number; anything else is malformed.
+fn numeric_claim(claims: &Claims, key: &str) -> Result<Option<f64>, AuthError> {
+    match claims.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => Ok(n.as_f64()),
+        Some(_) => Err(AuthError::Malformed(format!(
+            "claim \"{key}\" must be a number of seconds since the epoch"
+        ))),
+    }
+}
+
+/// The `alg` and `kid` of a compact JWT's header, after checking it has three segments.
+fn header_alg_kid(token: &str) -> Result<(String, Option<String>), AuthError> {
+    let mut parts = token.split('.');
+    let (Some(header), Some(payload), Some(_sig), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(AuthError::Malformed(
+            "token must have three dot-separated parts".into(),
+        ));
+    };
+    if header.is_empty() || payload.is_empty() {
+        return Err(AuthError::Malformed(
+            "token must have three dot-separated parts".into(),
+        ));
+    }
+    let bytes = URL_SAFE_NO_PAD
+        .decode(header)
+        .map_err(|_| AuthError::Malformed("token header is not valid base64url".into()))?;
+    let header: Value = serde_json::from_slice(&bytes)
+        .map_err(|_| AuthError::Malformed("token header is not valid JSON".into()))?;
+    let kid = match header.get("kid") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(kid)) => Some(kid.clone()),
+        Some(_) => {
+            return Err(AuthError::Malformed(
+                "token header \"kid\" is not a string".into(),
+            ))
+        }
+    };
+    match header.get("alg") {
+        Some(Value::String(alg)) => Ok((alg.clone(), kid)),
+        _ => Err(AuthError::Malformed(
+            "token header has no \"alg\" string".into(),
+        )),
+    }
+}
