@@ -1,8 +1,8 @@
 //! Catalog → schema model: decides which tables, relations and functions become which
 //! GraphQL types and fields. Names come from `inflect`; nothing here talks to Postgres.
 
-use super::inflect;
 use super::*;
+use super::{inflect, names};
 use crate::catalog::{Catalog, Class, PgType, Proc};
 use std::collections::{BTreeSet, HashMap};
 
@@ -17,8 +17,6 @@ pub struct BuildOptions {
 pub enum BuildError {
     #[error("--jwt-token-identifier {0}: no such composite type in the database")]
     JwtTypeNotFound(String),
-    #[error("two things want the GraphQL name `{0}`; rename one in Postgres")]
-    NameClash(String),
 }
 
 /// The built-in scalars plus the ones this engine defines.
@@ -42,6 +40,7 @@ pub fn build(catalog: &Catalog, opts: &BuildOptions) -> Result<Model, BuildError
         class_table: HashMap::new(),
         used_scalars: BTreeSet::new(),
         jwt_table: None,
+        claimed: names::reserved(SCALARS),
         types_by_name: catalog
             .types
             .iter()
@@ -78,6 +77,8 @@ struct Builder<'a> {
     jwt_table: Option<usize>,
     /// Quoted, schema-qualified type name (as codecs carry it) → the type.
     types_by_name: HashMap<String, &'a PgType>,
+    /// Generated type name → the object that claimed it (see `names`).
+    claimed: HashMap<String, String>,
 }
 
 fn quote_ident(s: &str) -> String {
@@ -143,18 +144,33 @@ impl<'a> Builder<'a> {
             wanted.push(c);
         }
         for class in wanted {
+            let kind = class.kind.chars().next().unwrap_or('r');
+            let type_name = if class.kind == "c" {
+                inflect::pg_type(&class.name)
+            } else {
+                inflect::table_type(&class.name)
+            };
+            let is_jwt = matches!(&self.opts.jwt_type, Some((s, n)) if *s == class.schema && *n == class.name);
+            let owner = format!("{} {}.{}", class_kind(kind), class.schema, class.name);
+            let wanted_names = names::table_type_names(&class.name, &type_name, kind);
+            if !is_jwt {
+                if let Err((name, holder)) = names::claim(&mut self.claimed, &wanted_names, &owner)
+                {
+                    tracing::warn!(
+                        "{owner} left out: its GraphQL type `{name}` is already taken by {holder}; \
+                         rename it with a `@name` smart comment or hide it with `@omit`"
+                    );
+                    continue;
+                }
+            }
             let idx = self.model.tables.len();
             self.class_table.insert(class.oid, idx);
             self.model.tables.push(Table {
                 oid: class.oid,
                 schema: class.schema.clone(),
                 name: class.name.clone(),
-                kind: class.kind.chars().next().unwrap_or('r'),
-                type_name: if class.kind == "c" {
-                    inflect::pg_type(&class.name)
-                } else {
-                    inflect::table_type(&class.name)
-                },
+                kind,
+                type_name,
                 columns: vec![],
                 primary_key: None,
                 unique_keys: vec![],
@@ -203,6 +219,21 @@ impl<'a> Builder<'a> {
                     _ => {}
                 }
             }
+            // A unique constraint over the primary key's columns (or another unique
+            // constraint's) gives the same lookup: one is enough, as in PostGraphile.
+            let same = |a: &[usize], b: &[usize]| {
+                let (mut a, mut b) = (a.to_vec(), b.to_vec());
+                a.sort_unstable();
+                b.sort_unstable();
+                a == b
+            };
+            let mut distinct: Vec<Vec<usize>> = vec![];
+            for u in uniques {
+                if !pk.iter().chain(distinct.iter()).any(|k| same(k, &u)) {
+                    distinct.push(u);
+                }
+            }
+            let uniques = distinct;
             let t = &mut self.model.tables[idx];
             t.columns = columns.into_iter().map(|(_, c)| c).collect();
             t.primary_key = pk;
@@ -354,6 +385,15 @@ impl<'a> Builder<'a> {
             Codec::Enum { sql_type, labels } => {
                 let t = self.types_by_name.get(sql_type.as_str()).copied();
                 let name = inflect::pg_type(t.map(|t| t.name.as_str()).unwrap_or("Enum"));
+                if self.model.types.contains_key(&name) && self.model.enum_(&name).is_none()
+                    || self.claimed.contains_key(&name)
+                {
+                    tracing::warn!(
+                        "enum {sql_type} is exposed as String: its GraphQL name `{name}` is taken by {}",
+                        self.claimed.get(&name).map_or("another type", String::as_str)
+                    );
+                    return TypeRef::named("String");
+                }
                 if !self.model.types.contains_key(&name) {
                     let values = labels
                         .iter()
@@ -416,9 +456,14 @@ impl<'a> Builder<'a> {
             TypeDef::Enum(o) => o.name.clone(),
             TypeDef::Scalar(o) => o.name.clone(),
         };
-        if self.model.types.insert(name.clone(), def).is_some() {
-            return Err(BuildError::NameClash(name));
+        if self.model.types.contains_key(&name) {
+            tracing::warn!(
+                "two types want the GraphQL name `{name}`: the later one is left out; \
+                 rename one with a `@name` smart comment or hide it with `@omit`"
+            );
+            return Ok(());
         }
+        self.model.types.insert(name, def);
         Ok(())
     }
 
@@ -625,7 +670,7 @@ impl<'a> Builder<'a> {
             description: Some(
                 "The root query type which gives access points into the data universe.".into(),
             ),
-            fields: query_fields,
+            fields: names::dedupe_fields(&self.model, "Query", query_fields),
         }))?;
         if !mutation_fields.is_empty() {
             self.insert(TypeDef::Object(ObjectDef {
@@ -635,7 +680,7 @@ impl<'a> Builder<'a> {
                     "The root mutation type which contains root level fields which mutate data."
                         .into(),
                 ),
-                fields: mutation_fields,
+                fields: names::dedupe_fields(&self.model, "Mutation", mutation_fields),
             }))?;
             self.model.mutation_type = Some("Mutation".into());
         }
@@ -787,12 +832,7 @@ impl<'a> Builder<'a> {
             }
         }
         let description = self.class_comment(&t);
-        for f in &fields {
-            if !inflect::is_valid_name(&f.name) {
-                return Err(BuildError::NameClash(f.name.clone()));
-            }
-        }
-        check_unique(&fields)?;
+        let fields = names::dedupe_fields(&self.model, &t.type_name, fields);
         Ok(ObjectDef {
             interfaces: if is_node { vec!["Node".into()] } else { vec![] },
             name: t.type_name.clone(),
@@ -1236,7 +1276,7 @@ impl<'a> Builder<'a> {
                 ),
             ));
         }
-        check_unique(&fields)?;
+        let fields = names::dedupe_fields(&self.model, name, fields);
         self.insert(TypeDef::Object(ObjectDef {
             interfaces: vec![],
             name: name.into(),
@@ -1282,7 +1322,7 @@ impl<'a> Builder<'a> {
             field(&result_name, result_ty, FieldKind::PayloadResult, ""),
             field("query", TypeRef::named("Query"), FieldKind::Query, "Our root query field type. Allows us to run any query from our mutation payload."),
         ];
-        check_unique(&fields)?;
+        let fields = names::dedupe_fields(&self.model, &payload, fields);
         self.insert(TypeDef::Object(ObjectDef {
             interfaces: vec![],
             name: payload.clone(),
@@ -1321,12 +1361,12 @@ fn field(name: &str, ty: TypeRef, kind: FieldKind, description: &str) -> FieldDe
     }
 }
 
-fn check_unique(fields: &[FieldDef]) -> Result<(), BuildError> {
-    let mut seen = std::collections::HashSet::new();
-    for f in fields {
-        if !seen.insert(f.name.as_str()) {
-            return Err(BuildError::NameClash(f.name.clone()));
-        }
+fn class_kind(kind: char) -> &'static str {
+    match kind {
+        'v' => "view",
+        'm' => "materialized view",
+        'c' => "composite type",
+        'f' => "foreign table",
+        _ => "table",
     }
-    Ok(())
 }

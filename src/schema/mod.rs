@@ -3,6 +3,7 @@
 
 pub mod build;
 pub mod inflect;
+mod names;
 
 use std::collections::{BTreeMap, HashSet};
 
