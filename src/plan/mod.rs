@@ -61,7 +61,8 @@ fn decode_base64_json(s: &str) -> Option<serde_json::Value> {
     serde_json::from_slice(&bytes).ok()
 }
 
-/// A cursor is base64 of `[spec, [values of the order columns]]`.
+/// A cursor is base64 of `["<order alias>", ..., [values of the order columns]]` (PostGraphile
+/// v4's form); `spec` is the comma-separated aliases of the ordering it must belong to.
 pub fn decode_cursor(
     s: &str,
     spec: &str,
@@ -69,14 +70,19 @@ pub fn decode_cursor(
 ) -> std::result::Result<Vec<serde_json::Value>, String> {
     let invalid = || "Invalid cursor: it does not belong to this ordering".to_string();
     let v = decode_base64_json(s).ok_or_else(invalid)?;
-    match v.as_array().map(Vec::as_slice) {
-        Some([serde_json::Value::String(sp), serde_json::Value::Array(values)])
-            if sp == spec && values.len() == columns =>
-        {
-            Ok(values.clone())
-        }
-        _ => Err(invalid()),
+    let parts = v.as_array().ok_or_else(invalid)?;
+    let Some((serde_json::Value::Array(values), aliases)) = parts.split_last() else {
+        return Err(invalid());
+    };
+    let same_order = aliases.len() == spec.split(',').count()
+        && aliases
+            .iter()
+            .zip(spec.split(','))
+            .all(|(a, s)| a.as_str() == Some(s));
+    if !same_order || values.len() != columns {
+        return Err(invalid());
     }
+    Ok(values.clone())
 }
 
 /// A node id is base64 of `["<table>", pk values...]`; returns the table and its key values.
@@ -514,7 +520,7 @@ impl<'m> Planner<'m> {
     fn node_id_spec(&self, table: usize) -> NodeIdSpec {
         let t = self.table(table);
         NodeIdSpec {
-            identifier: crate::schema::inflect::node_identifier(&t.name).to_string(),
+            identifier: t.node_identifier.clone(),
             key: t
                 .primary_key
                 .iter()

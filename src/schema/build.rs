@@ -171,6 +171,7 @@ impl<'a> Builder<'a> {
                 name: class.name.clone(),
                 kind,
                 type_name,
+                node_identifier: inflect::node_identifier(&class.name),
                 columns: vec![],
                 primary_key: None,
                 unique_keys: vec![],

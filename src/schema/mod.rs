@@ -126,11 +126,14 @@ impl Model {
                 .object(concrete)
                 .is_some_and(|o| o.interfaces.iter().any(|i| i == on_type))
     }
-    /// The table with a primary key whose Postgres name identifies it in node ids.
+    /// The table with a primary key that a node id's identifier names: its node identifier
+    /// or, as PostGraphile v4 also accepts, its GraphQL type name.
     pub fn node_table(&self, identifier: &str) -> Option<usize> {
-        self.tables
-            .iter()
-            .position(|t| t.name == identifier && t.primary_key.is_some() && !t.is_composite())
+        self.tables.iter().position(|t| {
+            (t.node_identifier == identifier || t.type_name == identifier)
+                && t.primary_key.is_some()
+                && !t.is_composite()
+        })
     }
     pub fn enum_(&self, name: &str) -> Option<&EnumDef> {
         match self.types.get(name) {
@@ -359,6 +362,8 @@ pub struct Table {
     /// `'r'` table, `'v'` view, `'m'` materialized view, `'c'` composite type, ...
     pub kind: char,
     pub type_name: String,
+    /// Names the table in its rows' node ids (`inflect::node_identifier`).
+    pub node_identifier: String,
     pub columns: Vec<Column>,
     pub primary_key: Option<Vec<usize>>,
     pub unique_keys: Vec<Vec<usize>>,
