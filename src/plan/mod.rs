@@ -780,7 +780,7 @@ impl<'m> Planner<'m> {
         if let Some(cond) = node.arg("condition").filter(|v| !v.is_null()) {
             let input = self
                 .model
-                .input(&crate::schema::inflect::condition_type(&t.name))
+                .input(&crate::schema::inflect::condition_type(&t.inflect_name))
                 .expect("condition type");
             let Value::Object(pairs) = cond else {
                 return err(node, "condition must be an object");
@@ -796,8 +796,8 @@ impl<'m> Planner<'m> {
         let (order, cursor_spec) = self.order(node, table)?;
         let after = self.cursor(node, "after", &order, &cursor_spec)?;
         let before = self.cursor(node, "before", &order, &cursor_spec)?;
-        let conn_type = crate::schema::inflect::connection_type(&t.name);
-        let edge_type = crate::schema::inflect::edge_type(&t.name);
+        let conn_type = crate::schema::inflect::connection_type(&t.inflect_name);
+        let edge_type = crate::schema::inflect::edge_type(&t.inflect_name);
         let mut fields = vec![];
         for child in &self.fields_for(&node.selection, &conn_type) {
             let f = match child.name.as_str() {
@@ -913,7 +913,7 @@ impl<'m> Planner<'m> {
         let t = self.table(table);
         let e = self
             .model
-            .enum_(&crate::schema::inflect::order_by_enum(&t.name))
+            .enum_(&crate::schema::inflect::order_by_enum(&t.inflect_name))
             .expect("order enum");
         let bad = || PlanError {
             message: "orderBy takes enum values".into(),
@@ -1010,7 +1010,7 @@ impl<'m> Planner<'m> {
         let (write, table) = match kind {
             FieldKind::Create { table } => {
                 let t = self.table(*table);
-                let row_field = crate::schema::inflect::payload_row(&t.name);
+                let row_field = crate::schema::inflect::payload_row(&t.inflect_name);
                 let values = self.column_values(node, *table, input.field(&row_field))?;
                 (
                     Write::Insert {
@@ -1133,7 +1133,7 @@ impl<'m> Planner<'m> {
 
     /// The columns an update sets, from the input's patch; an empty patch is refused.
     fn patch(&self, node: &FieldNode, table: usize, input: &Value) -> Result<Vec<(String, Param)>> {
-        let field = crate::schema::inflect::patch_field(&self.table(table).name);
+        let field = crate::schema::inflect::patch_field(&self.table(table).inflect_name);
         let set = self.column_values(node, table, input.field(&field))?;
         if set.is_empty() {
             return err(node, "the patch sets no field: nothing to update");

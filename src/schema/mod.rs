@@ -4,6 +4,8 @@
 pub mod build;
 pub mod inflect;
 mod names;
+mod prune;
+pub mod tags;
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -134,6 +136,18 @@ impl Model {
                 && t.primary_key.is_some()
                 && !t.is_composite()
         })
+    }
+    /// Why a field is deprecated (a column's or function's `@deprecated` smart tag).
+    pub fn deprecation(&self, kind: &FieldKind) -> Option<&str> {
+        match kind {
+            FieldKind::Column { table, column } => {
+                self.tables[*table].columns[*column].deprecated.as_deref()
+            }
+            FieldKind::Computed { function } | FieldKind::Function { function } => {
+                self.functions[*function].deprecated.as_deref()
+            }
+            _ => None,
+        }
     }
     pub fn enum_(&self, name: &str) -> Option<&EnumDef> {
         match self.types.get(name) {
@@ -362,6 +376,10 @@ pub struct Table {
     /// `'r'` table, `'v'` view, `'m'` materialized view, `'c'` composite type, ...
     pub kind: char,
     pub type_name: String,
+    /// The name its GraphQL names are made from: its `@name` smart tag, or its Postgres name.
+    pub inflect_name: String,
+    /// What its `@omit` smart tag leaves out.
+    pub omit: tags::Omit,
     /// Names the table in its rows' node ids (`inflect::node_identifier`).
     pub node_identifier: String,
     pub columns: Vec<Column>,
@@ -378,6 +396,12 @@ impl Table {
 #[derive(Debug, Clone)]
 pub struct Column {
     pub name: String,
+    /// The name its GraphQL names are made from: its `@name` smart tag, or its Postgres name.
+    pub inflect_name: String,
+    /// What its `@omit` smart tag leaves out.
+    pub omit: tags::Omit,
+    /// The reason of its `@deprecated` smart tag.
+    pub deprecated: Option<String>,
     pub field: String,
     pub codec: Codec,
     pub not_null: bool,
@@ -404,6 +428,8 @@ pub struct Function {
     pub volatile: bool,
     pub strict: bool,
     pub num_defaults: usize,
+    /// The reason of its `@deprecated` smart tag.
+    pub deprecated: Option<String>,
 }
 
 #[derive(Debug, Clone)]
