@@ -149,11 +149,10 @@ pub fn parse(
     limits: &super::limits::Limits,
 ) -> Result<ValidDocument, GraphqlError> {
     ValidDocument::try_new(source, |source| {
-        let document =
-            parse_document_source(source, &root.schema).map_err(|e| GraphqlError::Parse {
-                message: e.item.to_string(),
-                location: location(&e.span.start),
-            })?;
+        let document = match parse_document_source(source, &root.schema) {
+            Ok(document) => document,
+            Err(e) => return Err(parse_failure(root, source, e)),
+        };
         super::limits::check(&document, limits)?;
         let mut ctx = ValidatorContext::new(&root.schema, &document);
         visit_all_rules(&mut ctx, &document);
@@ -162,6 +161,52 @@ pub fn parse(
             return Err(GraphqlError::Validation(messages(&errors)));
         }
         Ok(document)
+    })
+}
+
+/// juniper's parser knows each argument's type and refuses a value of the wrong shape (an
+/// object for a scalar) as a syntax error. When the document parses without the types it is
+/// well-formed: then validating it against the real schema says what is wrong with the value.
+fn parse_failure(
+    root: &Root,
+    source: &str,
+    e: Spanning<juniper::parser::ParseError>,
+) -> GraphqlError {
+    let syntax = GraphqlError::Parse {
+        message: e.item.to_string(),
+        location: location(&e.span.start),
+    };
+    let Ok(untyped) = parse_document_source(source, &untyped_root().schema) else {
+        return syntax;
+    };
+    let mut ctx = ValidatorContext::new(&root.schema, &untyped);
+    visit_all_rules(&mut ctx, &untyped);
+    let errors = ctx.into_errors();
+    if errors.is_empty() {
+        syntax
+    } else {
+        GraphqlError::Validation(messages(&errors))
+    }
+}
+
+/// A schema with no fields: its parser reads every value by its shape alone.
+fn untyped_root() -> &'static Root {
+    static ROOT: std::sync::OnceLock<Root> = std::sync::OnceLock::new();
+    ROOT.get_or_init(|| {
+        let empty = crate::catalog::Catalog::default();
+        let mut model = crate::schema::build(&empty, &crate::schema::BuildOptions::default())
+            .expect("the schema of an empty catalog");
+        // The parser reads literals as the built-in scalars: they must be in the schema.
+        if let Some(crate::schema::TypeDef::Object(query)) = model.types.get_mut("Query") {
+            let template = query.fields[0].clone();
+            for scalar in ["Int", "Float", "String", "Boolean", "ID"] {
+                let mut f = template.clone();
+                f.name = scalar.to_lowercase();
+                f.ty = crate::schema::TypeRef::named(scalar);
+                query.fields.push(f);
+            }
+        }
+        super::schema::root_node(std::sync::Arc::new(model))
     })
 }
 

@@ -134,7 +134,10 @@ fn fields_meta(
             description: f.description.as_deref().map(ArcStr::from),
             arguments: (!arguments.is_empty()).then_some(arguments),
             field_type: juniper_type(registry, model, &f.ty),
-            deprecation_status: DeprecationStatus::Current,
+            deprecation_status: match model.deprecation(&f.kind) {
+                Some(reason) => DeprecationStatus::Deprecated(Some(ArcStr::from(reason))),
+                None => DeprecationStatus::Current,
+            },
         });
     }
     out.push(typename_field(registry));

@@ -65,7 +65,8 @@ fn decode_base64_json(s: &str) -> Option<serde_json::Value> {
     serde_json::from_slice(&bytes).ok()
 }
 
-/// A cursor is base64 of `[spec, [values of the order columns]]`.
+/// A cursor is base64 of `["<order alias>", ..., [values of the order columns]]` (PostGraphile
+/// v4's form); `spec` is the comma-separated aliases of the ordering it must belong to.
 pub fn decode_cursor(
     s: &str,
     spec: &str,
@@ -73,14 +74,19 @@ pub fn decode_cursor(
 ) -> std::result::Result<Vec<serde_json::Value>, String> {
     let invalid = || "Invalid cursor: it does not belong to this ordering".to_string();
     let v = decode_base64_json(s).ok_or_else(invalid)?;
-    match v.as_array().map(Vec::as_slice) {
-        Some([serde_json::Value::String(sp), serde_json::Value::Array(values)])
-            if sp == spec && values.len() == columns =>
-        {
-            Ok(values.clone())
-        }
-        _ => Err(invalid()),
+    let parts = v.as_array().ok_or_else(invalid)?;
+    let Some((serde_json::Value::Array(values), aliases)) = parts.split_last() else {
+        return Err(invalid());
+    };
+    let same_order = aliases.len() == spec.split(',').count()
+        && aliases
+            .iter()
+            .zip(spec.split(','))
+            .all(|(a, s)| a.as_str() == Some(s));
+    if !same_order || values.len() != columns {
+        return Err(invalid());
     }
+    Ok(values.clone())
 }
 
 /// A node id is base64 of `["<table>", pk values...]`; returns the table and its key values.
@@ -547,7 +553,7 @@ impl<'m> Planner<'m> {
     fn node_id_spec(&self, table: usize) -> NodeIdSpec {
         let t = self.table(table);
         NodeIdSpec {
-            identifier: crate::schema::inflect::node_identifier(&t.name).to_string(),
+            identifier: t.node_identifier.clone(),
             key: t
                 .primary_key
                 .iter()
@@ -810,7 +816,7 @@ impl<'m> Planner<'m> {
         if let Some(cond) = node.arg("condition").filter(|v| !v.is_null()) {
             let input = self
                 .model
-                .input(&crate::schema::inflect::condition_type(&t.name))
+                .input(&crate::schema::inflect::condition_type(&t.inflect_name))
                 .expect("condition type");
             let Value::Object(pairs) = cond else {
                 return err(node, "condition must be an object");
@@ -826,8 +832,8 @@ impl<'m> Planner<'m> {
         let (order, cursor_spec) = self.order(node, table)?;
         let after = self.cursor(node, "after", &order, &cursor_spec)?;
         let before = self.cursor(node, "before", &order, &cursor_spec)?;
-        let conn_type = crate::schema::inflect::connection_type(&t.name);
-        let edge_type = crate::schema::inflect::edge_type(&t.name);
+        let conn_type = crate::schema::inflect::connection_type(&t.inflect_name);
+        let edge_type = crate::schema::inflect::edge_type(&t.inflect_name);
         let fields = self.connection_fields(node, &conn_type, &edge_type, &|n| {
             Ok(Item::Row(self.row_sel(n, table)?))
         })?;
@@ -1031,7 +1037,7 @@ impl<'m> Planner<'m> {
         let t = self.table(table);
         let e = self
             .model
-            .enum_(&crate::schema::inflect::order_by_enum(&t.name))
+            .enum_(&crate::schema::inflect::order_by_enum(&t.inflect_name))
             .expect("order enum");
         let bad = || PlanError {
             message: "orderBy takes enum values".into(),
@@ -1130,7 +1136,7 @@ impl<'m> Planner<'m> {
         let (write, table) = match kind {
             FieldKind::Create { table } => {
                 let t = self.table(*table);
-                let row_field = crate::schema::inflect::payload_row(&t.name);
+                let row_field = crate::schema::inflect::payload_row(&t.inflect_name);
                 let values = self.column_values(node, *table, input.field(&row_field))?;
                 (
                     Write::Insert {
@@ -1253,7 +1259,7 @@ impl<'m> Planner<'m> {
 
     /// The columns an update sets, from the input's patch; an empty patch is refused.
     fn patch(&self, node: &FieldNode, table: usize, input: &Value) -> Result<Vec<(String, Param)>> {
-        let field = crate::schema::inflect::patch_field(&self.table(table).name);
+        let field = crate::schema::inflect::patch_field(&self.table(table).inflect_name);
         let set = self.column_values(node, table, input.field(&field))?;
         if set.is_empty() {
             return err(node, "the patch sets no field: nothing to update");

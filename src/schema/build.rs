@@ -1,8 +1,8 @@
 //! Catalog → schema model: decides which tables, relations and functions become which
 //! GraphQL types and fields. Names come from `inflect`; nothing here talks to Postgres.
 
-use super::inflect;
 use super::*;
+use super::{inflect, names, tags};
 use crate::catalog::{Catalog, Class, PgType, Proc};
 use std::collections::{BTreeSet, HashMap};
 
@@ -17,8 +17,6 @@ pub struct BuildOptions {
 pub enum BuildError {
     #[error("--jwt-token-identifier {0}: no such composite type in the database")]
     JwtTypeNotFound(String),
-    #[error("two things want the GraphQL name `{0}`; rename one in Postgres")]
-    NameClash(String),
 }
 
 /// Postgres types whose `to_json` is already the value PostGraphile v4 sends.
@@ -60,6 +58,8 @@ pub fn build(catalog: &Catalog, opts: &BuildOptions) -> Result<Model, BuildError
         class_table: HashMap::new(),
         used_scalars: BTreeSet::new(),
         jwt_table: None,
+        claimed: names::reserved(SCALARS),
+        tag_foreign_keys: vec![],
         types_by_name: catalog
             .types
             .iter()
@@ -70,6 +70,7 @@ pub fn build(catalog: &Catalog, opts: &BuildOptions) -> Result<Model, BuildError
     b.collect_relations();
     b.collect_functions();
     b.emit_types()?;
+    super::prune::unreachable_types(&mut b.model);
     Ok(b.model)
 }
 
@@ -96,6 +97,10 @@ struct Builder<'a> {
     jwt_table: Option<usize>,
     /// Quoted, schema-qualified type name (as codecs carry it) → the type.
     types_by_name: HashMap<String, &'a PgType>,
+    /// Generated type name → the object that claimed it (see `names`).
+    claimed: HashMap<String, String>,
+    /// `@foreignKey` smart tags: (class oid, the key).
+    tag_foreign_keys: Vec<(u32, tags::ForeignKey)>,
 }
 
 fn quote_ident(s: &str) -> String {
@@ -120,11 +125,7 @@ impl<'a> Builder<'a> {
         let mut wanted: Vec<&Class> = cat
             .classes
             .iter()
-            .filter(|c| {
-                self.exposed(&c.schema)
-                    && c.kind != "c"
-                    && inflect::is_valid_name(&inflect::table_type(&c.name))
-            })
+            .filter(|c| self.exposed(&c.schema) && c.kind != "c")
             .collect();
         // Composite types become object types when a function uses them (or they are the JWT type).
         let mut composite_oids: BTreeSet<u32> = BTreeSet::new();
@@ -161,18 +162,53 @@ impl<'a> Builder<'a> {
             wanted.push(c);
         }
         for class in wanted {
+            let kind = class.kind.chars().next().unwrap_or('r');
+            let tags = tags::parse(class.comment.as_deref());
+            let is_jwt = matches!(&self.opts.jwt_type, Some((s, n)) if *s == class.schema && *n == class.name);
+            let owner = format!("{} {}.{}", class_kind(kind), class.schema, class.name);
+            let omit = tags.omit();
+            if omit.whole && !is_jwt {
+                tracing::debug!("{owner} left out: @omit");
+                continue;
+            }
+            let inflect_name = tags.value("name").unwrap_or(&class.name).to_string();
+            let type_name = if class.kind == "c" {
+                inflect::pg_type(&inflect_name)
+            } else {
+                inflect::table_type(&inflect_name)
+            };
+            if !inflect::is_valid_name(&type_name) {
+                tracing::warn!("{owner} left out: `{type_name}` is not a valid GraphQL name; rename it with a `@name` smart comment");
+                continue;
+            }
+            for fk in tags.values("foreignKey") {
+                match tags::foreign_key(fk) {
+                    Some(fk) => self.tag_foreign_keys.push((class.oid, fk)),
+                    None => tracing::warn!("{owner}: cannot read `@foreignKey {fk}`; expected `(col, ...) references schema.table (col, ...)`"),
+                }
+            }
+            let wanted_names = names::table_type_names(&inflect_name, &type_name, kind);
+            if !is_jwt {
+                if let Err((name, holder)) = names::claim(&mut self.claimed, &wanted_names, &owner)
+                {
+                    tracing::warn!(
+                        "{owner} left out: its GraphQL type `{name}` is already taken by {holder}; \
+                         rename it with a `@name` smart comment or hide it with `@omit`"
+                    );
+                    continue;
+                }
+            }
             let idx = self.model.tables.len();
             self.class_table.insert(class.oid, idx);
             self.model.tables.push(Table {
                 oid: class.oid,
                 schema: class.schema.clone(),
                 name: class.name.clone(),
-                kind: class.kind.chars().next().unwrap_or('r'),
-                type_name: if class.kind == "c" {
-                    inflect::pg_type(&class.name)
-                } else {
-                    inflect::table_type(&class.name)
-                },
+                kind,
+                type_name,
+                inflect_name,
+                omit,
+                node_identifier: inflect::node_identifier(&class.name),
                 columns: vec![],
                 primary_key: None,
                 unique_keys: vec![],
@@ -188,7 +224,13 @@ impl<'a> Builder<'a> {
         for (idx, class) in classes.into_iter().enumerate() {
             let mut columns = vec![];
             for a in &class.attributes {
-                let field = inflect::column(&a.name);
+                let tags = tags::parse(a.comment.as_deref());
+                let omit = tags.omit();
+                if omit.whole {
+                    continue;
+                }
+                let inflect_name = tags.value("name").unwrap_or(&a.name).to_string();
+                let field = inflect::column(&inflect_name);
                 if !inflect::is_valid_name(&field) {
                     tracing::warn!(table = %class.name, column = %a.name, "column skipped: no valid GraphQL name");
                     continue;
@@ -200,6 +242,9 @@ impl<'a> Builder<'a> {
                     a.num,
                     Column {
                         name: a.name.clone(),
+                        inflect_name,
+                        omit,
+                        deprecated: deprecation(a.comment.as_deref()),
                         field,
                         codec,
                         not_null: a.not_null,
@@ -221,8 +266,48 @@ impl<'a> Builder<'a> {
                     _ => {}
                 }
             }
+            // A unique constraint over the primary key's columns (or another unique
+            // constraint's) gives the same lookup: one is enough, as in PostGraphile.
+            let same = |a: &[usize], b: &[usize]| {
+                let (mut a, mut b) = (a.to_vec(), b.to_vec());
+                a.sort_unstable();
+                b.sort_unstable();
+                a == b
+            };
+            let mut distinct: Vec<Vec<usize>> = vec![];
+            for u in uniques {
+                if !pk.iter().chain(distinct.iter()).any(|k| same(k, &u)) {
+                    distinct.push(u);
+                }
+            }
+            let uniques = distinct;
             let t = &mut self.model.tables[idx];
             t.columns = columns.into_iter().map(|(_, c)| c).collect();
+            // Views have no constraints: `@primaryKey` and `@unique` declare them.
+            let tags = tags::parse(class.comment.as_deref());
+            let by_names = |list: &str| -> Option<Vec<usize>> {
+                let cols: Option<Vec<usize>> = tags::column_list(list)
+                    .iter()
+                    .map(|n| t.columns.iter().position(|c| c.name == *n))
+                    .collect();
+                if cols.is_none() {
+                    tracing::warn!(
+                        "{}.{}: smart tag names a column it does not have: `{list}`",
+                        t.schema,
+                        t.name
+                    );
+                }
+                cols.filter(|c| !c.is_empty())
+            };
+            let pk = pk.or_else(|| tags.value("primaryKey").and_then(by_names));
+            let mut uniques = uniques;
+            for list in tags.values("unique") {
+                if let Some(u) = by_names(list) {
+                    if !pk.iter().chain(uniques.iter()).any(|k| same(k, &u)) {
+                        uniques.push(u);
+                    }
+                }
+            }
             t.primary_key = pk;
             t.unique_keys = uniques;
         }
@@ -230,7 +315,12 @@ impl<'a> Builder<'a> {
     }
 
     fn collect_relations(&mut self) {
-        for con in self.catalog.constraints.iter().filter(|c| c.kind == "f") {
+        for con in self
+            .catalog
+            .constraints
+            .iter()
+            .filter(|c| c.kind == "f" && !tags::parse(c.comment.as_deref()).omit().whole)
+        {
             let (Some(&t), Some(&ft)) = (
                 self.class_table.get(&con.class_oid),
                 con.foreign_class_oid.and_then(|o| self.class_table.get(&o)),
@@ -250,6 +340,44 @@ impl<'a> Builder<'a> {
                     foreign_table: ft,
                     foreign_columns,
                 });
+            }
+        }
+        for (class_oid, fk) in std::mem::take(&mut self.tag_foreign_keys) {
+            let Some(&t) = self.class_table.get(&class_oid) else {
+                continue;
+            };
+            let tables = &self.model.tables;
+            let schema = fk.schema.as_deref().unwrap_or(&tables[t].schema);
+            let found = tables
+                .iter()
+                .position(|x| x.schema == schema && x.name == fk.table && !x.is_composite());
+            let by_name = |ti: usize, names: &[String]| -> Option<Vec<usize>> {
+                names
+                    .iter()
+                    .map(|n| tables[ti].columns.iter().position(|c| c.name == *n))
+                    .collect()
+            };
+            let resolved = found.and_then(|ft| {
+                let columns = by_name(t, &fk.columns)?;
+                let foreign_columns = match &fk.foreign_columns {
+                    Some(names) => by_name(ft, names)?,
+                    None => tables[ft].primary_key.clone()?,
+                };
+                (columns.len() == foreign_columns.len()).then_some(Relation {
+                    table: t,
+                    columns,
+                    foreign_table: ft,
+                    foreign_columns,
+                })
+            });
+            match resolved {
+                Some(r) => self.model.relations.push(r),
+                None => tracing::warn!(
+                    "{}.{}: `@foreignKey` to {schema}.{} ignored: no such exposed table or columns",
+                    tables[t].schema,
+                    tables[t].name,
+                    fk.table
+                ),
             }
         }
     }
@@ -273,6 +401,7 @@ impl<'a> Builder<'a> {
             .procs
             .iter()
             .filter(|p| opts.schemas.contains(&p.schema))
+            .filter(|p| !tags::parse(p.comment.as_deref()).omit().whole)
         {
             if let Some(f) = self.function(p) {
                 self.model.functions.push(f);
@@ -311,6 +440,7 @@ impl<'a> Builder<'a> {
             volatile: p.volatility == "v",
             strict: p.is_strict,
             num_defaults: p.num_defaults.max(0) as usize,
+            deprecated: deprecation(p.comment.as_deref()),
         })
     }
 
@@ -377,6 +507,15 @@ impl<'a> Builder<'a> {
             Codec::Enum { sql_type, labels } => {
                 let t = self.types_by_name.get(sql_type.as_str()).copied();
                 let name = inflect::pg_type(t.map(|t| t.name.as_str()).unwrap_or("Enum"));
+                if self.model.types.contains_key(&name) && self.model.enum_(&name).is_none()
+                    || self.claimed.contains_key(&name)
+                {
+                    tracing::warn!(
+                        "enum {sql_type} is exposed as String: its GraphQL name `{name}` is taken by {}",
+                        self.claimed.get(&name).map_or("another type", String::as_str)
+                    );
+                    return TypeRef::named("String");
+                }
                 if !self.model.types.contains_key(&name) {
                     let values = labels
                         .iter()
@@ -439,25 +578,32 @@ impl<'a> Builder<'a> {
             TypeDef::Enum(o) => o.name.clone(),
             TypeDef::Scalar(o) => o.name.clone(),
         };
-        if self.model.types.insert(name.clone(), def).is_some() {
-            return Err(BuildError::NameClash(name));
+        if self.model.types.contains_key(&name) {
+            tracing::warn!(
+                "two types want the GraphQL name `{name}`: the later one is left out; \
+                 rename one with a `@name` smart comment or hide it with `@omit`"
+            );
+            return Ok(());
         }
+        self.model.types.insert(name, def);
         Ok(())
     }
 
+    // Descriptions are the comments without their smart tag lines.
     fn class_comment(&self, t: &Table) -> Option<String> {
-        self.catalog.class(t.oid).and_then(|c| c.comment.clone())
+        let c = self.catalog.class(t.oid)?;
+        tags::parse(c.comment.as_deref()).description
     }
 
     fn column_comment(&self, t: &Table, col: &str) -> Option<String> {
-        self.catalog
-            .class(t.oid)
-            .and_then(|c| c.attributes.iter().find(|a| a.name == col))
-            .and_then(|a| a.comment.clone())
+        let c = self.catalog.class(t.oid)?;
+        let a = c.attributes.iter().find(|a| a.name == col)?;
+        tags::parse(a.comment.as_deref()).description
     }
 
     fn proc_comment(&self, f: &Function) -> Option<String> {
-        self.catalog.proc(f.oid).and_then(|p| p.comment.clone())
+        let p = self.catalog.proc(f.oid)?;
+        tags::parse(p.comment.as_deref()).description
     }
 
     fn emit_types(&mut self) -> Result<(), BuildError> {
@@ -506,18 +652,28 @@ impl<'a> Builder<'a> {
             }
             needs_page_info = true;
             self.connection_types(ti)?;
-            query_fields.push(FieldDef {
-                name: inflect::all_rows(&t.name),
-                description: Some(format!(
-                    "Reads and enables pagination through a set of `{}`.",
-                    t.type_name
-                )),
-                ty: TypeRef::named(inflect::connection_type(&t.name)),
-                args: self.connection_args(ti),
-                kind: FieldKind::AllRows { table: ti },
-            });
-            for key in t.primary_key.iter().chain(t.unique_keys.iter()) {
-                let names: Vec<&str> = key.iter().map(|&c| t.columns[c].name.as_str()).collect();
+            if !t.omit.all && !t.omit.read {
+                query_fields.push(FieldDef {
+                    name: inflect::all_rows(&t.inflect_name),
+                    description: Some(format!(
+                        "Reads and enables pagination through a set of `{}`.",
+                        t.type_name
+                    )),
+                    ty: TypeRef::named(inflect::connection_type(&t.inflect_name)),
+                    args: self.connection_args(ti),
+                    kind: FieldKind::AllRows { table: ti },
+                });
+            }
+            let lookups = if t.omit.read {
+                &[][..]
+            } else {
+                &t.unique_keys[..]
+            };
+            for key in t.primary_key.iter().filter(|_| !t.omit.read).chain(lookups) {
+                let names: Vec<&str> = key
+                    .iter()
+                    .map(|&c| t.columns[c].inflect_name.as_str())
+                    .collect();
                 let mut args = vec![];
                 for &c in key {
                     let ty = self.gql_type(&t.columns[c].codec).non_null();
@@ -529,7 +685,7 @@ impl<'a> Builder<'a> {
                     });
                 }
                 query_fields.push(FieldDef {
-                    name: inflect::row_by_unique(&t.name, &names),
+                    name: inflect::row_by_unique(&t.inflect_name, &names),
                     description: None,
                     ty: TypeRef::named(t.type_name.clone()),
                     args,
@@ -539,9 +695,9 @@ impl<'a> Builder<'a> {
                     },
                 });
             }
-            if t.primary_key.is_some() {
+            if t.primary_key.is_some() && !t.omit.read {
                 query_fields.push(FieldDef {
-                    name: inflect::row_by_node_id(&t.name),
+                    name: inflect::row_by_node_id(&t.inflect_name),
                     description: Some(format!(
                         "Reads a single `{}` using its globally unique `ID`.",
                         t.type_name
@@ -555,7 +711,14 @@ impl<'a> Builder<'a> {
                 });
             }
             if t.kind == 'r' || t.kind == 'p' {
-                mutation_fields.extend(self.crud_mutations(ti)?);
+                let omit = t.omit;
+                let wanted = |f: &FieldDef| match f.kind {
+                    FieldKind::Create { .. } => !omit.create,
+                    FieldKind::Update { .. } | FieldKind::UpdateByNodeId { .. } => !omit.update,
+                    FieldKind::Delete { .. } | FieldKind::DeleteByNodeId { .. } => !omit.delete,
+                    _ => true,
+                };
+                mutation_fields.extend(self.crud_mutations(ti)?.into_iter().filter(wanted));
             }
         }
 
@@ -594,8 +757,10 @@ impl<'a> Builder<'a> {
                         }
                         Codec::Row { .. } | Codec::Jwt { .. } => {}
                         _ => {
+                            if !self.scalar_connection_types(&f)? {
+                                continue;
+                            }
                             needs_page_info = true;
-                            self.scalar_connection_types(&f)?;
                             args.extend(page_args());
                         }
                     }
@@ -656,7 +821,7 @@ impl<'a> Builder<'a> {
             description: Some(
                 "The root query type which gives access points into the data universe.".into(),
             ),
-            fields: query_fields,
+            fields: names::dedupe_fields(&self.model, "Query", query_fields),
         }))?;
         if !mutation_fields.is_empty() {
             self.insert(TypeDef::Object(ObjectDef {
@@ -666,7 +831,7 @@ impl<'a> Builder<'a> {
                     "The root mutation type which contains root level fields which mutate data."
                         .into(),
                 ),
-                fields: mutation_fields,
+                fields: names::dedupe_fields(&self.model, "Mutation", mutation_fields),
             }))?;
             self.model.mutation_type = Some("Mutation".into());
         }
@@ -714,7 +879,10 @@ impl<'a> Builder<'a> {
         let f = self.model.functions[fi].clone();
         match (&f.returns, f.returns_set) {
             (Codec::Row { table, .. }, true) if !self.model.tables[*table].is_composite() => {
-                TypeRef::named(inflect::connection_type(&self.model.tables[*table].name)).non_null()
+                TypeRef::named(inflect::connection_type(
+                    &self.model.tables[*table].inflect_name,
+                ))
+                .non_null()
             }
             (Codec::Row { .. } | Codec::Jwt { .. }, true) => {
                 self.gql_type(&f.returns).list().non_null()
@@ -731,7 +899,7 @@ impl<'a> Builder<'a> {
         if is_node {
             fields.push(field("nodeId", TypeRef::named("ID").non_null(), FieldKind::NodeId, "A globally unique identifier. Can be used in various places throughout the system to identify this single value."));
         }
-        for (ci, c) in t.columns.iter().enumerate() {
+        for (ci, c) in t.columns.iter().enumerate().filter(|(_, c)| !c.omit.read) {
             let mut ty = self.gql_type(&c.codec);
             if c.not_null && !t.is_composite() {
                 ty = ty.non_null();
@@ -783,15 +951,15 @@ impl<'a> Builder<'a> {
         }
         for ri in 0..self.model.relations.len() {
             let r = self.model.relations[ri].clone();
-            if r.table == ti {
+            if r.table == ti && !self.model.tables[r.foreign_table].omit.read {
                 let ft = &self.model.tables[r.foreign_table];
                 let cols: Vec<&str> = r
                     .columns
                     .iter()
-                    .map(|&c| t.columns[c].name.as_str())
+                    .map(|&c| t.columns[c].inflect_name.as_str())
                     .collect();
                 fields.push(FieldDef {
-                    name: inflect::forward_relation(&ft.name, &cols),
+                    name: inflect::forward_relation(&ft.inflect_name, &cols),
                     description: Some(format!(
                         "Reads a single `{}` that is related to this `{}`.",
                         ft.type_name, t.type_name
@@ -801,32 +969,28 @@ impl<'a> Builder<'a> {
                     kind: FieldKind::Forward { relation: ri },
                 });
             }
-            if r.foreign_table == ti {
+            let rt_omit = self.model.tables[r.table].omit;
+            if r.foreign_table == ti && !rt_omit.many && !rt_omit.read {
                 let rt = self.model.tables[r.table].clone();
                 let cols: Vec<&str> = r
                     .columns
                     .iter()
-                    .map(|&c| rt.columns[c].name.as_str())
+                    .map(|&c| rt.columns[c].inflect_name.as_str())
                     .collect();
                 fields.push(FieldDef {
-                    name: inflect::backward_relation(&rt.name, &cols, false),
+                    name: inflect::backward_relation(&rt.inflect_name, &cols, false),
                     description: Some(format!(
                         "Reads and enables pagination through a set of `{}`.",
                         rt.type_name
                     )),
-                    ty: TypeRef::named(inflect::connection_type(&rt.name)).non_null(),
+                    ty: TypeRef::named(inflect::connection_type(&rt.inflect_name)).non_null(),
                     args: self.connection_args(r.table),
                     kind: FieldKind::Backward { relation: ri },
                 });
             }
         }
         let description = self.class_comment(&t);
-        for f in &fields {
-            if !inflect::is_valid_name(&f.name) {
-                return Err(BuildError::NameClash(f.name.clone()));
-            }
-        }
-        check_unique(&fields)?;
+        let fields = names::dedupe_fields(&self.model, &t.type_name, fields);
         Ok(ObjectDef {
             interfaces: if is_node { vec!["Node".into()] } else { vec![] },
             name: t.type_name.clone(),
@@ -837,12 +1001,13 @@ impl<'a> Builder<'a> {
 
     fn connection_args(&mut self, ti: usize) -> Vec<ArgDef> {
         let t = &self.model.tables[ti];
-        let order = inflect::order_by_enum(&t.name);
+        let order = inflect::order_by_enum(&t.inflect_name);
         let default = if t.primary_key.is_some() {
             vec!["PRIMARY_KEY_ASC".to_string()]
         } else {
             vec!["NATURAL".to_string()]
         };
+        let filterable = !t.omit.filter;
         let mut args = page_args();
         args.extend([
             ArgDef {
@@ -854,19 +1019,33 @@ impl<'a> Builder<'a> {
             ArgDef {
                 name: "condition".into(),
                 description: Some("A condition to be used in determining which values should be returned by the collection.".into()),
-                ty: TypeRef::named(inflect::condition_type(&t.name)),
+                ty: TypeRef::named(inflect::condition_type(&t.inflect_name)),
                 default: None,
             },
         ]);
+        // `@omit filter` on the table: no `condition`.
+        args.retain(|a| filterable || a.name != "condition");
         args
     }
 
     /// The connection and edge types of a function returning a set of scalars (PostGraphile
-    /// v4 pages those too: `topTags { nodes totalCount }`).
-    fn scalar_connection_types(&mut self, f: &Function) -> Result<(), BuildError> {
+    /// v4 pages those too: `topTags { nodes totalCount }`); false, with a warning, when their
+    /// names are taken (the function is then left out).
+    fn scalar_connection_types(&mut self, f: &Function) -> Result<bool, BuildError> {
         let item = self.gql_type(&f.returns);
         let conn_name = inflect::scalar_function_connection(&f.name);
         let edge_name = inflect::scalar_function_edge(&f.name);
+        if let Some(taken) = [&conn_name, &edge_name]
+            .into_iter()
+            .find(|n| self.model.types.contains_key(n.as_str()))
+        {
+            tracing::warn!(
+                "function {}.{} is left out: the GraphQL type name `{taken}` its connection needs is taken; rename it with a `@name` smart comment or hide it with `@omit`",
+                f.schema,
+                f.name
+            );
+            return Ok(false);
+        }
         let conn = ObjectDef {
             interfaces: vec![],
             name: conn_name,
@@ -920,14 +1099,15 @@ impl<'a> Builder<'a> {
                 ),
             ],
         };
-        self.insert(TypeDef::Object(edge))
+        self.insert(TypeDef::Object(edge))?;
+        Ok(true)
     }
 
     fn connection_types(&mut self, ti: usize) -> Result<(), BuildError> {
         let t = self.model.tables[ti].clone();
         let conn = ObjectDef {
             interfaces: vec![],
-            name: inflect::connection_type(&t.name),
+            name: inflect::connection_type(&t.inflect_name),
             description: Some(format!(
                 "A connection to a list of `{}` values.",
                 t.type_name
@@ -941,7 +1121,7 @@ impl<'a> Builder<'a> {
                 ),
                 field(
                     "edges",
-                    TypeRef::named(inflect::edge_type(&t.name))
+                    TypeRef::named(inflect::edge_type(&t.inflect_name))
                         .non_null()
                         .list()
                         .non_null(),
@@ -971,7 +1151,7 @@ impl<'a> Builder<'a> {
         self.insert(TypeDef::Object(conn))?;
         let edge = ObjectDef {
             interfaces: vec![],
-            name: inflect::edge_type(&t.name),
+            name: inflect::edge_type(&t.inflect_name),
             description: Some(format!("A `{}` edge in the connection.", t.type_name)),
             fields: vec![
                 field(
@@ -1003,15 +1183,18 @@ impl<'a> Builder<'a> {
             ) {
                 continue;
             }
-            for asc in [true, false] {
+            for asc in [true, false].into_iter().filter(|_| !c.omit.order) {
                 values.push(EnumValueDef {
-                    name: inflect::order_by_column(&c.name, asc),
+                    name: inflect::order_by_column(&c.inflect_name, asc),
                     description: None,
                     meaning: EnumMeaning::Column {
                         column: ci,
                         ascending: asc,
                     },
                 });
+            }
+            if c.omit.filter {
+                continue;
             }
             let ty = self.gql_type(&c.codec);
             condition_fields.push(InputFieldDef {
@@ -1034,12 +1217,12 @@ impl<'a> Builder<'a> {
             }
         }
         self.insert(TypeDef::Enum(EnumDef {
-            name: inflect::order_by_enum(&t.name),
+            name: inflect::order_by_enum(&t.inflect_name),
             description: Some(format!("Methods to use when ordering `{}`.", t.type_name)),
             values,
         }))?;
         self.insert(TypeDef::Input(InputDef {
-            name: inflect::condition_type(&t.name),
+            name: inflect::condition_type(&t.inflect_name),
             description: Some(format!("A condition to be used against `{}` object types. All fields are tested for equality and combined with a logical ‘and.’", t.type_name)),
             fields: condition_fields,
         }))?;
@@ -1057,6 +1240,17 @@ impl<'a> Builder<'a> {
             let c = &t.columns[ci];
             let ty = self.gql_type(&c.codec);
             let required = c.not_null && !c.has_default;
+            if !c.omit.update {
+                patch_fields.push(InputFieldDef {
+                    name: c.field.clone(),
+                    description: self.column_comment(&t, &c.name),
+                    ty: ty.clone(),
+                    target: InputTarget::Column(ci),
+                });
+            }
+            if c.omit.create {
+                continue;
+            }
             input_fields.push(InputFieldDef {
                 name: c.field.clone(),
                 description: self.column_comment(&t, &c.name),
@@ -1067,15 +1261,9 @@ impl<'a> Builder<'a> {
                 },
                 target: InputTarget::Column(ci),
             });
-            patch_fields.push(InputFieldDef {
-                name: c.field.clone(),
-                description: self.column_comment(&t, &c.name),
-                ty,
-                target: InputTarget::Column(ci),
-            });
         }
         self.insert(TypeDef::Input(InputDef {
-            name: inflect::input_type(&t.name),
+            name: inflect::input_type(&t.inflect_name),
             description: Some(format!(
                 "An input for mutations affecting `{}`",
                 t.type_name
@@ -1083,7 +1271,7 @@ impl<'a> Builder<'a> {
             fields: input_fields,
         }))?;
         self.insert(TypeDef::Input(InputDef {
-            name: inflect::patch_type(&t.name),
+            name: inflect::patch_type(&t.inflect_name),
             description: Some(format!(
                 "Represents an update to a `{}`. Fields that are set will be updated.",
                 t.type_name
@@ -1099,12 +1287,12 @@ impl<'a> Builder<'a> {
             target: InputTarget::ClientMutationId,
         }
         };
-        let row_field = inflect::payload_row(&t.name);
+        let row_field = inflect::payload_row(&t.inflect_name);
         let mut out = vec![];
 
         // create
         self.insert(TypeDef::Input(InputDef {
-            name: inflect::create_input_type(&t.name),
+            name: inflect::create_input_type(&t.inflect_name),
             description: Some(format!(
                 "All input for the create `{}` mutation.",
                 t.type_name
@@ -1117,21 +1305,21 @@ impl<'a> Builder<'a> {
                         "The `{}` to be created by this mutation.",
                         t.type_name
                     )),
-                    ty: TypeRef::named(inflect::input_type(&t.name)).non_null(),
+                    ty: TypeRef::named(inflect::input_type(&t.inflect_name)).non_null(),
                     target: InputTarget::Nested,
                 },
             ],
         }))?;
         self.payload(
             ti,
-            &inflect::create_payload_type(&t.name),
+            &inflect::create_payload_type(&t.inflect_name),
             &format!("The output of our create `{}` mutation.", t.type_name),
         )?;
         out.push(FieldDef {
-            name: inflect::create_mutation(&t.name),
+            name: inflect::create_mutation(&t.inflect_name),
             description: Some(format!("Creates a single `{}`.", t.type_name)),
-            ty: TypeRef::named(inflect::create_payload_type(&t.name)),
-            args: vec![ArgDef { name: "input".into(), description: Some("The exclusive input argument for this mutation. An object type, make sure to see documentation for this object’s fields.".into()), ty: TypeRef::named(inflect::create_input_type(&t.name)).non_null(), default: None }],
+            ty: TypeRef::named(inflect::create_payload_type(&t.inflect_name)),
+            args: vec![ArgDef { name: "input".into(), description: Some("The exclusive input argument for this mutation. An object type, make sure to see documentation for this object’s fields.".into()), ty: TypeRef::named(inflect::create_input_type(&t.inflect_name)).non_null(), default: None }],
             kind: FieldKind::Create { table: ti },
         });
 
@@ -1140,12 +1328,12 @@ impl<'a> Builder<'a> {
         }
         self.payload(
             ti,
-            &inflect::update_payload_type(&t.name),
+            &inflect::update_payload_type(&t.inflect_name),
             &format!("The output of our update `{}` mutation.", t.type_name),
         )?;
         self.payload(
             ti,
-            &inflect::delete_payload_type(&t.name),
+            &inflect::delete_payload_type(&t.inflect_name),
             &format!("The output of our delete `{}` mutation.", t.type_name),
         )?;
         if t.primary_key.is_some() {
@@ -1159,47 +1347,50 @@ impl<'a> Builder<'a> {
                 ty: TypeRef::named("ID").non_null(),
                 target: InputTarget::NodeId,
             };
-            let update_input = inflect::update_by_node_id_input_type(&t.name);
+            let update_input = inflect::update_by_node_id_input_type(&t.inflect_name);
             self.insert(TypeDef::Input(InputDef {
                 name: update_input.clone(),
-                description: Some(format!("All input for the `{}` mutation.", inflect::update_by_node_id(&t.name))),
+                description: Some(format!("All input for the `{}` mutation.", inflect::update_by_node_id(&t.inflect_name))),
                 fields: vec![
                     cmid(),
                     node_field(),
                     InputFieldDef {
-                        name: inflect::patch_field(&t.name),
+                        name: inflect::patch_field(&t.inflect_name),
                         description: Some(format!("An object where the defined keys will be set on the `{}` being updated.", t.type_name)),
-                        ty: TypeRef::named(inflect::patch_type(&t.name)).non_null(),
+                        ty: TypeRef::named(inflect::patch_type(&t.inflect_name)).non_null(),
                         target: InputTarget::Nested,
                     },
                 ],
             }))?;
             out.push(FieldDef {
-                name: inflect::update_by_node_id(&t.name),
+                name: inflect::update_by_node_id(&t.inflect_name),
                 description: Some(format!("Updates a single `{}` using its globally unique id and a patch.", t.type_name)),
-                ty: TypeRef::named(inflect::update_payload_type(&t.name)),
+                ty: TypeRef::named(inflect::update_payload_type(&t.inflect_name)),
                 args: vec![ArgDef { name: "input".into(), description: Some("The exclusive input argument for this mutation. An object type, make sure to see documentation for this object’s fields.".into()), ty: TypeRef::named(update_input).non_null(), default: None }],
                 kind: FieldKind::UpdateByNodeId { table: ti },
             });
-            let delete_input = inflect::delete_by_node_id_input_type(&t.name);
+            let delete_input = inflect::delete_by_node_id_input_type(&t.inflect_name);
             self.insert(TypeDef::Input(InputDef {
                 name: delete_input.clone(),
                 description: Some(format!(
                     "All input for the `{}` mutation.",
-                    inflect::delete_by_node_id(&t.name)
+                    inflect::delete_by_node_id(&t.inflect_name)
                 )),
                 fields: vec![cmid(), node_field()],
             }))?;
             out.push(FieldDef {
-                name: inflect::delete_by_node_id(&t.name),
+                name: inflect::delete_by_node_id(&t.inflect_name),
                 description: Some(format!("Deletes a single `{}` using its globally unique id.", t.type_name)),
-                ty: TypeRef::named(inflect::delete_payload_type(&t.name)),
+                ty: TypeRef::named(inflect::delete_payload_type(&t.inflect_name)),
                 args: vec![ArgDef { name: "input".into(), description: Some("The exclusive input argument for this mutation. An object type, make sure to see documentation for this object’s fields.".into()), ty: TypeRef::named(delete_input).non_null(), default: None }],
                 kind: FieldKind::DeleteByNodeId { table: ti },
             });
         }
         for key in t.primary_key.iter().chain(t.unique_keys.iter()) {
-            let names: Vec<&str> = key.iter().map(|&c| t.columns[c].name.as_str()).collect();
+            let names: Vec<&str> = key
+                .iter()
+                .map(|&c| t.columns[c].inflect_name.as_str())
+                .collect();
             let mut key_fields = vec![];
             for &c in key {
                 let ty = self.gql_type(&t.columns[c].codec).non_null();
@@ -1213,32 +1404,32 @@ impl<'a> Builder<'a> {
             let mut update_fields = vec![
                 cmid(),
                 InputFieldDef {
-                    name: inflect::patch_field(&t.name),
+                    name: inflect::patch_field(&t.inflect_name),
                     description: Some(format!(
                         "An object where the defined keys will be set on the `{}` being updated.",
                         t.type_name
                     )),
-                    ty: TypeRef::named(inflect::patch_type(&t.name)).non_null(),
+                    ty: TypeRef::named(inflect::patch_type(&t.inflect_name)).non_null(),
                     target: InputTarget::Nested,
                 },
             ];
             update_fields.extend(key_fields.clone());
-            let update_input = inflect::update_by_unique_input_type(&t.name, &names);
+            let update_input = inflect::update_by_unique_input_type(&t.inflect_name, &names);
             self.insert(TypeDef::Input(InputDef {
                 name: update_input.clone(),
                 description: Some(format!(
                     "All input for the `{}` mutation.",
-                    inflect::update_by_unique(&t.name, &names)
+                    inflect::update_by_unique(&t.inflect_name, &names)
                 )),
                 fields: update_fields,
             }))?;
             out.push(FieldDef {
-                name: inflect::update_by_unique(&t.name, &names),
+                name: inflect::update_by_unique(&t.inflect_name, &names),
                 description: Some(format!(
                     "Updates a single `{}` using a unique key and a patch.",
                     t.type_name
                 )),
-                ty: TypeRef::named(inflect::update_payload_type(&t.name)),
+                ty: TypeRef::named(inflect::update_payload_type(&t.inflect_name)),
                 args: vec![ArgDef {
                     name: "input".into(),
                     description: None,
@@ -1252,22 +1443,22 @@ impl<'a> Builder<'a> {
             });
             let mut delete_fields = vec![cmid()];
             delete_fields.extend(key_fields);
-            let delete_input = inflect::delete_by_unique_input_type(&t.name, &names);
+            let delete_input = inflect::delete_by_unique_input_type(&t.inflect_name, &names);
             self.insert(TypeDef::Input(InputDef {
                 name: delete_input.clone(),
                 description: Some(format!(
                     "All input for the `{}` mutation.",
-                    inflect::delete_by_unique(&t.name, &names)
+                    inflect::delete_by_unique(&t.inflect_name, &names)
                 )),
                 fields: delete_fields,
             }))?;
             out.push(FieldDef {
-                name: inflect::delete_by_unique(&t.name, &names),
+                name: inflect::delete_by_unique(&t.inflect_name, &names),
                 description: Some(format!(
                     "Deletes a single `{}` using a unique key.",
                     t.type_name
                 )),
-                ty: TypeRef::named(inflect::delete_payload_type(&t.name)),
+                ty: TypeRef::named(inflect::delete_payload_type(&t.inflect_name)),
                 args: vec![ArgDef {
                     name: "input".into(),
                     description: None,
@@ -1287,10 +1478,10 @@ impl<'a> Builder<'a> {
         let t = self.model.tables[ti].clone();
         let mut fields = vec![
             field("clientMutationId", TypeRef::named("String"), FieldKind::ClientMutationId, "The exact same `clientMutationId` that was provided in the mutation input, unchanged and unused. May be used by a client to track mutations."),
-            field(&inflect::payload_row(&t.name), TypeRef::named(t.type_name.clone()), FieldKind::PayloadRow, &format!("The `{}` that was affected by this mutation.", t.type_name)),
+            field(&inflect::payload_row(&t.inflect_name), TypeRef::named(t.type_name.clone()), FieldKind::PayloadRow, &format!("The `{}` that was affected by this mutation.", t.type_name)),
             field("query", TypeRef::named("Query"), FieldKind::Query, "Our root query field type. Allows us to run any query from our mutation payload."),
         ];
-        if name == inflect::delete_payload_type(&t.name) && t.primary_key.is_some() {
+        if name == inflect::delete_payload_type(&t.inflect_name) && t.primary_key.is_some() {
             fields.insert(
                 2,
                 field(
@@ -1312,10 +1503,10 @@ impl<'a> Builder<'a> {
             let cols: Vec<&str> = r
                 .columns
                 .iter()
-                .map(|&c| t.columns[c].name.as_str())
+                .map(|&c| t.columns[c].inflect_name.as_str())
                 .collect();
             fields.push(field(
-                &inflect::forward_relation(&ft.name, &cols),
+                &inflect::forward_relation(&ft.inflect_name, &cols),
                 TypeRef::named(ft.type_name.clone()),
                 FieldKind::PayloadForward { relation: ri },
                 &format!(
@@ -1324,7 +1515,7 @@ impl<'a> Builder<'a> {
                 ),
             ));
         }
-        check_unique(&fields)?;
+        let fields = names::dedupe_fields(&self.model, name, fields);
         self.insert(TypeDef::Object(ObjectDef {
             interfaces: vec![],
             name: name.into(),
@@ -1370,7 +1561,7 @@ impl<'a> Builder<'a> {
             field(&result_name, result_ty, FieldKind::PayloadResult, ""),
             field("query", TypeRef::named("Query"), FieldKind::Query, "Our root query field type. Allows us to run any query from our mutation payload."),
         ];
-        check_unique(&fields)?;
+        let fields = names::dedupe_fields(&self.model, &payload, fields);
         self.insert(TypeDef::Object(ObjectDef {
             interfaces: vec![],
             name: payload.clone(),
@@ -1426,12 +1617,22 @@ fn field(name: &str, ty: TypeRef, kind: FieldKind, description: &str) -> FieldDe
     }
 }
 
-fn check_unique(fields: &[FieldDef]) -> Result<(), BuildError> {
-    let mut seen = std::collections::HashSet::new();
-    for f in fields {
-        if !seen.insert(f.name.as_str()) {
-            return Err(BuildError::NameClash(f.name.clone()));
-        }
+/// The reason of a `@deprecated` smart tag (a bare one gets v4's default reason).
+fn deprecation(comment: Option<&str>) -> Option<String> {
+    let tags = tags::parse(comment);
+    tags.has("deprecated").then(|| {
+        tags.value("deprecated")
+            .unwrap_or("No longer supported")
+            .to_string()
+    })
+}
+
+fn class_kind(kind: char) -> &'static str {
+    match kind {
+        'v' => "view",
+        'm' => "materialized view",
+        'c' => "composite type",
+        'f' => "foreign table",
+        _ => "table",
     }
-    Ok(())
 }

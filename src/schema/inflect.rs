@@ -48,105 +48,29 @@ pub fn constant(s: &str) -> String {
     out
 }
 
-const IRREGULAR: &[(&str, &str)] = &[
-    ("person", "people"),
-    ("child", "children"),
-    ("man", "men"),
-    ("woman", "women"),
-    ("mouse", "mice"),
-    ("goose", "geese"),
-];
-const UNCOUNTABLE: &[&str] = &[
-    "data",
-    "information",
-    "equipment",
-    "series",
-    "species",
-    "news",
-    "sheep",
-    "fish",
-];
+mod pluralize;
 
-/// Applies `f` to the last word of a snake or camel name.
-fn on_last_word(s: &str, f: impl Fn(&str) -> String) -> String {
-    let cut = s
-        .char_indices()
-        .filter(|&(i, c)| c == '_' || (c.is_uppercase() && i > 0))
-        .map(|(i, c)| if c == '_' { i + 1 } else { i })
-        .next_back()
-        .unwrap_or(0);
-    let (head, last) = s.split_at(cut);
-    format!("{head}{}", f(last))
-}
-
+/// PostGraphile v4's `pluralize` (the npm package's rules, on the whole name).
 pub fn pluralize(s: &str) -> String {
-    on_last_word(s, |w| {
-        let lw = w.to_lowercase();
-        if lw.is_empty() || UNCOUNTABLE.contains(&lw.as_str()) {
-            return w.to_string();
-        }
-        if let Some((_, p)) = IRREGULAR.iter().find(|(sg, pl)| *sg == lw || *pl == lw) {
-            return keep_case(w, p);
-        }
-        if lw.ends_with('y')
-            && !lw.ends_with("ay")
-            && !lw.ends_with("ey")
-            && !lw.ends_with("oy")
-            && !lw.ends_with("uy")
-        {
-            format!("{}ies", &w[..w.len() - 1])
-        } else if lw.ends_with('s') && !lw.ends_with("ss") && !lw.ends_with("us") {
-            w.to_string() // already plural
-        } else if lw.ends_with("ss")
-            || lw.ends_with('x')
-            || lw.ends_with('z')
-            || lw.ends_with("ch")
-            || lw.ends_with("sh")
-            || lw.ends_with("us")
-        {
-            format!("{w}es")
-        } else {
-            format!("{w}s")
-        }
-    })
+    pluralize::plural(s)
 }
 
+/// PostGraphile v4's `singularize`.
 pub fn singularize(s: &str) -> String {
-    on_last_word(s, |w| {
-        let lw = w.to_lowercase();
-        if lw.is_empty() || UNCOUNTABLE.contains(&lw.as_str()) {
-            return w.to_string();
-        }
-        if let Some((sg, _)) = IRREGULAR.iter().find(|(sg, pl)| *pl == lw || *sg == lw) {
-            return keep_case(w, sg);
-        }
-        if lw.ends_with("ies") && lw.len() > 3 {
-            format!("{}y", &w[..w.len() - 3])
-        } else if lw.ends_with("sses")
-            || lw.ends_with("xes")
-            || lw.ends_with("ches")
-            || lw.ends_with("shes")
-            || lw.ends_with("zes")
-            || lw.ends_with("uses")
-        {
-            w[..w.len() - 2].to_string()
-        } else if lw.ends_with('s')
-            && !lw.ends_with("ss")
-            && !lw.ends_with("us")
-            && !lw.ends_with("is")
-        {
-            w[..w.len() - 1].to_string()
-        } else {
-            w.to_string()
-        }
-    })
+    pluralize::singular(s)
 }
 
-fn keep_case(original: &str, word: &str) -> String {
-    if original.starts_with(|c: char| c.is_uppercase()) {
-        upper_camel(word)
+/// v4's `_singularizedTableName`: the singular, with `_record` after a name that would
+/// otherwise end in `Input` or `Patch` (so it cannot clash with an input type).
+fn singular_table(table: &str) -> String {
+    let s = singularize(table);
+    let clashes = ["_input", "-input", "Input", "_patch", "-patch", "Patch"]
+        .iter()
+        .any(|suffix| s.ends_with(suffix) && s.len() > suffix.len());
+    if clashes {
+        format!("{s}_record")
     } else {
-        word.to_string()
+        s
     }
 }
 
@@ -154,7 +78,7 @@ fn keep_case(original: &str, word: &str) -> String {
 
 /// Table `posts` → type `Post`
 pub fn table_type(table: &str) -> String {
-    upper_camel(&singularize(table))
+    upper_camel(&singular_table(table))
 }
 /// Column `author_id` → field `authorId`
 pub fn column(col: &str) -> String {
@@ -162,10 +86,11 @@ pub fn column(col: &str) -> String {
 }
 /// `allPosts`
 pub fn all_rows(table: &str) -> String {
-    format!("all{}", upper_camel(&pluralize(&singularize(table))))
+    format!("all{}", upper_camel(&pluralize(&singular_table(table))))
 }
+/// v4 pluralises the type name for connection, edge and order types.
 fn plural_type(table: &str) -> String {
-    upper_camel(&pluralize(&singularize(table)))
+    upper_camel(&pluralize(&table_type(table)))
 }
 pub fn connection_type(table: &str) -> String {
     format!("{}Connection", plural_type(table))
@@ -208,22 +133,22 @@ fn by_columns(cols: &[&str]) -> String {
 }
 /// `postById`, `userByUsername`
 pub fn row_by_unique(table: &str, cols: &[&str]) -> String {
-    format!("{}By{}", camel(&singularize(table)), by_columns(cols))
+    format!("{}By{}", camel(&singular_table(table)), by_columns(cols))
 }
 /// Forward relation: `userByAuthorId`
 pub fn forward_relation(foreign_table: &str, local_cols: &[&str]) -> String {
     format!(
         "{}By{}",
-        camel(&singularize(foreign_table)),
+        camel(&singular_table(foreign_table)),
         by_columns(local_cols)
     )
 }
 /// Backward relation: `postsByAuthorId` (or singular when the key is unique)
 pub fn backward_relation(table: &str, key_cols: &[&str], unique: bool) -> String {
     let base = if unique {
-        singularize(table)
+        singular_table(table)
     } else {
-        pluralize(&singularize(table))
+        pluralize(&singular_table(table))
     };
     format!("{}By{}", camel(&base), by_columns(key_cols))
 }
@@ -300,7 +225,7 @@ pub fn delete_payload_type(table: &str) -> String {
 }
 /// `post(nodeId:)`
 pub fn row_by_node_id(table: &str) -> String {
-    camel(&singularize(table))
+    camel(&singular_table(table))
 }
 /// `updatePost(input: {nodeId, ...})`
 pub fn update_by_node_id(table: &str) -> String {
@@ -315,13 +240,14 @@ pub fn delete_by_node_id(table: &str) -> String {
 pub fn delete_by_node_id_input_type(table: &str) -> String {
     format!("Delete{}Input", table_type(table))
 }
-/// The identifier naming a table inside its rows' node ids (PostGraphile v4: the table name).
-pub fn node_identifier(table: &str) -> &str {
-    table
+/// The identifier naming a table inside its rows' node ids: PostGraphile v4's node alias,
+/// the plural of the Postgres table name (`person` → `people`, `network` → `networks`).
+pub fn node_identifier(table: &str) -> String {
+    pluralize(table)
 }
-/// `deletedPostId`
+/// `deletedPostId` (v4 singularises the table name here without the `_record` suffix)
 pub fn deleted_node_id(table: &str) -> String {
-    format!("deleted{}Id", table_type(table))
+    format!("deleted{}Id", upper_camel(&singularize(table)))
 }
 /// The patch field of an update mutation's input: `postPatch`
 pub fn patch_field(table: &str) -> String {
@@ -329,7 +255,7 @@ pub fn patch_field(table: &str) -> String {
 }
 /// Payload field holding the row: `post`
 pub fn payload_row(table: &str) -> String {
-    camel(&singularize(table))
+    camel(&singular_table(table))
 }
 /// Enum value for a Postgres enum label: `in_progress` → `IN_PROGRESS`
 pub fn enum_value(label: &str) -> String {
@@ -405,6 +331,25 @@ mod tests {
             assert_eq!(pluralize(s), p);
             assert_eq!(singularize(p), s);
         }
+    }
+
+    #[test]
+    fn singular_and_plural_names_as_postgraphile_v4() {
+        assert_eq!(table_type("houses"), "House");
+        assert_eq!(table_type("people"), "Person");
+        assert_eq!(all_rows("people"), "allPeople");
+        assert_eq!(table_type("statuses"), "Status");
+        assert_eq!(connection_type("statuses"), "StatusesConnection");
+        assert_eq!(table_type("data"), "Datum");
+        assert_eq!(all_rows("data"), "allData");
+        // A name ending in Input/Patch gets `_record`, so it cannot clash with an input type.
+        assert_eq!(table_type("reserved_patch"), "ReservedPatchRecord");
+        assert_eq!(patch_type("reserved"), "ReservedPatch");
+        assert_eq!(all_rows("reserved_input"), "allReservedInputRecords");
+        assert_eq!(deleted_node_id("reserved_patch"), "deletedReservedPatchId");
+        assert_eq!(node_identifier("network"), "networks");
+        assert_eq!(node_identifier("posts"), "posts");
+        assert_eq!(node_identifier("person"), "people");
     }
 
     #[test]

@@ -3,6 +3,9 @@
 
 pub mod build;
 pub mod inflect;
+mod names;
+mod prune;
+pub mod tags;
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -131,11 +134,26 @@ impl Model {
                 .object(concrete)
                 .is_some_and(|o| o.interfaces.iter().any(|i| i == on_type))
     }
-    /// The table with a primary key whose Postgres name identifies it in node ids.
+    /// The table with a primary key that a node id's identifier names: its node identifier
+    /// or, as PostGraphile v4 also accepts, its GraphQL type name.
     pub fn node_table(&self, identifier: &str) -> Option<usize> {
-        self.tables
-            .iter()
-            .position(|t| t.name == identifier && t.primary_key.is_some() && !t.is_composite())
+        self.tables.iter().position(|t| {
+            (t.node_identifier == identifier || t.type_name == identifier)
+                && t.primary_key.is_some()
+                && !t.is_composite()
+        })
+    }
+    /// Why a field is deprecated (a column's or function's `@deprecated` smart tag).
+    pub fn deprecation(&self, kind: &FieldKind) -> Option<&str> {
+        match kind {
+            FieldKind::Column { table, column } => {
+                self.tables[*table].columns[*column].deprecated.as_deref()
+            }
+            FieldKind::Computed { function } | FieldKind::Function { function } => {
+                self.functions[*function].deprecated.as_deref()
+            }
+            _ => None,
+        }
     }
     pub fn enum_(&self, name: &str) -> Option<&EnumDef> {
         match self.types.get(name) {
@@ -364,6 +382,12 @@ pub struct Table {
     /// `'r'` table, `'v'` view, `'m'` materialized view, `'c'` composite type, ...
     pub kind: char,
     pub type_name: String,
+    /// The name its GraphQL names are made from: its `@name` smart tag, or its Postgres name.
+    pub inflect_name: String,
+    /// What its `@omit` smart tag leaves out.
+    pub omit: tags::Omit,
+    /// Names the table in its rows' node ids (`inflect::node_identifier`).
+    pub node_identifier: String,
     pub columns: Vec<Column>,
     pub primary_key: Option<Vec<usize>>,
     pub unique_keys: Vec<Vec<usize>>,
@@ -378,6 +402,12 @@ impl Table {
 #[derive(Debug, Clone)]
 pub struct Column {
     pub name: String,
+    /// The name its GraphQL names are made from: its `@name` smart tag, or its Postgres name.
+    pub inflect_name: String,
+    /// What its `@omit` smart tag leaves out.
+    pub omit: tags::Omit,
+    /// The reason of its `@deprecated` smart tag.
+    pub deprecated: Option<String>,
     pub field: String,
     pub codec: Codec,
     pub not_null: bool,
@@ -404,6 +434,8 @@ pub struct Function {
     pub volatile: bool,
     pub strict: bool,
     pub num_defaults: usize,
+    /// The reason of its `@deprecated` smart tag.
+    pub deprecated: Option<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -397,7 +397,15 @@ fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) -> String {
         order_sql(&a, from_end)
     );
     let agg_order = order_sql(&a, false);
-    let spec = quote_literal(&c.cursor_spec);
+    // PostGraphile v4's cursor text exactly: `["<order alias>",...,[<values>]]`, compact (as
+    // JSON.stringify writes it), so cursors a v4 client stored keep working.
+    let head = quote_literal(&format!(
+        "[{}[",
+        c.cursor_spec
+            .split(',')
+            .map(|alias| format!("{},", serde_json::Value::String(alias.to_string())))
+            .collect::<String>()
+    ));
     let cursor = |x: &str| -> String {
         if c.order.is_empty() {
             return "null".into();
@@ -405,11 +413,20 @@ fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) -> String {
         let cols: Vec<String> = c
             .order
             .iter()
-            .map(|o| format!("{x}.{}", quote_ident(&o.column)))
+            .map(|o| {
+                format!(
+                    "coalesce(to_json({x}.{})::text, 'null')",
+                    quote_ident(&o.column)
+                )
+            })
             .collect();
-        format!("translate(encode(convert_to(json_build_array({spec}::text, json_build_array({}))::text, 'utf8'), 'base64'), E'\\n', '')", cols.join(", "))
+        format!(
+            "translate(encode(convert_to(concat({head}, concat_ws(',', {}), ']]'), 'utf8'), 'base64'), E'\\n', '')",
+            cols.join(", ")
+        )
     };
 
+    let zero_limit = c.first == Some(0) || c.last == Some(0);
     let mut pairs = vec![];
     for (key, f) in &c.fields {
         let v = match f {
@@ -454,6 +471,10 @@ fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) -> String {
                     };
                     let v = match pf {
                         PageField::Typename(t) => quote_literal(t),
+                        // A page of zero rows has no next or previous page (as in v4).
+                        PageField::HasNextPage | PageField::HasPreviousPage if zero_limit => {
+                            "false".into()
+                        }
                         PageField::HasNextPage => match (c.first, &c.before) {
                             (Some(first), _) => beyond(first, false),
                             (None, before) => before.is_some().to_string(),
@@ -535,12 +556,8 @@ fn node_id(row: &str, spec: &NodeIdSpec) -> String {
     let values: Vec<String> = spec
         .key
         .iter()
-        .map(|(col, codec)| {
-            format!(
-                "to_json({})::text",
-                scalar(&format!("{row}.{}", quote_ident(col)), codec)
-            )
-        })
+        // The key values as Postgres' JSON of the raw column (int8 as a number), as v4 has them.
+        .map(|(col, _)| format!("to_json({row}.{})::text", quote_ident(col)))
         .collect();
     format!(
         "translate(encode(convert_to(concat({head}, {}, ']'), 'utf8'), 'base64'), E'\\n', '')",
