@@ -67,6 +67,10 @@ fn decode_base64_json(s: &str) -> Option<serde_json::Value> {
 
 /// A cursor is base64 of `["<order alias>", ..., [values of the order columns]]` (PostGraphile
 /// v4's form); `spec` is the comma-separated aliases of the ordering it must belong to.
+/// The order of a function's connection (the function's own), and its cursors' name: a
+/// cursor is `["natural",<row number>]`, as v4 writes it.
+pub const NATURAL: &str = "natural";
+
 pub fn decode_cursor(
     s: &str,
     spec: &str,
@@ -75,6 +79,14 @@ pub fn decode_cursor(
     let invalid = || "Invalid cursor: it does not belong to this ordering".to_string();
     let v = decode_base64_json(s).ok_or_else(invalid)?;
     let parts = v.as_array().ok_or_else(invalid)?;
+    if spec == NATURAL && columns == 1 {
+        return match parts.as_slice() {
+            [serde_json::Value::String(n), row @ serde_json::Value::Number(_)] if n == NATURAL => {
+                Ok(vec![row.clone()])
+            }
+            _ => Err(invalid()),
+        };
+    }
     let Some((serde_json::Value::Array(values), aliases)) = parts.split_last() else {
         return Err(invalid());
     };
@@ -241,12 +253,16 @@ pub enum RowField {
         /// NOT NULL: a value that cannot be sent nulls the row instead (GraphQL's rule).
         non_null: bool,
     },
+    /// A computed column: `function(row, args...)`, a set of composite values when
+    /// `returns_set` (sets of table rows and of scalars are connections, `Backward`).
     Computed {
         function: TableRef,
         args: Vec<Param>,
+        returns_set: bool,
         out: Out,
     },
     Forward(ForwardRow),
+    /// A connection below the row: a backward relation, or a computed column returning a set.
     Backward(Box<Connection>),
     NodeId(NodeIdSpec),
 }
@@ -287,15 +303,23 @@ pub enum Out {
 #[derive(Debug, Clone)]
 pub enum Source {
     Table(TableRef),
+    /// A set-returning function (of table rows or of scalars), paged in the order it returns
+    /// its rows; `on_parent`: a computed column, called with the parent row first.
     Function {
         function: TableRef,
         args: Vec<Param>,
+        on_parent: bool,
     },
-    /// A function returning a set of scalars: its rows are `("value", "ordinality")`, in the
-    /// order the function returns them.
-    Values {
+}
+
+/// What a function field reads: a connection (a set of table rows or of scalars), or values.
+enum Call {
+    Connection(Connection),
+    Value {
         function: TableRef,
         args: Vec<Param>,
+        returns_set: bool,
+        out: Out,
     },
 }
 
@@ -625,42 +649,20 @@ impl<'m> Planner<'m> {
                     sel: self.row_sel(node, *table)?,
                 }
             }
-            FieldKind::Function { function } => {
-                let f = &self.model.functions[*function];
-                let args = self.function_args(node, *function, |name| node.arg(name))?;
-                let fref = TableRef {
-                    schema: f.schema.clone(),
-                    name: f.name.clone(),
-                };
-                match (&f.returns, f.returns_set) {
-                    (Codec::Row { table, .. }, true) if !self.table(*table).is_composite() => {
-                        Select::Connection(self.connection(
-                            node,
-                            Source::Function {
-                                function: fref,
-                                args,
-                            },
-                            *table,
-                            vec![],
-                        )?)
-                    }
-                    (Codec::Row { .. } | Codec::Jwt { .. }, _) | (_, false) => Select::Function {
-                        function: fref,
-                        args,
-                        returns_set: f.returns_set,
-                        out: self.out(node, &f.returns)?,
-                    },
-                    (codec, true) => Select::Connection(self.value_connection(
-                        node,
-                        Source::Values {
-                            function: fref,
-                            args,
-                        },
-                        ty.innermost(),
-                        codec,
-                    )?),
-                }
-            }
+            FieldKind::Function { function } => match self.call(node, *function, ty, false)? {
+                Call::Connection(c) => Select::Connection(c),
+                Call::Value {
+                    function,
+                    args,
+                    returns_set,
+                    out,
+                } => Select::Function {
+                    function,
+                    args,
+                    returns_set,
+                    out,
+                },
+            },
             _ => {
                 return err(
                     node,
@@ -695,23 +697,77 @@ impl<'m> Planner<'m> {
         Ok(out)
     }
 
+    /// A function field (root or computed column, `on_parent`): its arguments, and whether it
+    /// reads a connection or values, by what it returns.
+    fn call(
+        &self,
+        node: &FieldNode,
+        function: usize,
+        ty: &TypeRef,
+        on_parent: bool,
+    ) -> Result<Call> {
+        let f = &self.model.functions[function];
+        let skip = usize::from(on_parent);
+        let args = self.function_args(node, function, skip, |name| node.arg(name))?;
+        let fref = TableRef {
+            schema: f.schema.clone(),
+            name: f.name.clone(),
+        };
+        Ok(match (&f.returns, f.returns_set) {
+            (Codec::Row { table, .. }, true) if !self.table(*table).is_composite() => {
+                let table = *table;
+                let source = Source::Function {
+                    function: fref,
+                    args,
+                    on_parent,
+                };
+                Call::Connection(
+                    self.function_connection(node, source, ty.innermost(), &|n| {
+                        Ok(Item::Row(self.row_sel(n, table)?))
+                    })?,
+                )
+            }
+            (Codec::Row { .. } | Codec::Jwt { .. }, _) | (_, false) => Call::Value {
+                function: fref,
+                args,
+                returns_set: f.returns_set,
+                out: self.out(node, &f.returns)?,
+            },
+            (codec, true) => {
+                let source = Source::Function {
+                    function: fref,
+                    args,
+                    on_parent,
+                };
+                Call::Connection(
+                    self.function_connection(node, source, ty.innermost(), &|n| {
+                        Ok(Item::Value(self.out(n, codec)?))
+                    })?,
+                )
+            }
+        })
+    }
+
+    /// The arguments after the first `skip` (a computed column's row).
     fn function_args<'n>(
         &self,
         node: &FieldNode,
         function: usize,
+        skip: usize,
         get: impl Fn(&str) -> Option<&'n Value>,
     ) -> Result<Vec<Param>> {
         let f = &self.model.functions[function];
         let mut args = vec![];
-        // Trailing arguments left out use the function's own defaults (they are not passed).
+        // Trailing arguments left out use the function's own defaults (they are not passed);
+        // as in v4, an explicit null for one of them counts as left out.
         let required = f.args.len() - f.num_defaults.min(f.args.len());
-        let mut last_given = 0;
-        for (i, a) in f.args.iter().enumerate() {
-            if get(&a.field).is_some() {
+        let mut last_given = skip;
+        for (i, a) in f.args.iter().enumerate().skip(skip) {
+            if get(&a.field).is_some_and(|v| !v.resolved().is_null()) {
                 last_given = i + 1;
             }
         }
-        for a in f.args.iter().take(last_given.max(required)) {
+        for a in f.args.iter().take(last_given.max(required)).skip(skip) {
             let v = get(&a.field).unwrap_or(&Value::Null);
             args.push(self.param(node, &a.codec, v)?);
         }
@@ -752,24 +808,21 @@ impl<'m> Planner<'m> {
                         non_null: def.ty.is_non_null(),
                     }
                 }
+                // The first argument is the row itself; the rest come from the field's arguments.
                 FieldKind::Computed { function } => {
-                    let f = &self.model.functions[*function];
-                    // The first argument is the row itself; the rest come from the field's arguments.
-                    let mut args = vec![];
-                    for a in f.args.iter().skip(1) {
-                        args.push(self.param(
-                            child,
-                            &a.codec,
-                            child.arg(&a.field).unwrap_or(&Value::Null),
-                        )?);
-                    }
-                    RowField::Computed {
-                        function: TableRef {
-                            schema: f.schema.clone(),
-                            name: f.name.clone(),
+                    match self.call(child, *function, &def.ty, true)? {
+                        Call::Connection(c) => RowField::Backward(Box::new(c)),
+                        Call::Value {
+                            function,
+                            args,
+                            returns_set,
+                            out,
+                        } => RowField::Computed {
+                            function,
+                            args,
+                            returns_set,
+                            out,
                         },
-                        args,
-                        out: self.out(child, &f.returns)?,
                     }
                 }
                 FieldKind::Forward { relation } => {
@@ -852,14 +905,15 @@ impl<'m> Planner<'m> {
         })
     }
 
-    /// A connection over a set of scalars: no conditions nor `orderBy`; the function's own
-    /// order (its row number) pages it and names the cursors, as v4's `natural` cursors do.
-    fn value_connection(
+    /// A connection over what a function returns: no conditions nor `orderBy` (as in v4
+    /// without `@sortable`/`@filterable`); the function's own order (its row number) pages it
+    /// and names the cursors, as v4's `natural` cursors do.
+    fn function_connection(
         &self,
         node: &FieldNode,
         source: Source,
         conn_type: &str,
-        codec: &Codec,
+        item: &dyn Fn(&FieldNode) -> Result<Item>,
     ) -> Result<Connection> {
         let edge_type = self
             .model
@@ -873,12 +927,10 @@ impl<'m> Planner<'m> {
             asc: true,
             sql_type: "pg_catalog.int8".into(),
         }];
-        let cursor_spec = "natural".to_string();
+        let cursor_spec = NATURAL.to_string();
         let after = self.cursor(node, "after", &order, &cursor_spec)?;
         let before = self.cursor(node, "before", &order, &cursor_spec)?;
-        let fields = self.connection_fields(node, conn_type, edge_type, &|n| {
-            Ok(Item::Value(self.out(n, codec)?))
-        })?;
+        let fields = self.connection_fields(node, conn_type, edge_type, item)?;
         Ok(Connection {
             source,
             conditions: vec![],
@@ -1193,7 +1245,7 @@ impl<'m> Planner<'m> {
             }
             FieldKind::Function { function } => {
                 let f = &self.model.functions[*function];
-                let args = self.function_args(node, *function, |name| input.field(name))?;
+                let args = self.function_args(node, *function, 0, |name| input.field(name))?;
                 (
                     Write::Call {
                         function: TableRef {

@@ -730,41 +730,10 @@ impl<'a> Builder<'a> {
             if f.volatile {
                 mutation_fields.push(self.function_mutation(fi)?);
             } else {
-                let ty = self.function_return_type(fi);
-                let args = f
-                    .args
-                    .iter()
-                    .enumerate()
-                    .map(|(i, a)| {
-                        let ty = self.arg_type(&f, i, &a.codec);
-                        ArgDef {
-                            name: a.field.clone(),
-                            description: None,
-                            ty,
-                            default: None,
-                        }
-                    })
-                    .collect::<Vec<_>>();
-                let mut args = args;
-                if f.returns_set {
-                    match f.returns {
-                        Codec::Row { table, .. } if !self.model.tables[table].is_composite() => {
-                            args.extend(
-                                self.connection_args(table)
-                                    .into_iter()
-                                    .filter(|a| a.name != "condition"),
-                            );
-                        }
-                        Codec::Row { .. } | Codec::Jwt { .. } => {}
-                        _ => {
-                            if !self.scalar_connection_types(&f)? {
-                                continue;
-                            }
-                            needs_page_info = true;
-                            args.extend(page_args());
-                        }
-                    }
-                }
+                let Some((ty, args)) = self.function_field(fi, 0)? else {
+                    continue;
+                };
+                needs_page_info |= f.returns_set;
                 query_fields.push(FieldDef {
                     name: inflect::function(&f.name),
                     description: self.proc_comment(&f),
@@ -848,7 +817,7 @@ impl<'a> Builder<'a> {
 
     /// Which table a function is a computed column of: STABLE, first argument that table's row.
     fn computed_column_of(&self, f: &Function) -> Option<usize> {
-        if f.volatile || f.returns_set {
+        if f.volatile {
             return None;
         }
         match f.args.first()?.codec {
@@ -875,6 +844,47 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// The type and arguments of a function's field (the arguments after the first `skip`: a
+    /// computed column's row); None when the function cannot be exposed.
+    fn function_field(
+        &mut self,
+        fi: usize,
+        skip: usize,
+    ) -> Result<Option<(TypeRef, Vec<ArgDef>)>, BuildError> {
+        let f = self.model.functions[fi].clone();
+        let ty = self.function_return_type(fi);
+        let mut args: Vec<ArgDef> = f
+            .args
+            .iter()
+            .enumerate()
+            .skip(skip)
+            .map(|(i, a)| ArgDef {
+                name: a.field.clone(),
+                description: None,
+                ty: self.arg_type(&f, i, &a.codec),
+                default: None,
+            })
+            .collect();
+        // A function's connection pages in the function's own order: no `orderBy` or
+        // `condition` (v4 adds those only for `@sortable`/`@filterable` functions).
+        if f.returns_set {
+            match f.returns {
+                Codec::Row { table, .. } if !self.model.tables[table].is_composite() => {
+                    args.extend(page_args());
+                }
+                Codec::Row { .. } | Codec::Jwt { .. } => {}
+                _ => {
+                    if !self.scalar_connection_types(&f)? {
+                        return Ok(None);
+                    }
+                    args.extend(page_args());
+                }
+            }
+        }
+        Ok(Some((ty, args)))
+    }
+
+    /// A function field's type; nullable, as in v4 (a function may return NULL or fail).
     fn function_return_type(&mut self, fi: usize) -> TypeRef {
         let f = self.model.functions[fi].clone();
         match (&f.returns, f.returns_set) {
@@ -882,12 +892,9 @@ impl<'a> Builder<'a> {
                 TypeRef::named(inflect::connection_type(
                     &self.model.tables[*table].inflect_name,
                 ))
-                .non_null()
             }
-            (Codec::Row { .. } | Codec::Jwt { .. }, true) => {
-                self.gql_type(&f.returns).list().non_null()
-            }
-            (_, true) => TypeRef::named(inflect::scalar_function_connection(&f.name)).non_null(),
+            (Codec::Row { .. } | Codec::Jwt { .. }, true) => self.gql_type(&f.returns).list(),
+            (_, true) => TypeRef::named(inflect::scalar_function_connection(&f.name)),
             (c, false) => self.gql_type(c),
         }
     }
@@ -928,19 +935,9 @@ impl<'a> Builder<'a> {
             if self.computed_column_of(&f) != Some(ti) {
                 continue;
             }
-            let ty = self.gql_type(&f.returns);
-            let args = f
-                .args
-                .iter()
-                .enumerate()
-                .skip(1)
-                .map(|(i, a)| ArgDef {
-                    name: a.field.clone(),
-                    description: None,
-                    ty: self.arg_type(&f, i, &a.codec),
-                    default: None,
-                })
-                .collect();
+            let Some((ty, args)) = self.function_field(fi, 1)? else {
+                continue;
+            };
             fields.push(FieldDef {
                 name: inflect::computed_column(&f.name, &t.name),
                 description: self.proc_comment(&f),
@@ -1065,12 +1062,7 @@ impl<'a> Builder<'a> {
                         "A list of edges which contains the `{item}` and cursor to aid in pagination."
                     ),
                 ),
-                field(
-                    "pageInfo",
-                    TypeRef::named("PageInfo").non_null(),
-                    FieldKind::PageInfo,
-                    "Information to aid in pagination.",
-                ),
+                // No `pageInfo`, as in v4's connections of scalars.
                 field(
                     "totalCount",
                     TypeRef::named("Int").non_null(),

@@ -150,12 +150,12 @@ fn select_expr(b: &mut Builder, s: &Select) -> String {
             returns_set,
             out,
         } => {
-            let a = b.alias();
             let call = call(b, function, args);
-            let value = out_expr(b, &a, out);
             if *returns_set {
-                format!("(select coalesce(json_agg({value}), '[]'::json) from {call} as {a})")
+                set_value(b, &call, out)
             } else {
+                let a = b.alias();
+                let value = out_expr(b, &a, out);
                 format!("(select {value} from {call} as {a})")
             }
         }
@@ -179,7 +179,23 @@ fn query_object(b: &mut Builder, fields: &[(String, QueryField)]) -> String {
 }
 
 fn call(b: &mut Builder, f: &TableRef, args: &[Param]) -> String {
-    let args: Vec<String> = args.iter().map(|p| b.param(p)).collect();
+    call_with(b, f, None, args)
+}
+
+/// The JSON list of the values a set-returning `call` gives, each rendered as `out`.
+fn set_value(b: &mut Builder, call: &str, out: &Out) -> String {
+    let a = b.alias();
+    let value = out_expr(b, &a, out);
+    format!("(select coalesce(json_agg({value}), '[]'::json) from {call} as {a})")
+}
+
+/// `f(first, args...)`: `first` is the parent row of a computed column.
+fn call_with(b: &mut Builder, f: &TableRef, first: Option<&str>, args: &[Param]) -> String {
+    let args: Vec<String> = first
+        .map(str::to_string)
+        .into_iter()
+        .chain(args.iter().map(|p| b.param(p)))
+        .collect();
     format!("{}({})", qualified(f), args.join(", "))
 }
 
@@ -254,12 +270,20 @@ fn row_object(b: &mut Builder, row: &str, sel: &RowSel) -> String {
             RowField::Computed {
                 function,
                 args,
+                returns_set: false,
                 out,
             } => {
-                let mut call_args = vec![row.to_string()];
-                call_args.extend(args.iter().map(|p| b.param(p)));
-                let v = format!("{}({})", qualified(function), call_args.join(", "));
+                let v = call_with(b, function, Some(row), args);
                 out_expr(b, &v, out)
+            }
+            RowField::Computed {
+                function,
+                args,
+                returns_set: true,
+                out,
+            } => {
+                let call = call_with(b, function, Some(row), args);
+                set_value(b, &call, out)
             }
             RowField::Forward(f) => forward(b, row, f),
             RowField::Backward(c) => connection(b, c, Some(row)),
@@ -305,16 +329,26 @@ fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) -> String {
     let a = b.alias();
     let source = match &c.source {
         Source::Table(t) => qualified(t),
-        Source::Function { function, args } | Source::Values { function, args } => {
-            call(b, function, args)
-        }
+        Source::Function {
+            function,
+            args,
+            on_parent,
+        } => call_with(b, function, parent.filter(|_| *on_parent), args),
     };
-    // A set of scalars gets named columns: its value and its row number (the order).
-    let from = |x: &str| match &c.source {
-        Source::Values { .. } => {
-            format!("{source} with ordinality as {x}(\"value\", \"ordinality\")")
-        }
-        _ => format!("{source} as {x}"),
+    // A function's rows are numbered in the order it returns them (an SRF in a select list
+    // keeps it): `"value"` is what it returned (a row or a scalar), `"ordinality"` the order.
+    let from = |x: &str| {
+        match &c.source {
+        Source::Table(_) => format!("{source} as {x}"),
+        Source::Function { .. } => format!(
+            "(select __s.\"value\", row_number() over () as \"ordinality\" from (select {source} as \"value\") as __s) as {x}"
+        ),
+    }
+    };
+    // What a node is built from: the page row itself, or the value a function returned.
+    let node_row = match &c.source {
+        Source::Table(_) => a.clone(),
+        Source::Function { .. } => format!("({a}.\"value\")"),
     };
     // The filter is rendered per alias (the count and page-info subqueries scan the source
     // again); parameters are bound once and referenced by number.
@@ -410,6 +444,11 @@ fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) -> String {
         if c.order.is_empty() {
             return "null".into();
         }
+        if c.cursor_spec == NATURAL {
+            return format!(
+                "translate(encode(convert_to(concat('[\"{NATURAL}\",', {x}.\"ordinality\", ']'), 'utf8'), 'base64'), E'\\n', '')"
+            );
+        }
         let cols: Vec<String> = c
             .order
             .iter()
@@ -432,7 +471,7 @@ fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) -> String {
         let v = match f {
             ConnField::Typename(t) => quote_literal(t),
             ConnField::Nodes(item) => {
-                let node = item_json(b, &a, item);
+                let node = item_json(b, &node_row, item);
                 format!("coalesce(json_agg({node}{agg_order}), '[]'::json)")
             }
             ConnField::Edges(edge) => {
@@ -441,7 +480,7 @@ fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) -> String {
                     let v = match ef {
                         EdgeField::Typename(t) => quote_literal(t),
                         EdgeField::Cursor => cursor(&a),
-                        EdgeField::Node(item) => item_json(b, &a, item),
+                        EdgeField::Node(item) => item_json(b, &node_row, item),
                     };
                     ep.push((ek.clone(), v));
                 }
@@ -501,11 +540,11 @@ fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) -> String {
     format!("(select {} from {page} group by ())", object(&pairs))
 }
 
-/// The JSON of one node of a connection whose page rows are reachable as `row`.
+/// The JSON of one node of a connection, built from `row` (a row, or a function's value).
 fn item_json(b: &mut Builder, row: &str, item: &Item) -> String {
     match item {
         Item::Row(sel) => row_object(b, row, sel),
-        Item::Value(out) => out_expr(b, &format!("{row}.\"value\""), out),
+        Item::Value(out) => out_expr(b, row, out),
     }
 }
 
