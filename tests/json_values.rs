@@ -757,3 +757,104 @@ async fn non_finite_floats_are_field_errors_as_in_postgraphile() {
         ]
     );
 }
+
+/// The named type under a `type { kind name ofType {...} }` introspection value.
+fn named(t: &Value) -> (&str, &str) {
+    match t["ofType"].is_null() {
+        true => (
+            t["kind"].as_str().expect("kind"),
+            t["name"].as_str().expect("name"),
+        ),
+        false => named(&t["ofType"]),
+    }
+}
+
+#[tokio::test]
+async fn the_schema_uses_input_types_for_inputs_and_output_types_for_outputs() {
+    let (app, _) = fixture_app().await;
+    let type_ref =
+        "type { kind name ofType { kind name ofType { kind name ofType { kind name } } } }";
+    let r = app
+        .gql(
+            &format!("{{ __schema {{ types {{ kind name fields {{ name {type_ref} args {{ name {type_ref} }} }} inputFields {{ name {type_ref} }} }} }} }}"),
+            json!({}),
+            None,
+        )
+        .await;
+    let types = ok(&r)["__schema"]["types"]
+        .as_array()
+        .expect("types")
+        .clone();
+    let mut checked = 0;
+    for t in &types {
+        let owner = t["name"].as_str().unwrap();
+        for f in t["fields"].as_array().into_iter().flatten() {
+            let (kind, name) = named(&f["type"]);
+            assert!(
+                !matches!(kind, "INPUT_OBJECT"),
+                "{owner}.{} is an output of input type {name}",
+                f["name"]
+            );
+            for a in f["args"].as_array().into_iter().flatten() {
+                let (kind, name) = named(&a["type"]);
+                assert!(
+                    matches!(kind, "SCALAR" | "ENUM" | "INPUT_OBJECT"),
+                    "argument {owner}.{}({}) has the output type {name}",
+                    f["name"],
+                    a["name"]
+                );
+                checked += 1;
+            }
+        }
+        for f in t["inputFields"].as_array().into_iter().flatten() {
+            let (kind, name) = named(&f["type"]);
+            assert!(
+                matches!(kind, "SCALAR" | "ENUM" | "INPUT_OBJECT"),
+                "input field {owner}.{} has the output type {name}",
+                f["name"]
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 100, "only {checked} inputs checked");
+}
+
+#[tokio::test]
+async fn composite_values_are_written_through_their_input_type() {
+    let (app, _) = fixture_app().await;
+    let write = "mutation($p: PairInput) { updateSampleById(input: {id: 2, samplePatch: {pair: $p}}) { sample { pair { label amount } } } }";
+    for (input, stored) in [
+        (
+            json!({"label": "a \"quoted\", (odd) \\ label", "amount": "12.50"}),
+            json!({"label": "a \"quoted\", (odd) \\ label", "amount": "12.50"}),
+        ),
+        (json!({"label": ""}), json!({"label": "", "amount": null})),
+        (
+            json!({"amount": "-1"}),
+            json!({"label": null, "amount": "-1"}),
+        ),
+    ] {
+        let r = app.gql(write, json!({"p": input}), None).await;
+        assert_eq!(
+            ok(&r)["updateSampleById"]["sample"]["pair"],
+            stored,
+            "{input}"
+        );
+        let held = app
+            .sql("select (pair).label, (pair).amount::text from app_public.samples where id = 2")
+            .await;
+        assert_eq!(held[0]["label"], stored["label"]);
+        assert_eq!(held[0]["amount"], stored["amount"]);
+    }
+    // A field the type does not have is a clear error, and nothing changes.
+    let r = app
+        .gql(write, json!({"p": {"label": "x", "colour": "red"}}), None)
+        .await;
+    assert!(r.errors().is_some(), "{}", r.body);
+    let held = app
+        .sql("select (pair).amount::text from app_public.samples where id = 2")
+        .await;
+    assert_eq!(held[0]["amount"], "-1");
+    let r = app.gql(write, json!({"p": null}), None).await;
+    assert!(ok(&r)["updateSampleById"]["sample"]["pair"].is_null());
+}

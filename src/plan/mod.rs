@@ -155,16 +155,7 @@ pub fn coerce(codec: &Codec, v: &Value) -> std::result::Result<Option<String>, S
                 }
                 match coerce(element, item)? {
                     None => out.push_str("NULL"),
-                    Some(s) => {
-                        out.push('"');
-                        for ch in s.chars() {
-                            if ch == '"' || ch == '\\' {
-                                out.push('\\');
-                            }
-                            out.push(ch);
-                        }
-                        out.push('"');
-                    }
+                    Some(s) => quote_element(&mut out, &s),
                 }
             }
             out.push('}');
@@ -189,6 +180,27 @@ pub fn coerce(codec: &Codec, v: &Value) -> std::result::Result<Option<String>, S
             return Err("a list or object was given where a scalar is expected".into())
         }
     }))
+}
+
+/// An element of an array or row literal, double-quoted (`"` and `\` escaped).
+fn quote_element(out: &mut String, text: &str) {
+    out.push('"');
+    for ch in text.chars() {
+        if ch == '"' || ch == '\\' {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out.push('"');
+}
+
+/// Whether values of `codec` hold composite values (built by the planner, with the schema).
+fn has_row(codec: &Codec) -> bool {
+    match codec {
+        Codec::Row { .. } | Codec::Jwt { .. } => true,
+        Codec::Array { element, .. } => has_row(element),
+        _ => false,
+    }
 }
 
 /// A field the planner rejects: the request is well-formed GraphQL but asks for something invalid.
@@ -1155,13 +1167,21 @@ impl<'m> Planner<'m> {
     /// Coerces a GraphQL input value to the text form Postgres parses for `codec`; a value
     /// from the variables remembers where it came from, so a cached plan can re-bind it.
     fn param(&self, node: &FieldNode, codec: &Codec, v: &Value) -> Result<Param> {
-        let value = coerce(codec, v).map_err(|message| PlanError {
+        let composite = has_row(codec);
+        let value = if composite {
+            self.composite_text(codec, v)
+        } else {
+            coerce(codec, v)
+        }
+        .map_err(|message| PlanError {
             message,
             location: node.location,
             code: INVALID,
         })?;
+        // A composite value is built with the schema at hand, so it is planned in (its
+        // variables then choose the cached plan) rather than re-bound from the variables.
         let source = match v {
-            Value::Var(_, path) => Some(ParamSource {
+            Value::Var(_, path) if !composite => Some(ParamSource {
                 var: path.clone(),
                 codec: codec.clone(),
                 cursor: None,
@@ -1173,6 +1193,66 @@ impl<'m> Planner<'m> {
             sql_type: codec.sql_type().to_string(),
             source,
         })
+    }
+
+    /// The text Postgres parses for a value of a codec holding composite values: a row
+    /// literal `(a,"b c",)` of the attributes given by their GraphQL names (absent or null:
+    /// NULL), or an array of them.
+    fn composite_text(
+        &self,
+        codec: &Codec,
+        v: &Value,
+    ) -> std::result::Result<Option<String>, String> {
+        match (codec, v.resolved()) {
+            (_, Value::Null) => Ok(None),
+            (Codec::Row { table, .. } | Codec::Jwt { table, .. }, Value::Object(fields)) => {
+                let t = self.table(*table);
+                if let Some((k, _)) = fields
+                    .iter()
+                    .find(|(k, _)| !t.columns.iter().any(|c| &c.field == k))
+                {
+                    return Err(format!("unknown field {k} for a `{}` value", t.type_name));
+                }
+                let mut out = String::from("(");
+                for (i, c) in t.columns.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    let given = fields.iter().find(|(k, _)| k == &c.field).map(|(_, v)| v);
+                    let text = match given {
+                        None => None,
+                        Some(v) if has_row(&c.codec) => self.composite_text(&c.codec, v)?,
+                        Some(v) => coerce(&c.codec, v)?,
+                    };
+                    if let Some(text) = text {
+                        quote_element(&mut out, &text);
+                    }
+                }
+                out.push(')');
+                Ok(Some(out))
+            }
+            (Codec::Row { .. } | Codec::Jwt { .. }, _) => {
+                Err("an object is expected for a composite value".into())
+            }
+            (Codec::Array { element, .. }, Value::List(items)) => {
+                let mut out = String::from("{");
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    match self.composite_text(element, item)? {
+                        None => out.push_str("NULL"),
+                        Some(text) => quote_element(&mut out, &text),
+                    }
+                }
+                out.push('}');
+                Ok(Some(out))
+            }
+            (Codec::Array { .. }, single) => {
+                self.composite_text(codec, &Value::List(vec![single.clone()]))
+            }
+            (other, v) => coerce(other, v),
+        }
     }
 
     fn mutation(&self, node: &FieldNode, kind: &FieldKind) -> Result<Mutation> {

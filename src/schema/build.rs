@@ -676,7 +676,7 @@ impl<'a> Builder<'a> {
                     .collect();
                 let mut args = vec![];
                 for &c in key {
-                    let ty = self.gql_type(&t.columns[c].codec).non_null();
+                    let ty = self.gql_input_type(&t.columns[c].codec).non_null();
                     args.push(ArgDef {
                         name: t.columns[c].field.clone(),
                         description: None,
@@ -834,8 +834,39 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// The GraphQL input type of a codec: a composite type gets an input object of its
+    /// attributes (`pair` → `PairInput`, as in v4), a table's row is the table's `XInput`, and
+    /// every other type is its output type.
+    fn gql_input_type(&mut self, codec: &Codec) -> TypeRef {
+        match codec {
+            Codec::Array { element, .. } => self.gql_input_type(element).list(),
+            Codec::Row { table, .. } | Codec::Jwt { table, .. } => {
+                let t = self.model.tables[*table].clone();
+                let name = inflect::input_type(&t.inflect_name);
+                if t.is_composite() && !self.model.types.contains_key(&name) {
+                    let mut fields = vec![];
+                    for (ci, c) in t.columns.iter().enumerate() {
+                        fields.push(InputFieldDef {
+                            name: c.field.clone(),
+                            description: self.column_comment(&t, &c.name),
+                            ty: self.gql_input_type(&c.codec),
+                            target: InputTarget::Column(ci),
+                        });
+                    }
+                    let _ = self.insert(TypeDef::Input(InputDef {
+                        name: name.clone(),
+                        description: Some(format!("An input for a `{}` value.", t.type_name)),
+                        fields,
+                    }));
+                }
+                TypeRef::named(name)
+            }
+            other => self.gql_type(other),
+        }
+    }
+
     fn arg_type(&mut self, f: &Function, i: usize, codec: &Codec) -> TypeRef {
-        let ty = self.gql_type(codec);
+        let ty = self.gql_input_type(codec);
         let has_default = i >= f.args.len() - f.num_defaults.min(f.args.len());
         if f.strict && !has_default {
             ty.non_null()
@@ -1230,7 +1261,7 @@ impl<'a> Builder<'a> {
         let mut patch_fields = vec![];
         for &ci in &writable {
             let c = &t.columns[ci];
-            let ty = self.gql_type(&c.codec);
+            let ty = self.gql_input_type(&c.codec);
             let required = c.not_null && !c.has_default;
             if !c.omit.update {
                 patch_fields.push(InputFieldDef {
@@ -1385,7 +1416,7 @@ impl<'a> Builder<'a> {
                 .collect();
             let mut key_fields = vec![];
             for &c in key {
-                let ty = self.gql_type(&t.columns[c].codec).non_null();
+                let ty = self.gql_input_type(&t.columns[c].codec).non_null();
                 key_fields.push(InputFieldDef {
                     name: t.columns[c].field.clone(),
                     description: None,
