@@ -248,3 +248,73 @@ pub mod example {
     /// At least 32 bytes, as every HMAC secret must be.
     pub const JWT_SECRET: &str = "postgraph-demo-secret-change-me-before-production";
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration_secs("900"), Ok(900));
+        assert_eq!(parse_duration_secs("900s"), Ok(900));
+        assert_eq!(parse_duration_secs("15m"), Ok(900));
+        assert_eq!(parse_duration_secs("1h"), Ok(3600));
+        assert_eq!(parse_duration_secs(" 7d "), Ok(7 * 86_400));
+        for bad in [
+            "",
+            "0",
+            "0m",
+            "m",
+            "15 m",
+            "1.5h",
+            "-1",
+            "3w",
+            "99999999999999999999d",
+        ] {
+            assert!(parse_duration_secs(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn algorithms() {
+        use jsonwebtoken::Algorithm;
+        assert_eq!(parse_algorithm("HS512"), Ok(Algorithm::HS512));
+        assert_eq!(parse_algorithm("EdDSA"), Ok(Algorithm::EdDSA));
+        for bad in ["none", "None", "PS256", "hs256", ""] {
+            assert!(parse_algorithm(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn jwt_flags_parse_with_their_defaults() {
+        let cli = Cli::try_parse_from(["postgraph", "serve"]).unwrap();
+        let Command::Serve(o) = cli.command else {
+            panic!("not serve")
+        };
+        assert_eq!(o.jwt_leeway, crate::auth::DEFAULT_LEEWAY_SECS);
+        assert_eq!(o.jwt_expires_in, crate::auth::DEFAULT_EXPIRES_IN_SECS);
+        assert_eq!(o.jwt_role_claim_key, "role");
+        assert!(!o.jwt_allow_missing_exp);
+        let cli = Cli::try_parse_from([
+            "postgraph",
+            "serve",
+            "--jwt-leeway",
+            "0",
+            "--jwt-expires-in",
+            "1h",
+            "--jwt-public-key",
+            "a.pem",
+            "--jwt-public-key",
+            "b.pem",
+            "--jwt-role-claim-key",
+            ".app.role",
+        ])
+        .unwrap();
+        let Command::Serve(o) = cli.command else {
+            panic!("not serve")
+        };
+        assert_eq!((o.jwt_leeway, o.jwt_expires_in), (0, 3600));
+        assert_eq!(o.jwt_public_keys.len(), 2);
+        assert_eq!(o.jwt_role_claim_key, ".app.role");
+    }
+}

@@ -549,3 +549,57 @@ async fn a_token_accepted_once_is_refused_after_it_expires() {
     assert_eq!(later.status, 401, "{}", later.body);
     assert_eq!(later.first_error_code(), Some("JWT_EXPIRED"));
 }
+
+const CLAIMS_SEEN: &str =
+    "create function app_public.claims_seen() returns text language sql stable as $$ \
+    select json_build_object( \
+      'all', current_setting('request.jwt.claims', true)::json, \
+      'name', current_setting('jwt.claims.name', true), \
+      'nested', current_setting('jwt.claims.nested', true), \
+      'dotted', coalesce(nullif(current_setting('jwt.claims.a.b', true), ''), 'unset'), \
+      'role', current_user \
+    )::text $$; \
+    grant execute on function app_public.claims_seen() to app_anonymous;";
+
+#[tokio::test]
+async fn odd_claim_keys_and_values_reach_the_settings_unaltered_and_never_as_sql() {
+    let app = app_with(Options {
+        setup_sql: Some(CLAIMS_SEEN),
+        ..Options::default()
+    })
+    .await;
+    let claims = json!({
+        "role": "app_user",
+        "user_id": 1,
+        "exp": now() + 60,
+        "name": "O'Brien \"Bob\" \\ ü 🦀'); drop table app_public.posts; --",
+        "nested": {"a.b": {"c": "ü", "list": [1, "two", null]}},
+        "a.b": "dotted",
+        "it's": "a quote in the key",
+        "ünï": "cödé",
+    });
+    let r = app
+        .gql(
+            "{ claimsSeen }",
+            json!({}),
+            Some(&token(claims.clone(), SECRET)),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let seen: serde_json::Value =
+        serde_json::from_str(r.data()["claimsSeen"].as_str().expect("text")).unwrap();
+    assert_eq!(
+        seen["all"], claims,
+        "request.jwt.claims is the whole object"
+    );
+    assert_eq!(seen["name"], claims["name"]);
+    let nested: serde_json::Value = serde_json::from_str(seen["nested"].as_str().unwrap()).unwrap();
+    assert_eq!(nested, claims["nested"]);
+    // A key that is not a plain name is only in request.jwt.claims.
+    assert_eq!(seen["dotted"], "unset");
+    assert_eq!(seen["role"], "app_user");
+    let posts = app
+        .sql("select count(*) as n from information_schema.tables where table_name = 'posts'")
+        .await;
+    assert_eq!(posts[0]["n"], 1);
+}
