@@ -31,6 +31,50 @@ enum Kind {
     List(Elem),
     /// The `pair` composite: `{label, amount}`.
     Pair,
+    /// v4's `Interval` object, equal to the parts of the interval's text form.
+    Interval,
+}
+
+impl Kind {
+    /// The selection set a field of this kind needs.
+    fn sub(self) -> &'static str {
+        match self {
+            Kind::Pair => " { label amount }",
+            Kind::Interval => " { years months days hours minutes seconds }",
+            _ => "",
+        }
+    }
+}
+
+/// The parts of an interval's text form (`1 year 2 mons 3 days 04:05:06.5`, `-3 days`,
+/// `-00:00:00.5`) as v4's `Interval` object.
+fn interval_parts(text: &str) -> Value {
+    let (mut years, mut months, mut days, mut hours, mut minutes, mut seconds) =
+        (0i64, 0i64, 0i64, 0i64, 0i64, 0f64);
+    let tokens: Vec<&str> = text.split_whitespace().collect();
+    let mut i = 0;
+    while i < tokens.len() {
+        let t = tokens[i];
+        if t.contains(':') {
+            let negative = t.starts_with('-');
+            let fields: Vec<&str> = t.trim_start_matches(['-', '+']).split(':').collect();
+            let sign = if negative { -1 } else { 1 };
+            hours = sign * fields[0].parse::<i64>().unwrap();
+            minutes = sign * fields[1].parse::<i64>().unwrap();
+            seconds = f64::from(sign as i32) * fields[2].parse::<f64>().unwrap();
+            i += 1;
+        } else {
+            let n: i64 = t.parse().unwrap_or_else(|_| panic!("interval {text}"));
+            match tokens[i + 1].trim_end_matches('s') {
+                "year" => years = n,
+                "mon" => months = n,
+                "day" => days = n,
+                unit => panic!("unit {unit} in {text}"),
+            }
+            i += 2;
+        }
+    }
+    json!({"years": years, "months": months, "days": days, "hours": hours, "minutes": minutes, "seconds": seconds})
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -59,7 +103,7 @@ const COLUMNS: &[(&str, Kind)] = &[
     ("clock", Kind::Json),
     ("stamp", Kind::Json),
     ("stamptz", Kind::Json),
-    ("span", Kind::Text),
+    ("span", Kind::Interval),
     ("bin", Kind::Text),
     ("ip", Kind::Text),
     ("net", Kind::Text),
@@ -379,6 +423,21 @@ fn check(kind: Kind, got: &Value, want: &Value, at: &str) {
             assert_eq!(got["label"], want["label"], "{at}.label");
             assert_eq!(got["amount"], want["amount"], "{at}.amount");
         }
+        Kind::Interval => {
+            let want = interval_parts(text.expect("interval text"));
+            for part in ["years", "months", "days", "hours", "minutes"] {
+                assert_eq!(
+                    got[part].as_i64(),
+                    want[part].as_i64(),
+                    "{at}.{part}: {got}"
+                );
+            }
+            let (g, w) = (
+                got["seconds"].as_f64().unwrap(),
+                want["seconds"].as_f64().unwrap(),
+            );
+            assert!((g - w).abs() < 1e-9, "{at}.seconds: {g} vs {w}");
+        }
     }
 }
 
@@ -398,11 +457,7 @@ fn columns_selection(prefix: &str, alias_prefix: &str) -> String {
             } else {
                 prefixed(prefix, c)
             };
-            let sub = if matches!(kind, Kind::Pair) {
-                " { label amount }"
-            } else {
-                ""
-            };
+            let sub = kind.sub();
             format!("{alias_prefix}{c}: {name}{sub}")
         })
         .collect::<Vec<_>>()
@@ -506,10 +561,7 @@ async fn every_type_reads_back_exactly_from_every_position() {
             .iter()
             .map(|(c, kind)| {
                 let f = format!("{}(id: {id})", prefixed("sampleGet", c));
-                match kind {
-                    Kind::Pair => format!("{c}: {f} {{ label amount }}"),
-                    _ => format!("{c}: {f}"),
-                }
+                format!("{c}: {f}{}", kind.sub())
             })
             .collect();
         let r = app
@@ -554,10 +606,7 @@ async fn every_type_reads_back_exactly_from_mutation_payloads() {
             .iter()
             .map(|(c, kind)| {
                 let m = prefixed("sampleMut", c);
-                let sel = match kind {
-                    Kind::Pair => " { label amount }",
-                    _ => "",
-                };
+                let sel = kind.sub();
                 format!(
                     "{c}: {m}(input: {{id: {id}}}) {{ value: {}{sel} }}",
                     result_field(&m)
@@ -857,4 +906,53 @@ async fn composite_values_are_written_through_their_input_type() {
     assert_eq!(held[0]["amount"], "-1");
     let r = app.gql(write, json!({"p": null}), None).await;
     assert!(ok(&r)["updateSampleById"]["sample"]["pair"].is_null());
+}
+
+#[tokio::test]
+async fn intervals_are_objects_in_and_out_as_in_postgraphile() {
+    let (app, _) = fixture_app().await;
+    let write = "mutation($s: IntervalInput) { updateSampleById(input: {id: 2, samplePatch: {span: $s}}) { sample { span { years months days hours minutes seconds } } } }";
+    for (input, text, out) in [
+        (
+            json!({"years": 1, "months": 2, "days": 3, "hours": 4, "minutes": 5, "seconds": 6.5}),
+            "1 year 2 mons 3 days 04:05:06.5",
+            json!({"years": 1, "months": 2, "days": 3, "hours": 4, "minutes": 5, "seconds": 6.5}),
+        ),
+        (
+            json!({"days": -3}),
+            "-3 days",
+            json!({"years": 0, "months": 0, "days": -3, "hours": 0, "minutes": 0, "seconds": 0}),
+        ),
+        (
+            json!({"hours": 100}),
+            "100:00:00",
+            json!({"years": 0, "months": 0, "days": 0, "hours": 100, "minutes": 0, "seconds": 0}),
+        ),
+        (
+            json!({"seconds": -0.5}),
+            "-00:00:00.5",
+            json!({"years": 0, "months": 0, "days": 0, "hours": 0, "minutes": 0, "seconds": -0.5}),
+        ),
+        (
+            json!({}),
+            "00:00:00",
+            json!({"years": 0, "months": 0, "days": 0, "hours": 0, "minutes": 0, "seconds": 0}),
+        ),
+    ] {
+        let r = app.gql(write, json!({"s": input}), None).await;
+        assert_eq!(ok(&r)["updateSampleById"]["sample"]["span"], out, "{input}");
+        let held = app
+            .sql("select span::text as t from app_public.samples where id = 2")
+            .await;
+        assert_eq!(held[0]["t"], text, "{input}");
+    }
+    // A condition takes an IntervalInput too.
+    let r = app
+        .gql(
+            "{ allSamples(condition: {span: {seconds: 0}}) { nodes { id } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(ok(&r)["allSamples"]["nodes"], json!([{"id": 2}]));
 }

@@ -70,7 +70,7 @@ impl Walk {
                     });
                 }
             }
-            Out::Scalar(_) => {}
+            Out::Scalar(_) | Out::Interval(_) => {}
             Out::List(inner) => self.at("[]", |w| w.out(inner, false)),
             Out::Row(sel) => self.row(sel),
         }

@@ -7,7 +7,9 @@ pub mod fixups;
 pub use fixups::{Fixup, FixupPath};
 
 use crate::graphql::document::{merge, FieldNode, OpKind, Operation, Value, VarPath};
-use crate::schema::{Codec, EnumMeaning, FieldKind, InputTarget, Model, Table, TypeRef};
+use crate::schema::{
+    Codec, EnumMeaning, FieldKind, InputTarget, Model, Table, TypeRef, INTERVAL_PARTS,
+};
 
 /// A value bound as a text parameter and cast to `sql_type` in SQL.
 #[derive(Debug, Clone, PartialEq)]
@@ -161,6 +163,26 @@ pub fn coerce(codec: &Codec, v: &Value) -> std::result::Result<Option<String>, S
             out.push('}');
             out
         }
+        // `IntervalInput`: Postgres reads `1 years 2.5 seconds`; no part given is no time.
+        (Codec::Interval { .. }, Value::Object(fields)) => {
+            let mut parts = vec![];
+            for (k, v) in fields {
+                if !INTERVAL_PARTS.iter().any(|(name, _)| name == k) {
+                    return Err(format!("unknown interval field {k}"));
+                }
+                match v.resolved() {
+                    Value::Null => {}
+                    Value::Int(n) => parts.push(format!("{n} {k}")),
+                    Value::Float(f) => parts.push(format!("{f} {k}")),
+                    _ => return Err(format!("the interval field {k} takes a number")),
+                }
+            }
+            if parts.is_empty() {
+                "0 seconds".to_string()
+            } else {
+                parts.join(" ")
+            }
+        }
         // A single value where a list is expected: GraphQL input coercion makes it a list of one.
         (Codec::Array { .. }, single) => return coerce(codec, &Value::List(vec![single.clone()])),
         (Codec::Row { .. } | Codec::Jwt { .. }, _) => {
@@ -306,6 +328,9 @@ pub struct OrderCol {
 #[derive(Debug, Clone)]
 pub enum Out {
     Scalar(Codec),
+    /// An interval as v4's `Interval` object: response key → `extract` field (None:
+    /// `__typename`).
+    Interval(Vec<(String, Option<&'static str>)>),
     Row(RowSel),
     /// Rendered as its attributes; signed into a token after execution.
     Jwt,
@@ -791,6 +816,20 @@ impl<'m> Planner<'m> {
             Codec::Row { table, .. } => Out::Row(self.row_sel(node, *table)?),
             Codec::Jwt { .. } => Out::Jwt,
             Codec::Array { element, .. } => Out::List(Box::new(self.out(node, element)?)),
+            Codec::Interval { .. } => {
+                let mut parts = vec![];
+                for child in &self.fields_for(&node.selection, "Interval") {
+                    let part = match child.name.as_str() {
+                        "__typename" => None,
+                        name => match INTERVAL_PARTS.iter().find(|(n, _)| *n == name) {
+                            Some((_, extract)) => Some(*extract),
+                            None => return err(child, format!("unknown field {name} on Interval")),
+                        },
+                    };
+                    parts.push((child.key.clone(), part));
+                }
+                Out::Interval(parts)
+            }
             c => Out::Scalar(c.clone()),
         })
     }

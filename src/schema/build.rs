@@ -19,6 +19,9 @@ pub enum BuildError {
     JwtTypeNotFound(String),
 }
 
+const INTERVAL: &str = "Interval";
+const INTERVAL_INPUT: &str = "IntervalInput";
+
 /// Postgres types whose `to_json` is already the value PostGraphile v4 sends.
 const NATIVE_JSON: &[&str] = &[
     "int2",
@@ -46,6 +49,10 @@ const SCALARS: &[(&str, &str)] = &[
     ("Time", "A time of day (HH:MM:SS)."),
     ("UUID", "A universally unique identifier (RFC 4122)."),
     ("JSON", "A JSON value, encoded as a string."),
+    (
+        "InternetAddress",
+        "An IPv4 or IPv6 host address, and optionally its subnet.",
+    ),
     ("JwtToken", "A JSON Web Token, signed by the server."),
     ("Cursor", "An opaque cursor for pagination."),
 ];
@@ -462,6 +469,8 @@ impl<'a> Builder<'a> {
                 let base = self.codec(t.base_oid?)?;
                 Some(match base {
                     Codec::Native { .. } => Codec::Native { sql_type },
+                    Codec::Float { .. } => Codec::Float { sql_type },
+                    Codec::Interval { .. } => Codec::Interval { sql_type },
                     Codec::Text { .. } => Codec::Text { sql_type },
                     other => other,
                 })
@@ -490,6 +499,7 @@ impl<'a> Builder<'a> {
             // is a JSON-encoded string as in PostGraphile v4).
             _ => Some(match t.name.as_str() {
                 "float4" | "float8" if t.schema == "pg_catalog" => Codec::Float { sql_type },
+                "interval" if t.schema == "pg_catalog" => Codec::Interval { sql_type },
                 name if t.schema == "pg_catalog" && NATIVE_JSON.contains(&name) => {
                     Codec::Native { sql_type }
                 }
@@ -537,6 +547,10 @@ impl<'a> Builder<'a> {
                 }
                 TypeRef::named(name)
             }
+            Codec::Interval { .. } => {
+                self.interval_types();
+                TypeRef::named(INTERVAL)
+            }
             Codec::Native { sql_type } | Codec::Float { sql_type } | Codec::Text { sql_type } => {
                 let name = self.scalar_name(sql_type);
                 TypeRef::named(name)
@@ -562,6 +576,7 @@ impl<'a> Builder<'a> {
             "timestamptz" | "timestamp" => "Datetime",
             "date" => "Date",
             "time" | "timetz" => "Time",
+            "inet" => "InternetAddress",
             _ => "String",
         };
         if SCALARS.iter().any(|(n, _)| *n == scalar) {
@@ -834,11 +849,67 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// v4's `Interval` and `IntervalInput`, once.
+    fn interval_types(&mut self) {
+        if self.model.types.contains_key(INTERVAL) {
+            return;
+        }
+        let description =
+            "An interval of time that has passed where the smallest distinct unit is a second.";
+        let parts: Vec<(&str, &str, &str)> = INTERVAL_PARTS
+            .iter()
+            .map(|&(name, _)| {
+                let ty = if name == "seconds" { "Float" } else { "Int" };
+                let about = if name == "seconds" {
+                    "A quantity of seconds. This is the only non-integer field, as all the other fields will dump their overflow into a smaller unit of time. Intervals don’t have a smaller unit than seconds."
+                } else {
+                    ""
+                };
+                (name, ty, about)
+            })
+            .collect();
+        let fields = parts
+            .iter()
+            .map(|&(name, ty, about)| {
+                let about = if about.is_empty() {
+                    format!("A quantity of {name}.")
+                } else {
+                    about.to_string()
+                };
+                field(name, TypeRef::named(ty), FieldKind::IntervalPart, &about)
+            })
+            .collect();
+        let input_fields = parts
+            .iter()
+            .map(|&(name, ty, _)| InputFieldDef {
+                name: name.into(),
+                description: Some(format!("A quantity of {name}.")),
+                ty: TypeRef::named(ty),
+                target: InputTarget::Nested,
+            })
+            .collect();
+        let _ = self.insert(TypeDef::Object(ObjectDef {
+            name: INTERVAL.into(),
+            description: Some(description.into()),
+            fields,
+            interfaces: vec![],
+        }));
+        let _ = self.insert(TypeDef::Input(InputDef {
+            name: INTERVAL_INPUT.into(),
+            description: Some(description.into()),
+            fields: input_fields,
+        }));
+    }
+
     /// The GraphQL input type of a codec: a composite type gets an input object of its
     /// attributes (`pair` → `PairInput`, as in v4), a table's row is the table's `XInput`, and
     /// every other type is its output type.
     fn gql_input_type(&mut self, codec: &Codec) -> TypeRef {
         match codec {
+            Codec::Interval { .. } => {
+                self.interval_types();
+                TypeRef::named(INTERVAL_INPUT)
+            }
             Codec::Array { element, .. } => self.gql_input_type(element).list(),
             Codec::Row { table, .. } | Codec::Jwt { table, .. } => {
                 let t = self.model.tables[*table].clone();
@@ -1219,7 +1290,7 @@ impl<'a> Builder<'a> {
             if c.omit.filter {
                 continue;
             }
-            let ty = self.gql_type(&c.codec);
+            let ty = self.gql_input_type(&c.codec);
             condition_fields.push(InputFieldDef {
                 name: c.field.clone(),
                 description: Some(format!(
@@ -1578,7 +1649,8 @@ impl<'a> Builder<'a> {
             (c, true) => self.gql_type(c).list(),
             (c, false) => self.gql_type(c),
         };
-        let result_name = inflect::function_result_field(result_ty.innermost(), f.returns_set);
+        let plural = f.returns_set || matches!(f.returns, Codec::Array { .. });
+        let result_name = inflect::function_result_field(result_ty.innermost(), plural);
         let fields = vec![
             field("clientMutationId", TypeRef::named("String"), FieldKind::ClientMutationId, "The exact same `clientMutationId` that was provided in the mutation input, unchanged and unused. May be used by a client to track mutations."),
             field(&result_name, result_ty, FieldKind::PayloadResult, ""),

@@ -185,13 +185,54 @@ pub fn function_payload_type(name: &str) -> String {
     format!("{}Payload", upper_camel(name))
 }
 /// The payload field holding a function's result: `jwtToken` for type `JwtToken`.
-pub fn function_result_field(graphql_type: &str, set: bool) -> String {
-    let name = camel(graphql_type);
-    if set {
+/// The payload field holding a function mutation's result, as v4 names it: `integer`,
+/// `float`, `boolean`, `string` for those scalars, else the type's name in camelCase (`jwtToken`,
+/// `json`, `uuid`, `bigInt`); plural for a set or an array (`integers`, `strings`).
+pub fn function_result_field(graphql_type: &str, plural: bool) -> String {
+    let name = match graphql_type {
+        "Int" => "integer".to_string(),
+        "Float" => "float".to_string(),
+        "Boolean" => "boolean".to_string(),
+        "String" => "string".to_string(),
+        other => words_camel(other),
+    };
+    if plural {
         pluralize(&name)
     } else {
         name
     }
+}
+
+/// camelCase of a type name split into words as lodash does: an uppercase run is one word
+/// before a capitalised word (`JSON` → `json`, `UUIDValue` → `uuidValue`, `BigInt` → `bigInt`).
+fn words_camel(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    let mut words: Vec<String> = vec![];
+    let mut word = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
+        let prev_lower = i > 0 && (chars[i - 1].is_lowercase() || chars[i - 1].is_ascii_digit());
+        if c.is_uppercase() && !word.is_empty() && (prev_lower || next_lower) {
+            words.push(std::mem::take(&mut word));
+        }
+        word.push(c);
+    }
+    words.push(word);
+    words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let lower = w.to_lowercase();
+            if i == 0 {
+                lower
+            } else {
+                let mut cs = lower.chars();
+                cs.next()
+                    .map(|f| f.to_uppercase().chain(cs).collect())
+                    .unwrap_or_default()
+            }
+        })
+        .collect()
 }
 pub fn argument(name: &str) -> String {
     camel(name)
@@ -282,6 +323,26 @@ pub fn is_valid_name(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn function_mutation_result_fields_as_v4_names_them() {
+        for (ty, plural, name) in [
+            ("Int", false, "integer"),
+            ("Int", true, "integers"),
+            ("String", true, "strings"),
+            ("Float", false, "float"),
+            ("Boolean", false, "boolean"),
+            ("BigInt", true, "bigInts"),
+            ("JSON", false, "json"),
+            ("UUID", false, "uuid"),
+            ("JwtToken", false, "jwtToken"),
+            ("InternetAddress", false, "internetAddress"),
+            ("Post", true, "posts"),
+            ("UUIDValue", false, "uuidValue"),
+        ] {
+            assert_eq!(function_result_field(ty, plural), name, "{ty}");
+        }
+    }
 
     #[test]
     fn postgraphile_names() {

@@ -19,6 +19,8 @@ pub enum Codec {
     /// float4/float8: `to_json` is right for finite values; NaN and ±Infinity, which GraphQL's
     /// Float cannot carry, come out as strings that the engine turns into field errors.
     Float { sql_type: String },
+    /// interval: the `Interval` object of v4 (`years` ... `seconds`), `IntervalInput` as input.
+    Interval { sql_type: String },
     /// Sent as its text form (a JSON string): BigInt, BigFloat, JSON (PostGraphile v4's
     /// default) and every type without a GraphQL type of its own.
     Text { sql_type: String },
@@ -44,6 +46,7 @@ impl Codec {
         match self {
             Codec::Native { sql_type }
             | Codec::Float { sql_type }
+            | Codec::Interval { sql_type }
             | Codec::Text { sql_type }
             | Codec::Enum { sql_type, .. }
             | Codec::Array { sql_type, .. }
@@ -52,6 +55,16 @@ impl Codec {
         }
     }
 }
+
+/// The fields of v4's `Interval` (in its order) and the `extract` field each reads.
+pub const INTERVAL_PARTS: &[(&str, &str)] = &[
+    ("seconds", "second"),
+    ("minutes", "minute"),
+    ("hours", "hour"),
+    ("days", "day"),
+    ("months", "month"),
+    ("years", "year"),
+];
 
 /// A GraphQL type reference with its wrappers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -283,6 +296,8 @@ pub enum FieldKind {
     PayloadRow,
     /// The value a function mutation returned.
     PayloadResult,
+    /// A part of an `Interval`: `years`, `months`, `days`, `hours`, `minutes` or `seconds`.
+    IntervalPart,
     /// A forward relation of the row a CRUD mutation wrote.
     PayloadForward {
         relation: usize,

@@ -204,6 +204,25 @@ fn out_expr(b: &mut Builder, v: &str, out: &Out) -> String {
     match out {
         Out::Scalar(codec) => scalar(v, codec),
         Out::Jwt => format!("to_json({v})"),
+        Out::Interval(parts) => {
+            let pairs: Vec<(String, String)> = parts
+                .iter()
+                .map(|(key, part)| {
+                    let value = match part {
+                        None => quote_literal("Interval"),
+                        // `extract` keeps each part's sign and the seconds' fraction, as v4's
+                        // parse of the interval's text does.
+                        Some("second") => format!("extract(second from {v})::float8"),
+                        Some(field) => format!("extract({field} from {v})::int"),
+                    };
+                    (key.clone(), value)
+                })
+                .collect();
+            format!(
+                "(case when {v} is null then null else {} end)",
+                object(&pairs)
+            )
+        }
         Out::Row(sel) => {
             // A composite value: null stays null (a function returning "no row").
             let row = row_object(b, &format!("({v})"), sel);
@@ -222,7 +241,7 @@ fn out_expr(b: &mut Builder, v: &str, out: &Out) -> String {
 
 fn scalar(v: &str, codec: &Codec) -> String {
     match codec {
-        Codec::Native { .. } | Codec::Float { .. } => v.to_string(),
+        Codec::Native { .. } | Codec::Float { .. } | Codec::Interval { .. } => v.to_string(),
         Codec::Text { .. } => format!("({v})::text"),
         Codec::Enum { labels, .. } => {
             let mut s = format!("(case ({v})::text");
