@@ -31,6 +31,17 @@ comment on view app_public.post_summaries is
 insert into app_public.users (id, username) values (100, 'alice');
 insert into app_public.posts (id, author_id, title, published) values (200, 100, 'hello', true);
 
+create function app_public.gadget_count() returns int language sql stable
+  as $$ select count(*)::int from app_public.gadgets $$;
+comment on function app_public.gadget_count() is E'@name widget_total\nHow many widgets there are.';
+create function app_public.secret_number() returns int language sql stable as $$ select 42 $$;
+comment on function app_public.secret_number() is '@omit execute';
+create function app_public.gadget_labels() returns setof text language sql stable
+  as $$ select label from app_public.gadgets order by id $$;
+comment on function app_public.gadget_labels() is '@name widget_labels';
+grant execute on function app_public.gadget_count(), app_public.secret_number(),
+  app_public.gadget_labels() to app_anonymous;
+
 grant select, insert, update, delete on app_public.gadgets to app_anonymous;
 grant usage on sequence app_public.gadgets_id_seq to app_anonymous;
 grant select on app_public.hidden_things, app_public.post_summaries to app_anonymous;
@@ -122,6 +133,39 @@ async fn name_and_omit_rename_and_hide_tables_columns_and_actions() {
         !queries.iter().any(|q| q.contains("HiddenThing")),
         "{queries:?}"
     );
+    assert!(
+        !queries.contains(&"secretNumber".to_string()),
+        "{queries:?}"
+    );
+    assert!(!queries.contains(&"gadgetCount".to_string()), "{queries:?}");
+    let r = app
+        .gql(
+            "{ widgetTotal __type(name: \"Query\") { fields { name description } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(r.body["data"]["widgetTotal"], 1, "{}", r.body);
+    let r2 = app
+        .gql(
+            "{ widgetLabels { nodes } __type(name: \"WidgetLabelsConnection\") { name } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r2.body["data"],
+        json!({"widgetLabels": {"nodes": ["w1"]}, "__type": {"name": "WidgetLabelsConnection"}}),
+        "{}",
+        r2.body
+    );
+    let total = r.body["data"]["__type"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "widgetTotal")
+        .cloned();
+    assert_eq!(total.unwrap()["description"], "How many widgets there are.");
 
     // The renamed table is written through its new names, and what @omit hides stays put.
     let r = app

@@ -27,6 +27,9 @@ create view app_public.houses as select 1 as id, 'villa'::text as kind;
 create table app_public.reserved (id int primary key);
 create table app_public.reserved_patch (id int primary key, note text);
 insert into app_public.reserved_patch values (1, 'kept');
+create function app_public.nums() returns setof int language sql stable
+  as $$ select unnest(array[10, 20, 30]) $$;
+grant execute on function app_public.nums() to app_anonymous;
 grant select on app_public.network, app_public.person, app_public.houses,
   app_public.reserved, app_public.reserved_patch to app_anonymous;
 "#;
@@ -99,6 +102,29 @@ async fn cursors_are_compact_json_as_v4_writes_them() {
         "{}",
         r.body
     );
+}
+
+#[tokio::test]
+async fn a_set_of_scalars_pages_by_v4_natural_cursors() {
+    let app = v4_app().await;
+    let r = app
+        .gql(
+            "{ nums(first: 2) { edges { cursor node } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    let edges = r.data()["nums"]["edges"].as_array().expect("edges").clone();
+    assert_eq!(unb64(&edges[0]["cursor"]), r#"["natural",1]"#, "{}", r.body);
+    assert_eq!(unb64(&edges[1]["cursor"]), r#"["natural",2]"#);
+    let r = app
+        .gql(
+            "query($c: Cursor) { nums(after: $c) { nodes } }",
+            json!({"c": b64(r#"["natural",1]"#)}),
+            None,
+        )
+        .await;
+    assert_eq!(r.data()["nums"]["nodes"], json!([20, 30]), "{}", r.body);
 }
 
 #[tokio::test]

@@ -408,7 +408,10 @@ impl<'a> Builder<'a> {
             .procs
             .iter()
             .filter(|p| opts.schemas.contains(&p.schema))
-            .filter(|p| !tags::parse(p.comment.as_deref()).omit().whole)
+            .filter(|p| {
+                let omit = tags::parse(p.comment.as_deref()).omit();
+                !omit.whole && !omit.execute
+            })
         {
             if let Some(f) = self.function(p) {
                 self.model.functions.push(f);
@@ -434,13 +437,23 @@ impl<'a> Builder<'a> {
             let codec = self.codec(*oid)?;
             args.push(FunctionArg { name, field, codec });
         }
-        if !inflect::is_valid_name(&inflect::function(&p.name)) {
+        let inflect_name = tags::parse(p.comment.as_deref())
+            .value("name")
+            .unwrap_or(&p.name)
+            .to_string();
+        if !inflect::is_valid_name(&inflect::function(&inflect_name)) {
+            tracing::warn!(
+                "function {}.{} left out: no valid GraphQL name; rename it with a `@name` smart comment",
+                p.schema,
+                p.name
+            );
             return None;
         }
         Some(Function {
             oid: p.oid,
             schema: p.schema.clone(),
             name: p.name.clone(),
+            inflect_name,
             args,
             returns,
             returns_set: p.returns_set,
@@ -750,7 +763,7 @@ impl<'a> Builder<'a> {
                 };
                 needs_page_info |= f.returns_set;
                 query_fields.push(FieldDef {
-                    name: inflect::function(&f.name),
+                    name: inflect::function(&f.inflect_name),
                     description: self.proc_comment(&f),
                     ty,
                     args,
@@ -996,7 +1009,7 @@ impl<'a> Builder<'a> {
                 ))
             }
             (Codec::Row { .. } | Codec::Jwt { .. }, true) => self.gql_type(&f.returns).list(),
-            (_, true) => TypeRef::named(inflect::scalar_function_connection(&f.name)),
+            (_, true) => TypeRef::named(inflect::scalar_function_connection(&f.inflect_name)),
             (c, false) => self.gql_type(c),
         }
     }
@@ -1132,8 +1145,8 @@ impl<'a> Builder<'a> {
     /// names are taken (the function is then left out).
     fn scalar_connection_types(&mut self, f: &Function) -> Result<bool, BuildError> {
         let item = self.gql_type(&f.returns);
-        let conn_name = inflect::scalar_function_connection(&f.name);
-        let edge_name = inflect::scalar_function_edge(&f.name);
+        let conn_name = inflect::scalar_function_connection(&f.inflect_name);
+        let edge_name = inflect::scalar_function_edge(&f.inflect_name);
         if let Some(taken) = [&conn_name, &edge_name]
             .into_iter()
             .find(|n| self.model.types.contains_key(n.as_str()))
@@ -1635,13 +1648,13 @@ impl<'a> Builder<'a> {
                 target: InputTarget::FunctionArg(i),
             });
         }
-        let input = inflect::function_input_type(&f.name);
-        let payload = inflect::function_payload_type(&f.name);
+        let input = inflect::function_input_type(&f.inflect_name);
+        let payload = inflect::function_payload_type(&f.inflect_name);
         self.insert(TypeDef::Input(InputDef {
             name: input.clone(),
             description: Some(format!(
                 "All input for the `{}` mutation.",
-                inflect::function(&f.name)
+                inflect::function(&f.inflect_name)
             )),
             fields: input_fields,
         }))?;
@@ -1662,12 +1675,12 @@ impl<'a> Builder<'a> {
             name: payload.clone(),
             description: Some(format!(
                 "The output of our `{}` mutation.",
-                inflect::function(&f.name)
+                inflect::function(&f.inflect_name)
             )),
             fields,
         }))?;
         Ok(FieldDef {
-            name: inflect::function(&f.name),
+            name: inflect::function(&f.inflect_name),
             description: self.proc_comment(&f),
             ty: TypeRef::named(payload),
             args: vec![ArgDef { name: "input".into(), description: Some("The exclusive input argument for this mutation. An object type, make sure to see documentation for this object’s fields.".into()), ty: TypeRef::named(input).non_null(), default: None }],

@@ -443,6 +443,8 @@ pub struct Function {
     pub oid: u32,
     pub schema: String,
     pub name: String,
+    /// The name its GraphQL names are made from: its `@name` smart tag, or its Postgres name.
+    pub inflect_name: String,
     pub args: Vec<FunctionArg>,
     pub returns: Codec,
     pub returns_set: bool,

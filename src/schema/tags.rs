@@ -105,6 +105,7 @@ impl Tags {
                     "many" => omit.many = true,
                     "filter" => omit.filter = true,
                     "order" => omit.order = true,
+                    "execute" => omit.execute = true,
                     "" => omit.whole = true,
                     other => tracing::warn!("@omit {other}: unknown action, ignored"),
                 }
@@ -131,6 +132,8 @@ pub struct Omit {
     pub filter: bool,
     /// `orderBy`
     pub order: bool,
+    /// A function: not exposed.
+    pub execute: bool,
 }
 
 /// Column names of a list tag value: `id` or `a, b` or `(a, b)`.
