@@ -103,6 +103,29 @@ impl Executor {
         })
     }
 
+    /// Whether the database answers within `within`, for `/ready`. `Ok(false)`: every pooled
+    /// connection is in use (the server is busy, not broken); `Err`: no connection could be
+    /// made or it did not answer.
+    pub async fn ping(&self, within: std::time::Duration) -> Result<bool, ExecError> {
+        let timeouts = deadpool_postgres::Timeouts {
+            wait: Some(within),
+            create: Some(within),
+            recycle: Some(within),
+        };
+        let client = match self.pool.timeout_get(&timeouts).await {
+            Ok(c) => c,
+            Err(PoolError::Timeout(deadpool_postgres::TimeoutType::Wait)) => return Ok(false),
+            Err(e) => return Err(ExecError::Unavailable(e.to_string())),
+        };
+        match tokio::time::timeout(within, client.batch_execute(sql::PING)).await {
+            Ok(Ok(())) => Ok(true),
+            Ok(Err(e)) => Err(ExecError::Unavailable(e.to_string())),
+            Err(_) => Err(ExecError::Unavailable(format!(
+                "no answer to a ping within {within:?}"
+            ))),
+        }
+    }
+
     async fn prepare(
         client: &Object,
         text: &str,

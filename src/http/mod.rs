@@ -157,11 +157,13 @@ where
                 error_body("no asymmetric JWT keys are configured", "NOT_FOUND"),
             ),
         },
+        // Liveness: the process serves HTTP; the database is not asked.
         ("/health", &http::Method::GET) => json_reply(
             StatusCode::OK,
             "application/json",
             "{\"status\":\"ok\"}".into(),
         ),
+        ("/ready", &http::Method::GET) => ready(&engine).await,
         ("/graphiql", &http::Method::GET) if opts.graphiql => {
             let mut r = Reply::new(GRAPHIQL_HTML.into());
             r.headers_mut().insert(
@@ -175,6 +177,35 @@ where
             "application/json",
             error_body("not found", "NOT_FOUND"),
         ),
+    }
+}
+
+/// How long `/ready` waits for a connection and for the database's answer.
+const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Readiness: 200 when the database answers (or every pooled connection is busy serving
+/// requests), 503 with `Retry-After` when it cannot be reached.
+async fn ready(engine: &Engine) -> Reply {
+    match engine.exec.ping(READY_TIMEOUT).await {
+        Ok(idle) => json_reply(
+            StatusCode::OK,
+            "application/json",
+            serde_json::json!({"status": "ready", "database": if idle { "ok" } else { "busy" }})
+                .to_string(),
+        ),
+        Err(e) => {
+            if let ExecError::Unavailable(detail) = &e {
+                tracing::warn!(%detail, "not ready: the database does not answer");
+            }
+            let mut r = json_reply(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "application/json",
+                serde_json::json!({"status": "unavailable", "database": "unreachable"}).to_string(),
+            );
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            r
+        }
     }
 }
 
