@@ -1,8 +1,9 @@
-//! HTTP edge (warp): `POST/GET /graphql`, `/graphiql`, `/health`, `/.well-known/jwks.json`;
-//! body limits, media types, status codes, panics caught as 500, one log line per request.
+//! HTTP edge (warp): `POST/GET /graphql`, `/graphiql`, `/health`, `/ready`,
+//! `/.well-known/jwks.json`; body limits, media types, status codes, panics caught as 500,
+//! one log line per request.
 
 use crate::auth::{self, AuthError};
-use crate::engine::{Engine, Method, Request, RequestError};
+use crate::engine::{Engine, Method, Outcome, Request, RequestError};
 use crate::exec::ExecError;
 use crate::graphql::GraphqlError;
 use bytes::{Buf, Bytes};
@@ -25,6 +26,14 @@ pub struct HttpOptions {
 
 type Reply = warp::reply::Response;
 
+/// What the GraphQL handler leaves in the reply's extensions for the request's log line
+/// (never a token, a password or variables).
+#[derive(Debug, Clone, Default)]
+struct Logged {
+    operation: Option<String>,
+    outcome: Outcome,
+}
+
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 
 /// The routes over a shared engine.
@@ -39,30 +48,65 @@ pub fn routes(
         .and(warp::header::headers_cloned())
         .and(raw_query)
         .and(warp::body::stream())
-        .then(move |method: http::Method, path: warp::path::FullPath, headers: HeaderMap, query: String, body| {
-            let engine = engine.clone();
-            let opts = opts.clone();
-            // One log line per request; the GraphQL handler fills in the operation name.
-            let span = tracing::info_span!("request", operation = tracing::field::Empty);
-            async move {
-                let started = Instant::now();
-                let cors = opts.cors;
-                let work = AssertUnwindSafe(dispatch(engine, opts, method.clone(), path.as_str().to_string(), headers, query, body)).catch_unwind();
-                let mut reply = match work.await {
-                    Ok(reply) => reply,
-                    Err(_) => {
-                        tracing::error!(path = path.as_str(), "handler panicked");
-                        json_reply(StatusCode::INTERNAL_SERVER_ERROR, "application/json", error_body("internal server error", "INTERNAL_SERVER_ERROR"))
+        .then(
+            move |method: http::Method,
+                  path: warp::path::FullPath,
+                  headers: HeaderMap,
+                  query: String,
+                  body| {
+                let engine = engine.clone();
+                let opts = opts.clone();
+                // One log line per request, at its end; what happened inside the span is its context.
+                let span = tracing::info_span!("request");
+                async move {
+                    let started = Instant::now();
+                    let cors = opts.cors;
+                    let work = AssertUnwindSafe(dispatch(
+                        engine,
+                        opts,
+                        method.clone(),
+                        path.as_str().to_string(),
+                        headers,
+                        query,
+                        body,
+                    ))
+                    .catch_unwind();
+                    let mut reply = match work.await {
+                        Ok(reply) => reply,
+                        Err(_) => {
+                            tracing::error!(path = path.as_str(), "handler panicked");
+                            json_reply(
+                                StatusCode::INTERNAL_SERVER_ERROR,
+                                "application/json",
+                                error_body("internal server error", "INTERNAL_SERVER_ERROR"),
+                            )
+                        }
+                    };
+                    if cors {
+                        reply.headers_mut().insert(
+                            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                            HeaderValue::from_static("*"),
+                        );
                     }
-                };
-                if cors {
-                    reply.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+                    let outcome = reply
+                        .extensions_mut()
+                        .remove::<Logged>()
+                        .unwrap_or_default();
+                    tracing::info!(
+                        method = %method,
+                        path = path.as_str(),
+                        status = reply.status().as_u16(),
+                        ms = started.elapsed().as_secs_f64() * 1000.0,
+                        operation = outcome.operation.as_deref(),
+                        role = outcome.outcome.session.as_ref().map(|s| s.role.as_str()),
+                        code = outcome.outcome.code.as_deref(),
+                        "request"
+                    );
+                    reply
                 }
-                tracing::info!(method = %method, path = path.as_str(), status = reply.status().as_u16(), ms = started.elapsed().as_secs_f64() * 1000.0, "request");
-                reply
-            }
-            .instrument(span)
-        })
+                .instrument(span)
+            },
+        )
 }
 
 /// Serves until `shutdown` resolves.
@@ -366,13 +410,17 @@ where
         (request, Method::Post)
     };
 
-    if let Some(name) = &request.operation_name {
-        tracing::Span::current().record("operation", name.as_str());
-    }
+    let mut logged = Logged {
+        operation: request.operation_name.clone(),
+        outcome: Outcome::default(),
+    };
     let authorization = headers
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or("\u{0}"));
-    match engine.execute(request, authorization, http_method).await {
+    let mut reply = match engine
+        .execute(request, authorization, http_method, &mut logged.outcome)
+        .await
+    {
         Ok(response) => {
             let mut r = json_reply(StatusCode::OK, content_type, response.body);
             if response.carries_token {
@@ -381,8 +429,13 @@ where
             }
             r
         }
-        Err(e) => request_error(e, legacy, content_type, engine.production),
-    }
+        Err(e) => {
+            logged.outcome.code = Some(e.code().to_string());
+            request_error(e, legacy, content_type, engine.production)
+        }
+    };
+    reply.extensions_mut().insert(logged);
+    reply
 }
 
 fn parse_query_string(q: &str) -> Result<Request, RequestError> {
