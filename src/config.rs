@@ -126,6 +126,10 @@ pub struct ServeOptions {
     /// Serve the GraphiQL IDE at /graphiql
     #[arg(long = "no-graphiql", action = clap::ArgAction::SetFalse, default_value_t = true)]
     pub graphiql: bool,
+    /// Serve Prometheus metrics at /metrics (requests by operation and status, latency,
+    /// errors by code, pool connections)
+    #[arg(long, env = "POSTGRAPH_METRICS")]
+    pub metrics: bool,
     #[command(flatten)]
     pub limits: LimitOptions,
     /// Production mode: no introspection, no GraphiQL, no suggestions in validation messages,

@@ -145,6 +145,7 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
             body_limit: o.body_size_limit,
             graphiql,
             cors: o.cors,
+            metrics: o.metrics,
         },
         addr,
     )

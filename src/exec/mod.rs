@@ -69,6 +69,9 @@ impl DbError {
 type Opening<'a> =
     std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), DbError>> + Send + 'a>>;
 
+/// The pool's size, idle connections and waiters, for `/metrics`.
+pub type PoolStatus = deadpool_postgres::Status;
+
 /// The pool plus the per-transaction limits.
 pub struct Executor {
     pool: Pool,
@@ -101,6 +104,10 @@ impl Executor {
             PoolError::Timeout(_) => ExecError::PoolTimeout,
             other => ExecError::Unavailable(other.to_string()),
         })
+    }
+
+    pub fn pool_status(&self) -> PoolStatus {
+        self.pool.status()
     }
 
     /// Whether the database answers within `within`, for `/ready`. `Ok(false)`: every pooled

@@ -1,4 +1,4 @@
-//! HTTP edge (warp): `POST/GET /graphql`, `/graphiql`, `/health`, `/ready`,
+//! HTTP edge (warp): `POST/GET /graphql`, `/graphiql`, `/health`, `/ready`, `/metrics`,
 //! `/.well-known/jwks.json`; body limits, media types, status codes, panics caught as 500,
 //! one log line per request.
 
@@ -9,6 +9,7 @@ use crate::graphql::GraphqlError;
 use bytes::{Buf, Bytes};
 use futures::{FutureExt, StreamExt};
 use http::{header, HeaderMap, HeaderValue, StatusCode};
+use metrics::Metrics;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
@@ -22,7 +23,11 @@ pub struct HttpOptions {
     pub graphiql: bool,
     /// Allow cross-origin requests from any origin (`Access-Control-Allow-Origin: *`).
     pub cors: bool,
+    /// Serve Prometheus metrics at `/metrics`.
+    pub metrics: bool,
 }
+
+mod metrics;
 
 type Reply = warp::reply::Response;
 
@@ -42,6 +47,7 @@ pub fn routes(
     opts: Arc<HttpOptions>,
 ) -> impl Filter<Extract = (Reply,), Error = warp::Rejection> + Clone {
     let raw_query = warp::query::raw().or(warp::any().map(String::new)).unify();
+    let metrics = Arc::new(Metrics::default());
     warp::any()
         .and(warp::method())
         .and(warp::path::full())
@@ -56,6 +62,7 @@ pub fn routes(
                   body| {
                 let engine = engine.clone();
                 let opts = opts.clone();
+                let metrics = metrics.clone();
                 // One log line per request, at its end; what happened inside the span is its context.
                 let span = tracing::info_span!("request");
                 async move {
@@ -64,6 +71,7 @@ pub fn routes(
                     let work = AssertUnwindSafe(dispatch(
                         engine,
                         opts,
+                        &metrics,
                         method.clone(),
                         path.as_str().to_string(),
                         headers,
@@ -92,11 +100,20 @@ pub fn routes(
                         .extensions_mut()
                         .remove::<Logged>()
                         .unwrap_or_default();
+                    let elapsed = started.elapsed();
+                    if path.as_str() == "/graphql" {
+                        metrics.observe(
+                            outcome.operation.as_deref(),
+                            reply.status().as_u16(),
+                            elapsed,
+                            outcome.outcome.code.as_deref(),
+                        );
+                    }
                     tracing::info!(
                         method = %method,
                         path = path.as_str(),
                         status = reply.status().as_u16(),
-                        ms = started.elapsed().as_secs_f64() * 1000.0,
+                        ms = elapsed.as_secs_f64() * 1000.0,
                         operation = outcome.operation.as_deref(),
                         role = outcome.outcome.session.as_ref().map(|s| s.role.as_str()),
                         code = outcome.outcome.code.as_deref(),
@@ -139,9 +156,11 @@ fn json_reply(status: StatusCode, content_type: &'static str, body: String) -> R
     r
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn dispatch<B, T>(
     engine: Arc<Engine>,
     opts: Arc<HttpOptions>,
+    metrics: &Metrics,
     method: http::Method,
     path: String,
     headers: HeaderMap,
@@ -208,6 +227,14 @@ where
             "{\"status\":\"ok\"}".into(),
         ),
         ("/ready", &http::Method::GET) => ready(&engine).await,
+        ("/metrics", &http::Method::GET) if opts.metrics => {
+            let mut r = Reply::new(metrics.render(engine.exec.pool_status()).into());
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            );
+            r
+        }
         ("/graphiql", &http::Method::GET) if opts.graphiql => {
             let mut r = Reply::new(GRAPHIQL_HTML.into());
             r.headers_mut().insert(

@@ -67,6 +67,8 @@ pub struct Options {
     pub production: bool,
     /// How tokens are verified and signed (the test secret, otherwise the defaults).
     pub jwt: JwtConfig,
+    /// `--metrics`: serve `/metrics`.
+    pub metrics: bool,
 }
 
 impl Default for Options {
@@ -83,6 +85,7 @@ impl Default for Options {
                 secret: Some(SECRET.into()),
                 ..JwtConfig::default()
             },
+            metrics: false,
         }
     }
 }
@@ -129,6 +132,7 @@ pub async fn app_with(opts: Options) -> TestApp {
             body_limit: opts.body_limit,
             graphiql: !opts.production,
             cors: true,
+            metrics: opts.metrics,
         },
         "127.0.0.1:0".parse().unwrap(),
     )
