@@ -22,8 +22,8 @@ const OTHER: &str = "_other";
 
 #[derive(Default)]
 pub struct Metrics {
-    /// (operation name or "", HTTP status) → requests.
-    requests: Mutex<HashMap<(String, u16), u64>>,
+    /// Operation name (or "") → HTTP status → requests.
+    requests: Mutex<HashMap<String, HashMap<u16, u64>>>,
     /// Error code (SQLSTATE or the engine's own) → requests whose first error it was.
     errors: Mutex<HashMap<String, u64>>,
     buckets: [AtomicU64; BUCKETS.len()],
@@ -43,14 +43,21 @@ impl Metrics {
         {
             let mut requests = self.requests.lock().expect("metrics");
             let name = operation.map_or("", label);
-            let key = if requests.contains_key(&(name.to_string(), status))
-                || requests.len() < MAX_OPERATIONS
-            {
-                (name.to_string(), status)
+            // Looked up by &str first: a known name costs no allocation.
+            if let Some(statuses) = requests.get_mut(name) {
+                *statuses.entry(status).or_insert(0) += 1;
             } else {
-                (OTHER.to_string(), status)
-            };
-            *requests.entry(key).or_insert(0) += 1;
+                let key = if requests.len() < MAX_OPERATIONS {
+                    name
+                } else {
+                    OTHER
+                };
+                *requests
+                    .entry(key.to_string())
+                    .or_default()
+                    .entry(status)
+                    .or_insert(0) += 1;
+            }
         }
         if let Some(code) = code {
             let mut errors = self.errors.lock().expect("metrics");
@@ -79,7 +86,7 @@ impl Metrics {
             .lock()
             .expect("metrics")
             .iter()
-            .map(|(k, v)| (k.clone(), *v))
+            .flat_map(|(op, statuses)| statuses.iter().map(|(s, n)| ((op.clone(), *s), *n)))
             .collect();
         requests.sort();
         for ((operation, status), n) in requests {

@@ -67,7 +67,7 @@ pub fn routes(
                 let span = tracing::info_span!("request");
                 async move {
                     let started = Instant::now();
-                    let cors = opts.cors;
+                    let (cors, count) = (opts.cors, opts.metrics);
                     let work = AssertUnwindSafe(dispatch(
                         engine,
                         opts,
@@ -101,7 +101,7 @@ pub fn routes(
                         .remove::<Logged>()
                         .unwrap_or_default();
                     let elapsed = started.elapsed();
-                    if path.as_str() == "/graphql" {
+                    if count && path.as_str() == "/graphql" {
                         metrics.observe(
                             outcome.operation.as_deref(),
                             reply.status().as_u16(),
