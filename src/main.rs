@@ -128,6 +128,7 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
             .max_pool_size
             .unwrap_or_else(postgraph::config::default_pool_size),
         statement_timeout_ms: o.statement_timeout_ms,
+        pool_timeout_ms: o.pool_timeout_ms,
         limits: o.limits.limits(o.production),
         max_page_size: o.limits.max_page_size(),
         production: o.production,

@@ -194,3 +194,38 @@ async fn ready_reports_a_busy_pool_as_ready() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["database"], "busy");
 }
+
+#[tokio::test]
+async fn an_exhausted_pool_answers_504_after_the_pool_timeout_and_recovers() {
+    let app = app_with(Options {
+        max_pool_size: 1,
+        pool_timeout_ms: 300,
+        setup_sql: Some(SLOW),
+        ..Options::default()
+    })
+    .await;
+    // The only connection is busy for 2 s; a request behind it waits 300 ms, then gives up.
+    let slow = app.gql("{ slow(seconds: 2) }", json!({}), None);
+    let behind = async {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let started = std::time::Instant::now();
+        let r = app
+            .gql("{ allPosts { totalCount } }", json!({}), None)
+            .await;
+        (r, started.elapsed())
+    };
+    let (slow, (behind, waited)) = tokio::join!(slow, behind);
+    assert_eq!(slow.data()["slow"], 1, "{}", slow.body);
+    assert_eq!(behind.status, 504, "{}", behind.body);
+    assert_eq!(behind.first_error_code(), Some("DATABASE_BUSY"));
+    assert!(
+        waited >= std::time::Duration::from_millis(250)
+            && waited < std::time::Duration::from_millis(1500),
+        "waited {waited:?}"
+    );
+    // The server stays healthy: the next request gets the connection.
+    let r = app
+        .gql("{ allPosts { totalCount } }", json!({}), None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}

@@ -61,6 +61,7 @@ pub struct Options {
     /// SQL run as superuser before the engine introspects.
     pub setup_sql: Option<&'static str>,
     pub statement_timeout_ms: u64,
+    pub pool_timeout_ms: u64,
     pub limits: Limits,
     pub max_page_size: Option<i64>,
     /// `--production`: introspection and GraphiQL off, internal error detail hidden.
@@ -78,6 +79,7 @@ impl Default for Options {
             body_limit: 100 * 1024,
             setup_sql: None,
             statement_timeout_ms: 10_000,
+            pool_timeout_ms: 5_000,
             limits: Limits::default(),
             max_page_size: Some(i64::from(postgraph::config::DEFAULT_MAX_PAGE_SIZE)),
             production: false,
@@ -118,6 +120,7 @@ pub async fn app_with(opts: Options) -> TestApp {
         default_role: Some(example::DEFAULT_ROLE.into()),
         max_pool_size: opts.max_pool_size,
         statement_timeout_ms: opts.statement_timeout_ms,
+        pool_timeout_ms: opts.pool_timeout_ms,
         limits: Limits {
             introspection: opts.limits.introspection && !opts.production,
             ..opts.limits
