@@ -146,6 +146,7 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
             body_limit: o.body_size_limit,
             graphiql,
             cors: o.cors,
+            cors_origins: o.cors_origins.clone(),
             metrics: o.metrics,
         },
         addr,

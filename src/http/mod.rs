@@ -23,6 +23,8 @@ pub struct HttpOptions {
     pub graphiql: bool,
     /// Allow cross-origin requests from any origin (`Access-Control-Allow-Origin: *`).
     pub cors: bool,
+    /// Allow cross-origin requests from these origins only (`scheme://host[:port]`).
+    pub cors_origins: Vec<String>,
     /// Serve Prometheus metrics at `/metrics`.
     pub metrics: bool,
 }
@@ -67,7 +69,9 @@ pub fn routes(
                 let span = tracing::info_span!("request");
                 async move {
                     let started = Instant::now();
-                    let (cors, count) = (opts.cors, opts.metrics);
+                    let count = opts.metrics;
+                    let allow_origin = allowed_origin(&opts, &headers);
+                    let by_origin = !opts.cors_origins.is_empty();
                     let work = AssertUnwindSafe(dispatch(
                         engine,
                         opts,
@@ -90,11 +94,16 @@ pub fn routes(
                             )
                         }
                     };
-                    if cors {
-                        reply.headers_mut().insert(
-                            header::ACCESS_CONTROL_ALLOW_ORIGIN,
-                            HeaderValue::from_static("*"),
-                        );
+                    if let Some(origin) = allow_origin {
+                        reply
+                            .headers_mut()
+                            .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+                    }
+                    if by_origin {
+                        // The answer depends on the Origin header: caches must keep them apart.
+                        reply
+                            .headers_mut()
+                            .append(header::VARY, HeaderValue::from_static("Origin"));
                     }
                     let outcome = reply
                         .extensions_mut()
@@ -175,8 +184,22 @@ where
         ("/graphql", &http::Method::POST) | ("/graphql", &http::Method::GET) => {
             graphql(engine, opts, method, headers, query, body).await
         }
-        ("/graphql", &http::Method::OPTIONS) if opts.cors => {
-            // CORS preflight: any origin may send GraphQL with a bearer token.
+        ("/graphql", &http::Method::OPTIONS)
+            if !opts.cors
+                && !opts.cors_origins.is_empty()
+                && allowed_origin(&opts, &headers).is_none() =>
+        {
+            json_reply(
+                StatusCode::FORBIDDEN,
+                "application/json",
+                error_body(
+                    "this origin may not make cross-origin requests",
+                    "CORS_ORIGIN_NOT_ALLOWED",
+                ),
+            )
+        }
+        ("/graphql", &http::Method::OPTIONS) if opts.cors || !opts.cors_origins.is_empty() => {
+            // CORS preflight: an allowed origin may send GraphQL with a bearer token.
             let mut r = Reply::new(String::new().into());
             *r.status_mut() = StatusCode::NO_CONTENT;
             let h = r.headers_mut();
@@ -249,6 +272,20 @@ where
             error_body("not found", "NOT_FOUND"),
         ),
     }
+}
+
+/// The `Access-Control-Allow-Origin` for this request: `*` with `--cors`, the request's own
+/// origin when it is one of `--cors-origin`, else none (the browser then refuses).
+fn allowed_origin(opts: &HttpOptions, headers: &HeaderMap) -> Option<HeaderValue> {
+    if opts.cors {
+        return Some(HeaderValue::from_static("*"));
+    }
+    let origin = headers.get(header::ORIGIN)?;
+    let text = origin.to_str().ok()?;
+    opts.cors_origins
+        .iter()
+        .any(|o| o.eq_ignore_ascii_case(text))
+        .then(|| origin.clone())
 }
 
 /// How long `/ready` waits for a connection and for the database's answer.

@@ -70,6 +70,8 @@ pub struct Options {
     pub jwt: JwtConfig,
     /// `--metrics`: serve `/metrics`.
     pub metrics: bool,
+    /// `--cors-origin`s; none: `--cors` (any origin).
+    pub cors_origins: Vec<&'static str>,
 }
 
 impl Default for Options {
@@ -88,6 +90,7 @@ impl Default for Options {
                 ..JwtConfig::default()
             },
             metrics: false,
+            cors_origins: vec![],
         }
     }
 }
@@ -134,7 +137,8 @@ pub async fn app_with(opts: Options) -> TestApp {
         HttpOptions {
             body_limit: opts.body_limit,
             graphiql: !opts.production,
-            cors: true,
+            cors: opts.cors_origins.is_empty(),
+            cors_origins: opts.cors_origins.iter().map(|o| o.to_string()).collect(),
             metrics: opts.metrics,
         },
         "127.0.0.1:0".parse().unwrap(),
