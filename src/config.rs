@@ -13,6 +13,15 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Log lines as text or as JSON objects (one per line, for a log collector)
+    #[arg(long = "log-format", env = "POSTGRAPH_LOG_FORMAT", global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -101,6 +110,9 @@ pub struct ServeOptions {
     /// Maximum pooled database connections [default: 2 × CPU cores, at least 4]
     #[arg(long = "max-pool-size", env = "POSTGRAPH_MAX_POOL_SIZE")]
     pub max_pool_size: Option<usize>,
+    /// How long a request waits for a pooled connection before it is answered 504, in ms
+    #[arg(long = "pool-timeout", env = "POSTGRAPH_POOL_TIMEOUT", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub pool_timeout_ms: u64,
     /// Per-transaction statement timeout in milliseconds (0 = none)
     #[arg(
         long = "statement-timeout",
@@ -112,11 +124,19 @@ pub struct ServeOptions {
     #[arg(long = "body-size-limit", env = "POSTGRAPH_BODY_SIZE_LIMIT", default_value_t = 100 * 1024)]
     pub body_size_limit: u64,
     /// Allow cross-origin requests from any origin (CORS)
-    #[arg(long, env = "POSTGRAPH_CORS")]
+    #[arg(long, env = "POSTGRAPH_CORS", conflicts_with = "cors_origins")]
     pub cors: bool,
+    /// Allow cross-origin requests from this origin only, e.g. `https://app.example.com`;
+    /// repeat (or comma-separate) for several
+    #[arg(long = "cors-origin", env = "POSTGRAPH_CORS_ORIGIN", value_delimiter = ',', value_parser = parse_origin)]
+    pub cors_origins: Vec<String>,
     /// Serve the GraphiQL IDE at /graphiql
     #[arg(long = "no-graphiql", action = clap::ArgAction::SetFalse, default_value_t = true)]
     pub graphiql: bool,
+    /// Serve Prometheus metrics at /metrics (requests by operation and status, latency,
+    /// errors by code, pool connections)
+    #[arg(long, env = "POSTGRAPH_METRICS")]
+    pub metrics: bool,
     #[command(flatten)]
     pub limits: LimitOptions,
     /// Production mode: no introspection, no GraphiQL, no suggestions in validation messages,
@@ -223,6 +243,25 @@ pub fn parse_duration_secs(s: &str) -> Result<u64, String> {
         Some(secs) => Ok(secs),
         None => Err(format!("`{s}` is too long")),
     }
+}
+
+/// An origin as browsers send it: `scheme://host[:port]`, no path, no trailing slash.
+fn parse_origin(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    let bad = || {
+        format!(
+            "`{s}` is not an origin like https://app.example.com (scheme://host[:port], no path)"
+        )
+    };
+    let (scheme, rest) = s.split_once("://").ok_or_else(bad)?;
+    let host_ok = !rest.is_empty()
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    if !matches!(scheme, "http" | "https") || !host_ok {
+        return Err(bad());
+    }
+    Ok(s.to_ascii_lowercase())
 }
 
 /// The pool size when none is given: two connections per core, at least 4. Enough to keep

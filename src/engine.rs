@@ -148,6 +148,15 @@ impl Engine {
     }
 }
 
+/// What the request's log line tells besides its HTTP status (filled in by `execute`).
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    /// The settings the request ran with (its role); None when it stopped before.
+    pub session: Option<Arc<SessionSettings>>,
+    /// The first error's code: the SQLSTATE of a database error, or the engine's own code.
+    pub code: Option<String>,
+}
+
 /// A GraphQL request as received (POST body or GET query string).
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct Request {
@@ -319,9 +328,11 @@ impl Engine {
         req: Request,
         authorization: Option<&str>,
         method: Method,
+        outcome: &mut Outcome,
     ) -> Result<Response, RequestError> {
         // The token is checked first: a bad token never reaches the database.
         let session = self.session(authorization)?;
+        outcome.session = Some(session.clone());
         let query = req
             .query
             .as_deref()
@@ -489,6 +500,10 @@ impl Engine {
             }
         }
         data.push('}');
+        outcome.code = errors
+            .first()
+            .and_then(|e| e["extensions"]["code"].as_str())
+            .map(str::to_string);
         let mut body = format!("{{\"data\":{data}");
         if !errors.is_empty() {
             let _ = write!(body, ",\"errors\":{}", Json::Array(errors));

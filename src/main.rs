@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use postgraph::auth::{JwtConfig, Pem};
-use postgraph::config::{example, Cli, Command, DbOptions, ServeOptions};
+use postgraph::config::{example, Cli, Command, DbOptions, LogFormat, ServeOptions};
 use postgraph::db::embedded::{EmbeddedOptions, EmbeddedPostgres};
 use postgraph::http::HttpOptions;
 use postgraph::server::{self, EngineConfig};
@@ -16,18 +16,27 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let cli = Cli::parse();
     // warp reports every client that hangs up mid-request as an error; that is the client's
     // business, so its connection log is off unless RUST_LOG asks for it.
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,warp::server=off".into()),
-        )
-        .with_writer(std::io::stderr)
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,warp::server=off".into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        // One JSON object per line, the event's fields at the top level.
+        LogFormat::Json => logs
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .init(),
         // Colours for a terminal only: escape codes in a log file or a collector are noise.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
-    let cli = Cli::parse();
+        LogFormat::Text => logs
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+    }
     let result = match cli.command {
         Command::Serve(o) => serve(o, false).await,
         Command::Demo(o) => serve(o, true).await,
@@ -37,7 +46,10 @@ async fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            match cli.log_format {
+                LogFormat::Json => tracing::error!(error = %e, "postgraph stopped"),
+                LogFormat::Text => eprintln!("error: {e}"),
+            }
             ExitCode::FAILURE
         }
     }
@@ -61,8 +73,8 @@ async fn database(
     match &db.connection {
         Some(c) => Ok((c.clone(), None, false)),
         None => {
-            eprintln!(
-                "No --connection given: starting a private PostgreSQL with the example app..."
+            tracing::info!(
+                "no --connection given: starting a private PostgreSQL with the example app"
             );
             let (pg, conn) = server::embedded_example(EmbeddedOptions::default(), seed).await?;
             Ok((conn, Some(pg), true))
@@ -116,12 +128,13 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
             .max_pool_size
             .unwrap_or_else(postgraph::config::default_pool_size),
         statement_timeout_ms: o.statement_timeout_ms,
+        pool_timeout_ms: o.pool_timeout_ms,
         limits: o.limits.limits(o.production),
         max_page_size: o.limits.max_page_size(),
         production: o.production,
     };
     if cfg.jwt.secret.is_none() && !asymmetric {
-        eprintln!("warning: no --jwt-secret or keys: tokens are neither signed nor accepted");
+        tracing::warn!("no --jwt-secret or keys: tokens are neither signed nor accepted");
     }
     let engine = server::build_engine(&cfg).await?;
     // GraphiQL is of no use without introspection.
@@ -133,6 +146,8 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
             body_limit: o.body_size_limit,
             graphiql,
             cors: o.cors,
+            cors_origins: o.cors_origins.clone(),
+            metrics: o.metrics,
         },
         addr,
     )
@@ -150,7 +165,7 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
         );
     }
     shutdown.await;
-    eprintln!("shutting down");
+    tracing::info!("shutting down");
     running.stop().await;
     drop(embedded);
     Ok(())

@@ -42,6 +42,8 @@ pub struct EngineConfig {
     pub default_role: Option<String>,
     pub max_pool_size: usize,
     pub statement_timeout_ms: u64,
+    /// How long a request waits for a pooled connection (then 504).
+    pub pool_timeout_ms: u64,
     /// Abuse limits on query documents.
     pub limits: Limits,
     /// `--max-page-size`; None: connections are not capped.
@@ -100,7 +102,11 @@ pub async fn build_engine(cfg: &EngineConfig) -> Result<Engine, StartError> {
             .get(0),
     };
     let auth = Auth::new(cfg.jwt.clone())?;
-    let pool = db::pool(&cfg.connection, cfg.max_pool_size)?;
+    let pool = db::pool(
+        &cfg.connection,
+        cfg.max_pool_size,
+        std::time::Duration::from_millis(cfg.pool_timeout_ms),
+    )?;
     let exec = Executor::new(pool, cfg.statement_timeout_ms);
     let mut engine = Engine::new(api, auth, exec, default_role)?;
     engine.plan_options.max_page_size = cfg.max_page_size;

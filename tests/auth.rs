@@ -454,6 +454,7 @@ async fn a_short_secret_is_refused_at_startup() {
         default_role: Some("app_anonymous".into()),
         max_pool_size: 1,
         statement_timeout_ms: 1000,
+        pool_timeout_ms: 1000,
         limits: Default::default(),
         max_page_size: None,
         production: false,

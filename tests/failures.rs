@@ -109,3 +109,123 @@ async fn queries_run_read_only_so_a_stable_function_that_writes_fails_and_writes
         .await;
     assert!(r.errors().is_none(), "{}", r.body);
 }
+
+async fn get(
+    app: &common::TestApp,
+    path: &str,
+) -> (u16, reqwest::header::HeaderMap, serde_json::Value) {
+    let r = reqwest::get(format!("http://{}{path}", app.running.addr))
+        .await
+        .expect("request");
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    (status, headers, r.json().await.expect("JSON body"))
+}
+
+#[tokio::test]
+async fn health_is_liveness_and_ready_says_whether_the_database_answers() {
+    let app = app_with(Options::default()).await;
+    let (status, _, body) = get(&app, "/health").await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("ok")));
+    let (status, _, body) = get(&app, "/ready").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "ready");
+    assert_eq!(body["database"], "ok");
+
+    // The database goes away: /ready says so (and fast), /health does not care.
+    let other = app
+        .admin_url
+        .replace(&format!("dbname={}", app.database), "dbname=postgres");
+    let admin = postgraph::db::connect(&other).await.unwrap();
+    admin
+        .batch_execute(&format!(
+            "alter database \"{db}\" allow_connections false; \
+             select pg_terminate_backend(pid) from pg_stat_activity where datname = '{db}' and pid <> pg_backend_pid();",
+            db = app.database
+        ))
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let started = std::time::Instant::now();
+    let (status, headers, body) = get(&app, "/ready").await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["status"], "unavailable");
+    assert!(headers.get("retry-after").is_some());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "/ready took {:?}",
+        started.elapsed()
+    );
+    let (status, _, _) = get(&app, "/health").await;
+    assert_eq!(status, 200);
+
+    // Back again: ready without restarting postgraph.
+    admin
+        .batch_execute(&format!(
+            "alter database \"{}\" allow_connections true",
+            app.database
+        ))
+        .await
+        .unwrap();
+    let (status, _, body) = get(&app, "/ready").await;
+    assert_eq!(status, 200, "{body}");
+    let r = app
+        .gql("{ allPosts { totalCount } }", json!({}), None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+#[tokio::test]
+async fn ready_reports_a_busy_pool_as_ready() {
+    let app = app_with(Options {
+        max_pool_size: 1,
+        setup_sql: Some(SLOW),
+        ..Options::default()
+    })
+    .await;
+    // The only connection is busy for 3 s.
+    let slow = app.gql("{ slow(seconds: 3) }", json!({}), None);
+    let probe = async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        get(&app, "/ready").await
+    };
+    let (slow, (status, _, body)) = tokio::join!(slow, probe);
+    assert_eq!(slow.data()["slow"], 1, "{}", slow.body);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["database"], "busy");
+}
+
+#[tokio::test]
+async fn an_exhausted_pool_answers_504_after_the_pool_timeout_and_recovers() {
+    let app = app_with(Options {
+        max_pool_size: 1,
+        pool_timeout_ms: 300,
+        setup_sql: Some(SLOW),
+        ..Options::default()
+    })
+    .await;
+    // The only connection is busy for 2 s; a request behind it waits 300 ms, then gives up.
+    let slow = app.gql("{ slow(seconds: 2) }", json!({}), None);
+    let behind = async {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let started = std::time::Instant::now();
+        let r = app
+            .gql("{ allPosts { totalCount } }", json!({}), None)
+            .await;
+        (r, started.elapsed())
+    };
+    let (slow, (behind, waited)) = tokio::join!(slow, behind);
+    assert_eq!(slow.data()["slow"], 1, "{}", slow.body);
+    assert_eq!(behind.status, 504, "{}", behind.body);
+    assert_eq!(behind.first_error_code(), Some("DATABASE_BUSY"));
+    assert!(
+        waited >= std::time::Duration::from_millis(250)
+            && waited < std::time::Duration::from_millis(1500),
+        "waited {waited:?}"
+    );
+    // The server stays healthy: the next request gets the connection.
+    let r = app
+        .gql("{ allPosts { totalCount } }", json!({}), None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}

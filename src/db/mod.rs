@@ -46,7 +46,8 @@ pub async fn connect(conn: &str) -> Result<tokio_postgres::Client, DbError> {
 
 /// A pool that waits at most 5 s for a free connection and checks connections cheaply on reuse
 /// (settings are reset by each request's own transaction, see `sql::BEGIN`).
-pub fn pool(conn: &str, max_size: usize) -> Result<Pool, DbError> {
+/// The request pool: at most `max_size` connections; a request waits at most `wait` for one.
+pub fn pool(conn: &str, max_size: usize, wait: Duration) -> Result<Pool, DbError> {
     let config: tokio_postgres::Config = conn.parse().map_err(DbError::Config)?;
     let manager = Manager::from_config(
         config,
@@ -59,7 +60,7 @@ pub fn pool(conn: &str, max_size: usize) -> Result<Pool, DbError> {
         .max_size(max_size)
         .runtime(Runtime::Tokio1)
         .timeouts(Timeouts {
-            wait: Some(Duration::from_secs(5)),
+            wait: Some(wait),
             create: Some(Duration::from_secs(5)),
             recycle: Some(Duration::from_secs(5)),
         })

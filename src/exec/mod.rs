@@ -69,6 +69,44 @@ impl DbError {
 type Opening<'a> =
     std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), DbError>> + Send + 'a>>;
 
+/// A pooled connection lent to one request. A request dropped before it finishes (its client
+/// hung up) may leave the connection mid-statement in an open transaction: then it leaves the
+/// pool, its query is cancelled and it is closed (Postgres rolls the transaction back), so no
+/// later request ever runs inside it.
+struct Lease(Option<Object>);
+
+impl Lease {
+    fn client(&self) -> &Object {
+        self.0
+            .as_ref()
+            .expect("a lease holds its connection until released")
+    }
+    /// The request finished: the connection goes back to the pool.
+    fn release(mut self) {
+        drop(self.0.take());
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        let Some(client) = self.0.take() else {
+            return;
+        };
+        tracing::info!("request dropped mid-transaction: cancelling it and closing its connection");
+        let cancel = client.cancel_token();
+        let client = Object::take(client);
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                let _ = cancel.cancel_query(tokio_postgres::NoTls).await;
+                drop(client);
+            });
+        }
+    }
+}
+
+/// The pool's size, idle connections and waiters, for `/metrics`.
+pub type PoolStatus = deadpool_postgres::Status;
+
 /// The pool plus the per-transaction limits.
 pub struct Executor {
     pool: Pool,
@@ -101,6 +139,33 @@ impl Executor {
             PoolError::Timeout(_) => ExecError::PoolTimeout,
             other => ExecError::Unavailable(other.to_string()),
         })
+    }
+
+    pub fn pool_status(&self) -> PoolStatus {
+        self.pool.status()
+    }
+
+    /// Whether the database answers within `within`, for `/ready`. `Ok(false)`: every pooled
+    /// connection is in use (the server is busy, not broken); `Err`: no connection could be
+    /// made or it did not answer.
+    pub async fn ping(&self, within: std::time::Duration) -> Result<bool, ExecError> {
+        let timeouts = deadpool_postgres::Timeouts {
+            wait: Some(within),
+            create: Some(within),
+            recycle: Some(within),
+        };
+        let client = match self.pool.timeout_get(&timeouts).await {
+            Ok(c) => c,
+            Err(PoolError::Timeout(deadpool_postgres::TimeoutType::Wait)) => return Ok(false),
+            Err(e) => return Err(ExecError::Unavailable(e.to_string())),
+        };
+        match tokio::time::timeout(within, client.batch_execute(sql::PING)).await {
+            Ok(Ok(())) => Ok(true),
+            Ok(Err(e)) => Err(ExecError::Unavailable(e.to_string())),
+            Err(_) => Err(ExecError::Unavailable(format!(
+                "no answer to a ping within {within:?}"
+            ))),
+        }
     }
 
     async fn prepare(
@@ -180,11 +245,22 @@ impl Executor {
         session: &SessionSettings,
         statements: &[Bound<'_>],
     ) -> Result<Vec<Result<String, DbError>>, ExecError> {
-        let client = self.client().await?;
-        let all = |e: DbError| Ok(statements.iter().map(|_| Err(e.clone())).collect());
+        let lease = Lease(Some(self.client().await?));
+        let results = self.read_on(lease.client(), session, statements).await;
+        lease.release();
+        Ok(results)
+    }
+
+    async fn read_on(
+        &self,
+        client: &Object,
+        session: &SessionSettings,
+        statements: &[Bound<'_>],
+    ) -> Vec<Result<String, DbError>> {
+        let all = |e: DbError| statements.iter().map(|_| Err(e.clone())).collect();
         let (opening, prepared) = match self
             .open(
-                &client,
+                client,
                 session,
                 sql::BEGIN_READ_ONLY,
                 &statements.iter().collect::<Vec<_>>(),
@@ -196,20 +272,18 @@ impl Executor {
         };
         let args: Vec<Vec<&(dyn ToSql + Sync)>> =
             statements.iter().map(|s| params(&s.params)).collect();
-        let queries = futures::future::join_all(prepared.iter().zip(&args).map(|(p, a)| {
-            let client = &client;
-            async move {
+        let queries =
+            futures::future::join_all(prepared.iter().zip(&args).map(|(p, a)| async move {
                 let stmt = p.as_ref().map_err(Clone::clone)?;
                 let row = client.query_one(stmt, a).await.map_err(DbError::from_pg)?;
                 Ok(row
                     .get::<_, Option<String>>(0)
                     .unwrap_or_else(|| "null".into()))
-            }
-        }));
+            }));
         let (opened, results, _commit) =
             futures::join!(opening, queries, client.batch_execute(sql::COMMIT));
         match opened {
-            Ok(()) => Ok(results),
+            Ok(()) => results,
             Err(e) => all(e),
         }
     }
@@ -227,22 +301,31 @@ impl Executor {
         session: &SessionSettings,
         mutations: &[MutationStatements<'_>],
     ) -> Result<Vec<Result<String, DbError>>, ExecError> {
-        let client = self.client().await?;
+        let lease = Lease(Some(self.client().await?));
+        let results = self.write_on(lease.client(), session, mutations).await;
+        lease.release();
+        results
+    }
+
+    async fn write_on(
+        &self,
+        client: &Object,
+        session: &SessionSettings,
+        mutations: &[MutationStatements<'_>],
+    ) -> Result<Vec<Result<String, DbError>>, ExecError> {
         let all = |e: DbError| Ok(mutations.iter().map(|_| Err(e.clone())).collect());
         let statements: Vec<&Bound<'_>> = mutations
             .iter()
             .flat_map(|m| [&m.write, &m.payload])
             .collect();
-        let (opening, prepared) = match self.open(&client, session, sql::BEGIN, &statements).await {
+        let (opening, prepared) = match self.open(client, session, sql::BEGIN, &statements).await {
             Ok(o) => o,
             Err(e) => return all(e),
         };
         let mut out = Vec::with_capacity(mutations.len());
         let end = if let [m] = mutations {
-            let (opened, result) = futures::join!(
-                opening,
-                Self::mutate(&client, m, &prepared[0], &prepared[1])
-            );
+            let (opened, result) =
+                futures::join!(opening, Self::mutate(client, m, &prepared[0], &prepared[1]));
             if let Err(e) = opened {
                 let _ = client.batch_execute(sql::ROLLBACK).await;
                 return all(e);
@@ -262,7 +345,7 @@ impl Executor {
             for (m, st) in mutations.iter().zip(prepared.chunks(2)) {
                 let (savepoint, result) = futures::join!(
                     client.batch_execute(sql::SAVEPOINT),
-                    Self::mutate(&client, m, &st[0], &st[1])
+                    Self::mutate(client, m, &st[0], &st[1])
                 );
                 let result = savepoint.map_err(DbError::from_pg).and(result);
                 let step = if result.is_ok() {

@@ -1,13 +1,15 @@
-//! HTTP edge (warp): `POST/GET /graphql`, `/graphiql`, `/health`, `/.well-known/jwks.json`;
-//! body limits, media types, status codes, panics caught as 500, one log line per request.
+//! HTTP edge (warp): `POST/GET /graphql`, `/graphiql`, `/health`, `/ready`, `/metrics`,
+//! `/.well-known/jwks.json`; body limits, media types, status codes, panics caught as 500,
+//! one log line per request.
 
 use crate::auth::{self, AuthError};
-use crate::engine::{Engine, Method, Request, RequestError};
+use crate::engine::{Engine, Method, Outcome, Request, RequestError};
 use crate::exec::ExecError;
 use crate::graphql::GraphqlError;
 use bytes::{Buf, Bytes};
 use futures::{FutureExt, StreamExt};
 use http::{header, HeaderMap, HeaderValue, StatusCode};
+use metrics::Metrics;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
@@ -21,9 +23,23 @@ pub struct HttpOptions {
     pub graphiql: bool,
     /// Allow cross-origin requests from any origin (`Access-Control-Allow-Origin: *`).
     pub cors: bool,
+    /// Allow cross-origin requests from these origins only (`scheme://host[:port]`).
+    pub cors_origins: Vec<String>,
+    /// Serve Prometheus metrics at `/metrics`.
+    pub metrics: bool,
 }
 
+mod metrics;
+
 type Reply = warp::reply::Response;
+
+/// What the GraphQL handler leaves in the reply's extensions for the request's log line
+/// (never a token, a password or variables).
+#[derive(Debug, Clone, Default)]
+struct Logged {
+    operation: Option<String>,
+    outcome: Outcome,
+}
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 
@@ -33,36 +49,90 @@ pub fn routes(
     opts: Arc<HttpOptions>,
 ) -> impl Filter<Extract = (Reply,), Error = warp::Rejection> + Clone {
     let raw_query = warp::query::raw().or(warp::any().map(String::new)).unify();
+    let metrics = Arc::new(Metrics::default());
     warp::any()
         .and(warp::method())
         .and(warp::path::full())
         .and(warp::header::headers_cloned())
         .and(raw_query)
         .and(warp::body::stream())
-        .then(move |method: http::Method, path: warp::path::FullPath, headers: HeaderMap, query: String, body| {
-            let engine = engine.clone();
-            let opts = opts.clone();
-            // One log line per request; the GraphQL handler fills in the operation name.
-            let span = tracing::info_span!("request", operation = tracing::field::Empty);
-            async move {
-                let started = Instant::now();
-                let cors = opts.cors;
-                let work = AssertUnwindSafe(dispatch(engine, opts, method.clone(), path.as_str().to_string(), headers, query, body)).catch_unwind();
-                let mut reply = match work.await {
-                    Ok(reply) => reply,
-                    Err(_) => {
-                        tracing::error!(path = path.as_str(), "handler panicked");
-                        json_reply(StatusCode::INTERNAL_SERVER_ERROR, "application/json", error_body("internal server error", "INTERNAL_SERVER_ERROR"))
+        .then(
+            move |method: http::Method,
+                  path: warp::path::FullPath,
+                  headers: HeaderMap,
+                  query: String,
+                  body| {
+                let engine = engine.clone();
+                let opts = opts.clone();
+                let metrics = metrics.clone();
+                // One log line per request, at its end; what happened inside the span is its context.
+                let span = tracing::info_span!("request");
+                async move {
+                    let started = Instant::now();
+                    let count = opts.metrics;
+                    let allow_origin = allowed_origin(&opts, &headers);
+                    let by_origin = !opts.cors_origins.is_empty();
+                    let work = AssertUnwindSafe(dispatch(
+                        engine,
+                        opts,
+                        &metrics,
+                        method.clone(),
+                        path.as_str().to_string(),
+                        headers,
+                        query,
+                        body,
+                    ))
+                    .catch_unwind();
+                    let mut reply = match work.await {
+                        Ok(reply) => reply,
+                        Err(_) => {
+                            tracing::error!(path = path.as_str(), "handler panicked");
+                            json_reply(
+                                StatusCode::INTERNAL_SERVER_ERROR,
+                                "application/json",
+                                error_body("internal server error", "INTERNAL_SERVER_ERROR"),
+                            )
+                        }
+                    };
+                    if let Some(origin) = allow_origin {
+                        reply
+                            .headers_mut()
+                            .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
                     }
-                };
-                if cors {
-                    reply.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+                    if by_origin {
+                        // The answer depends on the Origin header: caches must keep them apart.
+                        reply
+                            .headers_mut()
+                            .append(header::VARY, HeaderValue::from_static("Origin"));
+                    }
+                    let outcome = reply
+                        .extensions_mut()
+                        .remove::<Logged>()
+                        .unwrap_or_default();
+                    let elapsed = started.elapsed();
+                    if count && path.as_str() == "/graphql" {
+                        metrics.observe(
+                            outcome.operation.as_deref(),
+                            reply.status().as_u16(),
+                            elapsed,
+                            outcome.outcome.code.as_deref(),
+                        );
+                    }
+                    tracing::info!(
+                        method = %method,
+                        path = path.as_str(),
+                        status = reply.status().as_u16(),
+                        ms = elapsed.as_secs_f64() * 1000.0,
+                        operation = outcome.operation.as_deref(),
+                        role = outcome.outcome.session.as_ref().map(|s| s.role.as_str()),
+                        code = outcome.outcome.code.as_deref(),
+                        "request"
+                    );
+                    reply
                 }
-                tracing::info!(method = %method, path = path.as_str(), status = reply.status().as_u16(), ms = started.elapsed().as_secs_f64() * 1000.0, "request");
-                reply
-            }
-            .instrument(span)
-        })
+                .instrument(span)
+            },
+        )
 }
 
 /// Serves until `shutdown` resolves.
@@ -95,9 +165,11 @@ fn json_reply(status: StatusCode, content_type: &'static str, body: String) -> R
     r
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn dispatch<B, T>(
     engine: Arc<Engine>,
     opts: Arc<HttpOptions>,
+    metrics: &Metrics,
     method: http::Method,
     path: String,
     headers: HeaderMap,
@@ -112,8 +184,22 @@ where
         ("/graphql", &http::Method::POST) | ("/graphql", &http::Method::GET) => {
             graphql(engine, opts, method, headers, query, body).await
         }
-        ("/graphql", &http::Method::OPTIONS) if opts.cors => {
-            // CORS preflight: any origin may send GraphQL with a bearer token.
+        ("/graphql", &http::Method::OPTIONS)
+            if !opts.cors
+                && !opts.cors_origins.is_empty()
+                && allowed_origin(&opts, &headers).is_none() =>
+        {
+            json_reply(
+                StatusCode::FORBIDDEN,
+                "application/json",
+                error_body(
+                    "this origin may not make cross-origin requests",
+                    "CORS_ORIGIN_NOT_ALLOWED",
+                ),
+            )
+        }
+        ("/graphql", &http::Method::OPTIONS) if opts.cors || !opts.cors_origins.is_empty() => {
+            // CORS preflight: an allowed origin may send GraphQL with a bearer token.
             let mut r = Reply::new(String::new().into());
             *r.status_mut() = StatusCode::NO_CONTENT;
             let h = r.headers_mut();
@@ -157,11 +243,21 @@ where
                 error_body("no asymmetric JWT keys are configured", "NOT_FOUND"),
             ),
         },
+        // Liveness: the process serves HTTP; the database is not asked.
         ("/health", &http::Method::GET) => json_reply(
             StatusCode::OK,
             "application/json",
             "{\"status\":\"ok\"}".into(),
         ),
+        ("/ready", &http::Method::GET) => ready(&engine).await,
+        ("/metrics", &http::Method::GET) if opts.metrics => {
+            let mut r = Reply::new(metrics.render(engine.exec.pool_status()).into());
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            );
+            r
+        }
         ("/graphiql", &http::Method::GET) if opts.graphiql => {
             let mut r = Reply::new(GRAPHIQL_HTML.into());
             r.headers_mut().insert(
@@ -175,6 +271,49 @@ where
             "application/json",
             error_body("not found", "NOT_FOUND"),
         ),
+    }
+}
+
+/// The `Access-Control-Allow-Origin` for this request: `*` with `--cors`, the request's own
+/// origin when it is one of `--cors-origin`, else none (the browser then refuses).
+fn allowed_origin(opts: &HttpOptions, headers: &HeaderMap) -> Option<HeaderValue> {
+    if opts.cors {
+        return Some(HeaderValue::from_static("*"));
+    }
+    let origin = headers.get(header::ORIGIN)?;
+    let text = origin.to_str().ok()?;
+    opts.cors_origins
+        .iter()
+        .any(|o| o.eq_ignore_ascii_case(text))
+        .then(|| origin.clone())
+}
+
+/// How long `/ready` waits for a connection and for the database's answer.
+const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Readiness: 200 when the database answers (or every pooled connection is busy serving
+/// requests), 503 with `Retry-After` when it cannot be reached.
+async fn ready(engine: &Engine) -> Reply {
+    match engine.exec.ping(READY_TIMEOUT).await {
+        Ok(idle) => json_reply(
+            StatusCode::OK,
+            "application/json",
+            serde_json::json!({"status": "ready", "database": if idle { "ok" } else { "busy" }})
+                .to_string(),
+        ),
+        Err(e) => {
+            if let ExecError::Unavailable(detail) = &e {
+                tracing::warn!(%detail, "not ready: the database does not answer");
+            }
+            let mut r = json_reply(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "application/json",
+                serde_json::json!({"status": "unavailable", "database": "unreachable"}).to_string(),
+            );
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            r
+        }
     }
 }
 
@@ -335,13 +474,17 @@ where
         (request, Method::Post)
     };
 
-    if let Some(name) = &request.operation_name {
-        tracing::Span::current().record("operation", name.as_str());
-    }
+    let mut logged = Logged {
+        operation: request.operation_name.clone(),
+        outcome: Outcome::default(),
+    };
     let authorization = headers
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or("\u{0}"));
-    match engine.execute(request, authorization, http_method).await {
+    let mut reply = match engine
+        .execute(request, authorization, http_method, &mut logged.outcome)
+        .await
+    {
         Ok(response) => {
             let mut r = json_reply(StatusCode::OK, content_type, response.body);
             if response.carries_token {
@@ -350,8 +493,13 @@ where
             }
             r
         }
-        Err(e) => request_error(e, legacy, content_type, engine.production),
-    }
+        Err(e) => {
+            logged.outcome.code = Some(e.code().to_string());
+            request_error(e, legacy, content_type, engine.production)
+        }
+    };
+    reply.extensions_mut().insert(logged);
+    reply
 }
 
 fn parse_query_string(q: &str) -> Result<Request, RequestError> {

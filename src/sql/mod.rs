@@ -794,6 +794,8 @@ pub const BEGIN: &str = "begin; reset all";
 /// writes anyway fails (25006) instead of writing.
 pub const BEGIN_READ_ONLY: &str = "begin read only; reset all";
 pub const COMMIT: &str = "commit";
+/// What `/ready` asks the database: any answer will do.
+pub const PING: &str = "select 1";
 pub const ROLLBACK: &str = "rollback";
 pub const SAVEPOINT: &str = "savepoint postgraph_mutation";
 pub const RELEASE_SAVEPOINT: &str = "release savepoint postgraph_mutation";

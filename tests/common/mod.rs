@@ -61,12 +61,17 @@ pub struct Options {
     /// SQL run as superuser before the engine introspects.
     pub setup_sql: Option<&'static str>,
     pub statement_timeout_ms: u64,
+    pub pool_timeout_ms: u64,
     pub limits: Limits,
     pub max_page_size: Option<i64>,
     /// `--production`: introspection and GraphiQL off, internal error detail hidden.
     pub production: bool,
     /// How tokens are verified and signed (the test secret, otherwise the defaults).
     pub jwt: JwtConfig,
+    /// `--metrics`: serve `/metrics`.
+    pub metrics: bool,
+    /// `--cors-origin`s; none: `--cors` (any origin).
+    pub cors_origins: Vec<&'static str>,
 }
 
 impl Default for Options {
@@ -76,6 +81,7 @@ impl Default for Options {
             body_limit: 100 * 1024,
             setup_sql: None,
             statement_timeout_ms: 10_000,
+            pool_timeout_ms: 5_000,
             limits: Limits::default(),
             max_page_size: Some(i64::from(postgraph::config::DEFAULT_MAX_PAGE_SIZE)),
             production: false,
@@ -83,6 +89,8 @@ impl Default for Options {
                 secret: Some(SECRET.into()),
                 ..JwtConfig::default()
             },
+            metrics: false,
+            cors_origins: vec![],
         }
     }
 }
@@ -115,6 +123,7 @@ pub async fn app_with(opts: Options) -> TestApp {
         default_role: Some(example::DEFAULT_ROLE.into()),
         max_pool_size: opts.max_pool_size,
         statement_timeout_ms: opts.statement_timeout_ms,
+        pool_timeout_ms: opts.pool_timeout_ms,
         limits: Limits {
             introspection: opts.limits.introspection && !opts.production,
             ..opts.limits
@@ -128,7 +137,9 @@ pub async fn app_with(opts: Options) -> TestApp {
         HttpOptions {
             body_limit: opts.body_limit,
             graphiql: !opts.production,
-            cors: true,
+            cors: opts.cors_origins.is_empty(),
+            cors_origins: opts.cors_origins.iter().map(|o| o.to_string()).collect(),
+            metrics: opts.metrics,
         },
         "127.0.0.1:0".parse().unwrap(),
     )

@@ -1,0 +1,129 @@
+//! The request log of the `postgraph` binary: one line per request with operation, status,
+//! duration, role and SQLSTATE; `--log-format json`; never a token or a password.
+
+mod common;
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_postgraph");
+
+#[tokio::test]
+async fn json_logs_have_one_line_per_request_with_role_and_sqlstate_and_no_secrets() {
+    let app = common::app().await;
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--log-format",
+            "json",
+            "--connection",
+            &app.authenticator_url,
+            "--jwt-secret",
+            common::SECRET,
+            "--jwt-token-identifier",
+            "app_public.jwt_token",
+            "--default-role",
+            "app_anonymous",
+        ])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let stderr = child.stderr.take().unwrap();
+    let log = std::thread::spawn(move || {
+        BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<_>>()
+    });
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            if let Some(u) = line.trim().strip_prefix("GraphQL:") {
+                let _ = tx.send(u.trim().to_string());
+            }
+        }
+    });
+    let url = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("serve printed its URL");
+    let http = reqwest::Client::new();
+    let post = |body: Value, token: Option<String>| {
+        let mut req = http.post(&url).json(&body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+
+    let password = "a very secret passphrase";
+    let signup = post(
+        json!({"query": "mutation SignUp($p: String!) { signup(input: {username: \"lena\", email: \"lena@example.com\", password: $p}) { jwtToken } }", "variables": {"p": password}, "operationName": "SignUp"}),
+        None,
+    )
+    .await;
+    let token = signup["data"]["signup"]["jwtToken"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    let me = post(
+        json!({"query": "query Me { me { username } }", "operationName": "Me"}),
+        Some(token.clone()),
+    )
+    .await;
+    assert_eq!(me["data"]["me"]["username"], "lena");
+    // Anonymous may not insert posts: RLS refuses with 42501.
+    let refused = post(
+        json!({"query": "mutation { createPost(input: {post: {title: \"t\"}}) { post { id } } }"}),
+        None,
+    )
+    .await;
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "42501");
+    let bad = post(json!({"query": "{ nope }"}), Some(token.clone())).await;
+    assert!(bad["errors"].is_array());
+
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(started.elapsed() < Duration::from_secs(20), "no exit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let lines = log.join().unwrap();
+    let all = lines.join("\n");
+    assert!(!all.contains(&token), "a token in the log:\n{all}");
+    assert!(!all.contains(password), "a password in the log:\n{all}");
+    let events: Vec<Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
+        .collect();
+    let requests: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["message"] == "request" && e["path"] == "/graphql")
+        .collect();
+    assert_eq!(requests.len(), 4, "one line per request:\n{all}");
+    for r in &requests {
+        assert_eq!(r["level"], "INFO");
+        assert!(r["ms"].as_f64().is_some(), "{r}");
+        assert_eq!(r["method"], "POST");
+    }
+    let (signup, me, refused, bad) = (requests[0], requests[1], requests[2], requests[3]);
+    assert_eq!(signup["operation"], "SignUp");
+    assert_eq!(signup["role"], "app_anonymous");
+    assert_eq!(signup["status"], 200);
+    assert!(signup.get("code").is_none(), "{signup}");
+    assert_eq!(me["operation"], "Me");
+    assert_eq!(me["role"], "app_user");
+    assert_eq!(refused["role"], "app_anonymous");
+    assert_eq!(refused["code"], "42501");
+    assert_eq!(bad["status"], 400);
+    assert_eq!(bad["code"], "GRAPHQL_VALIDATION_FAILED");
+}
