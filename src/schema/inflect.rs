@@ -184,9 +184,17 @@ pub fn function_input_type(name: &str) -> String {
 pub fn function_payload_type(name: &str) -> String {
     format!("{}Payload", upper_camel(name))
 }
-/// The payload field holding a function's result: `jwtToken` for type `JwtToken`.
+/// The payload field holding a function's result: `jwtToken` for type `JwtToken`, v4's
+/// words for the built-in scalars (`integer`, `float`, `boolean`, `string`), plural for a
+/// set or an array.
 pub fn function_result_field(graphql_type: &str, set: bool) -> String {
-    let name = camel(graphql_type);
+    let name = match graphql_type {
+        "Int" => "integer".to_string(),
+        "Float" => "float".to_string(),
+        "Boolean" => "boolean".to_string(),
+        "String" => "string".to_string(),
+        other => camel(other),
+    };
     if set {
         pluralize(&name)
     } else {
@@ -256,6 +264,14 @@ pub fn patch_field(table: &str) -> String {
 /// Payload field holding the row: `post`
 pub fn payload_row(table: &str) -> String {
     camel(&singular_table(table))
+}
+/// Payload field holding the row as an edge: `postEdge`
+pub fn payload_edge(table: &str) -> String {
+    format!("{}Edge", payload_row(table))
+}
+/// The collection named in v4's "No values were updated in collection 'posts'" errors.
+pub fn collection(table: &str) -> String {
+    pluralize(&singular_table(table))
 }
 /// Enum value for a Postgres enum label: `in_progress` → `IN_PROGRESS`
 pub fn enum_value(label: &str) -> String {
