@@ -67,6 +67,8 @@ pub struct Options {
     pub production: bool,
     /// How tokens are verified and signed (the test secret, otherwise the defaults).
     pub jwt: JwtConfig,
+    /// `--disable-default-mutations`.
+    pub disable_default_mutations: bool,
 }
 
 impl Default for Options {
@@ -83,6 +85,7 @@ impl Default for Options {
                 secret: Some(SECRET.into()),
                 ..JwtConfig::default()
             },
+            disable_default_mutations: false,
         }
     }
 }
@@ -111,6 +114,7 @@ pub async fn app_with(opts: Options) -> TestApp {
         connection: authenticator_url.clone(),
         schemas: vec!["app_public".into()],
         jwt_token_identifier: Some(example::JWT_TOKEN_IDENTIFIER.into()),
+        disable_default_mutations: opts.disable_default_mutations,
         jwt: opts.jwt.clone(),
         default_role: Some(example::DEFAULT_ROLE.into()),
         max_pool_size: opts.max_pool_size,
