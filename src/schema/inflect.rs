@@ -184,7 +184,6 @@ pub fn function_input_type(name: &str) -> String {
 pub fn function_payload_type(name: &str) -> String {
     format!("{}Payload", upper_camel(name))
 }
-/// The payload field holding a function's result: `jwtToken` for type `JwtToken`.
 /// The payload field holding a function mutation's result, as v4 names it: `integer`,
 /// `float`, `boolean`, `string` for those scalars, else the type's name in camelCase (`jwtToken`,
 /// `json`, `uuid`, `bigInt`); plural for a set or an array (`integers`, `strings`).
@@ -297,6 +296,50 @@ pub fn patch_field(table: &str) -> String {
 /// Payload field holding the row: `post`
 pub fn payload_row(table: &str) -> String {
     camel(&singular_table(table))
+}
+/// `upsertPost` (beyond v4): insert, or update on a key conflict.
+pub fn upsert_mutation(table: &str) -> String {
+    format!("upsert{}", table_type(table))
+}
+pub fn upsert_input_type(table: &str) -> String {
+    format!("Upsert{}Input", table_type(table))
+}
+pub fn upsert_payload_type(table: &str) -> String {
+    format!("Upsert{}Payload", table_type(table))
+}
+/// The enum of a table's keys an upsert's `onConflict` names: `PostsUniqueKey`.
+pub fn unique_key_enum(table: &str) -> String {
+    format!("{}UniqueKey", plural_type(table))
+}
+/// A value of that enum: `PRIMARY_KEY`, or the key's columns (`USERNAME`, `A_AND_B`).
+pub fn unique_key_value(cols: &[&str], primary: bool) -> String {
+    if primary {
+        "PRIMARY_KEY".into()
+    } else {
+        constant(&cols.join("_and_"))
+    }
+}
+/// `createPosts` (beyond v4): many rows in one statement.
+pub fn bulk_create_mutation(table: &str) -> String {
+    format!("create{}", plural_type(table))
+}
+pub fn bulk_create_input_type(table: &str) -> String {
+    format!("Create{}Input", plural_type(table))
+}
+pub fn bulk_create_payload_type(table: &str) -> String {
+    format!("Create{}Payload", plural_type(table))
+}
+/// The input and payload field of a bulk create: `posts`
+pub fn bulk_rows_field(table: &str) -> String {
+    camel(&pluralize(&singular_table(table)))
+}
+/// Payload field holding the row as an edge: `postEdge`
+pub fn payload_edge(table: &str) -> String {
+    format!("{}Edge", payload_row(table))
+}
+/// The collection named in v4's "No values were updated in collection 'posts'" errors.
+pub fn collection(table: &str) -> String {
+    pluralize(&singular_table(table))
 }
 /// Enum value for a Postgres enum label: `in_progress` → `IN_PROGRESS`
 pub fn enum_value(label: &str) -> String {

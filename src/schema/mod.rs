@@ -271,6 +271,14 @@ pub enum FieldKind {
     Create {
         table: usize,
     },
+    /// `upsertPost`: insert, or update the row a key conflicts with.
+    Upsert {
+        table: usize,
+    },
+    /// `createPosts`: many rows, one statement.
+    CreateMany {
+        table: usize,
+    },
     Update {
         table: usize,
         columns: Vec<usize>,
@@ -301,6 +309,10 @@ pub enum FieldKind {
     /// A forward relation of the row a CRUD mutation wrote.
     PayloadForward {
         relation: usize,
+    },
+    /// `postEdge(orderBy:)`: the written row as an edge of its table's connection.
+    PayloadEdge {
+        table: usize,
     },
 }
 
@@ -351,6 +363,8 @@ pub enum InputTarget {
     Key(usize),
     /// The global identifier of the row an update/delete mutation targets.
     NodeId,
+    /// The key an upsert's conflict is on.
+    ConflictKey,
 }
 
 #[derive(Debug, Clone)]
