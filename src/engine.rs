@@ -7,7 +7,7 @@ use crate::graphql::document::OpKind;
 use crate::graphql::document::VarPath;
 use crate::graphql::schema::S;
 use crate::graphql::{self, Api, GraphqlError};
-use crate::plan::{self, Fixup, FixupPath, PlanError, RootField, Write};
+use crate::plan::{self, Fixup, FixupPath, PlanError, RootField};
 use crate::sql::{self, Statement};
 use lru::LruCache;
 use serde_json::Value as Json;
@@ -89,16 +89,19 @@ fn compile(plan: &plan::Plan) -> CompiledOperation {
             let compiled = match f {
                 RootField::Constant(t) => CompiledField::Constant(t),
                 RootField::Introspection => CompiledField::Introspection,
-                RootField::Select { select, fixups } => CompiledField::Select { statement: sql::select(select), fixups: fixups.clone() },
-                RootField::Mutation { mutation: m, fixups } => {
-                    let (row_type, not_found) = match &m.write {
-                        Write::Insert { table, .. } => (Some(qualified(table)), None),
-                        Write::Update { table, .. } => (Some(qualified(table)), Some(format!("No values were updated in collection '{}' because no values you can update were found matching these criteria.", table.name))),
-                        Write::Delete { table, .. } => (Some(qualified(table)), Some(format!("No values were deleted in collection '{}' because no values you can delete were found matching these criteria.", table.name))),
-                        Write::Call { .. } => (None, None),
-                    };
-                    CompiledField::Mutation { write: sql::write(&m.write), payload: sql::payload(m, row_type.as_deref()), not_found, fixups: fixups.clone() }
-                }
+                RootField::Select { select, fixups } => CompiledField::Select {
+                    statement: sql::select(select),
+                    fixups: fixups.clone(),
+                },
+                RootField::Mutation {
+                    mutation: m,
+                    fixups,
+                } => CompiledField::Mutation {
+                    write: sql::write(&m.write),
+                    payload: sql::payload(m),
+                    not_found: m.not_found.clone(),
+                    fixups: fixups.clone(),
+                },
             };
             (key.clone(), compiled)
         })
@@ -536,12 +539,4 @@ impl Engine {
             .put(query, operation_name, variables, compiled.clone());
         Ok(compiled)
     }
-}
-
-fn qualified(t: &plan::TableRef) -> String {
-    format!(
-        "{}.{}",
-        sql::quote_ident(&t.schema),
-        sql::quote_ident(&t.name)
-    )
 }

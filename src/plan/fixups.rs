@@ -34,6 +34,13 @@ pub fn in_payload(m: &Mutation) -> Vec<FixupPath> {
             PayloadField::Result(out) => w.out(out, false),
             PayloadField::Forward(f) => w.row(&f.sel),
             PayloadField::Query(fields) => w.query(fields),
+            PayloadField::Edge(e) => {
+                for (ek, ef) in &e.fields {
+                    if let EdgeField::Node(item) = ef {
+                        w.at(ek, |w| w.item(item));
+                    }
+                }
+            }
             PayloadField::Typename(_)
             | PayloadField::ClientMutationId
             | PayloadField::NodeId(_) => {}

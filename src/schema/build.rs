@@ -1417,11 +1417,7 @@ impl<'a> Builder<'a> {
                 },
             ],
         }))?;
-        self.payload(
-            ti,
-            &inflect::create_payload_type(&t.inflect_name),
-            &format!("The output of our create `{}` mutation.", t.type_name),
-        )?;
+        self.payload(ti, "create")?;
         out.push(FieldDef {
             name: inflect::create_mutation(&t.inflect_name),
             description: Some(format!("Creates a single `{}`.", t.type_name)),
@@ -1433,16 +1429,8 @@ impl<'a> Builder<'a> {
         if t.primary_key.is_none() && t.unique_keys.is_empty() {
             return Ok(out);
         }
-        self.payload(
-            ti,
-            &inflect::update_payload_type(&t.inflect_name),
-            &format!("The output of our update `{}` mutation.", t.type_name),
-        )?;
-        self.payload(
-            ti,
-            &inflect::delete_payload_type(&t.inflect_name),
-            &format!("The output of our delete `{}` mutation.", t.type_name),
-        )?;
+        self.payload(ti, "update")?;
+        self.payload(ti, "delete")?;
         if t.primary_key.is_some() {
             // By global identifier: `updatePost(input: {nodeId, postPatch})`, `deletePost(input: {nodeId})`.
             let node_field = || InputFieldDef {
@@ -1581,24 +1569,52 @@ impl<'a> Builder<'a> {
         Ok(out)
     }
 
-    fn payload(&mut self, ti: usize, name: &str, description: &str) -> Result<(), BuildError> {
+    /// The payload of a CRUD mutation (`mode`: create, update or delete), as v4 builds it:
+    /// `clientMutationId`, the row, `deletedXId`, `query`, the rows its foreign keys point
+    /// to and the row as an edge.
+    fn payload(&mut self, ti: usize, mode: &str) -> Result<(), BuildError> {
         let t = self.model.tables[ti].clone();
+        let name = match mode {
+            "create" => inflect::create_payload_type(&t.inflect_name),
+            "update" => inflect::update_payload_type(&t.inflect_name),
+            _ => inflect::delete_payload_type(&t.inflect_name),
+        };
         let mut fields = vec![
             field("clientMutationId", TypeRef::named("String"), FieldKind::ClientMutationId, "The exact same `clientMutationId` that was provided in the mutation input, unchanged and unused. May be used by a client to track mutations."),
-            field(&inflect::payload_row(&t.inflect_name), TypeRef::named(t.type_name.clone()), FieldKind::PayloadRow, &format!("The `{}` that was affected by this mutation.", t.type_name)),
-            field("query", TypeRef::named("Query"), FieldKind::Query, "Our root query field type. Allows us to run any query from our mutation payload."),
+            field(&inflect::payload_row(&t.inflect_name), TypeRef::named(t.type_name.clone()), FieldKind::PayloadRow, &format!("The `{}` that was {mode}d by this mutation.", t.type_name)),
         ];
-        if name == inflect::delete_payload_type(&t.inflect_name) && t.primary_key.is_some() {
-            fields.insert(
-                2,
-                field(
-                    &inflect::deleted_node_id(&t.name),
-                    TypeRef::named("ID"),
-                    FieldKind::DeletedNodeId,
-                    "",
-                ),
-            );
+        if mode == "delete" && t.primary_key.is_some() {
+            fields.push(field(
+                &inflect::deleted_node_id(&t.name),
+                TypeRef::named("ID"),
+                FieldKind::DeletedNodeId,
+                "",
+            ));
         }
+        fields.push(field(
+            "query",
+            TypeRef::named("Query"),
+            FieldKind::Query,
+            "Our root query field type. Allows us to run any query from our mutation payload.",
+        ));
+        fields.extend(self.payload_row_fields(ti));
+        let fields = names::dedupe_fields(&self.model, &name, fields);
+        self.insert(TypeDef::Object(ObjectDef {
+            interfaces: vec![],
+            name,
+            description: Some(format!(
+                "The output of our {mode} `{}` mutation.",
+                t.type_name
+            )),
+            fields,
+        }))
+    }
+
+    /// What a payload holding one row of table `ti` offers besides the row: the rows its
+    /// foreign keys point to (`userByAuthorId`) and the row as an edge (`postEdge(orderBy:)`).
+    fn payload_row_fields(&mut self, ti: usize) -> Vec<FieldDef> {
+        let t = self.model.tables[ti].clone();
+        let mut fields = vec![];
         for (ri, r) in self
             .model
             .relations
@@ -1607,6 +1623,9 @@ impl<'a> Builder<'a> {
             .filter(|(_, r)| r.table == ti)
         {
             let ft = &self.model.tables[r.foreign_table];
+            if ft.omit.read {
+                continue;
+            }
             let cols: Vec<&str> = r
                 .columns
                 .iter()
@@ -1622,13 +1641,34 @@ impl<'a> Builder<'a> {
                 ),
             ));
         }
-        let fields = names::dedupe_fields(&self.model, name, fields);
-        self.insert(TypeDef::Object(ObjectDef {
-            interfaces: vec![],
-            name: name.into(),
-            description: Some(description.into()),
-            fields,
-        }))
+        if !(t.omit.read || t.omit.all && t.omit.many) {
+            let default = if t.primary_key.is_some() {
+                "PRIMARY_KEY_ASC"
+            } else {
+                "NATURAL"
+            };
+            fields.push(FieldDef {
+                name: inflect::payload_edge(&t.inflect_name),
+                description: Some(format!(
+                    "An edge for our `{}`. May be used by Relay 1.",
+                    t.type_name
+                )),
+                ty: TypeRef::named(inflect::edge_type(&t.inflect_name)),
+                args: vec![ArgDef {
+                    name: "orderBy".into(),
+                    description: Some(format!(
+                        "The method to use when ordering `{}`.",
+                        t.type_name
+                    )),
+                    ty: TypeRef::named(inflect::order_by_enum(&t.inflect_name))
+                        .non_null()
+                        .list(),
+                    default: Some(DefaultValue::EnumList(vec![default.into()])),
+                }],
+                kind: FieldKind::PayloadEdge { table: ti },
+            });
+        }
+        fields
     }
 
     fn function_mutation(&mut self, fi: usize) -> Result<FieldDef, BuildError> {
@@ -1664,11 +1704,17 @@ impl<'a> Builder<'a> {
         };
         let plural = f.returns_set || matches!(f.returns, Codec::Array { .. });
         let result_name = inflect::function_result_field(result_ty.innermost(), plural);
-        let fields = vec![
+        let mut fields = vec![
             field("clientMutationId", TypeRef::named("String"), FieldKind::ClientMutationId, "The exact same `clientMutationId` that was provided in the mutation input, unchanged and unused. May be used by a client to track mutations."),
             field(&result_name, result_ty, FieldKind::PayloadResult, ""),
             field("query", TypeRef::named("Query"), FieldKind::Query, "Our root query field type. Allows us to run any query from our mutation payload."),
         ];
+        // One row of a table: its relations and its edge too, as v4 gives them.
+        if let (Codec::Row { table, .. }, false) = (&f.returns, f.returns_set) {
+            if !self.model.tables[*table].is_composite() {
+                fields.extend(self.payload_row_fields(*table));
+            }
+        }
         let fields = names::dedupe_fields(&self.model, &payload, fields);
         self.insert(TypeDef::Object(ObjectDef {
             interfaces: vec![],

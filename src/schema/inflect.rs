@@ -298,6 +298,14 @@ pub fn patch_field(table: &str) -> String {
 pub fn payload_row(table: &str) -> String {
     camel(&singular_table(table))
 }
+/// Payload field holding the row as an edge: `postEdge`
+pub fn payload_edge(table: &str) -> String {
+    format!("{}Edge", payload_row(table))
+}
+/// The collection named in v4's "No values were updated in collection 'posts'" errors.
+pub fn collection(table: &str) -> String {
+    pluralize(&singular_table(table))
+}
 /// Enum value for a Postgres enum label: `in_progress` → `IN_PROGRESS`
 pub fn enum_value(label: &str) -> String {
     let c = constant(label);

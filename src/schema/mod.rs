@@ -302,6 +302,10 @@ pub enum FieldKind {
     PayloadForward {
         relation: usize,
     },
+    /// `postEdge(orderBy:)`: the written row as an edge of its table's connection.
+    PayloadEdge {
+        table: usize,
+    },
 }
 
 #[derive(Debug, Clone)]

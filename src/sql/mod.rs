@@ -7,6 +7,9 @@ use crate::plan::*;
 use crate::schema::Codec;
 use std::fmt::Write as _;
 
+mod write;
+pub use write::{payload, write};
+
 /// SQL text plus its parameters (all sent as `text`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Statement {
@@ -450,39 +453,7 @@ fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) -> String {
         order_sql(&a, from_end)
     );
     let agg_order = order_sql(&a, false);
-    // PostGraphile v4's cursor text exactly: `["<order alias>",...,[<values>]]`, compact (as
-    // JSON.stringify writes it), so cursors a v4 client stored keep working.
-    let head = quote_literal(&format!(
-        "[{}[",
-        c.cursor_spec
-            .split(',')
-            .map(|alias| format!("{},", serde_json::Value::String(alias.to_string())))
-            .collect::<String>()
-    ));
-    let cursor = |x: &str| -> String {
-        if c.order.is_empty() {
-            return "null".into();
-        }
-        if c.cursor_spec == NATURAL {
-            return format!(
-                "translate(encode(convert_to(concat('[\"{NATURAL}\",', {x}.\"ordinality\", ']'), 'utf8'), 'base64'), E'\\n', '')"
-            );
-        }
-        let cols: Vec<String> = c
-            .order
-            .iter()
-            .map(|o| {
-                format!(
-                    "coalesce(to_json({x}.{})::text, 'null')",
-                    quote_ident(&o.column)
-                )
-            })
-            .collect();
-        format!(
-            "translate(encode(convert_to(concat({head}, concat_ws(',', {}), ']]'), 'utf8'), 'base64'), E'\\n', '')",
-            cols.join(", ")
-        )
-    };
+    let cursor = |x: &str| cursor(x, &c.order, &c.cursor_spec);
 
     let zero_limit = c.first == Some(0) || c.last == Some(0);
     let mut pairs = vec![];
@@ -559,6 +530,40 @@ fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) -> String {
     format!("(select {} from {page} group by ())", object(&pairs))
 }
 
+/// The cursor of the row `x` in `order`: PostGraphile v4's text exactly,
+/// `["<order alias>",...,[<values>]]`, compact (as JSON.stringify writes it), so cursors a v4
+/// client stored keep working.
+fn cursor(x: &str, order: &[OrderCol], spec: &str) -> String {
+    if order.is_empty() {
+        return "null".into();
+    }
+    // A function's own order: its row number, as v4's natural cursors have it.
+    if spec == NATURAL {
+        return format!(
+            "translate(encode(convert_to(concat('[\"{NATURAL}\",', {x}.\"ordinality\", ']'), 'utf8'), 'base64'), E'\\n', '')"
+        );
+    }
+    let head = quote_literal(&format!(
+        "[{}[",
+        spec.split(',')
+            .map(|alias| format!("{},", serde_json::Value::String(alias.to_string())))
+            .collect::<String>()
+    ));
+    let cols: Vec<String> = order
+        .iter()
+        .map(|o| {
+            format!(
+                "coalesce(to_json({x}.{})::text, 'null')",
+                quote_ident(&o.column)
+            )
+        })
+        .collect();
+    format!(
+        "translate(encode(convert_to(concat({head}, concat_ws(',', {}), ']]'), 'utf8'), 'base64'), E'\\n', '')",
+        cols.join(", ")
+    )
+}
+
 /// The JSON of one node of a connection, built from `row` (a row, or a function's value).
 fn item_json(b: &mut Builder, row: &str, item: &Item) -> String {
     match item {
@@ -621,147 +626,6 @@ fn node_id(row: &str, spec: &NodeIdSpec) -> String {
         "translate(encode(convert_to(concat({head}, {}, ']'), 'utf8'), 'base64'), E'\\n', '')",
         values.join(", ',', ")
     )
-}
-
-/// The write of a mutation, returning the written row (or function result) as JSON text.
-pub fn write(w: &Write) -> Statement {
-    let mut b = Builder::new();
-    let text = match w {
-        Write::Insert { table, values } => {
-            if values.is_empty() {
-                format!(
-                    "insert into {} as __w default values returning to_json(__w)::text as j",
-                    qualified(table)
-                )
-            } else {
-                let cols: Vec<String> = values.iter().map(|(c, _)| quote_ident(c)).collect();
-                let vals: Vec<String> = values.iter().map(|(_, p)| b.param(p)).collect();
-                format!(
-                    "insert into {} as __w ({}) values ({}) returning to_json(__w)::text as j",
-                    qualified(table),
-                    cols.join(", "),
-                    vals.join(", ")
-                )
-            }
-        }
-        Write::Update { table, set, key } => {
-            let sets: Vec<String> = set
-                .iter()
-                .map(|(c, p)| format!("{} = {}", quote_ident(c), b.param(p)))
-                .collect();
-            let conds: Vec<String> = key
-                .iter()
-                .map(|(c, p)| format!("__w.{} = {}", quote_ident(c), b.param(p)))
-                .collect();
-            format!(
-                "update {} as __w set {} where {} returning to_json(__w)::text as j",
-                qualified(table),
-                sets.join(", "),
-                conds.join(" and ")
-            )
-        }
-        Write::Delete { table, key } => {
-            let conds: Vec<String> = key
-                .iter()
-                .map(|(c, p)| format!("__w.{} = {}", quote_ident(c), b.param(p)))
-                .collect();
-            format!(
-                "delete from {} as __w where {} returning to_json(__w)::text as j",
-                qualified(table),
-                conds.join(" and ")
-            )
-        }
-        Write::Call {
-            function,
-            args,
-            returns,
-            returns_set,
-        } => {
-            let call = call(&mut b, function, args);
-            // Rows travel as JSON objects; any other value as its output text (`format`, not a
-            // cast, which would trim char(n)), and that casts back exactly: a JSON array, for
-            // one, is no Postgres array literal.
-            let item = match returns {
-                Codec::Row { .. } | Codec::Jwt { .. } => "to_json(__w)",
-                _ => "to_json(case when __w is null then null else format('%s', __w) end)",
-            };
-            if *returns_set {
-                format!(
-                    "select coalesce(json_agg({item}), '[]'::json)::text as j from {call} as __w"
-                )
-            } else {
-                format!("select {item}::text as j from {call} as __w")
-            }
-        }
-    };
-    // The written row stays in the transaction for the payload statement, so both can be sent
-    // together; the count tells whether an update or delete found its row.
-    b.finish(format!("with __r as ({text}) select count(*), set_config({WRITTEN}, coalesce(max(__r.j), ''), true) from __r"))
-}
-
-/// The transaction-local setting carrying the written row (JSON) from write to payload.
-const WRITTEN: &str = "'postgraph.written'";
-
-/// The written row's JSON, as the write statement left it (NULL when there is none).
-fn written_json() -> String {
-    format!("nullif(current_setting({WRITTEN}, true), '')::json")
-}
-
-/// The payload of a mutation, built from the written row the write statement left in the
-/// transaction, so relations and `query` see the database after the write.
-pub fn payload(m: &Mutation, row_type: Option<&str>) -> Statement {
-    let mut b = Builder::new();
-    let json = written_json();
-    let cmid = b.param(&m.client_mutation_id);
-    // The row as the write returned it, typed again so relations can join on its columns.
-    let written_row = format!(
-        "(json_populate_record(null::{}, {json}))",
-        row_type.unwrap_or("record")
-    );
-    let mut pairs = vec![];
-    for (key, f) in &m.payload {
-        let v = match f {
-            PayloadField::Typename(t) => quote_literal(t),
-            PayloadField::NodeId(spec) => node_id(&written_row, spec),
-            PayloadField::ClientMutationId => cmid.clone(),
-            PayloadField::Query(fields) => query_object(&mut b, fields),
-            PayloadField::Result(out) => match (&m.write, row_type) {
-                (
-                    Write::Call {
-                        returns_set: true,
-                        returns,
-                        ..
-                    },
-                    _,
-                ) => {
-                    let e = b.alias();
-                    let value = populate(&format!("{e}.value"), returns);
-                    let item = out_expr(&mut b, &value, out);
-                    format!("(select json_agg({item}) from json_array_elements({json}) as {e})")
-                }
-                (Write::Call { returns, .. }, _) => {
-                    out_expr(&mut b, &populate(&json, returns), out)
-                }
-                (_, Some(_)) => out_expr(&mut b, &written_row, out),
-                (_, None) => "null".into(),
-            },
-            PayloadField::Forward(f) => forward(&mut b, &written_row, f),
-        };
-        pairs.push((key.clone(), v));
-    }
-    let text = format!("select {}::text", object(&pairs));
-    b.finish(text)
-}
-
-/// Turns a JSON value back into a value of the function's return type (a row from its
-/// object, anything else from the text form the write left in a JSON string).
-fn populate(json: &str, codec: &Codec) -> String {
-    match codec {
-        Codec::Row { sql_type, .. } | Codec::Jwt { sql_type, .. } => {
-            format!("json_populate_record(null::{sql_type}, {json})")
-        }
-        other => format!("({json} #>> '{{}}')::{}", other.sql_type()),
-    }
 }
 
 /// Opens the short transaction the introspection query runs in. JIT compilation is off: on

@@ -1,0 +1,251 @@
+//! Mutations: the write a mutation field asks for (insert, update, delete, function call)
+//! with its input checked, and the payload built from what it wrote.
+
+use super::*;
+
+impl<'m> Planner<'m> {
+    pub(super) fn mutation(&self, node: &FieldNode, kind: &FieldKind) -> Result<Mutation> {
+        let input = node.arg("input").cloned().unwrap_or(Value::Null);
+        let text = Codec::Text {
+            sql_type: "text".into(),
+        };
+        let client_mutation_id = self.param(
+            node,
+            &text,
+            input.field("clientMutationId").unwrap_or(&Value::Null),
+        )?;
+        let (write, table) = match kind {
+            FieldKind::Create { table } => {
+                let t = self.table(*table);
+                let row_field = crate::schema::inflect::payload_row(&t.inflect_name);
+                let values = self.column_values(node, *table, input.field(&row_field))?;
+                (
+                    Write::Insert {
+                        table: t.into(),
+                        values,
+                    },
+                    Some(*table),
+                )
+            }
+            FieldKind::Update { table, columns } => {
+                let (set, key) = (
+                    self.patch(node, *table, &input)?,
+                    self.key_values(node, *table, columns, &input)?,
+                );
+                (
+                    Write::Update {
+                        table: self.table(*table).into(),
+                        set,
+                        key,
+                    },
+                    Some(*table),
+                )
+            }
+            FieldKind::Delete { table, columns } => {
+                let t = self.table(*table);
+                (
+                    Write::Delete {
+                        table: t.into(),
+                        key: self.key_values(node, *table, columns, &input)?,
+                    },
+                    Some(*table),
+                )
+            }
+            FieldKind::UpdateByNodeId { table } => {
+                let (_, key) = self.node_key(node, input.field("nodeId"), Some(*table))?;
+                (
+                    Write::Update {
+                        table: self.table(*table).into(),
+                        set: self.patch(node, *table, &input)?,
+                        key,
+                    },
+                    Some(*table),
+                )
+            }
+            FieldKind::DeleteByNodeId { table } => {
+                let (_, key) = self.node_key(node, input.field("nodeId"), Some(*table))?;
+                (
+                    Write::Delete {
+                        table: self.table(*table).into(),
+                        key,
+                    },
+                    Some(*table),
+                )
+            }
+            FieldKind::Function { function } => {
+                let f = &self.model.functions[*function];
+                let args = self.function_args(node, *function, 0, |name| input.field(name))?;
+                (
+                    Write::Call {
+                        function: TableRef {
+                            schema: f.schema.clone(),
+                            name: f.name.clone(),
+                        },
+                        args,
+                        returns: f.returns.clone(),
+                        returns_set: f.returns_set,
+                    },
+                    match (&f.returns, f.returns_set) {
+                        (Codec::Row { table, .. }, false) if !self.table(*table).is_composite() => {
+                            Some(*table)
+                        }
+                        _ => None,
+                    },
+                )
+            }
+            other => return err(node, format!("{other:?} is not a mutation")),
+        };
+        let payload_type = self
+            .model
+            .object(self.model.mutation_type.as_deref().unwrap_or_default())
+            .and_then(|o| o.field(&node.name))
+            .map(|f| f.ty.innermost().to_string())
+            .unwrap_or_default();
+        let mut payload = vec![];
+        for child in &self.fields_for(&node.selection, &payload_type) {
+            if child.name == "__typename" {
+                payload.push((
+                    child.key.clone(),
+                    PayloadField::Typename(payload_type.clone()),
+                ));
+                continue;
+            }
+            let def = self
+                .model
+                .object(&payload_type)
+                .and_then(|o| o.field(&child.name));
+            let Some(def) = def else {
+                return err(child, format!("unknown field {}", child.name));
+            };
+            let f = match (&def.kind, &write) {
+                (FieldKind::ClientMutationId, _) => PayloadField::ClientMutationId,
+                (FieldKind::DeletedNodeId, _) => {
+                    PayloadField::NodeId(self.node_id_spec(table.expect("table")))
+                }
+                (FieldKind::Query, _) => PayloadField::Query(self.query_fields(child)?),
+                (FieldKind::PayloadRow, _) => {
+                    PayloadField::Result(Out::Row(self.row_sel(child, table.expect("table"))?))
+                }
+                (FieldKind::PayloadResult, Write::Call { returns, .. }) => {
+                    PayloadField::Result(self.out(child, returns)?)
+                }
+                (FieldKind::PayloadForward { relation }, _) => {
+                    PayloadField::Forward(self.forward(child, *relation)?)
+                }
+                (FieldKind::PayloadEdge { table }, _) => {
+                    PayloadField::Edge(self.payload_edge(child, *table)?)
+                }
+                _ => return err(child, format!("unknown field {}", child.name)),
+            };
+            payload.push((child.key.clone(), f));
+        }
+        let not_found = match (&write, table) {
+            (Write::Update { .. } | Write::Delete { .. }, Some(t)) => {
+                let mode = if matches!(write, Write::Update { .. }) {
+                    "update"
+                } else {
+                    "delete"
+                };
+                Some(format!(
+                    "No values were {mode}d in collection '{}' because no values you can {mode} were found matching these criteria.",
+                    crate::schema::inflect::collection(&self.table(t).inflect_name)
+                ))
+            }
+            _ => None,
+        };
+        Ok(Mutation {
+            write,
+            client_mutation_id,
+            payload,
+            not_found,
+        })
+    }
+
+    /// `postEdge(orderBy:)`: the written row as an edge, its cursor in the order asked for
+    /// (with no order, v4 names the primary key's).
+    fn payload_edge(&self, node: &FieldNode, table: usize) -> Result<PayloadEdge> {
+        let t = self.table(table);
+        let (mut order, mut cursor_spec) = self.order(node, table)?;
+        if order.is_empty() && t.primary_key.is_some() {
+            order = t
+                .primary_key
+                .iter()
+                .flatten()
+                .map(|&c| OrderCol {
+                    column: t.columns[c].name.clone(),
+                    asc: true,
+                    sql_type: t.columns[c].codec.sql_type().to_string(),
+                })
+                .collect();
+            cursor_spec = "primary_key_asc".into();
+        }
+        let edge_type = crate::schema::inflect::edge_type(&t.inflect_name);
+        let mut fields = vec![];
+        for e in &self.fields_for(&node.selection, &edge_type) {
+            let f = match e.name.as_str() {
+                "__typename" => EdgeField::Typename(edge_type.clone()),
+                "cursor" => EdgeField::Cursor,
+                "node" => EdgeField::Node(Item::Row(self.row_sel(e, table)?)),
+                _ => return err(e, format!("unknown field {}", e.name)),
+            };
+            fields.push((e.key.clone(), f));
+        }
+        Ok(PayloadEdge {
+            order,
+            cursor_spec,
+            fields,
+        })
+    }
+
+    /// The columns an update sets, from the input's patch; an empty patch is refused.
+    fn patch(&self, node: &FieldNode, table: usize, input: &Value) -> Result<Vec<(String, Param)>> {
+        let field = crate::schema::inflect::patch_field(&self.table(table).inflect_name);
+        let set = self.column_values(node, table, input.field(&field))?;
+        if set.is_empty() {
+            return err(node, "the patch sets no field: nothing to update");
+        }
+        Ok(set)
+    }
+
+    fn column_values(
+        &self,
+        node: &FieldNode,
+        table: usize,
+        v: Option<&Value>,
+    ) -> Result<Vec<(String, Param)>> {
+        let t = self.table(table);
+        let Some(Value::Object(pairs)) = v else {
+            return Ok(vec![]);
+        };
+        let mut out = vec![];
+        for (k, v) in pairs {
+            let Some(ci) = t.columns.iter().position(|c| c.field == *k) else {
+                return err(node, format!("unknown field {k}"));
+            };
+            let c = &t.columns[ci];
+            out.push((c.name.clone(), self.param(node, &c.codec, v)?));
+        }
+        Ok(out)
+    }
+
+    fn key_values(
+        &self,
+        node: &FieldNode,
+        table: usize,
+        columns: &[usize],
+        input: &Value,
+    ) -> Result<Vec<(String, Param)>> {
+        let t = self.table(table);
+        columns
+            .iter()
+            .map(|&c| {
+                let col = &t.columns[c];
+                let v = input.field(&col.field).unwrap_or(&Value::Null);
+                if v.is_null() {
+                    return err(node, format!("`{}` is required", col.field));
+                }
+                Ok((col.name.clone(), self.param(node, &col.codec, v)?))
+            })
+            .collect()
+    }
+}
