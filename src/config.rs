@@ -54,6 +54,12 @@ pub struct DbOptions {
     /// Composite type whose values become signed JWTs, as `schema.type`
     #[arg(long = "jwt-token-identifier", env = "JWT_TOKEN_IDENTIFIER")]
     pub jwt_token_identifier: Option<String>,
+    /// No create, update and delete mutations for tables (function mutations stay)
+    #[arg(
+        long = "disable-default-mutations",
+        env = "POSTGRAPH_DISABLE_DEFAULT_MUTATIONS"
+    )]
+    pub disable_default_mutations: bool,
 }
 
 #[derive(Debug, Clone, Args)]

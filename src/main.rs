@@ -111,6 +111,7 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
         connection,
         schemas: o.db.schemas.clone(),
         jwt_token_identifier: pick(&o.db.jwt_token_identifier, example::JWT_TOKEN_IDENTIFIER),
+        disable_default_mutations: o.db.disable_default_mutations,
         jwt: JwtConfig {
             secret,
             private_key,
@@ -212,7 +213,13 @@ async fn export_schema(o: postgraph::config::ExportOptions) -> Result<(), AnyErr
             .clone()
             .or_else(|| is_example.then(|| example::JWT_TOKEN_IDENTIFIER.to_string()));
     let client = postgraph::db::connect(&connection).await?;
-    let api = server::build_api(&client, &o.db.schemas, &token).await?;
+    let api = server::build_api_with(
+        &client,
+        &o.db.schemas,
+        &token,
+        o.db.disable_default_mutations,
+    )
+    .await?;
     let sdl = api.sdl();
     match &o.file {
         Some(path) => std::fs::write(path, &sdl)?,

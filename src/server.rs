@@ -37,6 +37,8 @@ pub struct EngineConfig {
     pub connection: String,
     pub schemas: Vec<String>,
     pub jwt_token_identifier: Option<String>,
+    /// `--disable-default-mutations`: no CRUD mutations, function mutations only.
+    pub disable_default_mutations: bool,
     pub jwt: JwtConfig,
     /// Role of requests without a token; None = the connecting role.
     pub default_role: Option<String>,
@@ -71,6 +73,16 @@ pub async fn build_api(
     schemas: &[String],
     jwt_token_identifier: &Option<String>,
 ) -> Result<Api, StartError> {
+    build_api_with(client, schemas, jwt_token_identifier, false).await
+}
+
+/// `build_api`, with or without the CRUD mutations (`--disable-default-mutations`).
+pub async fn build_api_with(
+    client: &tokio_postgres::Client,
+    schemas: &[String],
+    jwt_token_identifier: &Option<String>,
+    disable_default_mutations: bool,
+) -> Result<Api, StartError> {
     let started = Instant::now();
     let catalog = catalog::load(client, schemas).await?;
     let model = schema::build(
@@ -78,6 +90,7 @@ pub async fn build_api(
         &BuildOptions {
             schemas: schemas.to_vec(),
             jwt_type: jwt_type(jwt_token_identifier)?,
+            disable_default_mutations,
         },
     )?;
     let api = Api::new(model);
@@ -91,7 +104,13 @@ pub async fn build_api(
 
 pub async fn build_engine(cfg: &EngineConfig) -> Result<Engine, StartError> {
     let client = db::connect(&cfg.connection).await?;
-    let mut api = build_api(&client, &cfg.schemas, &cfg.jwt_token_identifier).await?;
+    let mut api = build_api_with(
+        &client,
+        &cfg.schemas,
+        &cfg.jwt_token_identifier,
+        cfg.disable_default_mutations,
+    )
+    .await?;
     api.limits = cfg.limits.clone();
     let default_role = match &cfg.default_role {
         Some(r) => r.clone(),

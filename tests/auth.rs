@@ -447,6 +447,7 @@ async fn a_short_secret_is_refused_at_startup() {
         connection: app.authenticator_url.clone(),
         schemas: vec!["app_public".into()],
         jwt_token_identifier: Some("app_public.jwt_token".into()),
+        disable_default_mutations: false,
         jwt: JwtConfig {
             secret: Some("too-short-a-secret".into()),
             ..JwtConfig::default()

@@ -640,3 +640,57 @@ async fn a_failing_function_mutation_keeps_nothing_it_wrote_and_the_others_their
     assert_eq!(field_error(&r, "failAfterInsert").0, "P0001");
     assert_eq!(count(&app, "items").await, 2);
 }
+
+#[tokio::test]
+async fn disable_default_mutations_keeps_function_mutations_only() {
+    let app = app_with(Options {
+        setup_sql: Some(FIXTURE),
+        disable_default_mutations: true,
+        ..Options::default()
+    })
+    .await;
+    let r = app
+        .gql(
+            "{ __type(name: \"Mutation\") { fields { name } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    let mut names: Vec<String> = r.data()["__type"]["fields"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{}", r.body))
+        .iter()
+        .map(|f| f["name"].as_str().unwrap_or_default().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "addNumbers",
+            "failAfterInsert",
+            "issueToken",
+            "makeItem",
+            "makeItems",
+            "renameItems",
+            "signin",
+            "signup"
+        ]
+    );
+    let r = app
+        .gql(
+            "mutation { createItem(input: {item: {code: \"x\"}}) { item { id } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(count(&app, "items").await, 0);
+    let r = app
+        .gql(
+            "mutation { makeItem(input: {code: \"x\"}) { item { code } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(r.data()["makeItem"]["item"]["code"], "x", "{}", r.body);
+}

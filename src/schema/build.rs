@@ -11,6 +11,8 @@ pub struct BuildOptions {
     pub schemas: Vec<String>,
     /// `(schema, type)` of the composite type signed into JWTs.
     pub jwt_type: Option<(String, String)>,
+    /// `--disable-default-mutations`: no CRUD mutations (function mutations stay).
+    pub disable_default_mutations: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -738,7 +740,7 @@ impl<'a> Builder<'a> {
                     kind: FieldKind::RowByNodeId { table: ti },
                 });
             }
-            if t.kind == 'r' || t.kind == 'p' {
+            if (t.kind == 'r' || t.kind == 'p') && !self.opts.disable_default_mutations {
                 let omit = t.omit;
                 let wanted = |f: &FieldDef| match f.kind {
                     FieldKind::Create { .. } => !omit.create,

@@ -72,6 +72,8 @@ pub struct Options {
     pub metrics: bool,
     /// `--cors-origin`s; none: `--cors` (any origin).
     pub cors_origins: Vec<&'static str>,
+    /// `--disable-default-mutations`.
+    pub disable_default_mutations: bool,
 }
 
 impl Default for Options {
@@ -91,6 +93,7 @@ impl Default for Options {
             },
             metrics: false,
             cors_origins: vec![],
+            disable_default_mutations: false,
         }
     }
 }
@@ -119,6 +122,7 @@ pub async fn app_with(opts: Options) -> TestApp {
         connection: authenticator_url.clone(),
         schemas: vec!["app_public".into()],
         jwt_token_identifier: Some(example::JWT_TOKEN_IDENTIFIER.into()),
+        disable_default_mutations: opts.disable_default_mutations,
         jwt: opts.jwt.clone(),
         default_role: Some(example::DEFAULT_ROLE.into()),
         max_pool_size: opts.max_pool_size,
