@@ -456,6 +456,19 @@ pub enum Write {
         table: TableRef,
         values: Vec<(String, Param)>,
     },
+    /// `insert ... on conflict (conflict) do update set` the `update` columns.
+    Upsert {
+        table: TableRef,
+        values: Vec<(String, Param)>,
+        conflict: Vec<String>,
+        update: Vec<String>,
+    },
+    /// Many rows in one `insert`: per row a value for each column, None for its DEFAULT.
+    InsertMany {
+        table: TableRef,
+        columns: Vec<String>,
+        rows: Vec<Vec<Option<Param>>>,
+    },
     Update {
         table: TableRef,
         set: Vec<(String, Param)>,

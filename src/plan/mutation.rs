@@ -27,6 +27,36 @@ impl<'m> Planner<'m> {
                     Some(*table),
                 )
             }
+            FieldKind::Upsert { table } => {
+                let t = self.table(*table);
+                let row_field = crate::schema::inflect::payload_row(&t.inflect_name);
+                let values = self.column_values(node, *table, input.field(&row_field))?;
+                let conflict: Vec<String> = self
+                    .conflict_key(node, *table, input.field("onConflict"))?
+                    .iter()
+                    .map(|&c| t.columns[c].name.clone())
+                    .collect();
+                // A conflict updates the columns given, but never the key nor a column
+                // `@omit update` keeps out of patches.
+                let update = values
+                    .iter()
+                    .map(|(c, _)| c.clone())
+                    .filter(|c| !conflict.contains(c))
+                    .filter(|c| t.columns.iter().any(|tc| tc.name == *c && !tc.omit.update))
+                    .collect();
+                (
+                    Write::Upsert {
+                        table: t.into(),
+                        values,
+                        conflict,
+                        update,
+                    },
+                    Some(*table),
+                )
+            }
+            FieldKind::CreateMany { table } => {
+                (self.insert_many(node, *table, &input)?, Some(*table))
+            }
             FieldKind::Update { table, columns } => {
                 let (set, key) = (
                     self.patch(node, *table, &input)?,
@@ -123,6 +153,11 @@ impl<'m> Planner<'m> {
                     PayloadField::NodeId(self.node_id_spec(table.expect("table")))
                 }
                 (FieldKind::Query, _) => PayloadField::Query(self.query_fields(child)?),
+                (FieldKind::PayloadRow, Write::InsertMany { .. }) => {
+                    PayloadField::Result(Out::List(Box::new(Out::Row(
+                        self.row_sel(child, table.expect("table"))?,
+                    ))))
+                }
                 (FieldKind::PayloadRow, _) => {
                     PayloadField::Result(Out::Row(self.row_sel(child, table.expect("table"))?))
                 }
@@ -194,6 +229,88 @@ impl<'m> Planner<'m> {
             order,
             cursor_spec,
             fields,
+        })
+    }
+
+    /// The key an upsert conflicts on: the one `onConflict` names, else the primary key, else
+    /// the first unique key.
+    fn conflict_key(
+        &self,
+        node: &FieldNode,
+        table: usize,
+        v: Option<&Value>,
+    ) -> Result<Vec<usize>> {
+        let t = self.table(table);
+        let keys: Vec<(&Vec<usize>, bool)> = t
+            .primary_key
+            .iter()
+            .map(|k| (k, true))
+            .chain(t.unique_keys.iter().map(|k| (k, false)))
+            .collect();
+        let wanted = match v.map(Value::resolved) {
+            None | Some(Value::Null) => {
+                return Ok(keys.first().map(|(k, _)| (*k).clone()).unwrap_or_default())
+            }
+            Some(v) => enum_name(v).unwrap_or_default(),
+        };
+        for (key, primary) in keys {
+            let cols: Vec<&str> = key
+                .iter()
+                .map(|&c| t.columns[c].inflect_name.as_str())
+                .collect();
+            if crate::schema::inflect::unique_key_value(&cols, primary) == wanted {
+                return Ok(key.clone());
+            }
+        }
+        err(
+            node,
+            format!(
+                "Value \"{wanted}\" does not exist in \"{}\" enum.",
+                crate::schema::inflect::unique_key_enum(&t.inflect_name)
+            ),
+        )
+    }
+
+    /// A bulk create: every row's values, over the union of the columns any row gives (the
+    /// others take their DEFAULT).
+    fn insert_many(&self, node: &FieldNode, table: usize, input: &Value) -> Result<Write> {
+        let t = self.table(table);
+        let field = crate::schema::inflect::bulk_rows_field(&t.inflect_name);
+        let items = match input.field(&field).map(Value::resolved) {
+            Some(Value::List(items)) => items.clone(),
+            Some(one @ Value::Object(_)) => vec![one.clone()],
+            _ => vec![],
+        };
+        if items.is_empty() {
+            return err(node, format!("`{field}` is empty: nothing to create"));
+        }
+        let rows = items
+            .iter()
+            .map(|item| self.column_values(node, table, Some(item)))
+            .collect::<Result<Vec<_>>>()?;
+        let mut columns: Vec<String> = t
+            .columns
+            .iter()
+            .map(|c| c.name.clone())
+            .filter(|c| rows.iter().any(|r| r.iter().any(|(rc, _)| rc == c)))
+            .collect();
+        // Rows of defaults only still need a column to write DEFAULT into.
+        if columns.is_empty() {
+            columns.extend(t.columns.first().map(|c| c.name.clone()));
+        }
+        let rows = rows
+            .into_iter()
+            .map(|r| {
+                columns
+                    .iter()
+                    .map(|c| r.iter().find(|(rc, _)| rc == c).map(|(_, p)| p.clone()))
+                    .collect()
+            })
+            .collect();
+        Ok(Write::InsertMany {
+            table: t.into(),
+            columns,
+            rows,
         })
     }
 

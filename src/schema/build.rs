@@ -743,7 +743,8 @@ impl<'a> Builder<'a> {
             if (t.kind == 'r' || t.kind == 'p') && !self.opts.disable_default_mutations {
                 let omit = t.omit;
                 let wanted = |f: &FieldDef| match f.kind {
-                    FieldKind::Create { .. } => !omit.create,
+                    FieldKind::Create { .. } | FieldKind::CreateMany { .. } => !omit.create,
+                    FieldKind::Upsert { .. } => !omit.create && !omit.update,
                     FieldKind::Update { .. } | FieldKind::UpdateByNodeId { .. } => !omit.update,
                     FieldKind::Delete { .. } | FieldKind::DeleteByNodeId { .. } => !omit.delete,
                     _ => true,
@@ -1428,9 +1429,12 @@ impl<'a> Builder<'a> {
             kind: FieldKind::Create { table: ti },
         });
 
+        out.push(self.bulk_create(ti)?);
+
         if t.primary_key.is_none() && t.unique_keys.is_empty() {
             return Ok(out);
         }
+        out.push(self.upsert(ti)?);
         self.payload(ti, "update")?;
         self.payload(ti, "delete")?;
         if t.primary_key.is_some() {
@@ -1578,6 +1582,7 @@ impl<'a> Builder<'a> {
         let t = self.model.tables[ti].clone();
         let name = match mode {
             "create" => inflect::create_payload_type(&t.inflect_name),
+            "upsert" => inflect::upsert_payload_type(&t.inflect_name),
             "update" => inflect::update_payload_type(&t.inflect_name),
             _ => inflect::delete_payload_type(&t.inflect_name),
         };
@@ -1610,6 +1615,137 @@ impl<'a> Builder<'a> {
             )),
             fields,
         }))
+    }
+
+    /// `upsertPost(input: {post, onConflict})` (beyond v4): one `insert ... on conflict (key)
+    /// do update` of the columns given; `onConflict` names the key (default: the primary key,
+    /// else the first unique key).
+    fn upsert(&mut self, ti: usize) -> Result<FieldDef, BuildError> {
+        let t = self.model.tables[ti].clone();
+        let keys: Vec<(Vec<usize>, bool)> = t
+            .primary_key
+            .iter()
+            .map(|k| (k.clone(), true))
+            .chain(t.unique_keys.iter().map(|k| (k.clone(), false)))
+            .collect();
+        let key_enum = inflect::unique_key_enum(&t.inflect_name);
+        let values = keys
+            .iter()
+            .map(|(key, primary)| {
+                let cols: Vec<&str> = key
+                    .iter()
+                    .map(|&c| t.columns[c].inflect_name.as_str())
+                    .collect();
+                let name = inflect::unique_key_value(&cols, *primary);
+                EnumValueDef {
+                    description: Some(format!(
+                        "A conflict on ({}).",
+                        key.iter()
+                            .map(|&c| t.columns[c].name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                    meaning: EnumMeaning::Label(name.clone()),
+                    name,
+                }
+            })
+            .collect();
+        self.insert(TypeDef::Enum(EnumDef {
+            name: key_enum.clone(),
+            description: Some(format!(
+                "The keys of `{}` an upsert may conflict on.",
+                t.type_name
+            )),
+            values,
+        }))?;
+        let input = inflect::upsert_input_type(&t.inflect_name);
+        self.insert(TypeDef::Input(InputDef {
+            name: input.clone(),
+            description: Some(format!("All input for the upsert `{}` mutation.", t.type_name)),
+            fields: vec![
+                cmid(),
+                InputFieldDef {
+                    name: inflect::payload_row(&t.inflect_name),
+                    description: Some(format!(
+                        "The `{}` to be created, or updated where its key is taken.",
+                        t.type_name
+                    )),
+                    ty: TypeRef::named(inflect::input_type(&t.inflect_name)).non_null(),
+                    target: InputTarget::Nested,
+                },
+                InputFieldDef {
+                    name: "onConflict".into(),
+                    description: Some("The key whose conflict turns the insert into an update of the columns given (default: the primary key).".into()),
+                    ty: TypeRef::named(key_enum),
+                    target: InputTarget::ConflictKey,
+                },
+            ],
+        }))?;
+        self.payload(ti, "upsert")?;
+        Ok(FieldDef {
+            name: inflect::upsert_mutation(&t.inflect_name),
+            description: Some(format!(
+                "Creates a single `{}`, or updates the one whose key it repeats.",
+                t.type_name
+            )),
+            ty: TypeRef::named(inflect::upsert_payload_type(&t.inflect_name)),
+            args: vec![input_arg(input)],
+            kind: FieldKind::Upsert { table: ti },
+        })
+    }
+
+    /// `createPosts(input: {posts: [...]})` (beyond v4): all rows in one statement, all or
+    /// none.
+    fn bulk_create(&mut self, ti: usize) -> Result<FieldDef, BuildError> {
+        let t = self.model.tables[ti].clone();
+        let rows = inflect::bulk_rows_field(&t.inflect_name);
+        let input = inflect::bulk_create_input_type(&t.inflect_name);
+        let payload = inflect::bulk_create_payload_type(&t.inflect_name);
+        self.insert(TypeDef::Input(InputDef {
+            name: input.clone(),
+            description: Some(format!(
+                "All input for the bulk create `{}` mutation.",
+                t.type_name
+            )),
+            fields: vec![
+                cmid(),
+                InputFieldDef {
+                    name: rows.clone(),
+                    description: Some(format!(
+                        "The `{}` rows to be created, all or none.",
+                        t.type_name
+                    )),
+                    ty: TypeRef::named(inflect::input_type(&t.inflect_name))
+                        .non_null()
+                        .list()
+                        .non_null(),
+                    target: InputTarget::Nested,
+                },
+            ],
+        }))?;
+        self.insert(TypeDef::Object(ObjectDef {
+            interfaces: vec![],
+            name: payload.clone(),
+            description: Some(format!(
+                "The output of our bulk create `{}` mutation.",
+                t.type_name
+            )),
+            fields: vec![
+                field("clientMutationId", TypeRef::named("String"), FieldKind::ClientMutationId, "The exact same `clientMutationId` that was provided in the mutation input, unchanged and unused. May be used by a client to track mutations."),
+                field(&rows, TypeRef::named(t.type_name.clone()).non_null().list(), FieldKind::PayloadRow, &format!("The `{}` rows that were created by this mutation, in input order.", t.type_name)),
+                field("query", TypeRef::named("Query"), FieldKind::Query, "Our root query field type. Allows us to run any query from our mutation payload."),
+            ],
+        }))?;
+        Ok(FieldDef {
+            name: inflect::bulk_create_mutation(&t.inflect_name),
+            description: Some(format!(
+                "Creates many `{}` rows in one statement: all of them, or none.",
+                t.type_name
+            )),
+            ty: TypeRef::named(payload),
+            args: vec![input_arg(input)],
+            kind: FieldKind::CreateMany { table: ti },
+        })
     }
 
     /// What a payload holding one row of table `ti` offers besides the row: the rows its
@@ -1734,6 +1870,26 @@ impl<'a> Builder<'a> {
             args: vec![ArgDef { name: "input".into(), description: Some("The exclusive input argument for this mutation. An object type, make sure to see documentation for this object’s fields.".into()), ty: TypeRef::named(input).non_null(), default: None }],
             kind: FieldKind::Function { function: fi },
         })
+    }
+}
+
+/// `clientMutationId` of a mutation's input.
+fn cmid() -> InputFieldDef {
+    InputFieldDef {
+        name: "clientMutationId".into(),
+        description: Some("An arbitrary string value with no semantic meaning. Will be included in the payload verbatim. May be used to track mutations by the client.".into()),
+        ty: TypeRef::named("String"),
+        target: InputTarget::ClientMutationId,
+    }
+}
+
+/// A mutation's one `input` argument.
+fn input_arg(input: String) -> ArgDef {
+    ArgDef {
+        name: "input".into(),
+        description: Some("The exclusive input argument for this mutation. An object type, make sure to see documentation for this object’s fields.".into()),
+        ty: TypeRef::named(input).non_null(),
+        default: None,
     }
 }
 

@@ -298,6 +298,42 @@ pub fn patch_field(table: &str) -> String {
 pub fn payload_row(table: &str) -> String {
     camel(&singular_table(table))
 }
+/// `upsertPost` (beyond v4): insert, or update on a key conflict.
+pub fn upsert_mutation(table: &str) -> String {
+    format!("upsert{}", table_type(table))
+}
+pub fn upsert_input_type(table: &str) -> String {
+    format!("Upsert{}Input", table_type(table))
+}
+pub fn upsert_payload_type(table: &str) -> String {
+    format!("Upsert{}Payload", table_type(table))
+}
+/// The enum of a table's keys an upsert's `onConflict` names: `PostsUniqueKey`.
+pub fn unique_key_enum(table: &str) -> String {
+    format!("{}UniqueKey", plural_type(table))
+}
+/// A value of that enum: `PRIMARY_KEY`, or the key's columns (`USERNAME`, `A_AND_B`).
+pub fn unique_key_value(cols: &[&str], primary: bool) -> String {
+    if primary {
+        "PRIMARY_KEY".into()
+    } else {
+        constant(&cols.join("_and_"))
+    }
+}
+/// `createPosts` (beyond v4): many rows in one statement.
+pub fn bulk_create_mutation(table: &str) -> String {
+    format!("create{}", plural_type(table))
+}
+pub fn bulk_create_input_type(table: &str) -> String {
+    format!("Create{}Input", plural_type(table))
+}
+pub fn bulk_create_payload_type(table: &str) -> String {
+    format!("Create{}Payload", plural_type(table))
+}
+/// The input and payload field of a bulk create: `posts`
+pub fn bulk_rows_field(table: &str) -> String {
+    camel(&pluralize(&singular_table(table)))
+}
 /// Payload field holding the row as an edge: `postEdge`
 pub fn payload_edge(table: &str) -> String {
     format!("{}Edge", payload_row(table))

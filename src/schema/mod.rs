@@ -271,6 +271,14 @@ pub enum FieldKind {
     Create {
         table: usize,
     },
+    /// `upsertPost`: insert, or update the row a key conflicts with.
+    Upsert {
+        table: usize,
+    },
+    /// `createPosts`: many rows, one statement.
+    CreateMany {
+        table: usize,
+    },
     Update {
         table: usize,
         columns: Vec<usize>,
@@ -355,6 +363,8 @@ pub enum InputTarget {
     Key(usize),
     /// The global identifier of the row an update/delete mutation targets.
     NodeId,
+    /// The key an upsert's conflict is on.
+    ConflictKey,
 }
 
 #[derive(Debug, Clone)]

@@ -51,6 +51,11 @@ pub(super) fn table_type_names(base: &str, type_name: &str, kind: char) -> Vec<S
             inflect::delete_payload_type(base),
             inflect::update_by_node_id_input_type(base),
             inflect::delete_by_node_id_input_type(base),
+            inflect::upsert_input_type(base),
+            inflect::upsert_payload_type(base),
+            inflect::unique_key_enum(base),
+            inflect::bulk_create_input_type(base),
+            inflect::bulk_create_payload_type(base),
         ]);
     }
     names
@@ -125,7 +130,9 @@ fn origin(model: &Model, kind: &FieldKind) -> String {
         | FieldKind::RowByNodeId { table: t }
         | FieldKind::UpdateByNodeId { table: t }
         | FieldKind::DeleteByNodeId { table: t }
-        | FieldKind::Create { table: t } => format!("table {}", table(*t)),
+        | FieldKind::Create { table: t }
+        | FieldKind::Upsert { table: t }
+        | FieldKind::CreateMany { table: t } => format!("table {}", table(*t)),
         other => format!("{other:?}"),
     }
 }

@@ -8,21 +8,52 @@ pub fn write(w: &Write) -> Statement {
     let mut b = Builder::new();
     let text = match w {
         Write::Insert { table, values } => {
-            if values.is_empty() {
-                format!(
-                    "insert into {} as __w default values returning to_json(__w)::text as j",
-                    qualified(table)
-                )
-            } else {
-                let cols: Vec<String> = values.iter().map(|(c, _)| quote_ident(c)).collect();
-                let vals: Vec<String> = values.iter().map(|(_, p)| b.param(p)).collect();
-                format!(
-                    "insert into {} as __w ({}) values ({}) returning to_json(__w)::text as j",
-                    qualified(table),
-                    cols.join(", "),
-                    vals.join(", ")
-                )
-            }
+            format!(
+                "{} returning to_json(__w)::text as j",
+                insert(&mut b, table, values)
+            )
+        }
+        Write::Upsert {
+            table,
+            values,
+            conflict,
+            update,
+        } => {
+            let target: Vec<String> = conflict.iter().map(|c| quote_ident(c)).collect();
+            // With nothing to update the key is set to itself, so the row still comes back.
+            let sets: Vec<String> = if update.is_empty() { conflict } else { update }
+                .iter()
+                .map(|c| format!("{0} = excluded.{0}", quote_ident(c)))
+                .collect();
+            format!(
+                "{} on conflict ({}) do update set {} returning to_json(__w)::text as j",
+                insert(&mut b, table, values),
+                target.join(", "),
+                sets.join(", ")
+            )
+        }
+        Write::InsertMany {
+            table,
+            columns,
+            rows,
+        } => {
+            let cols: Vec<String> = columns.iter().map(|c| quote_ident(c)).collect();
+            let rows: Vec<String> = rows
+                .iter()
+                .map(|r| {
+                    let vals: Vec<String> = r
+                        .iter()
+                        .map(|p| p.as_ref().map_or("default".into(), |p| b.param(p)))
+                        .collect();
+                    format!("({})", vals.join(", "))
+                })
+                .collect();
+            format!(
+                "insert into {} as __w ({}) values {} returning to_json(__w)::text as j",
+                qualified(table),
+                cols.join(", "),
+                rows.join(", ")
+            )
         }
         Write::Update { table, set, key } => {
             let sets: Vec<String> = set
@@ -76,7 +107,27 @@ pub fn write(w: &Write) -> Statement {
     };
     // The written row stays in the transaction for the payload statement, so both can be sent
     // together; the count tells whether an update or delete found its row.
-    b.finish(format!("with __r as ({text}) select count(*), set_config({WRITTEN}, coalesce(max(__r.j), ''), true) from __r"))
+    // Many rows travel as one JSON array, in the order they were written.
+    let written = match w {
+        Write::InsertMany { .. } => "json_agg(__r.j::json)::text",
+        _ => "max(__r.j)",
+    };
+    b.finish(format!("with __r as ({text}) select count(*), set_config({WRITTEN}, coalesce({written}, ''), true) from __r"))
+}
+
+/// `insert into <table> as __w (<columns>) values (<params>)`, or `default values`.
+fn insert(b: &mut Builder, table: &TableRef, values: &[(String, Param)]) -> String {
+    if values.is_empty() {
+        return format!("insert into {} as __w default values", qualified(table));
+    }
+    let cols: Vec<String> = values.iter().map(|(c, _)| quote_ident(c)).collect();
+    let vals: Vec<String> = values.iter().map(|(_, p)| b.param(p)).collect();
+    format!(
+        "insert into {} as __w ({}) values ({})",
+        qualified(table),
+        cols.join(", "),
+        vals.join(", ")
+    )
 }
 
 /// The transaction-local setting carrying the written row (JSON) from write to payload.
@@ -92,9 +143,11 @@ fn written_json() -> String {
 pub fn payload(m: &Mutation) -> Statement {
     let table_type = |t: &TableRef| Some(qualified(t));
     let row_type = match &m.write {
-        Write::Insert { table, .. } | Write::Update { table, .. } | Write::Delete { table, .. } => {
-            table_type(table)
-        }
+        Write::Insert { table, .. }
+        | Write::Upsert { table, .. }
+        | Write::InsertMany { table, .. }
+        | Write::Update { table, .. }
+        | Write::Delete { table, .. } => table_type(table),
         // A function returning one row: its relations and edge join on it.
         Write::Call {
             returns: Codec::Row { sql_type, .. },
@@ -132,6 +185,15 @@ pub fn payload(m: &Mutation) -> Statement {
                     let value = populate(&format!("{e}.value"), returns);
                     let item = out_expr(&mut b, &value, out);
                     format!("(select json_agg({item}) from json_array_elements({json}) as {e})")
+                }
+                (Write::InsertMany { .. }, Some(rt)) => {
+                    let e = b.alias();
+                    let row = format!("(json_populate_record(null::{rt}, {e}.value))");
+                    let item = match out {
+                        Out::List(inner) => out_expr(&mut b, &row, inner),
+                        other => out_expr(&mut b, &row, other),
+                    };
+                    format!("(select coalesce(json_agg({item} order by {e}.ordinality), '[]'::json) from json_array_elements({json}) with ordinality as {e}(value, ordinality))")
                 }
                 (Write::Call { returns, .. }, _) => {
                     out_expr(&mut b, &populate(&json, returns), out)
