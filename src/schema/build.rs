@@ -262,6 +262,7 @@ impl<'a> Builder<'a> {
                         has_default: a.has_default
                             || !a.identity.is_empty()
                             || !a.generated.is_empty(),
+                        writable: a.is_writable(),
                     },
                 ));
             }

@@ -4,10 +4,30 @@
 use super::*;
 
 impl<'a> Builder<'a> {
+    /// A table's CRUD mutations. One whose input would have no field at all (every column
+    /// generated or `@omit`ted) is left out: GraphQL has no empty input objects.
     pub(super) fn crud_mutations(&mut self, ti: usize) -> Result<Vec<FieldDef>, BuildError> {
+        let t = &self.model.tables[ti];
+        let settable = |omitted: fn(&Column) -> bool| {
+            t.columns
+                .iter()
+                .any(|c| c.writable && !matches!(c.codec, Codec::Jwt { .. }) && !omitted(c))
+        };
+        let (creatable, updatable) = (settable(|c| c.omit.create), settable(|c| c.omit.update));
+        let mut out = self.all_crud_mutations(ti)?;
+        out.retain(|f| match f.kind {
+            FieldKind::Create { .. } | FieldKind::CreateMany { .. } => creatable,
+            FieldKind::Upsert { .. } => creatable && updatable,
+            FieldKind::Update { .. } | FieldKind::UpdateByNodeId { .. } => updatable,
+            _ => true,
+        });
+        Ok(out)
+    }
+
+    fn all_crud_mutations(&mut self, ti: usize) -> Result<Vec<FieldDef>, BuildError> {
         let t = self.model.tables[ti].clone();
         let writable: Vec<usize> = (0..t.columns.len())
-            .filter(|&c| !matches!(t.columns[c].codec, Codec::Jwt { .. }))
+            .filter(|&c| t.columns[c].writable && !matches!(t.columns[c].codec, Codec::Jwt { .. }))
             .collect();
         let mut input_fields = vec![];
         let mut patch_fields = vec![];
