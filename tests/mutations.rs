@@ -667,6 +667,7 @@ async fn disable_default_mutations_keeps_function_mutations_only() {
         names,
         [
             "addNumbers",
+            "createCategories",
             "failAfterInsert",
             "issueToken",
             "makeItem",
@@ -949,4 +950,32 @@ async fn columns_only_postgres_writes_are_left_out_of_inputs_and_patches() {
         .await;
     assert_eq!(r.status, 400, "{}", r.body);
     assert_eq!(count(&app, "tallies").await, 1);
+}
+
+#[tokio::test]
+async fn a_function_keeps_its_v4_mutation_name_over_bulk_create() {
+    let app = fixture().await;
+    let r = app
+        .gql(
+            "mutation { createCategories(input: {n: 4}) { integer } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(r.data()["createCategories"]["integer"], 40, "{}", r.body);
+    // Upsert and bulk create stay for tables whose names are free.
+    let r = app
+        .gql(
+            "mutation { upsertCategory(input: {category: {slug: \"tools\", label: \"Hardware\"}, onConflict: SLUG}) { category { slug label } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.data()["upsertCategory"]["category"],
+        json!({"slug": "tools", "label": "Hardware"}),
+        "{}",
+        r.body
+    );
+    assert_eq!(count(&app, "categories").await, 2);
 }

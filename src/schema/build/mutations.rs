@@ -114,12 +114,27 @@ impl<'a> Builder<'a> {
             kind: FieldKind::Create { table: ti },
         });
 
-        out.push(self.bulk_create(ti)?);
+        // Beyond-v4 mutations never take a name a function mutation has in v4.
+        let bulk_names = [
+            inflect::bulk_create_mutation(&t.inflect_name),
+            inflect::bulk_create_input_type(&t.inflect_name),
+            inflect::bulk_create_payload_type(&t.inflect_name),
+        ];
+        if self.free_of_functions(&t, &bulk_names) {
+            out.push(self.bulk_create(ti)?);
+        }
 
         if t.primary_key.is_none() && t.unique_keys.is_empty() {
             return Ok(out);
         }
-        out.push(self.upsert(ti)?);
+        let upsert_names = [
+            inflect::upsert_mutation(&t.inflect_name),
+            inflect::upsert_input_type(&t.inflect_name),
+            inflect::upsert_payload_type(&t.inflect_name),
+        ];
+        if self.free_of_functions(&t, &upsert_names) {
+            out.push(self.upsert(ti)?);
+        }
         self.payload(ti, "update")?;
         self.payload(ti, "delete")?;
         if t.primary_key.is_some() {
@@ -300,6 +315,35 @@ impl<'a> Builder<'a> {
             )),
             fields,
         }))
+    }
+
+    /// Whether no VOLATILE function's mutation, input or payload is named like one of
+    /// `names` (a function `create_posts` keeps `createPosts`, as in v4); warns otherwise.
+    fn free_of_functions(&self, t: &Table, names: &[String]) -> bool {
+        let clash = self.model.functions.iter().find(|f| {
+            f.volatile
+                && [
+                    inflect::function(&f.name),
+                    inflect::function_input_type(&f.name),
+                    inflect::function_payload_type(&f.name),
+                ]
+                .iter()
+                .any(|n| names.contains(n))
+        });
+        match clash {
+            Some(f) => {
+                tracing::warn!(
+                    "table {}.{}: `{}` is left out: function {}.{} has that name",
+                    t.schema,
+                    t.name,
+                    names[0],
+                    f.schema,
+                    f.name
+                );
+                false
+            }
+            None => true,
+        }
     }
 
     /// `upsertPost(input: {post, onConflict})` (beyond v4): one `insert ... on conflict (key)
