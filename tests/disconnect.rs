@@ -98,7 +98,7 @@ async fn a_client_hanging_up_mid_mutation_leaves_nothing_written() {
     .await;
     hang_up(
         &app,
-        "mutation { slowWrite(input: {seconds: 10}) { int } }",
+        "mutation { slowWrite(input: {seconds: 10}) { integer } }",
         Duration::from_millis(500),
     )
     .await;
@@ -112,12 +112,12 @@ async fn a_client_hanging_up_mid_mutation_leaves_nothing_written() {
     // The next mutation on the pool's only connection commits on its own.
     let r = app
         .gql(
-            "mutation { slowWrite(input: {seconds: 0}) { int } }",
+            "mutation { slowWrite(input: {seconds: 0}) { integer } }",
             json!({}),
             None,
         )
         .await;
-    assert_eq!(r.data()["slowWrite"]["int"], 1, "{}", r.body);
+    assert_eq!(r.data()["slowWrite"]["integer"], 1, "{}", r.body);
     let rows = app.sql("select count(*) as n from public.slow_log").await;
     assert_eq!(rows[0]["n"], 1);
 }
