@@ -667,6 +667,7 @@ async fn disable_default_mutations_keeps_function_mutations_only() {
         names,
         [
             "addNumbers",
+            "createCategories",
             "failAfterInsert",
             "issueToken",
             "makeItem",
@@ -881,4 +882,100 @@ async fn bulk_create_writes_every_row_in_one_statement_or_none() {
         "{}",
         r.body
     );
+}
+
+#[tokio::test]
+async fn columns_only_postgres_writes_are_left_out_of_inputs_and_patches() {
+    let app = fixture().await;
+    let r = app
+        .gql(
+            "{ input: __type(name: \"TallyInput\") { inputFields { name } } \
+               patch: __type(name: \"TallyPatch\") { inputFields { name } } \
+               mutation: __type(name: \"Mutation\") { fields { name } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.data()["input"]["inputFields"],
+        json!([{"name": "qty"}]),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        r.data()["patch"]["inputFields"],
+        json!([{"name": "qty"}]),
+        "{}",
+        r.body
+    );
+    let names: Vec<&str> = r.data()["mutation"]["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .filter_map(|f| f["name"].as_str())
+        .filter(|n| n.contains("Ticket"))
+        .collect();
+    // Nothing to write: no create or update, but rows can still be deleted.
+    assert_eq!(names, ["deleteTicket", "deleteTicketById"], "{}", r.body);
+
+    let r = app
+        .gql(
+            "mutation { createTally(input: {tally: {qty: 3}}) { tally { id qty doubled } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    let tally = &r.data()["createTally"]["tally"];
+    assert_eq!(tally["qty"], 3, "{}", r.body);
+    assert_eq!(tally["doubled"], 6, "{}", r.body);
+    let r = app
+        .gql(
+            "mutation($id: Int!) { updateTallyById(input: {id: $id, tallyPatch: {qty: 4}}) { tally { doubled } } }",
+            json!({"id": tally["id"]}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.data()["updateTallyById"]["tally"]["doubled"],
+        8,
+        "{}",
+        r.body
+    );
+    let r = app
+        .gql(
+            "mutation { createTally(input: {tally: {qty: 1, doubled: 5}}) { tally { id } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(count(&app, "tallies").await, 1);
+}
+
+#[tokio::test]
+async fn a_function_keeps_its_v4_mutation_name_over_bulk_create() {
+    let app = fixture().await;
+    let r = app
+        .gql(
+            "mutation { createCategories(input: {n: 4}) { integer } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(r.data()["createCategories"]["integer"], 40, "{}", r.body);
+    // Upsert and bulk create stay for tables whose names are free.
+    let r = app
+        .gql(
+            "mutation { upsertCategory(input: {category: {slug: \"tools\", label: \"Hardware\"}, onConflict: SLUG}) { category { slug label } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.data()["upsertCategory"]["category"],
+        json!({"slug": "tools", "label": "Hardware"}),
+        "{}",
+        r.body
+    );
+    assert_eq!(count(&app, "categories").await, 2);
 }

@@ -441,6 +441,9 @@ pub struct Column {
     pub codec: Codec,
     pub not_null: bool,
     pub has_default: bool,
+    /// Whether a mutation may write it: not a generated column nor `GENERATED ALWAYS AS
+    /// IDENTITY` (Postgres alone fills those in).
+    pub writable: bool,
 }
 
 /// A foreign key: `table.columns` reference `foreign_table.foreign_columns`.
