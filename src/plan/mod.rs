@@ -776,39 +776,36 @@ impl<'m> Planner<'m> {
             schema: f.schema.clone(),
             name: f.name.clone(),
         };
-        Ok(match (&f.returns, f.returns_set) {
-            (Codec::Row { table, .. }, true) if !self.table(*table).is_composite() => {
-                let table = *table;
-                let source = Source::Function {
-                    function: fref,
-                    args,
-                    on_parent,
-                };
-                Call::Connection(
-                    self.function_connection(node, source, ty.innermost(), &|n| {
-                        Ok(Item::Row(self.row_sel(n, table)?))
-                    })?,
-                )
-            }
-            (Codec::Row { .. } | Codec::Jwt { .. }, _) | (_, false) => Call::Value {
+        let rows_of = match &f.returns {
+            Codec::Row { table, .. } if !self.table(*table).is_composite() => Some(*table),
+            _ => None,
+        };
+        // Sets of table rows or of scalars are connections; single values and sets of
+        // composite values are values.
+        let composite = matches!(f.returns, Codec::Row { .. } | Codec::Jwt { .. });
+        if !f.returns_set || (composite && rows_of.is_none()) {
+            return Ok(Call::Value {
                 function: fref,
                 args,
                 returns_set: f.returns_set,
                 out: self.out(node, &f.returns)?,
-            },
-            (codec, true) => {
-                let source = Source::Function {
-                    function: fref,
-                    args,
-                    on_parent,
-                };
-                Call::Connection(
-                    self.function_connection(node, source, ty.innermost(), &|n| {
-                        Ok(Item::Value(self.out(n, codec)?))
-                    })?,
-                )
-            }
-        })
+            });
+        }
+        let source = Source::Function {
+            function: fref,
+            args,
+            on_parent,
+        };
+        let row = |n: &FieldNode| Ok(Item::Row(self.row_sel(n, rows_of.unwrap_or_default())?));
+        let value = |n: &FieldNode| Ok(Item::Value(self.out(n, &f.returns)?));
+        let item: &dyn Fn(&FieldNode) -> Result<Item> =
+            if rows_of.is_some() { &row } else { &value };
+        Ok(Call::Connection(self.function_connection(
+            node,
+            source,
+            ty.innermost(),
+            item,
+        )?))
     }
 
     /// The arguments after the first `skip` (a computed column's row).
