@@ -166,8 +166,12 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
         );
     }
     shutdown.await;
-    tracing::info!("shutting down");
-    running.stop().await;
+    // New connections are refused from here; requests in flight get a bounded time to finish.
+    let bound = std::time::Duration::from_millis(o.shutdown_timeout_ms);
+    tracing::info!(timeout_ms = o.shutdown_timeout_ms, "shutting down");
+    if tokio::time::timeout(bound, running.stop()).await.is_err() {
+        tracing::warn!("requests still in flight after the shutdown timeout: stopping anyway");
+    }
     drop(embedded);
     Ok(())
 }
