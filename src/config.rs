@@ -116,6 +116,13 @@ pub struct ServeOptions {
     /// Maximum pooled database connections [default: 2 × CPU cores, at least 4]
     #[arg(long = "max-pool-size", env = "POSTGRAPH_MAX_POOL_SIZE")]
     pub max_pool_size: Option<usize>,
+    /// On SIGTERM/SIGINT, how long requests in flight may take to finish, in ms
+    #[arg(
+        long = "shutdown-timeout",
+        env = "POSTGRAPH_SHUTDOWN_TIMEOUT",
+        default_value_t = 10_000
+    )]
+    pub shutdown_timeout_ms: u64,
     /// How long a request waits for a pooled connection before it is answered 504, in ms
     #[arg(long = "pool-timeout", env = "POSTGRAPH_POOL_TIMEOUT", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub pool_timeout_ms: u64,

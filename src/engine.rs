@@ -15,6 +15,7 @@ use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 mod finish;
 mod plan_cache;
@@ -158,6 +159,11 @@ pub struct Outcome {
     pub session: Option<Arc<SessionSettings>>,
     /// The first error's code: the SQLSTATE of a database error, or the engine's own code.
     pub code: Option<String>,
+    /// Time spent parsing and validating (a cache lookup once seen), planning (the same), and
+    /// in the database (from asking for a connection to the last answer): `Server-Timing`.
+    pub parse: Option<Duration>,
+    pub plan: Option<Duration>,
+    pub database: Option<Duration>,
 }
 
 /// A GraphQL request as received (POST body or GET query string).
@@ -343,7 +349,7 @@ impl Engine {
             .ok_or_else(|| RequestError::BadRequest("the request has no `query`".into()))?;
         let operation_name = req.operation_name.as_deref();
         let variables = graphql::variables_from_json(req.variables)?;
-        let compiled = self.compiled(query, operation_name, &variables)?;
+        let compiled = self.compiled(query, operation_name, &variables, outcome)?;
         if method == Method::Get && compiled.kind == OpKind::Mutation {
             return Err(RequestError::MutationOverGet);
         }
@@ -385,10 +391,10 @@ impl Engine {
                     }
                 }
                 if !statements.is_empty() {
-                    for (slot, r) in slots
-                        .into_iter()
-                        .zip(self.exec.read(&session, &statements).await?)
-                    {
+                    let started = Instant::now();
+                    let rows = self.exec.read(&session, &statements).await;
+                    outcome.database = Some(started.elapsed());
+                    for (slot, r) in slots.into_iter().zip(rows?) {
                         results[slot] = Some(r);
                     }
                 }
@@ -415,10 +421,10 @@ impl Engine {
                     }
                 }
                 if !statements.is_empty() {
-                    for (slot, r) in slots
-                        .into_iter()
-                        .zip(self.exec.write(&session, &statements).await?)
-                    {
+                    let started = Instant::now();
+                    let rows = self.exec.write(&session, &statements).await;
+                    outcome.database = Some(started.elapsed());
+                    for (slot, r) in slots.into_iter().zip(rows?) {
                         results[slot] = Some(r);
                     }
                 }
@@ -525,10 +531,16 @@ impl Engine {
         query: &str,
         operation_name: Option<&str>,
         variables: &juniper::Variables<S>,
+        outcome: &mut Outcome,
     ) -> Result<Arc<CompiledOperation>, RequestError> {
-        let document = self.api.document(query)?;
+        let started = Instant::now();
+        let document = self.api.document(query);
+        outcome.parse = Some(started.elapsed());
+        let document = document?;
+        let started = Instant::now();
         if let Some(compiled) = self.plans.get(query, operation_name, variables) {
             graphql::document::check(&self.api.root, &document, operation_name, variables)?;
+            outcome.plan = Some(started.elapsed());
             return Ok(compiled);
         }
         let op =
@@ -537,6 +549,7 @@ impl Engine {
         let compiled = Arc::new(compile(&plan));
         self.plans
             .put(query, operation_name, variables, compiled.clone());
+        outcome.plan = Some(started.elapsed());
         Ok(compiled)
     }
 }

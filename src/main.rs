@@ -84,6 +84,7 @@ async fn database(
 
 async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
     let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
     let (connection, embedded, is_example) = database(&o.db, true).await?;
     let pick = |given: &Option<String>, fallback: &str| {
         given
@@ -137,7 +138,23 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
     if cfg.jwt.secret.is_none() && !asymmetric {
         tracing::warn!("no --jwt-secret or keys: tokens are neither signed nor accepted");
     }
-    let engine = server::build_engine(&cfg).await?;
+    // A database that is not up yet (refused, starting, full) is waited for, with backoff;
+    // anything else (bad credentials, no such database, a bad schema) stops postgraph.
+    let mut backoff = std::time::Duration::from_millis(250);
+    let engine = loop {
+        match server::build_engine(&cfg).await {
+            Ok(engine) => break engine,
+            Err(e) if e.is_transient() => {
+                tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "the database does not answer yet; retrying");
+                tokio::select! {
+                    _ = &mut shutdown => return Ok(()),
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(std::time::Duration::from_secs(10));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
     // GraphiQL is of no use without introspection.
     let graphiql = o.graphiql && !o.production;
     let addr: SocketAddr = format!("{}:{}", o.host, o.port).parse()?;
@@ -166,8 +183,12 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
         );
     }
     shutdown.await;
-    tracing::info!("shutting down");
-    running.stop().await;
+    // New connections are refused from here; requests in flight get a bounded time to finish.
+    let bound = std::time::Duration::from_millis(o.shutdown_timeout_ms);
+    tracing::info!(timeout_ms = o.shutdown_timeout_ms, "shutting down");
+    if tokio::time::timeout(bound, running.stop()).await.is_err() {
+        tracing::warn!("requests still in flight after the shutdown timeout: stopping anyway");
+    }
     drop(embedded);
     Ok(())
 }

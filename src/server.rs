@@ -31,6 +31,20 @@ pub enum StartError {
     Bind(SocketAddr, std::io::Error),
 }
 
+impl StartError {
+    /// Whether trying again later may help: the database cannot be reached yet (refused,
+    /// reset, timed out), is starting or shutting down, or has no free connection slot.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StartError::Db(DbError::Connect(e)) => match e.as_db_error() {
+                None => true,
+                Some(db) => matches!(db.code().code(), "57P01" | "57P02" | "57P03" | "53300"),
+            },
+            _ => false,
+        }
+    }
+}
+
 /// What the engine needs to start.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {

@@ -16,8 +16,9 @@ const SLOW: &str = "create table public.slow_log (note text); \
     $$ begin insert into public.slow_log values ('written'); perform pg_sleep(seconds); return 1; end $$; \
     grant execute on function app_public.slow(float8), app_public.slow_write(float8) to app_anonymous;";
 
-/// Sends `query` over a raw connection and hangs up after `after`, without reading.
-async fn hang_up(app: &TestApp, query: &str, after: Duration) {
+/// Sends `query` over a raw connection and hangs up, without reading, once the database is
+/// running a statement containing `marker` (so the request surely got that far).
+async fn hang_up(app: &TestApp, query: &str, marker: &str) {
     let body = json!({ "query": query }).to_string();
     let mut conn = tokio::net::TcpStream::connect(app.running.addr)
         .await
@@ -31,7 +32,21 @@ async fn hang_up(app: &TestApp, query: &str, after: Duration) {
     )
     .await
     .unwrap();
-    tokio::time::sleep(after).await;
+    let started = Instant::now();
+    loop {
+        let running = backends(app)
+            .await
+            .iter()
+            .any(|r| r["state"] == "active" && r["query"].as_str().unwrap_or("").contains(marker));
+        if running {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the request never reached the database"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     drop(conn);
 }
 
@@ -68,7 +83,7 @@ async fn a_client_hanging_up_mid_query_cancels_it_and_frees_the_connection() {
     })
     .await;
     let started = Instant::now();
-    hang_up(&app, "{ slow(seconds: 10) }", Duration::from_millis(500)).await;
+    hang_up(&app, "{ slow(seconds: 10) }", "slow").await;
     let left = settled(&app).await;
     assert!(
         left.iter()
@@ -99,7 +114,7 @@ async fn a_client_hanging_up_mid_mutation_leaves_nothing_written() {
     hang_up(
         &app,
         "mutation { slowWrite(input: {seconds: 10}) { integer } }",
-        Duration::from_millis(500),
+        "slow_write",
     )
     .await;
     let left = settled(&app).await;

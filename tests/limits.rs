@@ -278,3 +278,20 @@ async fn a_connection_without_first_returns_one_capped_page_and_says_there_is_mo
         1200
     );
 }
+
+#[tokio::test]
+async fn batched_requests_are_refused_so_there_is_no_batch_to_limit() {
+    let app = app().await;
+    let warm = app
+        .gql("{ allPosts { totalCount } }", json!({}), None)
+        .await;
+    assert_eq!(warm.status, 200);
+    let before = app.statement_count("%").await;
+    let batch: Vec<_> = (0..100)
+        .map(|_| json!({"query": "{ allPosts { totalCount } }"}))
+        .collect();
+    let r = app.post_raw(json!(batch).to_string(), &[]).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.first_error_code(), Some("BAD_REQUEST"));
+    assert_eq!(app.statement_count("%").await, before);
+}

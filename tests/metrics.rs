@@ -152,3 +152,46 @@ async fn client_chosen_operation_names_cannot_grow_the_metrics_without_bound() {
         "{text}"
     );
 }
+
+/// The `Server-Timing` entries of a reply: name → milliseconds.
+fn timings(r: &common::Reply) -> Vec<(String, f64)> {
+    let Some(v) = r.headers.get("server-timing") else {
+        return vec![];
+    };
+    v.to_str()
+        .unwrap()
+        .split(", ")
+        .map(|part| {
+            let (name, dur) = part.split_once(";dur=").expect("name;dur=ms");
+            (name.to_string(), dur.parse().expect("a number"))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn responses_carry_server_timing_for_parse_plan_and_database() {
+    let app = app_with(Options::default()).await;
+    let r = app
+        .gql("{ allPosts { totalCount } }", json!({}), None)
+        .await;
+    assert_eq!(r.status, 200);
+    let t = timings(&r);
+    let names: Vec<&str> = t.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["parse", "plan", "db"], "{t:?}");
+    assert!(
+        t.iter().all(|(_, ms)| *ms >= 0.0 && *ms < 10_000.0),
+        "{t:?}"
+    );
+    assert!(t[2].1 > 0.0, "the database took some time: {t:?}");
+
+    // Refused by validation: parsed, never planned nor run.
+    let r = app.gql("{ nope }", json!({}), None).await;
+    let names: Vec<String> = timings(&r).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["parse"]);
+    // A bad token stops the request before anything is timed.
+    let r = app
+        .gql("{ allPosts { totalCount } }", json!({}), Some("not.a.jwt"))
+        .await;
+    assert_eq!(r.status, 401);
+    assert!(timings(&r).is_empty());
+}

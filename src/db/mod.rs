@@ -19,7 +19,7 @@ pub const DEMO_SEED_SQL: &str = include_str!("../../sql/demo_seed.sql");
 pub enum DbError {
     #[error("invalid connection string: {0}")]
     Config(tokio_postgres::Error),
-    #[error("could not connect to the database: {0}")]
+    #[error("could not connect to the database: {}", describe(.0))]
     Connect(tokio_postgres::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] refinery::Error),
@@ -29,6 +29,15 @@ pub enum DbError {
     Embedded(#[from] embedded::EmbeddedError),
     #[error("{0}")]
     Sql(tokio_postgres::Error),
+}
+
+/// A connection error as a person can act on it: Postgres' own message (tokio-postgres
+/// shows only "db error"), or the I/O failure.
+fn describe(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
+        None => e.to_string(),
+    }
 }
 
 /// Opens one connection (for migrations and introspection).

@@ -288,6 +288,20 @@ fn allowed_origin(opts: &HttpOptions, headers: &HeaderMap) -> Option<HeaderValue
         .then(|| origin.clone())
 }
 
+const SERVER_TIMING: header::HeaderName = header::HeaderName::from_static("server-timing");
+
+/// `Server-Timing` of a GraphQL request: parse (and validate), plan, database, in ms.
+fn server_timing(o: &Outcome) -> Option<HeaderValue> {
+    let parts: Vec<String> = [("parse", o.parse), ("plan", o.plan), ("db", o.database)]
+        .into_iter()
+        .filter_map(|(name, d)| Some(format!("{name};dur={:.3}", d?.as_secs_f64() * 1000.0)))
+        .collect();
+    if parts.is_empty() {
+        return None;
+    }
+    HeaderValue::from_str(&parts.join(", ")).ok()
+}
+
 /// How long `/ready` waits for a connection and for the database's answer.
 const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
@@ -498,6 +512,9 @@ where
             request_error(e, legacy, content_type, engine.production)
         }
     };
+    if let Some(timing) = server_timing(&logged.outcome) {
+        reply.headers_mut().insert(SERVER_TIMING, timing);
+    }
     reply.extensions_mut().insert(logged);
     reply
 }
