@@ -221,7 +221,8 @@ pub fn payload(m: &Mutation) -> Statement {
         };
         pairs.push((key.clone(), v));
     }
-    let text = format!("select {}::text", object(&pairs));
+    // `to_json` as for reads: the payload reaches the client as Postgres encoded it.
+    let text = format!("select to_json({})::text", object(&pairs));
     b.finish(text)
 }
 
