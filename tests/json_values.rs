@@ -113,6 +113,7 @@ const COLUMNS: &[(&str, Kind)] = &[
     ("bigs", Kind::List(Elem::Text)),
     ("dom", Kind::Text),
     ("pair", Kind::Pair),
+    ("ci", Kind::Text),
 ];
 
 /// A small deterministic generator (xorshift64*): the same cases on every run.
@@ -359,6 +360,7 @@ fn row_values(g: &mut Gen) -> Vec<String> {
             g.below(1000)
         )
     }));
+    v.push(or_null(g, |g| format!("{}::citext", lit(&g.string(50)))));
     assert_eq!(v.len(), COLUMNS.len());
     v
 }
