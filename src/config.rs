@@ -143,6 +143,12 @@ pub struct ServeOptions {
     /// repeat (or comma-separate) for several
     #[arg(long = "cors-origin", env = "POSTGRAPH_CORS_ORIGIN", value_delimiter = ',', value_parser = parse_origin)]
     pub cors_origins: Vec<String>,
+    /// Also set a mutation's token in this HttpOnly cookie, and accept it from the cookie
+    #[arg(long = "jwt-cookie", env = "JWT_COOKIE")]
+    pub jwt_cookie: Option<String>,
+    /// Cookies without `Secure`, for a local http server only
+    #[arg(long = "insecure-cookies", env = "POSTGRAPH_INSECURE_COOKIES")]
+    pub insecure_cookies: bool,
     /// Serve the GraphiQL IDE at /graphiql
     #[arg(long = "no-graphiql", action = clap::ArgAction::SetFalse, default_value_t = true)]
     pub graphiql: bool,

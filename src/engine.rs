@@ -182,6 +182,27 @@ pub struct Request {
 pub struct Response {
     pub body: String,
     pub carries_token: bool,
+    /// What a mutation's result says about the token cookie (queries leave it alone).
+    pub issued: Issued,
+}
+
+/// The tokens a response carries, for the HTTP layer's cookies.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Issued {
+    /// The last token signed into a mutation's result, with its `exp`.
+    pub token: Option<(String, f64)>,
+    /// A mutation's token came back null (a sign-out, or a failed sign-in): the cookie is
+    /// cleared, unless a token was signed too.
+    pub cleared: bool,
+}
+
+/// Where the request's token may come from, as the HTTP layer found it.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Credentials<'a> {
+    /// The `Authorization` header value; it wins over the cookie.
+    pub authorization: Option<&'a str>,
+    /// The token from the `--jwt-cookie` cookie.
+    pub cookie: Option<&'a str>,
 }
 
 /// A failure before execution: decides the HTTP status.
@@ -298,14 +319,17 @@ impl Engine {
     ///
     /// A token's signature is verified once: the verified claims and their settings are kept
     /// (by token text) and only `exp`/`nbf` are checked again on later requests.
-    pub fn session(&self, authorization: Option<&str>) -> Result<Arc<SessionSettings>, AuthError> {
-        let Some(header) = authorization else {
-            return Ok(self.sessions.anonymous.clone());
+    pub fn session(&self, creds: Credentials<'_>) -> Result<Arc<SessionSettings>, AuthError> {
+        let token = match (creds.authorization, creds.cookie) {
+            (Some(header), _) => {
+                if header.len() > auth::MAX_AUTHORIZATION_BYTES {
+                    return Err(AuthError::HeaderTooLarge);
+                }
+                auth::bearer_token(header)?
+            }
+            (None, Some(cookie)) => cookie,
+            (None, None) => return Ok(self.sessions.anonymous.clone()),
         };
-        if header.len() > auth::MAX_AUTHORIZATION_BYTES {
-            return Err(AuthError::HeaderTooLarge);
-        }
-        let token = auth::bearer_token(header)?;
         if let Some((claims, session)) = self
             .sessions
             .verified
@@ -335,12 +359,12 @@ impl Engine {
     pub async fn execute(
         &self,
         req: Request,
-        authorization: Option<&str>,
+        creds: Credentials<'_>,
         method: Method,
         outcome: &mut Outcome,
     ) -> Result<Response, RequestError> {
         // The token is checked first: a bad token never reaches the database.
-        let session = self.session(authorization)?;
+        let session = self.session(creds)?;
         outcome.session = Some(session.clone());
         let query = req
             .query
@@ -435,6 +459,7 @@ impl Engine {
         let mut data = String::from("{");
         let mut errors: Vec<Json> = vec![];
         let mut carries_token = false;
+        let mut issued = Issued::default();
         for (i, (key, f)) in compiled.fields.iter().enumerate() {
             if i > 0 {
                 data.push(',');
@@ -465,28 +490,29 @@ impl Engine {
                 }
                 CompiledField::Select { fixups, .. } | CompiledField::Mutation { fixups, .. } => {
                     match results[i].take() {
-                        Some(Ok(json)) => match self.finish(key, json, fixups, &mut errors) {
-                            Ok((json, signed)) => {
-                                carries_token |= signed;
-                                data.push_str(&json);
+                        Some(Ok(json)) => {
+                            match self.finish(key, json, fixups, &mut errors, &mut issued) {
+                                Ok(json) => {
+                                    data.push_str(&json);
+                                }
+                                Err(e) => {
+                                    data.push_str("null");
+                                    let message = if self.production {
+                                        tracing::error!(error = %e, "signing a token failed");
+                                        INTERNAL_MESSAGE.to_string()
+                                    } else {
+                                        e.to_string()
+                                    };
+                                    errors.push(error_json(
+                                        &message,
+                                        &[],
+                                        &[key.as_str().into()],
+                                        e.code(),
+                                        None,
+                                    ));
+                                }
                             }
-                            Err(e) => {
-                                data.push_str("null");
-                                let message = if self.production {
-                                    tracing::error!(error = %e, "signing a token failed");
-                                    INTERNAL_MESSAGE.to_string()
-                                } else {
-                                    e.to_string()
-                                };
-                                errors.push(error_json(
-                                    &message,
-                                    &[],
-                                    &[key.as_str().into()],
-                                    e.code(),
-                                    None,
-                                ));
-                            }
-                        },
+                        }
                         Some(Err(e)) => {
                             data.push_str("null");
                             let message = if self.production && !e.client_facing() {
@@ -518,9 +544,14 @@ impl Engine {
             let _ = write!(body, ",\"errors\":{}", Json::Array(errors));
         }
         body.push('}');
+        carries_token |= issued.token.is_some();
+        if compiled.kind != OpKind::Mutation {
+            issued = Issued::default();
+        }
         Ok(Response {
             body,
             carries_token,
+            issued,
         })
     }
 

@@ -166,6 +166,8 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
             cors: o.cors,
             cors_origins: o.cors_origins.clone(),
             metrics: o.metrics,
+            jwt_cookie: o.jwt_cookie.clone(),
+            insecure_cookies: o.insecure_cookies,
         },
         addr,
     )

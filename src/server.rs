@@ -27,6 +27,8 @@ pub enum StartError {
     Auth(#[from] AuthError),
     #[error("--jwt-token-identifier must be `schema.type`, got `{0}`")]
     JwtIdentifier(String),
+    #[error("{0}")]
+    Http(String),
     #[error("could not listen on {0}: {1}")]
     Bind(SocketAddr, std::io::Error),
 }
@@ -181,6 +183,7 @@ pub async fn start(
     opts: HttpOptions,
     addr: SocketAddr,
 ) -> Result<Running, StartError> {
+    opts.check().map_err(StartError::Http)?;
     let listener = http::bind(addr)
         .await
         .map_err(|e| StartError::Bind(addr, e))?;

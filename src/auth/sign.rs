@@ -13,6 +13,12 @@ impl Auth {
     /// unless the row has one), and `exp` too (now + the configured lifetime, unless the
     /// row has one).
     pub fn sign(&self, claims: &Map<String, Value>) -> Result<String, AuthError> {
+        self.sign_with_exp(claims).map(|(token, _)| token)
+    }
+
+    /// [`Auth::sign`], also returning the token's `exp` (seconds since the epoch), from which
+    /// a cookie carrying the token gets its `Max-Age`.
+    pub fn sign_with_exp(&self, claims: &Map<String, Value>) -> Result<(String, f64), AuthError> {
         let signer = self.keys.signer()?;
         let mut out = Map::new();
         for (key, value) in claims {
@@ -37,9 +43,12 @@ impl Auth {
             out.entry("iss")
                 .or_insert_with(|| Value::String(iss.clone()));
         }
+        let exp = out.get("exp").and_then(Value::as_f64).unwrap_or(0.0);
         let mut header = Header::new(signer.algorithm);
         header.kid = signer.kid.clone();
-        jsonwebtoken::encode(&header, &out, &signer.key).map_err(|e| AuthError::Sign(e.to_string()))
+        let token = jsonwebtoken::encode(&header, &out, &signer.key)
+            .map_err(|e| AuthError::Sign(e.to_string()))?;
+        Ok((token, exp))
     }
 }
 

@@ -4,7 +4,7 @@
 //! place of the object holding them when the field is non-null. Responses that need neither
 //! are passed through untouched, without parsing.
 
-use super::{error_json, Engine};
+use super::{error_json, Engine, Issued};
 use crate::auth::AuthError;
 use crate::plan::{Fixup, FixupPath};
 use serde_json::Value as Json;
@@ -13,33 +13,33 @@ use serde_json::Value as Json;
 const NON_FINITE_FLOAT: &str = "NON_FINITE_FLOAT";
 
 impl Engine {
-    /// `json` (the value of root field `key`) with its fixups applied, and whether a token was
-    /// signed into it; float errors are added to `errors`.
+    /// `json` (the value of root field `key`) with its fixups applied; float errors are added
+    /// to `errors`, the tokens signed (or found null) to `issued`.
     pub(super) fn finish(
         &self,
         key: &str,
         json: String,
         fixups: &[FixupPath],
         errors: &mut Vec<Json>,
-    ) -> Result<(String, bool), AuthError> {
+        issued: &mut Issued,
+    ) -> Result<String, AuthError> {
         let signs = fixups.iter().any(|(_, f)| *f == Fixup::Jwt);
         // Postgres' JSON for a non-finite float is one of these strings; a finite float is a
         // number, so when neither text occurs there is nothing to check.
         let floats = fixups.iter().any(|(_, f)| matches!(f, Fixup::Float { .. }))
             && (json.contains("\"NaN\"") || json.contains("Infinity\""));
         if !signs && !floats {
-            return Ok((json, false));
+            return Ok(json);
         }
         let mut v: Json =
             serde_json::from_str(&json).map_err(|e| AuthError::Sign(e.to_string()))?;
-        let mut signed = false;
         for (path, fixup) in fixups {
             if *fixup == Fixup::Jwt || floats {
                 let mut at = vec![Json::String(key.to_string())];
-                self.fix_at(&mut v, path, fixup, &mut at, errors, &mut signed)?;
+                self.fix_at(&mut v, path, fixup, &mut at, errors, issued)?;
             }
         }
-        Ok((v.to_string(), signed))
+        Ok(v.to_string())
     }
 
     /// Applies `fixup` below `v` along `path`; `at` is the response path so far. Returns
@@ -51,19 +51,25 @@ impl Engine {
         fixup: &Fixup,
         at: &mut Vec<Json>,
         errors: &mut Vec<Json>,
-        signed: &mut bool,
+        issued: &mut Issued,
     ) -> Result<bool, AuthError> {
         match path.split_first() {
             None => match fixup {
                 Fixup::Jwt => {
-                    if let Json::Object(claims) = v {
-                        // A row whose attributes are all null is "no token" (a failed sign-in).
-                        *v = if claims.values().all(Json::is_null) {
-                            Json::Null
-                        } else {
-                            *signed = true;
-                            Json::String(self.auth.sign(claims)?)
-                        };
+                    match v {
+                        // A row whose attributes are all null is "no token" (a failed sign-in,
+                        // a sign-out).
+                        Json::Object(claims) if claims.values().all(Json::is_null) => {
+                            *v = Json::Null;
+                            issued.cleared = true;
+                        }
+                        Json::Object(claims) => {
+                            let (token, exp) = self.auth.sign_with_exp(claims)?;
+                            *v = Json::String(token.clone());
+                            issued.token = Some((token, exp));
+                        }
+                        Json::Null => issued.cleared = true,
+                        _ => {}
                     }
                     Ok(false)
                 }
@@ -84,7 +90,7 @@ impl Engine {
                 if let Json::Array(items) = v {
                     for (i, item) in items.iter_mut().enumerate() {
                         at.push(i.into());
-                        if self.fix_at(item, rest, fixup, at, errors, signed)? {
+                        if self.fix_at(item, rest, fixup, at, errors, issued)? {
                             *item = Json::Null;
                         }
                         at.pop();
@@ -97,7 +103,7 @@ impl Engine {
                     return Ok(false);
                 };
                 at.push(Json::String(head.clone()));
-                let null_me = self.fix_at(child, rest, fixup, at, errors, signed)?;
+                let null_me = self.fix_at(child, rest, fixup, at, errors, issued)?;
                 at.pop();
                 // The object holding a non-null field that failed becomes null: rows are
                 // nullable wherever they appear.

@@ -1,9 +1,11 @@
 //! HTTP edge (warp): `POST/GET /graphql`, `/graphiql`, `/health`, `/ready`, `/metrics`,
 //! `/.well-known/jwks.json`; body limits, media types, status codes, panics caught as 500,
-//! one log line per request.
+//! CORS, token cookies, one log line per request.
+
+mod cookies;
 
 use crate::auth::{self, AuthError};
-use crate::engine::{Engine, Method, Outcome, Request, RequestError};
+use crate::engine::{Credentials, Engine, Method, Outcome, Request, RequestError};
 use crate::exec::ExecError;
 use crate::graphql::GraphqlError;
 use bytes::{Buf, Bytes};
@@ -18,15 +20,43 @@ use std::time::Instant;
 use tracing::Instrument;
 use warp::Filter;
 
+#[derive(Debug, Clone, Default)]
 pub struct HttpOptions {
     pub body_limit: u64,
     pub graphiql: bool,
-    /// Allow cross-origin requests from any origin (`Access-Control-Allow-Origin: *`).
+    /// Allow cross-origin requests from any origin (`Access-Control-Allow-Origin: *`, never
+    /// with credentials).
     pub cors: bool,
     /// Allow cross-origin requests from these origins only (`scheme://host[:port]`).
     pub cors_origins: Vec<String>,
     /// Serve Prometheus metrics at `/metrics`.
     pub metrics: bool,
+    /// `--jwt-cookie`: the cookie a mutation's token is also set in, and read from requests
+    /// without an `Authorization` header.
+    pub jwt_cookie: Option<String>,
+    /// `--insecure-cookies`: cookies without `Secure`, for local http only.
+    pub insecure_cookies: bool,
+}
+
+impl HttpOptions {
+    /// Refuses combinations that would weaken the cookie rules (checked at startup).
+    pub fn check(&self) -> Result<(), String> {
+        for origin in &self.cors_origins {
+            cookies::check_origin(origin)?;
+        }
+        if self.cors && !self.cors_origins.is_empty() {
+            return Err("--cors (any origin) and --cors-origin exclude each other".into());
+        }
+        if let Some(name) = &self.jwt_cookie {
+            cookies::check_cookie_name(name)?;
+            if self.cors {
+                return Err("--jwt-cookie cannot be combined with --cors (any origin): \
+                     name the origins allowed to send the cookie with --cors-origin"
+                    .into());
+            }
+        }
+        Ok(())
+    }
 }
 
 mod metrics;
@@ -72,6 +102,8 @@ pub fn routes(
                     let count = opts.metrics;
                     let allow_origin = allowed_origin(&opts, &headers);
                     let by_origin = !opts.cors_origins.is_empty();
+                    // Credentials (the token cookie) only ever for an origin named exactly.
+                    let credentials = by_origin && opts.jwt_cookie.is_some();
                     let work = AssertUnwindSafe(dispatch(
                         engine,
                         opts,
@@ -95,9 +127,14 @@ pub fn routes(
                         }
                     };
                     if let Some(origin) = allow_origin {
-                        reply
-                            .headers_mut()
-                            .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+                        let h = reply.headers_mut();
+                        if credentials {
+                            h.insert(
+                                header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+                                HeaderValue::from_static("true"),
+                            );
+                        }
+                        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
                     }
                     if by_origin {
                         // The answer depends on the Origin header: caches must keep them apart.
@@ -390,6 +427,26 @@ where
         );
     }
 
+    // The token cookie authenticates only when there is no Authorization header, and then
+    // only a JSON POST: a form or a GET can be sent cross-site by any page, with the cookie.
+    let cookie_token = opts
+        .jwt_cookie
+        .as_deref()
+        .and_then(|name| cookies::cookie(&headers, name));
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or("\u{0}"));
+    if cookie_token.is_some()
+        && authorization.is_none()
+        && (method != http::Method::POST || !cookies::is_json(&headers))
+    {
+        return json_reply(
+            StatusCode::FORBIDDEN,
+            content_type,
+            error_body(cookies::CSRF_MESSAGE, cookies::CSRF_CODE),
+        );
+    }
+
     let (request, http_method) = if method == http::Method::GET {
         match parse_query_string(&query) {
             Ok(r) => (r, Method::Get),
@@ -492,19 +549,21 @@ where
         operation: request.operation_name.clone(),
         outcome: Outcome::default(),
     };
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .map(|v| v.to_str().unwrap_or("\u{0}"));
+    let creds = Credentials {
+        authorization,
+        cookie: cookie_token,
+    };
     let mut reply = match engine
-        .execute(request, authorization, http_method, &mut logged.outcome)
+        .execute(request, creds, http_method, &mut logged.outcome)
         .await
     {
         Ok(response) => {
             let mut r = json_reply(StatusCode::OK, content_type, response.body);
-            if response.carries_token {
+            if response.carries_token || response.issued.cleared {
                 r.headers_mut()
                     .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             }
+            set_cookies(&opts, &response.issued, r.headers_mut());
             r
         }
         Err(e) => {
@@ -517,6 +576,26 @@ where
     }
     reply.extensions_mut().insert(logged);
     reply
+}
+
+/// The token cookie a mutation's result asks for: set to its token, or cleared.
+fn set_cookies(opts: &HttpOptions, issued: &crate::engine::Issued, headers: &mut HeaderMap) {
+    let Some(name) = &opts.jwt_cookie else {
+        return;
+    };
+    let attrs = cookies::CookieAttrs {
+        secure: !opts.insecure_cookies,
+        same_site: "Lax",
+    };
+    if let Some((token, exp)) = &issued.token {
+        let age = cookies::max_age_until(*exp);
+        cookies::append(
+            headers,
+            &cookies::set_cookie(name, token, Some(age), &attrs),
+        );
+    } else if issued.cleared {
+        cookies::append(headers, &cookies::set_cookie(name, "", Some(0), &attrs));
+    }
 }
 
 fn parse_query_string(q: &str) -> Result<Request, RequestError> {

@@ -74,6 +74,10 @@ pub struct Options {
     pub cors_origins: Vec<&'static str>,
     /// `--disable-default-mutations`.
     pub disable_default_mutations: bool,
+    /// `--jwt-cookie`: the token cookie's name.
+    pub jwt_cookie: Option<&'static str>,
+    /// `--insecure-cookies`: cookies without `Secure`.
+    pub insecure_cookies: bool,
 }
 
 impl Default for Options {
@@ -94,6 +98,8 @@ impl Default for Options {
             metrics: false,
             cors_origins: vec![],
             disable_default_mutations: false,
+            jwt_cookie: None,
+            insecure_cookies: false,
         }
     }
 }
@@ -103,6 +109,11 @@ pub async fn app() -> TestApp {
 }
 
 pub async fn app_with(opts: Options) -> TestApp {
+    try_app_with(opts).await.expect("server")
+}
+
+/// [`app_with`], returning the startup error instead of panicking on it.
+pub async fn try_app_with(opts: Options) -> Result<TestApp, server::StartError> {
     let pg = cluster().await;
     let database = format!(
         "test_{}_{}",
@@ -144,18 +155,19 @@ pub async fn app_with(opts: Options) -> TestApp {
             cors: opts.cors_origins.is_empty(),
             cors_origins: opts.cors_origins.iter().map(|o| o.to_string()).collect(),
             metrics: opts.metrics,
+            jwt_cookie: opts.jwt_cookie.map(str::to_owned),
+            insecure_cookies: opts.insecure_cookies,
         },
         "127.0.0.1:0".parse().unwrap(),
     )
-    .await
-    .expect("server");
-    TestApp {
+    .await?;
+    Ok(TestApp {
         running,
         http: reqwest::Client::new(),
         database,
         admin_url,
         authenticator_url,
-    }
+    })
 }
 
 /// A response as the client sees it.
