@@ -110,6 +110,9 @@ pub struct ServeOptions {
     /// Claim naming the Postgres role; a leading dot makes it a path (.app.role)
     #[arg(long = "jwt-role-claim-key", env = "JWT_ROLE_CLAIM_KEY", default_value = crate::auth::DEFAULT_ROLE_CLAIM)]
     pub jwt_role_claim_key: String,
+    /// Bind tokens to a random fingerprint cookie (OWASP token sidejacking): claim `fgp`
+    #[arg(long = "jwt-fingerprint", env = "JWT_FINGERPRINT")]
+    pub jwt_fingerprint: bool,
     /// Role for requests without a token
     #[arg(long = "default-role", env = "DEFAULT_ROLE")]
     pub default_role: Option<String>,
@@ -374,5 +377,34 @@ mod tests {
         assert_eq!((o.jwt_leeway, o.jwt_expires_in), (0, 3600));
         assert_eq!(o.jwt_public_keys.len(), 2);
         assert_eq!(o.jwt_role_claim_key, ".app.role");
+    }
+
+    #[test]
+    fn cookie_and_cors_flags() {
+        let cli = Cli::try_parse_from([
+            "postgraph",
+            "serve",
+            "--jwt-cookie",
+            "jwt",
+            "--jwt-fingerprint",
+            "--cors-origin",
+            "https://a.example,https://b.example",
+        ])
+        .unwrap();
+        let Command::Serve(o) = cli.command else {
+            panic!("not serve")
+        };
+        assert_eq!(o.jwt_cookie.as_deref(), Some("jwt"));
+        assert!(o.jwt_fingerprint && !o.insecure_cookies && !o.cors);
+        assert_eq!(o.cors_origins, ["https://a.example", "https://b.example"]);
+        // Any origin and exact origins exclude each other.
+        assert!(Cli::try_parse_from([
+            "postgraph",
+            "serve",
+            "--cors",
+            "--cors-origin",
+            "https://a.example"
+        ])
+        .is_err());
     }
 }

@@ -194,6 +194,9 @@ pub struct Issued {
     /// A mutation's token came back null (a sign-out, or a failed sign-in): the cookie is
     /// cleared, unless a token was signed too.
     pub cleared: bool,
+    /// With `--jwt-fingerprint`: the fingerprint whose hash went into the tokens signed
+    /// (queries too), and the latest `exp` among them, for its cookie.
+    pub fingerprint: Option<(auth::Fingerprint, f64)>,
 }
 
 /// Where the request's token may come from, as the HTTP layer found it.
@@ -203,6 +206,8 @@ pub struct Credentials<'a> {
     pub authorization: Option<&'a str>,
     /// The token from the `--jwt-cookie` cookie.
     pub cookie: Option<&'a str>,
+    /// The fingerprint cookie's value (checked with `--jwt-fingerprint`).
+    pub fingerprint: Option<&'a str>,
 }
 
 /// A failure before execution: decides the HTTP status.
@@ -339,9 +344,11 @@ impl Engine {
             .cloned()
         {
             self.auth.check_times(&claims)?;
+            self.auth.check_fingerprint(&claims, creds.fingerprint)?;
             return Ok(session);
         }
         let claims = self.auth.verify(token)?;
+        self.auth.check_fingerprint(&claims, creds.fingerprint)?;
         let session = Arc::new(self.auth.session_settings(
             Some(&claims),
             &self.default_role,
@@ -546,7 +553,10 @@ impl Engine {
         body.push('}');
         carries_token |= issued.token.is_some();
         if compiled.kind != OpKind::Mutation {
-            issued = Issued::default();
+            issued = Issued {
+                fingerprint: issued.fingerprint,
+                ..Issued::default()
+            };
         }
         Ok(Response {
             body,

@@ -124,6 +124,7 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
             allow_missing_exp: o.jwt_allow_missing_exp,
             expires_in_secs: o.jwt_expires_in,
             role_claim: o.jwt_role_claim_key.clone(),
+            fingerprint: o.jwt_fingerprint,
         },
         default_role: pick(&o.default_role, example::DEFAULT_ROLE),
         max_pool_size: o

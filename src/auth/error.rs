@@ -28,6 +28,9 @@ pub enum AuthError {
     InvalidAlgorithm,
     #[error("token kid names no configured key")]
     UnknownKid,
+    /// `--jwt-fingerprint`: the token's `fgp` and the request's fingerprint cookie disagree.
+    #[error("token fingerprint refused: {0}")]
+    Fingerprint(&'static str),
     /// The role claim is not a string or names a role the server may not switch to.
     #[error("invalid role claim: {0}")]
     Role(String),
@@ -61,6 +64,7 @@ impl AuthError {
             AuthError::InvalidIssuer => "JWT_INVALID_ISSUER",
             AuthError::InvalidAlgorithm => "JWT_INVALID_ALGORITHM",
             AuthError::UnknownKid => "JWT_UNKNOWN_KID",
+            AuthError::Fingerprint(_) => "JWT_FINGERPRINT",
             AuthError::NoSigningKey => "JWT_NO_SIGNING_KEY",
             AuthError::Role(_) => "JWT_ROLE_NOT_ALLOWED",
             AuthError::NotConfigured => "JWT_NOT_CONFIGURED",

@@ -18,6 +18,7 @@
 //!   json never see `''` (which fails the cast) on a reused connection.
 
 mod error;
+mod fingerprint;
 mod keys;
 mod settings;
 mod sign;
@@ -28,6 +29,7 @@ mod tests_keys;
 mod verify;
 
 pub use error::AuthError;
+pub use fingerprint::{Fingerprint, FINGERPRINT_CLAIM};
 pub use keys::{KeyKind, Pem};
 pub use settings::SessionSettings;
 
@@ -87,6 +89,9 @@ pub struct JwtConfig {
     /// Claim naming the Postgres role (default `"role"`); a leading dot makes it a path into
     /// nested objects (`.app.role`, `."https://example.com/claims".role`).
     pub role_claim: String,
+    /// `--jwt-fingerprint`: signed tokens carry `fgp`, the hash of a random value set in a
+    /// hardened cookie, and incoming tokens are accepted only with that cookie.
+    pub fingerprint: bool,
 }
 
 impl Default for JwtConfig {
@@ -102,6 +107,7 @@ impl Default for JwtConfig {
             allow_missing_exp: false,
             expires_in_secs: DEFAULT_EXPIRES_IN_SECS,
             role_claim: DEFAULT_ROLE_CLAIM.to_owned(),
+            fingerprint: false,
         }
     }
 }
@@ -130,6 +136,7 @@ impl fmt::Debug for JwtConfig {
             .field("allow_missing_exp", &self.allow_missing_exp)
             .field("expires_in_secs", &self.expires_in_secs)
             .field("role_claim", &self.role_claim)
+            .field("fingerprint", &self.fingerprint)
             .finish()
     }
 }
@@ -147,6 +154,7 @@ pub struct Auth {
     expires_in_secs: u64,
     role_claim: String,
     role_path: Vec<String>,
+    fingerprint: bool,
 }
 
 impl fmt::Debug for Auth {
@@ -216,6 +224,7 @@ impl Auth {
             expires_in_secs: cfg.expires_in_secs,
             role_claim: cfg.role_claim,
             role_path,
+            fingerprint: cfg.fingerprint,
         })
     }
 

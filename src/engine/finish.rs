@@ -5,7 +5,7 @@
 //! are passed through untouched, without parsing.
 
 use super::{error_json, Engine, Issued};
-use crate::auth::AuthError;
+use crate::auth::{AuthError, Fingerprint, FINGERPRINT_CLAIM};
 use crate::plan::{Fixup, FixupPath};
 use serde_json::Value as Json;
 
@@ -64,7 +64,18 @@ impl Engine {
                             issued.cleared = true;
                         }
                         Json::Object(claims) => {
+                            if self.auth.fingerprint_enabled() {
+                                // One fingerprint per response: it has one cookie.
+                                if issued.fingerprint.is_none() {
+                                    issued.fingerprint = Some((Fingerprint::generate()?, 0.0));
+                                }
+                                let hash = issued.fingerprint.as_ref().map(|(f, _)| f.hash.clone());
+                                claims.insert(FINGERPRINT_CLAIM.into(), hash.into());
+                            }
                             let (token, exp) = self.auth.sign_with_exp(claims)?;
+                            if let Some((_, latest)) = &mut issued.fingerprint {
+                                *latest = latest.max(exp);
+                            }
                             *v = Json::String(token.clone());
                             issued.token = Some((token, exp));
                         }

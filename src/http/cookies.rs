@@ -11,6 +11,17 @@ pub const CSRF_CODE: &str = "CSRF_REJECTED";
 pub const CSRF_MESSAGE: &str = "a request authenticated by the token cookie must be a POST with \
      Content-Type: application/json (or send the token in an Authorization header)";
 
+/// The fingerprint cookie: `__Host-` makes browsers keep it only when it is `Secure`,
+/// `Path=/` and set without `Domain` (so no subdomain can plant or read one). Browsers refuse
+/// that prefix without `Secure`, so with `--insecure-cookies` it is plain `fgp`.
+pub fn fingerprint_cookie(opts: &super::HttpOptions) -> &'static str {
+    if opts.insecure_cookies {
+        "fgp"
+    } else {
+        "__Host-fgp"
+    }
+}
+
 /// The value of cookie `name` in the request's `Cookie` headers (the first one wins), if any
 /// and not empty.
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

@@ -552,6 +552,7 @@ where
     let creds = Credentials {
         authorization,
         cookie: cookie_token,
+        fingerprint: cookies::cookie(&headers, cookies::fingerprint_cookie(&opts)),
     };
     let mut reply = match engine
         .execute(request, creds, http_method, &mut logged.outcome)
@@ -564,6 +565,7 @@ where
                     .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             }
             set_cookies(&opts, &response.issued, r.headers_mut());
+            set_fingerprint_cookie(&engine, &opts, &response.issued, r.headers_mut());
             r
         }
         Err(e) => {
@@ -594,6 +596,27 @@ fn set_cookies(opts: &HttpOptions, issued: &crate::engine::Issued, headers: &mut
             &cookies::set_cookie(name, token, Some(age), &attrs),
         );
     } else if issued.cleared {
+        cookies::append(headers, &cookies::set_cookie(name, "", Some(0), &attrs));
+    }
+}
+
+/// The fingerprint cookie of the tokens signed (or, on sign-out, its clearing).
+fn set_fingerprint_cookie(
+    engine: &Engine,
+    opts: &HttpOptions,
+    issued: &crate::engine::Issued,
+    headers: &mut HeaderMap,
+) {
+    let attrs = cookies::CookieAttrs {
+        secure: !opts.insecure_cookies,
+        same_site: "Strict",
+    };
+    let name = cookies::fingerprint_cookie(opts);
+    if let Some((fingerprint, exp)) = &issued.fingerprint {
+        let age = cookies::max_age_until(*exp);
+        let c = cookies::set_cookie(name, &fingerprint.value, Some(age), &attrs);
+        cookies::append(headers, &c);
+    } else if issued.cleared && engine.auth.fingerprint_enabled() {
         cookies::append(headers, &cookies::set_cookie(name, "", Some(0), &attrs));
     }
 }
