@@ -320,7 +320,7 @@ async fn issued_tokens_carry_iat_and_are_never_cached() {
 
 const TOKEN_WITHOUT_EXP: &str =
     "create function app_public.guest_token() returns app_public.jwt_token language sql volatile as \
-    $$ select row('app_anonymous', null, null)::app_public.jwt_token $$; \
+    $$ select row('app_anonymous', null, null, null)::app_public.jwt_token $$; \
     grant execute on function app_public.guest_token() to app_anonymous;";
 
 #[tokio::test]

@@ -672,8 +672,12 @@ async fn disable_default_mutations_keeps_function_mutations_only() {
             "issueToken",
             "makeItem",
             "makeItems",
+            "refresh",
             "renameItems",
             "signin",
+            "signinWithRefresh",
+            "signout",
+            "signoutEverywhere",
             "signup"
         ]
     );
