@@ -1,0 +1,296 @@
+//! Connections: paging arguments, cursors, `orderBy`, and the selected connection fields.
+
+use super::*;
+
+impl<'m> Planner<'m> {
+    pub(super) fn connection(
+        &self,
+        node: &FieldNode,
+        source: Source,
+        table: usize,
+        join: Vec<(String, String)>,
+    ) -> Result<Connection> {
+        let t = self.table(table);
+        let (first, last, offset) = self.page_args(node)?;
+        let mut conditions = vec![];
+        if let Some(cond) = node.arg("condition").filter(|v| !v.is_null()) {
+            let input = self
+                .model
+                .input(&crate::schema::inflect::condition_type(&t.inflect_name))
+                .expect("condition type");
+            let Value::Object(pairs) = cond else {
+                return err(node, "condition must be an object");
+            };
+            for (k, v) in pairs {
+                let Some(InputTarget::Column(c)) = input.field(k).map(|f| &f.target) else {
+                    return err(node, format!("unknown condition field {k}"));
+                };
+                let col = &t.columns[*c];
+                conditions.push((col.name.clone(), self.param(node, &col.codec, v)?));
+            }
+        }
+        let (order, cursor_spec) = self.order(node, table)?;
+        let after = self.cursor(node, "after", &order, &cursor_spec)?;
+        let before = self.cursor(node, "before", &order, &cursor_spec)?;
+        let conn_type = crate::schema::inflect::connection_type(&t.inflect_name);
+        let edge_type = crate::schema::inflect::edge_type(&t.inflect_name);
+        let fields = self.connection_fields(node, &conn_type, &edge_type, &|n| {
+            Ok(Item::Row(self.row_sel(n, table)?))
+        })?;
+        Ok(Connection {
+            source,
+            conditions,
+            join,
+            order,
+            cursor_spec,
+            first,
+            last,
+            offset,
+            after,
+            before,
+            fields,
+        })
+    }
+
+    /// A connection over what a function returns: no conditions nor `orderBy` (as in v4
+    /// without `@sortable`/`@filterable`); the function's own order (its row number) pages it
+    /// and names the cursors, as v4's `natural` cursors do.
+    pub(super) fn function_connection(
+        &self,
+        node: &FieldNode,
+        source: Source,
+        conn_type: &str,
+        item: &dyn Fn(&FieldNode) -> Result<Item>,
+    ) -> Result<Connection> {
+        let edge_type = self
+            .model
+            .object(conn_type)
+            .and_then(|o| o.field("edges"))
+            .map(|f| f.ty.innermost())
+            .expect("connection type with edges");
+        let (first, last, offset) = self.page_args(node)?;
+        let order = vec![OrderCol {
+            column: "ordinality".into(),
+            asc: true,
+            sql_type: "pg_catalog.int8".into(),
+        }];
+        let cursor_spec = NATURAL.to_string();
+        let after = self.cursor(node, "after", &order, &cursor_spec)?;
+        let before = self.cursor(node, "before", &order, &cursor_spec)?;
+        let fields = self.connection_fields(node, conn_type, edge_type, item)?;
+        Ok(Connection {
+            source,
+            conditions: vec![],
+            join: vec![],
+            order,
+            cursor_spec,
+            first,
+            last,
+            offset,
+            after,
+            before,
+            fields,
+        })
+    }
+
+    /// `first`, `last` and `offset`, checked against each other and the page size limit;
+    /// without `first`/`last` a connection is bounded by the limit all the same.
+    pub(super) fn page_args(
+        &self,
+        node: &FieldNode,
+    ) -> Result<(Option<i64>, Option<i64>, Option<i64>)> {
+        let first = self.count_arg(node, "first")?;
+        let last = self.count_arg(node, "last")?;
+        let offset = self.count_arg(node, "offset")?;
+        if let Some(max) = self.max_page_size {
+            for (name, n) in [("first", first), ("last", last)] {
+                if n.is_some_and(|n| n > max) {
+                    return Err(PlanError {
+                        message: format!(
+                            "`{name}: {}` on `{}` is over the page size limit of {max}; page through with `after`/`before`",
+                            n.unwrap_or_default(),
+                            node.key
+                        ),
+                        location: node.location,
+                        code: "PAGE_SIZE_TOO_LARGE",
+                    });
+                }
+            }
+        }
+        let first = first.or(self.max_page_size.filter(|_| last.is_none()));
+        if first.is_some() && last.is_some() {
+            return err(node, "`first` and `last` cannot be combined");
+        }
+        if last.is_some() && offset.is_some() {
+            return err(node, "`offset` may not be used with `last`");
+        }
+        Ok((first, last, offset))
+    }
+
+    /// The selected fields of a connection; `item` plans a node.
+    pub(super) fn connection_fields(
+        &self,
+        node: &FieldNode,
+        conn_type: &str,
+        edge_type: &str,
+        item: &dyn Fn(&FieldNode) -> Result<Item>,
+    ) -> Result<Vec<(String, ConnField)>> {
+        let mut fields = vec![];
+        for child in &self.fields_for(&node.selection, conn_type) {
+            let f = match child.name.as_str() {
+                "__typename" => ConnField::Typename(conn_type.to_string()),
+                "nodes" => ConnField::Nodes(item(child)?),
+                "totalCount" => ConnField::TotalCount,
+                "edges" => {
+                    let mut edge = vec![];
+                    for e in &self.fields_for(&child.selection, edge_type) {
+                        let f = match e.name.as_str() {
+                            "__typename" => EdgeField::Typename(edge_type.to_string()),
+                            "cursor" => EdgeField::Cursor,
+                            "node" => EdgeField::Node(item(e)?),
+                            _ => return err(e, format!("unknown field {}", e.name)),
+                        };
+                        edge.push((e.key.clone(), f));
+                    }
+                    ConnField::Edges(edge)
+                }
+                "pageInfo" => {
+                    let mut page = vec![];
+                    for e in &self.fields_for(&child.selection, "PageInfo") {
+                        let f = match e.name.as_str() {
+                            "__typename" => PageField::Typename("PageInfo".into()),
+                            "hasNextPage" => PageField::HasNextPage,
+                            "hasPreviousPage" => PageField::HasPreviousPage,
+                            "startCursor" => PageField::StartCursor,
+                            "endCursor" => PageField::EndCursor,
+                            _ => return err(e, format!("unknown field {}", e.name)),
+                        };
+                        page.push((e.key.clone(), f));
+                    }
+                    ConnField::PageInfo(page)
+                }
+                _ => return err(child, format!("unknown field {}", child.name)),
+            };
+            fields.push((child.key.clone(), f));
+        }
+        Ok(fields)
+    }
+
+    /// The `after`/`before` cursor as parameters, one per order column. A cursor from the
+    /// variables stays re-bindable: each parameter knows which value of it to take.
+    pub(super) fn cursor(
+        &self,
+        node: &FieldNode,
+        arg: &str,
+        order: &[OrderCol],
+        spec: &str,
+    ) -> Result<Option<Vec<Param>>> {
+        let Some(v) = node.arg(arg).filter(|v| !v.is_null()) else {
+            return Ok(None);
+        };
+        let Value::String(s) = v.resolved() else {
+            return err(node, format!("`{arg}` must be a cursor string"));
+        };
+        if order.is_empty() {
+            return err(node, "cursors need an ordering: pass orderBy");
+        }
+        let values = decode_cursor(s, spec, order.len()).map_err(|message| PlanError {
+            message,
+            location: node.location,
+            code: INVALID,
+        })?;
+        let params = order
+            .iter()
+            .zip(&values)
+            .enumerate()
+            .map(|(index, (col, value))| Param {
+                value: json_text(value),
+                sql_type: col.sql_type.clone(),
+                source: match v {
+                    Value::Var(_, path) => Some(ParamSource {
+                        var: path.clone(),
+                        codec: Codec::Text {
+                            sql_type: col.sql_type.clone(),
+                        },
+                        cursor: Some(CursorPart {
+                            spec: spec.to_string(),
+                            index,
+                            columns: order.len(),
+                        }),
+                    }),
+                    _ => None,
+                },
+            })
+            .collect();
+        Ok(Some(params))
+    }
+
+    /// `orderBy` values (enum literals are not checked by juniper: checked here), then the
+    /// primary key so pages are stable; and the spec naming this order in cursors.
+    pub(super) fn order(&self, node: &FieldNode, table: usize) -> Result<(Vec<OrderCol>, String)> {
+        let t = self.table(table);
+        let e = self
+            .model
+            .enum_(&crate::schema::inflect::order_by_enum(&t.inflect_name))
+            .expect("order enum");
+        let bad = || PlanError {
+            message: "orderBy takes enum values".into(),
+            location: node.location,
+            code: INVALID,
+        };
+        let values: Vec<&str> = match node.arg("orderBy").map(Value::resolved) {
+            None => vec![if t.primary_key.is_some() {
+                "PRIMARY_KEY_ASC"
+            } else {
+                "NATURAL"
+            }],
+            Some(Value::Null) => vec![],
+            Some(Value::List(items)) => items
+                .iter()
+                .map(enum_name)
+                .collect::<Option<_>>()
+                .ok_or_else(bad)?,
+            Some(v) => vec![enum_name(v).ok_or_else(bad)?],
+        };
+        let mut order: Vec<OrderCol> = vec![];
+        let mut push = |c: usize, asc: bool| {
+            let col = &t.columns[c];
+            if !order.iter().any(|o| o.column == col.name) {
+                order.push(OrderCol {
+                    column: col.name.clone(),
+                    asc,
+                    sql_type: col.codec.sql_type().to_string(),
+                });
+            }
+        };
+        for v in &values {
+            let Some(def) = e.values.iter().find(|d| d.name == *v) else {
+                return err(
+                    node,
+                    format!("Value \"{v}\" does not exist in \"{}\" enum.", e.name),
+                );
+            };
+            match &def.meaning {
+                EnumMeaning::Natural | EnumMeaning::Label(_) => {}
+                EnumMeaning::PrimaryKey { ascending } => {
+                    for &c in t.primary_key.iter().flatten() {
+                        push(c, *ascending);
+                    }
+                }
+                EnumMeaning::Column { column, ascending } => push(*column, *ascending),
+            }
+        }
+        // Natural order has no cursors' stability to keep; any other gets the key as tiebreak.
+        if !values.iter().all(|v| *v == "NATURAL") {
+            for &c in t.primary_key.iter().flatten() {
+                push(c, true);
+            }
+        }
+        let spec = values
+            .iter()
+            .map(|v| v.to_lowercase())
+            .collect::<Vec<_>>()
+            .join(",");
+        Ok((order, spec))
+    }
+}

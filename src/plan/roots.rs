@@ -1,0 +1,167 @@
+//! Root fields: collections, lookups by key or node id, functions and their arguments.
+
+use super::*;
+
+impl<'m> Planner<'m> {
+    pub(super) fn root_select(
+        &self,
+        node: &FieldNode,
+        kind: &FieldKind,
+        ty: &TypeRef,
+    ) -> Result<Select> {
+        Ok(match kind {
+            FieldKind::Node | FieldKind::RowByNodeId { .. } => {
+                let expected = match kind {
+                    FieldKind::RowByNodeId { table } => Some(*table),
+                    _ => None,
+                };
+                let (table, key) = self.node_key(node, node.arg("nodeId"), expected)?;
+                Select::Row {
+                    table: self.table(table).into(),
+                    key,
+                    sel: self.row_sel(node, table)?,
+                }
+            }
+            FieldKind::Query => Select::Query(self.query_fields(node)?),
+            FieldKind::AllRows { table } => Select::Connection(self.connection(
+                node,
+                Source::Table(self.table(*table).into()),
+                *table,
+                vec![],
+            )?),
+            FieldKind::RowByKey { table, columns } => {
+                let t = self.table(*table);
+                let mut key = vec![];
+                for &c in columns {
+                    let col = &t.columns[c];
+                    let v = node.arg(&col.field).unwrap_or(&Value::Null);
+                    key.push((col.name.clone(), self.param(node, &col.codec, v)?));
+                }
+                Select::Row {
+                    table: t.into(),
+                    key,
+                    sel: self.row_sel(node, *table)?,
+                }
+            }
+            FieldKind::Function { function } => match self.call(node, *function, ty, false)? {
+                Call::Connection(c) => Select::Connection(c),
+                Call::Value {
+                    function,
+                    args,
+                    returns_set,
+                    out,
+                } => Select::Function {
+                    function,
+                    args,
+                    returns_set,
+                    out,
+                },
+            },
+            _ => {
+                return err(
+                    node,
+                    format!(
+                        "field {} of type {ty} cannot be selected at the root",
+                        node.name
+                    ),
+                )
+            }
+        })
+    }
+
+    pub(super) fn query_fields(&self, node: &FieldNode) -> Result<Vec<(String, QueryField)>> {
+        let query = self
+            .model
+            .object(&self.model.query_type)
+            .expect("query type");
+        let mut out = vec![];
+        for child in &self.fields_for(&node.selection, &self.model.query_type) {
+            let f = if child.name == "__typename" {
+                QueryField::Typename
+            } else if child.name == "nodeId" {
+                QueryField::NodeId
+            } else {
+                let Some(def) = query.field(&child.name) else {
+                    return err(child, format!("unknown field {}", child.name));
+                };
+                QueryField::Select(Box::new(self.root_select(child, &def.kind, &def.ty)?))
+            };
+            out.push((child.key.clone(), f));
+        }
+        Ok(out)
+    }
+
+    /// A function field (root or computed column, `on_parent`): its arguments, and whether it
+    /// reads a connection or values, by what it returns.
+    pub(super) fn call(
+        &self,
+        node: &FieldNode,
+        function: usize,
+        ty: &TypeRef,
+        on_parent: bool,
+    ) -> Result<Call> {
+        let f = &self.model.functions[function];
+        let skip = usize::from(on_parent);
+        let args = self.function_args(node, function, skip, |name| node.arg(name))?;
+        let fref = TableRef {
+            schema: f.schema.clone(),
+            name: f.name.clone(),
+        };
+        let rows_of = match &f.returns {
+            Codec::Row { table, .. } if !self.table(*table).is_composite() => Some(*table),
+            _ => None,
+        };
+        // Sets of table rows or of scalars are connections; single values and sets of
+        // composite values are values.
+        let composite = matches!(f.returns, Codec::Row { .. } | Codec::Jwt { .. });
+        if !f.returns_set || (composite && rows_of.is_none()) {
+            return Ok(Call::Value {
+                function: fref,
+                args,
+                returns_set: f.returns_set,
+                out: self.out(node, &f.returns)?,
+            });
+        }
+        let source = Source::Function {
+            function: fref,
+            args,
+            on_parent,
+        };
+        let row = |n: &FieldNode| Ok(Item::Row(self.row_sel(n, rows_of.unwrap_or_default())?));
+        let value = |n: &FieldNode| Ok(Item::Value(self.out(n, &f.returns)?));
+        let item: &dyn Fn(&FieldNode) -> Result<Item> =
+            if rows_of.is_some() { &row } else { &value };
+        Ok(Call::Connection(self.function_connection(
+            node,
+            source,
+            ty.innermost(),
+            item,
+        )?))
+    }
+
+    /// The arguments after the first `skip` (a computed column's row).
+    pub(super) fn function_args<'n>(
+        &self,
+        node: &FieldNode,
+        function: usize,
+        skip: usize,
+        get: impl Fn(&str) -> Option<&'n Value>,
+    ) -> Result<Vec<Param>> {
+        let f = &self.model.functions[function];
+        let mut args = vec![];
+        // Trailing arguments left out use the function's own defaults (they are not passed);
+        // as in v4, an explicit null for one of them counts as left out.
+        let required = f.args.len() - f.num_defaults.min(f.args.len());
+        let mut last_given = skip;
+        for (i, a) in f.args.iter().enumerate().skip(skip) {
+            if get(&a.field).is_some_and(|v| !v.resolved().is_null()) {
+                last_given = i + 1;
+            }
+        }
+        for a in f.args.iter().take(last_given.max(required)).skip(skip) {
+            let v = get(&a.field).unwrap_or(&Value::Null);
+            args.push(self.param(node, &a.codec, v)?);
+        }
+        Ok(args)
+    }
+}

@@ -1,0 +1,151 @@
+//! Functions: which are exposed, computed columns, argument types, and function mutations.
+
+use super::*;
+
+impl<'a> Builder<'a> {
+    pub(super) fn collect_functions(&mut self) {
+        let (catalog, opts) = (self.catalog, self.opts);
+        for p in catalog
+            .procs
+            .iter()
+            .filter(|p| opts.schemas.contains(&p.schema))
+            .filter(|p| {
+                let omit = tags::parse(p.comment.as_deref()).omit();
+                !omit.whole && !omit.execute
+            })
+        {
+            if let Some(f) = self.function(p) {
+                self.model.functions.push(f);
+            }
+        }
+    }
+
+    pub(super) fn function(&mut self, p: &Proc) -> Option<Function> {
+        if p.arg_modes.iter().any(|m| m != "i") {
+            tracing::warn!(function = %p.name, "function skipped: OUT/INOUT/VARIADIC arguments are not supported yet");
+            return None;
+        }
+        let returns = self.codec(p.return_type_oid)?;
+        let mut args = vec![];
+        for (i, oid) in p.arg_types.iter().enumerate() {
+            let name = p
+                .arg_names
+                .get(i)
+                .filter(|n| !n.is_empty())
+                .cloned()
+                .unwrap_or_else(|| format!("arg{}", i + 1));
+            let field = inflect::argument(&name);
+            let codec = self.codec(*oid)?;
+            args.push(FunctionArg { name, field, codec });
+        }
+        let inflect_name = tags::parse(p.comment.as_deref())
+            .value("name")
+            .unwrap_or(&p.name)
+            .to_string();
+        if !inflect::is_valid_name(&inflect::function(&inflect_name)) {
+            tracing::warn!(
+                "function {}.{} left out: no valid GraphQL name; rename it with a `@name` smart comment",
+                p.schema,
+                p.name
+            );
+            return None;
+        }
+        Some(Function {
+            oid: p.oid,
+            schema: p.schema.clone(),
+            name: p.name.clone(),
+            inflect_name,
+            args,
+            returns,
+            returns_set: p.returns_set,
+            volatile: p.volatility == "v",
+            strict: p.is_strict,
+            num_defaults: p.num_defaults.max(0) as usize,
+            deprecated: deprecation(p.comment.as_deref()),
+        })
+    }
+
+    /// Which table a function is a computed column of: STABLE, first argument that table's row.
+    pub(super) fn computed_column_of(&self, f: &Function) -> Option<usize> {
+        if f.volatile {
+            return None;
+        }
+        match f.args.first()?.codec {
+            Codec::Row { table, .. }
+                if !self.model.tables[table].is_composite()
+                    && inflect::is_computed_column_name(
+                        &f.name,
+                        &self.model.tables[table].name,
+                    ) =>
+            {
+                Some(table)
+            }
+            _ => None,
+        }
+    }
+
+    pub(super) fn arg_type(&mut self, f: &Function, i: usize, codec: &Codec) -> TypeRef {
+        let ty = self.gql_input_type(codec);
+        let has_default = i >= f.args.len() - f.num_defaults.min(f.args.len());
+        if f.strict && !has_default {
+            ty.non_null()
+        } else {
+            ty
+        }
+    }
+
+    /// The type and arguments of a function's field (the arguments after the first `skip`: a
+    /// computed column's row); None when the function cannot be exposed.
+    pub(super) fn function_field(
+        &mut self,
+        fi: usize,
+        skip: usize,
+    ) -> Result<Option<(TypeRef, Vec<ArgDef>)>, BuildError> {
+        let f = self.model.functions[fi].clone();
+        let ty = self.function_return_type(fi);
+        let mut args: Vec<ArgDef> = f
+            .args
+            .iter()
+            .enumerate()
+            .skip(skip)
+            .map(|(i, a)| ArgDef {
+                name: a.field.clone(),
+                description: None,
+                ty: self.arg_type(&f, i, &a.codec),
+                default: None,
+            })
+            .collect();
+        // A function's connection pages in the function's own order: no `orderBy` or
+        // `condition` (v4 adds those only for `@sortable`/`@filterable` functions).
+        if f.returns_set {
+            match f.returns {
+                Codec::Row { table, .. } if !self.model.tables[table].is_composite() => {
+                    args.extend(page_args());
+                }
+                Codec::Row { .. } | Codec::Jwt { .. } => {}
+                _ => {
+                    if !self.scalar_connection_types(&f)? {
+                        return Ok(None);
+                    }
+                    args.extend(page_args());
+                }
+            }
+        }
+        Ok(Some((ty, args)))
+    }
+
+    /// A function field's type; nullable, as in v4 (a function may return NULL or fail).
+    pub(super) fn function_return_type(&mut self, fi: usize) -> TypeRef {
+        let f = self.model.functions[fi].clone();
+        match (&f.returns, f.returns_set) {
+            (Codec::Row { table, .. }, true) if !self.model.tables[*table].is_composite() => {
+                TypeRef::named(inflect::connection_type(
+                    &self.model.tables[*table].inflect_name,
+                ))
+            }
+            (Codec::Row { .. } | Codec::Jwt { .. }, true) => self.gql_type(&f.returns).list(),
+            (_, true) => TypeRef::named(inflect::scalar_function_connection(&f.inflect_name)),
+            (c, false) => self.gql_type(c),
+        }
+    }
+}

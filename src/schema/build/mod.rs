@@ -1,0 +1,231 @@
+//! Catalog → schema model: decides which tables, relations and functions become which
+//! GraphQL types and fields. Names come from `inflect`; nothing here talks to Postgres.
+
+use super::*;
+use super::{inflect, names, tags};
+use crate::catalog::{Catalog, Class, PgType, Proc};
+use std::collections::{BTreeSet, HashMap};
+
+mod connections;
+mod functions;
+mod mutations;
+mod objects;
+mod roots;
+mod tables;
+mod types;
+
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    pub schemas: Vec<String>,
+    /// `(schema, type)` of the composite type signed into JWTs.
+    pub jwt_type: Option<(String, String)>,
+    /// `--disable-default-mutations`: no CRUD mutations (function mutations stay).
+    pub disable_default_mutations: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("--jwt-token-identifier {0}: no such composite type in the database")]
+    JwtTypeNotFound(String),
+}
+
+const INTERVAL: &str = "Interval";
+const INTERVAL_INPUT: &str = "IntervalInput";
+
+/// Postgres types whose `to_json` is already the value PostGraphile v4 sends.
+const NATIVE_JSON: &[&str] = &[
+    "int2",
+    "int4",
+    "bool",
+    "text",
+    "varchar",
+    "bpchar",
+    "char",
+    "name",
+    "uuid",
+    "date",
+    "time",
+    "timetz",
+    "timestamp",
+    "timestamptz",
+];
+
+/// The built-in scalars plus the ones this engine defines.
+const SCALARS: &[(&str, &str)] = &[
+    ("BigInt", "A signed eight-byte integer, as a string."),
+    ("BigFloat", "An arbitrary-precision decimal, as a string."),
+    ("Datetime", "A point in time as an ISO 8601 string."),
+    ("Date", "A calendar date (YYYY-MM-DD)."),
+    ("Time", "A time of day (HH:MM:SS)."),
+    ("UUID", "A universally unique identifier (RFC 4122)."),
+    ("JSON", "A JSON value, encoded as a string."),
+    (
+        "InternetAddress",
+        "An IPv4 or IPv6 host address, and optionally its subnet.",
+    ),
+    ("JwtToken", "A JSON Web Token, signed by the server."),
+    ("Cursor", "An opaque cursor for pagination."),
+];
+
+pub fn build(catalog: &Catalog, opts: &BuildOptions) -> Result<Model, BuildError> {
+    let mut b = Builder {
+        catalog,
+        opts,
+        model: empty_model(catalog),
+        class_table: HashMap::new(),
+        used_scalars: BTreeSet::new(),
+        jwt_table: None,
+        claimed: names::reserved(SCALARS),
+        tag_foreign_keys: vec![],
+        types_by_name: catalog
+            .types
+            .iter()
+            .map(|t| (qualified(&t.schema, &t.name), t))
+            .collect(),
+    };
+    b.collect_tables()?;
+    b.collect_relations();
+    b.collect_functions();
+    b.emit_types()?;
+    super::prune::unreachable_types(&mut b.model);
+    Ok(b.model)
+}
+
+fn empty_model(catalog: &Catalog) -> Model {
+    Model {
+        types: BTreeMap::new(),
+        query_type: "Query".into(),
+        mutation_type: None,
+        tables: vec![],
+        relations: vec![],
+        functions: vec![],
+        roles: catalog.roles.iter().cloned().collect(),
+    }
+}
+
+struct Builder<'a> {
+    catalog: &'a Catalog,
+    opts: &'a BuildOptions,
+    model: Model,
+    /// class oid → index in `model.tables`
+    class_table: HashMap<u32, usize>,
+    used_scalars: BTreeSet<&'static str>,
+    /// The JWT composite's table: a scalar (`JwtToken`), not an object type.
+    jwt_table: Option<usize>,
+    /// Quoted, schema-qualified type name (as codecs carry it) → the type.
+    types_by_name: HashMap<String, &'a PgType>,
+    /// Generated type name → the object that claimed it (see `names`).
+    claimed: HashMap<String, String>,
+    /// `@foreignKey` smart tags: (class oid, the key).
+    tag_foreign_keys: Vec<(u32, tags::ForeignKey)>,
+}
+
+fn quote_ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+fn qualified(schema: &str, name: &str) -> String {
+    format!("{}.{}", quote_ident(schema), quote_ident(name))
+}
+
+impl<'a> Builder<'a> {
+    fn exposed(&self, schema: &str) -> bool {
+        self.opts.schemas.iter().any(|s| s == schema)
+    }
+
+    fn is_jwt(&self, t: &PgType) -> bool {
+        matches!(&self.opts.jwt_type, Some((s, n)) if *s == t.schema && *n == t.name)
+    }
+
+    fn insert(&mut self, def: TypeDef) -> Result<(), BuildError> {
+        let name = match &def {
+            TypeDef::Object(o) => o.name.clone(),
+            TypeDef::Interface(o) => o.name.clone(),
+            TypeDef::Input(o) => o.name.clone(),
+            TypeDef::Enum(o) => o.name.clone(),
+            TypeDef::Scalar(o) => o.name.clone(),
+        };
+        if self.model.types.contains_key(&name) {
+            tracing::warn!(
+                "two types want the GraphQL name `{name}`: the later one is left out; \
+                 rename one with a `@name` smart comment or hide it with `@omit`"
+            );
+            return Ok(());
+        }
+        self.model.types.insert(name, def);
+        Ok(())
+    }
+
+    // Descriptions are the comments without their smart tag lines.
+    fn class_comment(&self, t: &Table) -> Option<String> {
+        let c = self.catalog.class(t.oid)?;
+        tags::parse(c.comment.as_deref()).description
+    }
+
+    fn column_comment(&self, t: &Table, col: &str) -> Option<String> {
+        let c = self.catalog.class(t.oid)?;
+        let a = c.attributes.iter().find(|a| a.name == col)?;
+        tags::parse(a.comment.as_deref()).description
+    }
+
+    fn proc_comment(&self, f: &Function) -> Option<String> {
+        let p = self.catalog.proc(f.oid)?;
+        tags::parse(p.comment.as_deref()).description
+    }
+}
+
+fn node_id_arg(description: &str) -> ArgDef {
+    ArgDef {
+        name: "nodeId".into(),
+        description: Some(description.into()),
+        ty: TypeRef::named("ID").non_null(),
+        default: None,
+    }
+}
+
+/// The paging arguments every connection takes.
+fn page_args() -> Vec<ArgDef> {
+    let arg = |name: &str, ty: &str, description: &str| ArgDef {
+        name: name.into(),
+        description: Some(description.into()),
+        ty: TypeRef::named(ty),
+        default: None,
+    };
+    vec![
+        arg("first", "Int", "Only read the first `n` values of the set."),
+        arg("last", "Int", "Only read the last `n` values of the set."),
+        arg("offset", "Int", "Skip the first `n` values from our `after` cursor, an alternative to cursor based pagination. May not be used with `last`."),
+        arg("before", "Cursor", "Read all values in the set before (above) this cursor."),
+        arg("after", "Cursor", "Read all values in the set after (below) this cursor."),
+    ]
+}
+
+fn field(name: &str, ty: TypeRef, kind: FieldKind, description: &str) -> FieldDef {
+    FieldDef {
+        name: name.into(),
+        description: (!description.is_empty()).then(|| description.into()),
+        ty,
+        args: vec![],
+        kind,
+    }
+}
+
+/// The reason of a `@deprecated` smart tag (a bare one gets v4's default reason).
+fn deprecation(comment: Option<&str>) -> Option<String> {
+    let tags = tags::parse(comment);
+    tags.has("deprecated").then(|| {
+        tags.value("deprecated")
+            .unwrap_or("No longer supported")
+            .to_string()
+    })
+}
+
+fn class_kind(kind: char) -> &'static str {
+    match kind {
+        'v' => "view",
+        'm' => "materialized view",
+        'c' => "composite type",
+        'f' => "foreign table",
+        _ => "table",
+    }
+}

@@ -1,0 +1,102 @@
+//! The object type of a table's rows: columns, computed columns, relations both ways.
+
+use super::*;
+
+impl<'a> Builder<'a> {
+    pub(super) fn row_object(&mut self, ti: usize) -> Result<ObjectDef, BuildError> {
+        let t = self.model.tables[ti].clone();
+        let mut fields = vec![];
+        let is_node = t.primary_key.is_some() && !t.is_composite();
+        if is_node {
+            fields.push(field("nodeId", TypeRef::named("ID").non_null(), FieldKind::NodeId, "A globally unique identifier. Can be used in various places throughout the system to identify this single value."));
+        }
+        for (ci, c) in t.columns.iter().enumerate().filter(|(_, c)| !c.omit.read) {
+            let mut ty = self.gql_type(&c.codec);
+            if c.not_null && !t.is_composite() {
+                ty = ty.non_null();
+            }
+            fields.push(FieldDef {
+                name: c.field.clone(),
+                description: self.column_comment(&t, &c.name),
+                ty,
+                args: vec![],
+                kind: FieldKind::Column {
+                    table: ti,
+                    column: ci,
+                },
+            });
+        }
+        if t.is_composite() {
+            return Ok(ObjectDef {
+                interfaces: vec![],
+                name: t.type_name.clone(),
+                description: self.class_comment(&t),
+                fields,
+            });
+        }
+        for fi in 0..self.model.functions.len() {
+            let f = self.model.functions[fi].clone();
+            if self.computed_column_of(&f) != Some(ti) {
+                continue;
+            }
+            let Some((ty, args)) = self.function_field(fi, 1)? else {
+                continue;
+            };
+            fields.push(FieldDef {
+                name: inflect::computed_column(&f.name, &t.name),
+                description: self.proc_comment(&f),
+                ty,
+                args,
+                kind: FieldKind::Computed { function: fi },
+            });
+        }
+        for ri in 0..self.model.relations.len() {
+            let r = self.model.relations[ri].clone();
+            if r.table == ti && !self.model.tables[r.foreign_table].omit.read {
+                let ft = &self.model.tables[r.foreign_table];
+                let cols: Vec<&str> = r
+                    .columns
+                    .iter()
+                    .map(|&c| t.columns[c].inflect_name.as_str())
+                    .collect();
+                fields.push(FieldDef {
+                    name: inflect::forward_relation(&ft.inflect_name, &cols),
+                    description: Some(format!(
+                        "Reads a single `{}` that is related to this `{}`.",
+                        ft.type_name, t.type_name
+                    )),
+                    ty: TypeRef::named(ft.type_name.clone()),
+                    args: vec![],
+                    kind: FieldKind::Forward { relation: ri },
+                });
+            }
+            let rt_omit = self.model.tables[r.table].omit;
+            if r.foreign_table == ti && !rt_omit.many && !rt_omit.read {
+                let rt = self.model.tables[r.table].clone();
+                let cols: Vec<&str> = r
+                    .columns
+                    .iter()
+                    .map(|&c| rt.columns[c].inflect_name.as_str())
+                    .collect();
+                fields.push(FieldDef {
+                    name: inflect::backward_relation(&rt.inflect_name, &cols, false),
+                    description: Some(format!(
+                        "Reads and enables pagination through a set of `{}`.",
+                        rt.type_name
+                    )),
+                    ty: TypeRef::named(inflect::connection_type(&rt.inflect_name)).non_null(),
+                    args: self.connection_args(r.table),
+                    kind: FieldKind::Backward { relation: ri },
+                });
+            }
+        }
+        let description = self.class_comment(&t);
+        let fields = names::dedupe_fields(&self.model, &t.type_name, fields);
+        Ok(ObjectDef {
+            interfaces: if is_node { vec!["Node".into()] } else { vec![] },
+            name: t.type_name.clone(),
+            description,
+            fields,
+        })
+    }
+}

@@ -1,0 +1,287 @@
+//! Which tables, views and composite types are exposed, with their columns, keys and
+//! relations (constraints and `@primaryKey`/`@unique`/`@foreignKey` smart tags).
+
+use super::*;
+
+impl<'a> Builder<'a> {
+    pub(super) fn collect_tables(&mut self) -> Result<(), BuildError> {
+        let cat = self.catalog;
+        let mut wanted: Vec<&Class> = cat
+            .classes
+            .iter()
+            .filter(|c| self.exposed(&c.schema) && c.kind != "c")
+            .collect();
+        // Composite types become object types when a function uses them (or they are the JWT type).
+        let mut composite_oids: BTreeSet<u32> = BTreeSet::new();
+        for p in cat.procs.iter().filter(|p| self.exposed(&p.schema)) {
+            for oid in p
+                .arg_types
+                .iter()
+                .chain(std::iter::once(&p.return_type_oid))
+            {
+                if let Some(t) = cat.type_(*oid) {
+                    if let Some(class_oid) = t.class_oid {
+                        composite_oids.insert(class_oid);
+                    }
+                }
+            }
+        }
+        if let Some((s, n)) = &self.opts.jwt_type {
+            let t = cat
+                .types
+                .iter()
+                .find(|t| t.schema == *s && t.name == *n && t.class_oid.is_some());
+            match t {
+                Some(t) => {
+                    composite_oids.insert(t.class_oid.unwrap_or_default());
+                }
+                None => return Err(BuildError::JwtTypeNotFound(format!("{s}.{n}"))),
+            }
+        }
+        for c in cat
+            .classes
+            .iter()
+            .filter(|c| c.kind == "c" && composite_oids.contains(&c.oid))
+        {
+            wanted.push(c);
+        }
+        for class in wanted {
+            let kind = class.kind.chars().next().unwrap_or('r');
+            let tags = tags::parse(class.comment.as_deref());
+            let is_jwt = matches!(&self.opts.jwt_type, Some((s, n)) if *s == class.schema && *n == class.name);
+            let owner = format!("{} {}.{}", class_kind(kind), class.schema, class.name);
+            let omit = tags.omit();
+            if omit.whole && !is_jwt {
+                tracing::debug!("{owner} left out: @omit");
+                continue;
+            }
+            let inflect_name = tags.value("name").unwrap_or(&class.name).to_string();
+            let type_name = if class.kind == "c" {
+                inflect::pg_type(&inflect_name)
+            } else {
+                inflect::table_type(&inflect_name)
+            };
+            if !inflect::is_valid_name(&type_name) {
+                tracing::warn!("{owner} left out: `{type_name}` is not a valid GraphQL name; rename it with a `@name` smart comment");
+                continue;
+            }
+            for fk in tags.values("foreignKey") {
+                match tags::foreign_key(fk) {
+                    Some(fk) => self.tag_foreign_keys.push((class.oid, fk)),
+                    None => tracing::warn!("{owner}: cannot read `@foreignKey {fk}`; expected `(col, ...) references schema.table (col, ...)`"),
+                }
+            }
+            let wanted_names = names::table_type_names(&inflect_name, &type_name, kind);
+            if !is_jwt {
+                if let Err((name, holder)) = names::claim(&mut self.claimed, &wanted_names, &owner)
+                {
+                    tracing::warn!(
+                        "{owner} left out: its GraphQL type `{name}` is already taken by {holder}; \
+                         rename it with a `@name` smart comment or hide it with `@omit`"
+                    );
+                    continue;
+                }
+            }
+            let idx = self.model.tables.len();
+            self.class_table.insert(class.oid, idx);
+            self.model.tables.push(Table {
+                oid: class.oid,
+                schema: class.schema.clone(),
+                name: class.name.clone(),
+                kind,
+                type_name,
+                inflect_name,
+                omit,
+                node_identifier: inflect::node_identifier(&class.name),
+                columns: vec![],
+                primary_key: None,
+                unique_keys: vec![],
+            });
+        }
+        // Columns need every table known first (a column may hold another table's row type).
+        let classes: Vec<&Class> = self
+            .model
+            .tables
+            .iter()
+            .map(|t| cat.class(t.oid).expect("class"))
+            .collect();
+        for (idx, class) in classes.into_iter().enumerate() {
+            let mut columns = vec![];
+            for a in &class.attributes {
+                let tags = tags::parse(a.comment.as_deref());
+                let omit = tags.omit();
+                if omit.whole {
+                    continue;
+                }
+                let inflect_name = tags.value("name").unwrap_or(&a.name).to_string();
+                let field = inflect::column(&inflect_name);
+                if !inflect::is_valid_name(&field) {
+                    tracing::warn!(table = %class.name, column = %a.name, "column skipped: no valid GraphQL name");
+                    continue;
+                }
+                let Some(codec) = self.codec(a.type_oid) else {
+                    continue;
+                };
+                columns.push((
+                    a.num,
+                    Column {
+                        name: a.name.clone(),
+                        inflect_name,
+                        omit,
+                        deprecated: deprecation(a.comment.as_deref()),
+                        field,
+                        codec,
+                        not_null: a.not_null,
+                        has_default: a.has_default
+                            || !a.identity.is_empty()
+                            || !a.generated.is_empty(),
+                        writable: a.is_writable(),
+                    },
+                ));
+            }
+            let col_of = |num: i16| columns.iter().position(|(n, _)| *n == num);
+            let mut pk = None;
+            let mut uniques = vec![];
+            for con in cat.class_constraints(class.oid) {
+                let cols: Option<Vec<usize>> = con.keys.iter().map(|k| col_of(*k)).collect();
+                let Some(cols) = cols else { continue };
+                match con.kind.as_str() {
+                    "p" => pk = Some(cols),
+                    "u" => uniques.push(cols),
+                    _ => {}
+                }
+            }
+            // A unique constraint over the primary key's columns (or another unique
+            // constraint's) gives the same lookup: one is enough, as in PostGraphile.
+            let same = |a: &[usize], b: &[usize]| {
+                let (mut a, mut b) = (a.to_vec(), b.to_vec());
+                a.sort_unstable();
+                b.sort_unstable();
+                a == b
+            };
+            let mut distinct: Vec<Vec<usize>> = vec![];
+            for u in uniques {
+                if !pk.iter().chain(distinct.iter()).any(|k| same(k, &u)) {
+                    distinct.push(u);
+                }
+            }
+            let uniques = distinct;
+            let t = &mut self.model.tables[idx];
+            t.columns = columns.into_iter().map(|(_, c)| c).collect();
+            // Views have no constraints: `@primaryKey` and `@unique` declare them.
+            let tags = tags::parse(class.comment.as_deref());
+            let by_names = |list: &str| -> Option<Vec<usize>> {
+                let cols: Option<Vec<usize>> = tags::column_list(list)
+                    .iter()
+                    .map(|n| t.columns.iter().position(|c| c.name == *n))
+                    .collect();
+                if cols.is_none() {
+                    tracing::warn!(
+                        "{}.{}: smart tag names a column it does not have: `{list}`",
+                        t.schema,
+                        t.name
+                    );
+                }
+                cols.filter(|c| !c.is_empty())
+            };
+            let pk = pk.or_else(|| tags.value("primaryKey").and_then(by_names));
+            let mut uniques = uniques;
+            for list in tags.values("unique") {
+                if let Some(u) = by_names(list) {
+                    if !pk.iter().chain(uniques.iter()).any(|k| same(k, &u)) {
+                        uniques.push(u);
+                    }
+                }
+            }
+            t.primary_key = pk;
+            t.unique_keys = uniques;
+        }
+        Ok(())
+    }
+
+    pub(super) fn collect_relations(&mut self) {
+        for con in self
+            .catalog
+            .constraints
+            .iter()
+            .filter(|c| c.kind == "f" && !tags::parse(c.comment.as_deref()).omit().whole)
+        {
+            let (Some(&t), Some(&ft)) = (
+                self.class_table.get(&con.class_oid),
+                con.foreign_class_oid.and_then(|o| self.class_table.get(&o)),
+            ) else {
+                continue;
+            };
+            let cols = self.column_indexes(t, con.class_oid, &con.keys);
+            let fcols = self.column_indexes(
+                ft,
+                con.foreign_class_oid.unwrap_or_default(),
+                &con.foreign_keys,
+            );
+            if let (Some(columns), Some(foreign_columns)) = (cols, fcols) {
+                self.model.relations.push(Relation {
+                    table: t,
+                    columns,
+                    foreign_table: ft,
+                    foreign_columns,
+                });
+            }
+        }
+        for (class_oid, fk) in std::mem::take(&mut self.tag_foreign_keys) {
+            let Some(&t) = self.class_table.get(&class_oid) else {
+                continue;
+            };
+            let tables = &self.model.tables;
+            let schema = fk.schema.as_deref().unwrap_or(&tables[t].schema);
+            let found = tables
+                .iter()
+                .position(|x| x.schema == schema && x.name == fk.table && !x.is_composite());
+            let by_name = |ti: usize, names: &[String]| -> Option<Vec<usize>> {
+                names
+                    .iter()
+                    .map(|n| tables[ti].columns.iter().position(|c| c.name == *n))
+                    .collect()
+            };
+            let resolved = found.and_then(|ft| {
+                let columns = by_name(t, &fk.columns)?;
+                let foreign_columns = match &fk.foreign_columns {
+                    Some(names) => by_name(ft, names)?,
+                    None => tables[ft].primary_key.clone()?,
+                };
+                (columns.len() == foreign_columns.len()).then_some(Relation {
+                    table: t,
+                    columns,
+                    foreign_table: ft,
+                    foreign_columns,
+                })
+            });
+            match resolved {
+                Some(r) => self.model.relations.push(r),
+                None => tracing::warn!(
+                    "{}.{}: `@foreignKey` to {schema}.{} ignored: no such exposed table or columns",
+                    tables[t].schema,
+                    tables[t].name,
+                    fk.table
+                ),
+            }
+        }
+    }
+
+    pub(super) fn column_indexes(
+        &self,
+        table: usize,
+        class_oid: u32,
+        nums: &[i16],
+    ) -> Option<Vec<usize>> {
+        let class = self.catalog.class(class_oid)?;
+        nums.iter()
+            .map(|n| {
+                let name = &class.attributes.iter().find(|a| a.num == *n)?.name;
+                self.model.tables[table]
+                    .columns
+                    .iter()
+                    .position(|c| c.name == *name)
+            })
+            .collect()
+    }
+}

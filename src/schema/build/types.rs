@@ -1,0 +1,226 @@
+//! Postgres type → codec (how a value crosses into JSON) and its GraphQL type.
+
+use super::*;
+
+impl<'a> Builder<'a> {
+    /// The codec for a Postgres type, or None when the type cannot be exposed.
+    pub(super) fn codec(&mut self, oid: u32) -> Option<Codec> {
+        let cat = self.catalog;
+        let t = cat.type_(oid)?;
+        let sql_type = qualified(&t.schema, &t.name);
+        if let Some(elem) = t.elem_oid.filter(|_| t.category == "A") {
+            let element = self.codec(elem)?;
+            return Some(Codec::Array {
+                sql_type,
+                element: Box::new(element),
+            });
+        }
+        match t.kind.as_str() {
+            "d" => {
+                // A domain behaves as its base type; casts go to the domain so its checks run.
+                let base = self.codec(t.base_oid?)?;
+                Some(match base {
+                    Codec::Native { .. } => Codec::Native { sql_type },
+                    Codec::Float { .. } => Codec::Float { sql_type },
+                    Codec::Interval { .. } => Codec::Interval { sql_type },
+                    Codec::Text { .. } => Codec::Text { sql_type },
+                    other => other,
+                })
+            }
+            "e" => Some(Codec::Enum {
+                sql_type,
+                labels: t
+                    .enum_values
+                    .iter()
+                    .map(|l| (l.clone(), inflect::enum_value(l)))
+                    .collect(),
+            }),
+            "c" => {
+                let table = *self.class_table.get(&t.class_oid?)?;
+                if self.is_jwt(t) {
+                    self.used_scalars.insert("JwtToken");
+                    self.jwt_table = Some(table);
+                    Some(Codec::Jwt { sql_type, table })
+                } else {
+                    Some(Codec::Row { sql_type, table })
+                }
+            }
+            // Only types whose `to_json` is the GraphQL value are native (numbers, booleans,
+            // strings, ISO dates and times); every other type goes out as its text form, so a
+            // `String` field always holds a string (int8 and numeric keep their precision, JSON
+            // is a JSON-encoded string as in PostGraphile v4).
+            _ => Some(match t.name.as_str() {
+                "float4" | "float8" if t.schema == "pg_catalog" => Codec::Float { sql_type },
+                "interval" if t.schema == "pg_catalog" => Codec::Interval { sql_type },
+                name if t.schema == "pg_catalog" && NATIVE_JSON.contains(&name) => {
+                    Codec::Native { sql_type }
+                }
+                _ => Codec::Text { sql_type },
+            }),
+        }
+    }
+
+    /// The GraphQL type of a codec (never wrapped in NonNull).
+    pub(super) fn gql_type(&mut self, codec: &Codec) -> TypeRef {
+        match codec {
+            Codec::Array { element, .. } => self.gql_type(element).list(),
+            Codec::Row { table, .. } => TypeRef::named(self.model.tables[*table].type_name.clone()),
+            Codec::Jwt { .. } => TypeRef::named("JwtToken"),
+            Codec::Enum { sql_type, labels } => {
+                let t = self.types_by_name.get(sql_type.as_str()).copied();
+                let name = inflect::pg_type(t.map(|t| t.name.as_str()).unwrap_or("Enum"));
+                if self.model.types.contains_key(&name) && self.model.enum_(&name).is_none()
+                    || self.claimed.contains_key(&name)
+                {
+                    tracing::warn!(
+                        "enum {sql_type} is exposed as String: its GraphQL name `{name}` is taken by {}",
+                        self.claimed.get(&name).map_or("another type", String::as_str)
+                    );
+                    return TypeRef::named("String");
+                }
+                if !self.model.types.contains_key(&name) {
+                    let values = labels
+                        .iter()
+                        .map(|(l, v)| EnumValueDef {
+                            name: v.clone(),
+                            description: None,
+                            meaning: EnumMeaning::Label(l.clone()),
+                        })
+                        .collect();
+                    let description = t.and_then(|t| t.comment.clone());
+                    self.model.types.insert(
+                        name.clone(),
+                        TypeDef::Enum(EnumDef {
+                            name: name.clone(),
+                            description,
+                            values,
+                        }),
+                    );
+                }
+                TypeRef::named(name)
+            }
+            Codec::Interval { .. } => {
+                self.interval_types();
+                TypeRef::named(INTERVAL)
+            }
+            Codec::Native { sql_type } | Codec::Float { sql_type } | Codec::Text { sql_type } => {
+                let name = self.scalar_name(sql_type);
+                TypeRef::named(name)
+            }
+        }
+    }
+
+    pub(super) fn scalar_name(&mut self, sql_type: &str) -> &'static str {
+        // Domains resolve to their base type's scalar.
+        let mut t = self.types_by_name.get(sql_type).copied();
+        while let Some(d) = t.filter(|t| t.kind == "d") {
+            t = d.base_oid.and_then(|o| self.catalog.type_(o));
+        }
+        let name = t.map(|t| t.name.as_str()).unwrap_or("text");
+        let scalar = match name {
+            "int2" | "int4" => "Int",
+            "int8" => "BigInt",
+            "float4" | "float8" => "Float",
+            "numeric" => "BigFloat",
+            "bool" => "Boolean",
+            "uuid" => "UUID",
+            "json" | "jsonb" => "JSON",
+            "timestamptz" | "timestamp" => "Datetime",
+            "date" => "Date",
+            "time" | "timetz" => "Time",
+            "inet" => "InternetAddress",
+            _ => "String",
+        };
+        if SCALARS.iter().any(|(n, _)| *n == scalar) {
+            self.used_scalars.insert(scalar);
+        }
+        scalar
+    }
+
+    /// v4's `Interval` and `IntervalInput`, once.
+    pub(super) fn interval_types(&mut self) {
+        if self.model.types.contains_key(INTERVAL) {
+            return;
+        }
+        let description =
+            "An interval of time that has passed where the smallest distinct unit is a second.";
+        let parts: Vec<(&str, &str, &str)> = INTERVAL_PARTS
+            .iter()
+            .map(|&(name, _)| {
+                let ty = if name == "seconds" { "Float" } else { "Int" };
+                let about = if name == "seconds" {
+                    "A quantity of seconds. This is the only non-integer field, as all the other fields will dump their overflow into a smaller unit of time. Intervals don’t have a smaller unit than seconds."
+                } else {
+                    ""
+                };
+                (name, ty, about)
+            })
+            .collect();
+        let fields = parts
+            .iter()
+            .map(|&(name, ty, about)| {
+                let about = if about.is_empty() {
+                    format!("A quantity of {name}.")
+                } else {
+                    about.to_string()
+                };
+                field(name, TypeRef::named(ty), FieldKind::IntervalPart, &about)
+            })
+            .collect();
+        let input_fields = parts
+            .iter()
+            .map(|&(name, ty, _)| InputFieldDef {
+                name: name.into(),
+                description: Some(format!("A quantity of {name}.")),
+                ty: TypeRef::named(ty),
+                target: InputTarget::Nested,
+            })
+            .collect();
+        let _ = self.insert(TypeDef::Object(ObjectDef {
+            name: INTERVAL.into(),
+            description: Some(description.into()),
+            fields,
+            interfaces: vec![],
+        }));
+        let _ = self.insert(TypeDef::Input(InputDef {
+            name: INTERVAL_INPUT.into(),
+            description: Some(description.into()),
+            fields: input_fields,
+        }));
+    }
+
+    /// The GraphQL input type of a codec: a composite type gets an input object of its
+    /// attributes (`pair` → `PairInput`, as in v4), a table's row is the table's `XInput`, and
+    /// every other type is its output type.
+    pub(super) fn gql_input_type(&mut self, codec: &Codec) -> TypeRef {
+        match codec {
+            Codec::Interval { .. } => {
+                self.interval_types();
+                TypeRef::named(INTERVAL_INPUT)
+            }
+            Codec::Array { element, .. } => self.gql_input_type(element).list(),
+            Codec::Row { table, .. } | Codec::Jwt { table, .. } => {
+                let t = self.model.tables[*table].clone();
+                let name = inflect::input_type(&t.inflect_name);
+                if t.is_composite() && !self.model.types.contains_key(&name) {
+                    let mut fields = vec![];
+                    for (ci, c) in t.columns.iter().enumerate() {
+                        fields.push(InputFieldDef {
+                            name: c.field.clone(),
+                            description: self.column_comment(&t, &c.name),
+                            ty: self.gql_input_type(&c.codec),
+                            target: InputTarget::Column(ci),
+                        });
+                    }
+                    let _ = self.insert(TypeDef::Input(InputDef {
+                        name: name.clone(),
+                        description: Some(format!("An input for a `{}` value.", t.type_name)),
+                        fields,
+                    }));
+                }
+                TypeRef::named(name)
+            }
+            other => self.gql_type(other),
+        }
+    }
+}
