@@ -209,7 +209,7 @@ async fn views_get_keys_and_relations_from_smart_tags() {
             "{ postSummaryById(id: 200) { nodeId title userByAuthorId { username } } \
                postSummaryByTitle(title: \"hello\") { id } \
                userById(id: 100) { postSummariesByAuthorId { nodes { title } } } \
-               summary: __type(name: \"PostSummary\") { description } }",
+               summary: __type(name: \"PostSummary\") { description fields { name type { kind } } } }",
             json!({}),
             None,
         )
@@ -224,6 +224,26 @@ async fn views_get_keys_and_relations_from_smart_tags() {
         json!([{"title": "hello"}])
     );
     assert_eq!(d["summary"]["description"], "One line per post.");
+    // The key is non-null (as v4 makes it); other view columns stay nullable.
+    let kinds: Vec<(String, String)> = d["summary"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["name"] == "id" || f["name"] == "title")
+        .map(|f| {
+            (
+                f["name"].as_str().unwrap().to_string(),
+                f["type"]["kind"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("id".to_string(), "NON_NULL".to_string()),
+            ("title".to_string(), "SCALAR".to_string())
+        ]
+    );
     let node_id = d["postSummaryById"]["nodeId"].clone();
     let r = app
         .gql(

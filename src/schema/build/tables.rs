@@ -193,6 +193,10 @@ impl<'a> Builder<'a> {
                     }
                 }
             }
+            // A key column is never null: v4 makes a `@primaryKey` view's key fields non-null.
+            for &c in pk.iter().flatten() {
+                t.columns[c].not_null = true;
+            }
             t.primary_key = pk;
             t.unique_keys = uniques;
         }
