@@ -21,6 +21,12 @@ comment on column app_public.gadgets.legacy is E'@deprecated Use title.\nThe old
 comment on column app_public.gadgets.internal_code is '@omit create,update';
 insert into app_public.gadgets (label, secret, legacy, internal_code) values ('w1', 's', 'old', 'c1');
 
+create type app_public.gadget_size as enum ('small', 'large');
+comment on type app_public.gadget_size is E'@name size\nHow big a gadget is.';
+create table app_public.sized (id int primary key, size app_public.gadget_size, code text unique, serial_no text unique);
+comment on constraint sized_code_key on app_public.sized is '@omit';
+grant select on app_public.sized to app_anonymous;
+
 create table app_public.hidden_things (id int primary key);
 comment on table app_public.hidden_things is '@omit';
 
@@ -197,6 +203,30 @@ async fn name_and_omit_rename_and_hide_tables_columns_and_actions() {
     assert_eq!(
         r.status, 400,
         "an omitted column is not an input: {}",
+        r.body
+    );
+}
+
+#[tokio::test]
+async fn omitted_unique_constraints_give_no_lookup_and_enums_take_their_tags() {
+    let app = tagged_app().await;
+    let r = app
+        .gql(
+            "{ __schema { queryType { fields { name } } } __type(name: \"Size\") { description enumValues { name } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    let queries = names(&r.body["data"]["__schema"]["queryType"]["fields"]);
+    assert!(
+        queries.contains(&"sizedBySerialNo".to_string()),
+        "{queries:?}"
+    );
+    assert!(!queries.contains(&"sizedByCode".to_string()), "{queries:?}");
+    assert_eq!(
+        r.body["data"]["__type"],
+        json!({"description": "How big a gadget is.", "enumValues": [{"name": "SMALL"}, {"name": "LARGE"}]}),
+        "{}",
         r.body
     );
 }

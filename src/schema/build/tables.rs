@@ -147,6 +147,8 @@ impl<'a> Builder<'a> {
                 let Some(cols) = cols else { continue };
                 match con.kind.as_str() {
                     "p" => pk = Some(cols),
+                    // `@omit` on a unique constraint: no lookup (nor mutations) by it.
+                    "u" if tags::parse(con.comment.as_deref()).omit().whole => {}
                     "u" => uniques.push(cols),
                     _ => {}
                 }

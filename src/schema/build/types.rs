@@ -68,7 +68,16 @@ impl<'a> Builder<'a> {
             Codec::Jwt { .. } => TypeRef::named("JwtToken"),
             Codec::Enum { sql_type, labels } => {
                 let t = self.types_by_name.get(sql_type.as_str()).copied();
-                let name = inflect::pg_type(t.map(|t| t.name.as_str()).unwrap_or("Enum"));
+                let tags = tags::parse(t.and_then(|t| t.comment.as_deref()));
+                let base = tags
+                    .value("name")
+                    .or(t.map(|t| t.name.as_str()))
+                    .unwrap_or("Enum");
+                let name = inflect::pg_type(base);
+                if !inflect::is_valid_name(&name) {
+                    tracing::warn!("enum {sql_type} is exposed as String: `{name}` is not a valid GraphQL name");
+                    return TypeRef::named("String");
+                }
                 if self.model.types.contains_key(&name) && self.model.enum_(&name).is_none()
                     || self.claimed.contains_key(&name)
                 {
@@ -87,7 +96,7 @@ impl<'a> Builder<'a> {
                             meaning: EnumMeaning::Label(l.clone()),
                         })
                         .collect();
-                    let description = t.and_then(|t| t.comment.clone());
+                    let description = tags.description.clone();
                     self.model.types.insert(
                         name.clone(),
                         TypeDef::Enum(EnumDef {
