@@ -8,7 +8,7 @@
 const fs = require('fs');
 const path = require('path');
 const { buildSchema, lexicographicSortSchema, printSchema, isObjectType, isInterfaceType,
-  isInputObjectType, isEnumType, isUnionType } = require('graphql');
+  isInputObjectType, isEnumType, isUnionType, validateSchema } = require('graphql');
 
 const [v4Url, pgUrl, outDir, resultsPath] = process.argv.slice(2);
 const here = __dirname;
@@ -175,6 +175,11 @@ async function main() {
   fs.writeFileSync(path.join(outDir, 'postgraph.sorted.graphql'), printSchema(b));
   const g = schemaDiff(a, b);
   md.push('## SDL differences', '', 'Full sorted SDLs: `compare/out/v4.sorted.graphql`, `compare/out/postgraph.sorted.graphql`.', '');
+  for (const [who, sch] of [['v4', a], ['postgraph', b]]) {
+    const errs = validateSchema(sch);
+    md.push(`graphql-js validateSchema on the ${who} SDL: ${errs.length ? `**${errs.length} errors**` : 'valid'}.`, '',
+      ...errs.map(e => `- ${e.message}`), ...(errs.length ? [''] : []));
+  }
   const section = (title, list) => { if (list.length) md.push(`### ${title} (${list.length})`, '', ...list.map(l => `- \`${l}\``), ''); };
   section('Types only in v4', g.onlyV4);
   section('Types only in postgraph', g.onlyPg);
