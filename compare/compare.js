@@ -217,10 +217,12 @@ async function main() {
     fs.writeFileSync(path.join(outDir, `${name}.postgraph.json`), pretty({ status: rpg.status, ...bpg }) + '\n');
     const dataSame = stable(bv4.data) === stable(bpg.data);
     const orderSame = JSON.stringify(bv4.data) === JSON.stringify(bpg.data);
-    const errSame = stable(errorsOf(bv4)) === stable(errorsOf(bpg));
+    const sortedErrors = b => errorsOf(b).map(stable).sort().join('\n');
+    const errOrderSame = stable(errorsOf(bv4)) === stable(errorsOf(bpg));
+    const errSame = sortedErrors(bv4) === sortedErrors(bpg);
     const statusSame = rv4.status === rpg.status;
     const verdict = [dataSame ? (orderSame ? 'data same' : 'data same (key order differs)') : '**data differs**',
-      errSame ? ((bv4.errors || []).length ? 'errors same' : 'no errors') : '**errors differ**',
+      errSame ? ((bv4.errors || []).length ? (errOrderSame ? 'errors same' : 'errors same (order differs)') : 'no errors') : '**errors differ**',
       statusSame ? `HTTP ${rv4.status}` : `**HTTP v4 ${rv4.status}, postgraph ${rpg.status}**`].join(', ');
     summary.push(`| ${name} | ${verdict} | ${codesOf(bv4) || ''} | ${codesOf(bpg) || ''} |`);
     if (!dataSame || !errSame || !statusSame) {

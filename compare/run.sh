@@ -15,7 +15,7 @@ ROOT=$(cd "$HERE/.." && pwd)
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 [ -x "$PGBIN/initdb" ] || PGBIN=/usr/local/bin
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
-JWT_SECRET=compare-secret-0123456789abcdef
+JWT_SECRET=compare-secret-0123456789abcdef-0123456789abcdef
 OUT=$HERE/out
 mkdir -p "$OUT"
 
