@@ -218,3 +218,18 @@ grant execute on function app_public.signin_with_refresh(text, text) to app_anon
 grant execute on function app_public.refresh(text) to app_anonymous;
 grant execute on function app_public.signout(text) to app_anonymous;
 grant execute on function app_public.signout_everywhere() to app_user;
+
+-- current_user_id() now reads a row, and a function call in a policy runs once per row it
+-- checks: as a scalar subquery Postgres runs it once per statement (an InitPlan) instead.
+alter policy users_update_self on app_public.users
+  using (id = (select app_private.current_user_id()))
+  with check (id = (select app_private.current_user_id()));
+alter policy posts_select_published_or_own on app_public.posts
+  using (published or author_id = (select app_private.current_user_id()));
+alter policy posts_insert_own on app_public.posts
+  with check (author_id = (select app_private.current_user_id()));
+alter policy posts_update_own on app_public.posts
+  using (author_id = (select app_private.current_user_id()))
+  with check (author_id = (select app_private.current_user_id()));
+alter policy posts_delete_own on app_public.posts
+  using (author_id = (select app_private.current_user_id()));
