@@ -21,6 +21,8 @@ mod pgbench;
 mod proc;
 #[path = "load/report.rs"]
 mod report;
+#[path = "load/revocation.rs"]
+mod revocation;
 #[path = "load/server.rs"]
 mod server;
 #[path = "load/wrk.rs"]
@@ -282,6 +284,31 @@ async fn run(config: &Config) -> Result<()> {
         }
     }
     let results: Vec<report::OpResult> = rounds.into_iter().map(report::median_round).collect();
+    // The revocation check's cost, on the signed-in reads whose policies call it.
+    let signed_in: Vec<&ops::Op> = selected
+        .iter()
+        .copied()
+        .filter(|op| matches!(op.name, "me" | "list-auth"))
+        .collect();
+    let revocation = if signed_in.is_empty() {
+        vec![]
+    } else {
+        step("revocation check: with and without it");
+        revocation::Measure {
+            admin: &bench.admin,
+            url: &server.url,
+            script: &lua,
+            work: &work.0,
+            load: config.load,
+            warmup: Load {
+                duration: config.load.warmup,
+                ..config.load
+            },
+            rounds: config.rounds,
+        }
+        .run(&signed_in)
+        .await?
+    };
     drop(bench);
     let peak_rss_kb = proc::status_kb(server.pid, "VmHWM").unwrap_or(0);
     let log_problems = server.log_problems();
@@ -301,6 +328,7 @@ async fn run(config: &Config) -> Result<()> {
         idle_rss_kb,
         peak_rss_kb,
         ops: results,
+        revocation,
         startup,
         log_problems,
     }

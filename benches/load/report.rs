@@ -158,6 +158,7 @@ pub struct Report {
     pub idle_rss_kb: u64,
     pub peak_rss_kb: u64,
     pub ops: Vec<OpResult>,
+    pub revocation: Vec<crate::revocation::Cost>,
     pub startup: Startup,
     /// (count, line) of postgraph's warnings and errors.
     pub log_problems: Vec<(usize, String)>,
@@ -264,6 +265,13 @@ impl Report {
                 ratio,
                 mib(op.peak_rss_kb)
             );
+        }
+
+        if !self.revocation.is_empty() {
+            out.push_str(&crate::revocation::markdown(
+                &self.revocation,
+                load.connections,
+            ));
         }
 
         let (build_best, build_median) = best_median(&self.startup.build_api);

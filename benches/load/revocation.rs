@@ -1,0 +1,121 @@
+//! What the example app's revocation check costs per request. Since V4 every policy calls
+//! `app_private.current_user_id()`, which also compares the token's `session_version` claim
+//! with the account's (one index lookup in `user_accounts`), so `signout_everywhere` revokes
+//! access tokens before their `exp`. The signed-in operations are measured with that function,
+//! then with a claim-only version of it (what it was before V4), back to back in each round,
+//! and the original is put back.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::{ops, wrk, Load, Result};
+
+/// The claim-only `current_user_id()`: the user id from the token, no revocation check.
+const WITHOUT_CHECK: &str =
+    "create or replace function app_private.current_user_id() returns integer
+  language sql stable
+  set search_path = pg_catalog, pg_temp
+as $$ select nullif(pg_catalog.current_setting('jwt.claims.user_id', true), '')::integer $$";
+
+const DEFINITION: &str = "select pg_get_functiondef('app_private.current_user_id()'::regprocedure)";
+
+/// One operation measured with and without the check, every round.
+pub struct Cost {
+    pub label: &'static str,
+    /// (with the check, without it), per round.
+    pub rounds: Vec<(wrk::Measured, wrk::Measured)>,
+}
+
+pub struct Measure<'a> {
+    pub admin: &'a tokio_postgres::Client,
+    pub url: &'a str,
+    pub script: &'a Path,
+    pub work: &'a Path,
+    pub load: Load,
+    pub warmup: Load,
+    pub rounds: u32,
+}
+
+impl Measure<'_> {
+    pub async fn run(&self, ops: &[&ops::Op]) -> Result<Vec<Cost>> {
+        let original: String = self.admin.query_one(DEFINITION, &[]).await?.get(0);
+        let result = self.measure(ops, &original).await;
+        // Whatever happened, the example app gets its own function back.
+        self.admin.batch_execute(&original).await?;
+        result
+    }
+
+    async fn measure(&self, ops: &[&ops::Op], original: &str) -> Result<Vec<Cost>> {
+        let mut costs: Vec<Cost> = ops
+            .iter()
+            .map(|op| Cost {
+                label: op.label,
+                rounds: vec![],
+            })
+            .collect();
+        for _ in 0..self.rounds {
+            for (op, cost) in ops.iter().zip(&mut costs) {
+                let body = self.work.join(format!("{}-revocation.json", op.name));
+                std::fs::write(&body, op.body().to_string())?;
+                let run = wrk::Run {
+                    url: self.url,
+                    script: self.script,
+                    body: &body,
+                    token: op.token.as_deref(),
+                };
+                self.admin.batch_execute(original).await?;
+                run.measure(self.warmup).await?;
+                let with = run.measure(self.load).await?;
+                self.admin.batch_execute(WITHOUT_CHECK).await?;
+                run.measure(self.warmup).await?;
+                let without = run.measure(self.load).await?;
+                crate::step(format_args!(
+                    "  {}: {:.0} req/s with the check, {:.0} without",
+                    op.name, with.requests_per_sec, without.requests_per_sec
+                ));
+                cost.rounds.push((with, without));
+            }
+        }
+        Ok(costs)
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// The report's section.
+pub fn markdown(costs: &[Cost], connections: u32) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\nThe revocation check (example app V4: `current_user_id()` compares the token's \
+         `session_version` with the account's), measured with it and with a claim-only \
+         `current_user_id()` back to back in each round; medians of the rounds. The cost per \
+         request is the difference in time per request at {connections} connections \
+         (connections ÷ req/s):\n"
+    );
+    let _ = writeln!(
+        out,
+        "| operation | req/s with check | req/s without | p50 with / without | cost per request |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|");
+    for c in costs {
+        let with = median(c.rounds.iter().map(|r| r.0.requests_per_sec).collect());
+        let without = median(c.rounds.iter().map(|r| r.1.requests_per_sec).collect());
+        let p50_with = median(c.rounds.iter().map(|r| r.0.p50_ms).collect());
+        let p50_without = median(c.rounds.iter().map(|r| r.1.p50_ms).collect());
+        let per_request_us = if with > 0.0 && without > 0.0 {
+            f64::from(connections) * 1e6 * (1.0 / with - 1.0 / without)
+        } else {
+            0.0
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {with:.0} | {without:.0} | {p50_with:.2} / {p50_without:.2} ms | {per_request_us:.0} µs |",
+            c.label
+        );
+    }
+    out
+}
