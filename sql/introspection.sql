@@ -307,7 +307,13 @@ select json_build_object(
   'roles', (
     select coalesce(json_agg(r.rolname order by r.rolname), '[]'::json)
     from pg_catalog.pg_roles r
-    where pg_catalog.pg_has_role(current_user, r.oid, 'member')
+    -- PostgreSQL 16 separates membership from the right to SET ROLE (GRANT ... WITH SET
+    -- FALSE); before 16 every member may SET ROLE. The branch not taken is never evaluated.
+    where case
+        when pg_catalog.current_setting('server_version_num')::int >= 160000
+          then pg_catalog.pg_has_role(current_user, r.oid, 'set')
+        else pg_catalog.pg_has_role(current_user, r.oid, 'member')
+      end
       and r.rolname <> current_user
       and not r.rolsuper
       and not r.rolbypassrls
