@@ -586,3 +586,67 @@ async fn a_client_that_does_not_read_is_dropped_while_others_keep_receiving() {
         "the idle client was cut off, after {got} events"
     );
 }
+
+#[tokio::test]
+async fn the_schema_has_v4s_subscription_root_with_the_flag_only() {
+    let query = "{ __schema { subscriptionType { name fields { name args { name type { kind ofType { name } } } type { kind ofType { name } } } } } \
+                 __type(name: \"ListenPayload\") { fields { name type { name } } } }";
+    let app = app_with(subscriptions()).await;
+    let r = app.gql(query, json!({}), None).await;
+    assert_eq!(
+        r.data()["__schema"]["subscriptionType"],
+        json!({"name": "Subscription", "fields": [{
+            "name": "listen",
+            "args": [{"name": "topic", "type": {"kind": "NON_NULL", "ofType": {"name": "String"}}}],
+            "type": {"kind": "NON_NULL", "ofType": {"name": "ListenPayload"}},
+        }]})
+    );
+    assert_eq!(
+        r.data()["__type"]["fields"],
+        json!([
+            {"name": "query", "type": {"name": "Query"}},
+            {"name": "relatedNode", "type": {"name": "Node"}},
+            {"name": "relatedNodeId", "type": {"name": "ID"}},
+        ])
+    );
+    let app = app_with(Options::default()).await;
+    let r = app.gql(query, json!({}), None).await;
+    assert_eq!(r.data()["__schema"]["subscriptionType"], Value::Null);
+    assert_eq!(r.data()["__type"], Value::Null);
+}
+
+#[tokio::test]
+async fn a_revoked_token_sees_no_more_than_anonymous_at_the_next_event() {
+    let app = app_with(subscriptions()).await;
+    let gina = app.signup("gina").await;
+    let post = draft(&app, &gina).await;
+    let mut s = connected(&app, MODERN, json!({"Authorization": bearer(&gina)})).await;
+    listen(&mut s, MODERN, "1", SELECTION).await;
+    let event = json!({"__node__": ["posts", post]}).to_string();
+    notify(&app, "posts", &event).await;
+    let before = recv(&mut s).await;
+    assert_eq!(
+        before["payload"]["data"]["listen"]["relatedNode"]["title"],
+        "draft"
+    );
+
+    // Sign-out everywhere bumps her session version: the policies stop recognising the token.
+    let r = app
+        .gql(
+            "mutation { signoutEverywhere(input: {}) { clientMutationId } }",
+            json!({}),
+            Some(&gina),
+        )
+        .await;
+    assert_eq!(r.errors(), None, "{}", r.body);
+    notify(&app, "posts", &event).await;
+    let after = recv(&mut s).await;
+    assert_eq!(
+        after["payload"]["data"]["listen"]["relatedNode"],
+        Value::Null
+    );
+    assert_eq!(
+        after["payload"]["data"]["listen"]["query"],
+        json!({"me": null})
+    );
+}

@@ -338,6 +338,8 @@ impl Conn {
                     return Flow::Continue;
                 }
                 let Some(hub) = &self.sockets.hub else {
+                    let message = "subscriptions are not served by this instance";
+                    self.refuse(&id, &error_list(message, "BAD_REQUEST"));
                     return Flow::Continue;
                 };
                 let listener = match hub
