@@ -60,6 +60,14 @@ pub struct DbOptions {
         env = "POSTGRAPH_DISABLE_DEFAULT_MUTATIONS"
     )]
     pub disable_default_mutations: bool,
+    /// PostGraphile v4's simple subscriptions: `subscription { listen(topic: "...") { ... } }`
+    /// over WebSocket, fed by `NOTIFY "postgraphile:<topic>"`
+    #[arg(
+        short = 'S',
+        long = "simple-subscriptions",
+        env = "POSTGRAPH_SIMPLE_SUBSCRIPTIONS"
+    )]
+    pub simple_subscriptions: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -159,6 +167,12 @@ pub struct ServeOptions {
     /// errors by code, pool connections)
     #[arg(long, env = "POSTGRAPH_METRICS")]
     pub metrics: bool,
+    /// WebSocket connections this instance serves at once; more are closed with 1013
+    #[arg(long = "max-sockets", env = "POSTGRAPH_MAX_SOCKETS", default_value_t = crate::ws::DEFAULT_MAX_SOCKETS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub max_sockets: usize,
+    /// Operations (subscriptions, queries in flight) one WebSocket may have open at once
+    #[arg(long = "max-subscriptions-per-socket", env = "POSTGRAPH_MAX_SUBSCRIPTIONS_PER_SOCKET", default_value_t = crate::ws::DEFAULT_MAX_SUBSCRIPTIONS_PER_SOCKET, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub max_subscriptions_per_socket: usize,
     #[command(flatten)]
     pub limits: LimitOptions,
     /// Production mode: no introspection, no GraphiQL, no suggestions in validation messages,

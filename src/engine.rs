@@ -19,6 +19,9 @@ use std::time::{Duration, Instant};
 
 mod finish;
 mod plan_cache;
+mod subscribe;
+
+pub use subscribe::Subscription;
 
 use plan_cache::PlanCache;
 
@@ -325,6 +328,14 @@ impl Engine {
     /// A token's signature is verified once: the verified claims and their settings are kept
     /// (by token text) and only `exp`/`nbf` are checked again on later requests.
     pub fn session(&self, creds: Credentials<'_>) -> Result<Arc<SessionSettings>, AuthError> {
+        self.session_claims(creds).map(|(_, session)| session)
+    }
+
+    /// [`Engine::session`], with the verified claims (None: no token, the default role).
+    pub fn session_claims(
+        &self,
+        creds: Credentials<'_>,
+    ) -> Result<(Option<Arc<Claims>>, Arc<SessionSettings>), AuthError> {
         let token = match (creds.authorization, creds.cookie) {
             (Some(header), _) => {
                 if header.len() > auth::MAX_AUTHORIZATION_BYTES {
@@ -333,7 +344,7 @@ impl Engine {
                 auth::bearer_token(header)?
             }
             (None, Some(cookie)) => cookie,
-            (None, None) => return Ok(self.sessions.anonymous.clone()),
+            (None, None) => return Ok((None, self.sessions.anonymous.clone())),
         };
         if let Some((claims, session)) = self
             .sessions
@@ -345,7 +356,7 @@ impl Engine {
         {
             self.auth.check_times(&claims)?;
             self.auth.check_fingerprint(&claims, creds.fingerprint)?;
-            return Ok(session);
+            return Ok((Some(claims), session));
         }
         let claims = self.auth.verify(token)?;
         self.auth.check_fingerprint(&claims, creds.fingerprint)?;
@@ -354,12 +365,13 @@ impl Engine {
             &self.default_role,
             &self.api.model.roles,
         )?);
+        let claims = Arc::new(claims);
         self.sessions
             .verified
             .lock()
             .expect("session cache")
-            .put(token.to_string(), (Arc::new(claims), session.clone()));
-        Ok(session)
+            .put(token.to_string(), (claims.clone(), session.clone()));
+        Ok((Some(claims), session))
     }
 
     /// Runs a request; `Ok` is a 200 response (whose body may still carry field errors).
@@ -393,10 +405,22 @@ impl Engine {
         } else {
             None
         };
+        self.run(&compiled, &variables, &session, introspection, outcome)
+            .await
+    }
 
+    /// Runs a compiled operation in one transaction under `session` and assembles its body.
+    async fn run(
+        &self,
+        compiled: &CompiledOperation,
+        variables: &juniper::Variables<S>,
+        session: &Arc<SessionSettings>,
+        introspection: Option<Json>,
+        outcome: &mut Outcome,
+    ) -> Result<Response, RequestError> {
         // This request's values for the parameters that came from variables.
         let lookup = |src: &plan::ParamSource| -> Result<Option<String>, RequestError> {
-            let value = plan_cache::variable_leaf(&variables, &src.var);
+            let value = plan_cache::variable_leaf(variables, &src.var);
             plan::bind(src, &value).map_err(RequestError::BadRequest)
         };
         let mut results: Vec<Option<Result<String, DbError>>> = vec![None; compiled.fields.len()];
@@ -423,7 +447,7 @@ impl Engine {
                 }
                 if !statements.is_empty() {
                     let started = Instant::now();
-                    let rows = self.exec.read(&session, &statements).await;
+                    let rows = self.exec.read(session, &statements).await;
                     outcome.database = Some(started.elapsed());
                     for (slot, r) in slots.into_iter().zip(rows?) {
                         results[slot] = Some(r);
@@ -453,7 +477,7 @@ impl Engine {
                 }
                 if !statements.is_empty() {
                     let started = Instant::now();
-                    let rows = self.exec.write(&session, &statements).await;
+                    let rows = self.exec.write(session, &statements).await;
                     outcome.database = Some(started.elapsed());
                     for (slot, r) in slots.into_iter().zip(rows?) {
                         results[slot] = Some(r);

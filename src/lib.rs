@@ -11,7 +11,8 @@
 //! - [`sql`]: plan → SQL text and parameters (the only place request SQL is written).
 //! - [`exec`]: the per-request transaction (role, claims, timeout), pipelined.
 //! - [`auth`]: JWT verify/sign, claims → settings.
-//! - [`engine`]: one request end to end; [`http`]: the warp edge.
+//! - [`engine`]: one request end to end; [`http`]: the warp edge; [`ws`]: GraphQL over
+//!   WebSocket (subscriptions through one LISTEN connection).
 //! - [`server`]: wiring it all together for `serve`, `demo` and the tests.
 
 pub mod auth;
@@ -26,3 +27,4 @@ pub mod plan;
 pub mod schema;
 pub mod server;
 pub mod sql;
+pub mod ws;

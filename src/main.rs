@@ -113,6 +113,7 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
         schemas: o.db.schemas.clone(),
         jwt_token_identifier: pick(&o.db.jwt_token_identifier, example::JWT_TOKEN_IDENTIFIER),
         disable_default_mutations: o.db.disable_default_mutations,
+        simple_subscriptions: o.db.simple_subscriptions,
         jwt: JwtConfig {
             secret,
             private_key,
@@ -159,6 +160,7 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
     // GraphiQL is of no use without introspection.
     let graphiql = o.graphiql && !o.production;
     let addr: SocketAddr = format!("{}:{}", o.host, o.port).parse()?;
+    let listen_connection = Some(cfg.connection.clone());
     let running = server::start(
         engine,
         HttpOptions {
@@ -169,6 +171,13 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
             metrics: o.metrics,
             jwt_cookie: o.jwt_cookie.clone(),
             insecure_cookies: o.insecure_cookies,
+            ws: postgraph::ws::WsOptions {
+                listen_connection,
+                max_sockets: o.max_sockets,
+                max_subscriptions_per_socket: o.max_subscriptions_per_socket,
+                max_message_bytes: usize::try_from(o.body_size_limit).unwrap_or(usize::MAX),
+                ..Default::default()
+            },
         },
         addr,
     )
@@ -242,6 +251,7 @@ async fn export_schema(o: postgraph::config::ExportOptions) -> Result<(), AnyErr
         &o.db.schemas,
         &token,
         o.db.disable_default_mutations,
+        o.db.simple_subscriptions,
     )
     .await?;
     let sdl = api.sdl();

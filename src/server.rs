@@ -55,6 +55,8 @@ pub struct EngineConfig {
     pub jwt_token_identifier: Option<String>,
     /// `--disable-default-mutations`: no CRUD mutations, function mutations only.
     pub disable_default_mutations: bool,
+    /// `--simple-subscriptions`: v4's `listen(topic:)` over WebSocket.
+    pub simple_subscriptions: bool,
     pub jwt: JwtConfig,
     /// Role of requests without a token; None = the connecting role.
     pub default_role: Option<String>,
@@ -89,15 +91,17 @@ pub async fn build_api(
     schemas: &[String],
     jwt_token_identifier: &Option<String>,
 ) -> Result<Api, StartError> {
-    build_api_with(client, schemas, jwt_token_identifier, false).await
+    build_api_with(client, schemas, jwt_token_identifier, false, false).await
 }
 
-/// `build_api`, with or without the CRUD mutations (`--disable-default-mutations`).
+/// `build_api`, with or without the CRUD mutations (`--disable-default-mutations`) and the
+/// `Subscription` root (`--simple-subscriptions`).
 pub async fn build_api_with(
     client: &tokio_postgres::Client,
     schemas: &[String],
     jwt_token_identifier: &Option<String>,
     disable_default_mutations: bool,
+    simple_subscriptions: bool,
 ) -> Result<Api, StartError> {
     let started = Instant::now();
     let catalog = catalog::load(client, schemas).await?;
@@ -107,6 +111,7 @@ pub async fn build_api_with(
             schemas: schemas.to_vec(),
             jwt_type: jwt_type(jwt_token_identifier)?,
             disable_default_mutations,
+            simple_subscriptions,
         },
     )?;
     let api = Api::new(model);
@@ -125,6 +130,7 @@ pub async fn build_engine(cfg: &EngineConfig) -> Result<Engine, StartError> {
         &cfg.schemas,
         &cfg.jwt_token_identifier,
         cfg.disable_default_mutations,
+        cfg.simple_subscriptions,
     )
     .await?;
     api.limits = cfg.limits.clone();

@@ -448,6 +448,7 @@ async fn a_short_secret_is_refused_at_startup() {
         schemas: vec!["app_public".into()],
         jwt_token_identifier: Some("app_public.jwt_token".into()),
         disable_default_mutations: false,
+        simple_subscriptions: false,
         jwt: JwtConfig {
             secret: Some("too-short-a-secret".into()),
             ..JwtConfig::default()

@@ -27,6 +27,15 @@ impl Auth {
         Ok(())
     }
 
+    /// When a verified token stops being accepted (Unix seconds): its `exp` plus the leeway.
+    /// None: it has no `exp` (allowed only with `--jwt-allow-missing-exp`).
+    pub fn accepted_until(&self, claims: &Claims) -> Option<f64> {
+        numeric_claim(claims, "exp")
+            .ok()
+            .flatten()
+            .map(|exp| exp + self.leeway_secs as f64)
+    }
+
     /// Checks `aud` and `iss` against the configuration, then the time claims.
     fn check_claims(&self, claims: &Claims) -> Result<(), AuthError> {
         match (&self.audience, claims.get("aud")) {

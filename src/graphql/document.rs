@@ -261,7 +261,7 @@ fn kind(op: &Spanning<juniper::Operation<'_, S>>) -> Result<OpKind, GraphqlError
         OperationType::Query => Ok(OpKind::Query),
         OperationType::Mutation => Ok(OpKind::Mutation),
         OperationType::Subscription => Err(GraphqlError::Request(
-            "subscriptions are not supported".into(),
+            "subscriptions are served over WebSocket only (GET /graphql with an upgrade)".into(),
         )),
     }
 }
@@ -303,7 +303,34 @@ pub fn operation(
     let (op, fragments) = select(document.borrow_dependent(), operation_name)?;
     let kind = kind(op)?;
     check_variables(root, op, variables)?;
+    Ok(Operation {
+        kind,
+        name: op.item.name.as_ref().map(|n| n.item.to_string()),
+        fields: walk(op, fragments, variables)?,
+    })
+}
 
+/// The root fields of the operation when it is a subscription (variables checked), None
+/// when it is a query or a mutation.
+pub fn subscription(
+    root: &Root,
+    document: &ValidDocument,
+    operation_name: Option<&str>,
+    variables: &Variables<S>,
+) -> Result<Option<Vec<FieldNode>>, GraphqlError> {
+    let (op, fragments) = select(document.borrow_dependent(), operation_name)?;
+    if op.item.operation_type != OperationType::Subscription {
+        return Ok(None);
+    }
+    check_variables(root, op, variables)?;
+    walk(op, fragments, variables).map(Some)
+}
+
+fn walk<'a, 'd>(
+    op: &'d Spanning<juniper::Operation<'a, S>>,
+    fragments: Fragments<'a, 'd>,
+    variables: &'d Variables<S>,
+) -> Result<Vec<FieldNode>, GraphqlError> {
     // Variable defaults apply when the request leaves a variable out; they belong to the
     // query text, so they are constants rather than re-bindable variable values.
     let vars: HashMap<&str, &InputValue<S>> =
@@ -324,11 +351,7 @@ pub fn operation(
     };
     let mut fields = vec![];
     walker.collect(&op.item.selection_set, &mut fields, 0, None)?;
-    Ok(Operation {
-        kind,
-        name: op.item.name.as_ref().map(|n| n.item.to_string()),
-        fields,
-    })
+    Ok(fields)
 }
 
 struct Walker<'a, 'd> {

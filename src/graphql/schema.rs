@@ -8,14 +8,14 @@ use juniper::meta::{
     MetaType, ObjectMeta, ScalarMeta,
 };
 use juniper::{
-    arcstr, ArcStr, Arguments, BoxFuture, DefaultScalarValue, EmptySubscription, ExecutionResult,
-    Executor, FromInputValue, GraphQLType, GraphQLValue, GraphQLValueAsync, InputValue,
-    ParseScalarResult, ParseScalarValue, Registry, RootNode, ScalarToken, Type, Value,
+    arcstr, ArcStr, Arguments, BoxFuture, DefaultScalarValue, ExecutionResult, Executor,
+    FromInputValue, GraphQLType, GraphQLValue, GraphQLValueAsync, InputValue, ParseScalarResult,
+    ParseScalarValue, Registry, RootNode, ScalarToken, Type, Value,
 };
 use std::sync::Arc;
 
 pub type S = DefaultScalarValue;
-pub type Root = RootNode<DynType, DynType, EmptySubscription<()>, S>;
+pub type Root = RootNode<DynType, DynType, DynType, S>;
 
 /// Which type of the model a `DynType` stands for.
 #[derive(Clone)]
@@ -30,6 +30,8 @@ pub struct DynType;
 
 /// Name of the mutation root when the schema has no mutations (juniper's convention).
 const EMPTY_MUTATION: &str = "_EmptyMutation";
+/// Name of the subscription root when there is none (juniper's convention).
+const EMPTY_SUBSCRIPTION: &str = "_EmptySubscription";
 
 /// Builds juniper's root node for the model, with document limits against hostile queries.
 pub fn root_node(model: Arc<Model>) -> Root {
@@ -41,16 +43,18 @@ pub fn root_node(model: Arc<Model>) -> Root {
         model: model.clone(),
         name: ArcStr::from(model.mutation_type.as_deref().unwrap_or(EMPTY_MUTATION)),
     };
-    RootNode::new_with_info(
-        DynType,
-        DynType,
-        EmptySubscription::new(),
-        query,
-        mutation,
-        (),
-    )
-    .limit_depth(32)
-    .limit_tokens(50_000)
+    let subscription = DynInfo {
+        model: model.clone(),
+        name: ArcStr::from(
+            model
+                .subscription_type
+                .as_deref()
+                .unwrap_or(EMPTY_SUBSCRIPTION),
+        ),
+    };
+    RootNode::new_with_info(DynType, DynType, DynType, query, mutation, subscription)
+        .limit_depth(32)
+        .limit_tokens(50_000)
 }
 
 fn builtin_type(registry: &mut Registry<S>, name: &str) -> bool {
@@ -156,7 +160,7 @@ impl GraphQLType<S> for DynType {
     fn meta(info: &DynInfo, registry: &mut Registry<S>) -> MetaType<S> {
         let model = &info.model;
         let Some(def) = model.types.get(info.name.as_str()) else {
-            // Only the absent mutation root lands here.
+            // Only the absent mutation and subscription roots land here.
             return ObjectMeta::new(info.name.clone(), &[typename_field(registry)]).into_meta();
         };
         let describe = |d: &Option<String>| d.as_deref().map(ArcStr::from);

@@ -8,6 +8,7 @@ use crate::auth::{self, AuthError};
 use crate::engine::{Credentials, Engine, Method, Outcome, Request, RequestError};
 use crate::exec::ExecError;
 use crate::graphql::GraphqlError;
+use crate::ws::{self, protocol::Protocol, CookieToken, Sockets};
 use bytes::{Buf, Bytes};
 use futures::{FutureExt, StreamExt};
 use http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -36,6 +37,8 @@ pub struct HttpOptions {
     pub jwt_cookie: Option<String>,
     /// `--insecure-cookies`: cookies without `Secure`, for local http only.
     pub insecure_cookies: bool,
+    /// GraphQL over WebSocket on `/graphql`: limits, and the LISTEN connection.
+    pub ws: ws::WsOptions,
 }
 
 impl HttpOptions {
@@ -80,7 +83,37 @@ pub fn routes(
 ) -> impl Filter<Extract = (Reply,), Error = warp::Rejection> + Clone {
     let raw_query = warp::query::raw().or(warp::any().map(String::new)).unify();
     let metrics = Arc::new(Metrics::default());
-    warp::any()
+    let sockets = Arc::new(Sockets::new(engine.clone(), opts.ws.clone()));
+    let ws_opts = opts.clone();
+    let websocket = warp::path("graphql")
+        .and(warp::path::end())
+        .and(warp::ws())
+        .and(warp::header::headers_cloned())
+        .map(move |socket: warp::ws::Ws, headers: HeaderMap| {
+            let upgrade = ws_upgrade(&ws_opts, &headers);
+            let protocol = upgrade.protocol;
+            tracing::info!(
+                path = "/graphql",
+                protocol = protocol.map(Protocol::name),
+                "websocket"
+            );
+            let sockets = sockets.clone();
+            let limit = sockets.max_message_bytes();
+            let mut reply = warp::Reply::into_response(
+                socket
+                    .max_message_size(limit)
+                    .max_frame_size(limit)
+                    .on_upgrade(move |s| sockets.serve(s, upgrade)),
+            );
+            if let Some(p) = protocol {
+                reply.headers_mut().insert(
+                    header::SEC_WEBSOCKET_PROTOCOL,
+                    HeaderValue::from_static(p.name()),
+                );
+            }
+            reply
+        });
+    let http = warp::any()
         .and(warp::method())
         .and(warp::path::full())
         .and(warp::header::headers_cloned())
@@ -169,7 +202,45 @@ pub fn routes(
                 }
                 .instrument(span)
             },
-        )
+        );
+    websocket.or(http).unify()
+}
+
+/// What a WebSocket upgrade brings: the subprotocol, and the token cookie when it may
+/// authenticate. Browsers send cookies with cross-site upgrades and WebSocket has no CORS,
+/// so the cookie counts only from the server's own origin, a `--cors-origin`, or a client
+/// that sends no Origin (not a browser).
+fn ws_upgrade(opts: &HttpOptions, headers: &HeaderMap) -> ws::Upgrade {
+    let protocol = headers
+        .get(header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Protocol::pick);
+    let same_site = match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        None => true,
+        Some(origin) => {
+            let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+            let own = host.is_some_and(|h| {
+                origin.eq_ignore_ascii_case(&format!("http://{h}"))
+                    || origin.eq_ignore_ascii_case(&format!("https://{h}"))
+            });
+            own || (!opts.cors && allowed_origin(opts, headers).is_some())
+        }
+    };
+    let cookie = match opts
+        .jwt_cookie
+        .as_deref()
+        .and_then(|name| cookies::cookie(headers, name))
+    {
+        None => CookieToken::None,
+        Some(token) if same_site => CookieToken::Some(token.to_string()),
+        Some(_) => CookieToken::CrossSite,
+    };
+    ws::Upgrade {
+        protocol,
+        cookie,
+        fingerprint: cookies::cookie(headers, cookies::fingerprint_cookie(opts))
+            .map(str::to_string),
+    }
 }
 
 /// Serves until `shutdown` resolves.

@@ -297,6 +297,20 @@ pub fn patch_field(table: &str) -> String {
 pub fn payload_row(table: &str) -> String {
     camel(&singular_table(table))
 }
+/// The subscription root type (`--simple-subscriptions`).
+pub const SUBSCRIPTION_TYPE: &str = "Subscription";
+/// v4's simple subscription field: `listen(topic:)`.
+pub fn listen() -> String {
+    "listen".into()
+}
+/// Its payload type: `ListenPayload`.
+pub fn listen_payload() -> String {
+    upper_camel(&format!("{}_payload", listen()))
+}
+/// The Postgres channel a topic is published on: v4's `postgraphile:` prefix.
+pub fn listen_channel(topic: &str) -> String {
+    format!("postgraphile:{topic}")
+}
 /// `upsertPost` (beyond v4): insert, or update on a key conflict.
 pub fn upsert_mutation(table: &str) -> String {
     format!("upsert{}", table_type(table))

@@ -119,6 +119,8 @@ pub struct Model {
     pub types: BTreeMap<String, TypeDef>,
     pub query_type: String,
     pub mutation_type: Option<String>,
+    /// `Subscription` with `--simple-subscriptions`.
+    pub subscription_type: Option<String>,
     pub tables: Vec<Table>,
     pub relations: Vec<Relation>,
     pub functions: Vec<Function>,
@@ -264,6 +266,12 @@ pub enum FieldKind {
     },
     /// `deletedPostId`: the global identifier of the deleted row.
     DeletedNodeId,
+    /// `listen(topic:)`: v4's simple subscription (served over WebSocket only).
+    Listen,
+    /// `ListenPayload.relatedNodeId`: the node id the event's `__node__` names.
+    RelatedNodeId,
+    /// `ListenPayload.relatedNode`: that node, read under the subscriber's role.
+    RelatedNode,
     /// A function: a query when STABLE/IMMUTABLE, a mutation when VOLATILE.
     Function {
         function: usize,

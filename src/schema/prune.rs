@@ -1,6 +1,6 @@
 //! Types nothing refers to any more (the mutation types of an `@omit create` table, the
 //! types of a field left out in a name clash) are dropped, so the schema shows only what
-//! can be reached from `Query` and `Mutation`, as PostGraphile's does.
+//! can be reached from `Query`, `Mutation` and `Subscription`, as PostGraphile's does.
 
 use super::{Model, TypeDef, TypeRef};
 use std::collections::BTreeSet;
@@ -9,6 +9,7 @@ pub(super) fn unreachable_types(model: &mut Model) {
     let mut seen: BTreeSet<String> = BTreeSet::new();
     let mut todo: Vec<String> = std::iter::once(model.query_type.clone())
         .chain(model.mutation_type.clone())
+        .chain(model.subscription_type.clone())
         .collect();
     // `node(nodeId:)` can return any type implementing `Node`.
     for def in model.types.values() {

@@ -651,6 +651,16 @@ pub fn drop_database(name: &str) -> String {
     format!("drop database if exists {} with (force)", quote_ident(name))
 }
 
+/// `LISTEN "channel"`: the subscriptions' connection waits for `NOTIFY`s on it.
+pub fn listen(channel: &str) -> String {
+    format!("listen {}", quote_ident(channel))
+}
+
+/// `UNLISTEN "channel"`: its last subscriber is gone.
+pub fn unlisten(channel: &str) -> String {
+    format!("unlisten {}", quote_ident(channel))
+}
+
 /// Opens a request's transaction; `RESET ALL` drops anything a previous request's function set
 /// at session level, so pooled connections never carry settings from one request to the next.
 pub const BEGIN: &str = "begin; reset all";

@@ -78,6 +78,10 @@ pub struct Options {
     pub jwt_cookie: Option<&'static str>,
     /// `--insecure-cookies`: cookies without `Secure`.
     pub insecure_cookies: bool,
+    /// `--simple-subscriptions`: the `Subscription` root with `listen(topic:)`.
+    pub simple_subscriptions: bool,
+    /// WebSocket limits (the LISTEN connection is filled in).
+    pub ws: postgraph::ws::WsOptions,
 }
 
 impl Default for Options {
@@ -100,6 +104,8 @@ impl Default for Options {
             disable_default_mutations: false,
             jwt_cookie: None,
             insecure_cookies: false,
+            simple_subscriptions: false,
+            ws: postgraph::ws::WsOptions::default(),
         }
     }
 }
@@ -134,6 +140,7 @@ pub async fn try_app_with(opts: Options) -> Result<TestApp, server::StartError> 
         schemas: vec!["app_public".into()],
         jwt_token_identifier: Some(example::JWT_TOKEN_IDENTIFIER.into()),
         disable_default_mutations: opts.disable_default_mutations,
+        simple_subscriptions: opts.simple_subscriptions,
         jwt: opts.jwt.clone(),
         default_role: Some(example::DEFAULT_ROLE.into()),
         max_pool_size: opts.max_pool_size,
@@ -157,6 +164,10 @@ pub async fn try_app_with(opts: Options) -> Result<TestApp, server::StartError> 
             metrics: opts.metrics,
             jwt_cookie: opts.jwt_cookie.map(str::to_owned),
             insecure_cookies: opts.insecure_cookies,
+            ws: postgraph::ws::WsOptions {
+                listen_connection: Some(authenticator_url.clone()),
+                ..opts.ws.clone()
+            },
         },
         "127.0.0.1:0".parse().unwrap(),
     )

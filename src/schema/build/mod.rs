@@ -21,6 +21,8 @@ pub struct BuildOptions {
     pub jwt_type: Option<(String, String)>,
     /// `--disable-default-mutations`: no CRUD mutations (function mutations stay).
     pub disable_default_mutations: bool,
+    /// `--simple-subscriptions`: the `Subscription` root with v4's `listen(topic:)`.
+    pub simple_subscriptions: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -96,6 +98,7 @@ fn empty_model(catalog: &Catalog) -> Model {
         types: BTreeMap::new(),
         query_type: "Query".into(),
         mutation_type: None,
+        subscription_type: None,
         tables: vec![],
         relations: vec![],
         functions: vec![],

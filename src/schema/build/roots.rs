@@ -203,6 +203,9 @@ impl<'a> Builder<'a> {
             }))?;
             self.model.mutation_type = Some("Mutation".into());
         }
+        if self.opts.simple_subscriptions {
+            self.subscription_types(has_nodes)?;
+        }
         for (name, description) in SCALARS {
             if self.used_scalars.contains(name) {
                 self.insert(TypeDef::Scalar(ScalarDef {
@@ -211,6 +214,57 @@ impl<'a> Builder<'a> {
                 }))?;
             }
         }
+        Ok(())
+    }
+
+    /// v4's simple subscriptions: `Subscription.listen(topic: String!): ListenPayload!`, its
+    /// payload carrying the node an event names (when the schema has nodes) and `query`.
+    fn subscription_types(&mut self, has_nodes: bool) -> Result<(), BuildError> {
+        let payload = inflect::listen_payload();
+        let mut fields = vec![field(
+            "query",
+            TypeRef::named("Query"),
+            FieldKind::Query,
+            "Our root query field type. Allows us to run any query from our subscription payload.",
+        )];
+        if has_nodes {
+            fields.push(field(
+                "relatedNode",
+                TypeRef::named("Node"),
+                FieldKind::RelatedNode,
+                "",
+            ));
+            fields.push(field(
+                "relatedNodeId",
+                TypeRef::named("ID"),
+                FieldKind::RelatedNodeId,
+                "",
+            ));
+        }
+        self.insert(TypeDef::Object(ObjectDef {
+            interfaces: vec![],
+            name: payload.clone(),
+            description: None,
+            fields,
+        }))?;
+        self.insert(TypeDef::Object(ObjectDef {
+            interfaces: vec![],
+            name: inflect::SUBSCRIPTION_TYPE.into(),
+            description: Some("The root subscription type: contains realtime events you can subscribe to with the `subscription` operation.".into()),
+            fields: vec![FieldDef {
+                name: inflect::listen(),
+                description: None,
+                ty: TypeRef::named(payload).non_null(),
+                args: vec![ArgDef {
+                    name: "topic".into(),
+                    description: None,
+                    ty: TypeRef::named("String").non_null(),
+                    default: None,
+                }],
+                kind: FieldKind::Listen,
+            }],
+        }))?;
+        self.model.subscription_type = Some(inflect::SUBSCRIPTION_TYPE.into());
         Ok(())
     }
 }
