@@ -237,7 +237,9 @@ impl RequestError {
             RequestError::Graphql(e) => e.code(),
             RequestError::Plan(e) => e.code,
             RequestError::Exec(ExecError::PoolTimeout) => "DATABASE_BUSY",
-            RequestError::Exec(ExecError::Unavailable(_)) => "DATABASE_UNAVAILABLE",
+            RequestError::Exec(ExecError::Unavailable(_) | ExecError::Lost(_)) => {
+                "DATABASE_UNAVAILABLE"
+            }
             RequestError::BadRequest(_) => "BAD_REQUEST",
             RequestError::MutationOverGet => "METHOD_NOT_ALLOWED",
         }
@@ -260,6 +262,10 @@ impl RequestError {
             RequestError::Plan(e) => vec![(e.message.clone(), vec![e.location])],
             RequestError::Exec(ExecError::Unavailable(detail)) => {
                 tracing::error!(%detail, "database unavailable");
+                vec![(self.to_string(), vec![])]
+            }
+            RequestError::Exec(ExecError::Lost(detail)) => {
+                tracing::warn!(%detail, "database connection lost mid-request");
                 vec![(self.to_string(), vec![])]
             }
             other => vec![(other.to_string(), vec![])],

@@ -229,3 +229,65 @@ async fn an_exhausted_pool_answers_504_after_the_pool_timeout_and_recovers() {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
 }
+
+/// Terminates every backend postgraph holds in this test's database, busy or idle.
+async fn terminate_backends(app: &common::TestApp) -> usize {
+    app.sql(&format!(
+        "select pg_terminate_backend(pid) as killed from pg_stat_activity \
+         where datname = '{}' and usename = 'app_authenticator'",
+        app.database
+    ))
+    .await
+    .len()
+}
+
+#[tokio::test]
+async fn a_terminated_backend_answers_503_and_its_dead_connections_are_never_reused() {
+    let app = std::sync::Arc::new(
+        app_with(Options {
+            max_pool_size: 3,
+            setup_sql: Some(SLOW),
+            ..Options::default()
+        })
+        .await,
+    );
+    // Three pooled connections: two go idle, one runs a long query.
+    let warm = futures::future::join_all(
+        (0..3).map(|_| app.gql("{ slow(seconds: 0.2) }", json!({}), None)),
+    )
+    .await;
+    assert!(warm.iter().all(|r| r.errors().is_none()));
+    let in_flight = tokio::spawn({
+        let app = app.clone();
+        async move { app.gql("{ slow(seconds: 60) }", json!({}), None).await }
+    });
+    let started = std::time::Instant::now();
+    while app
+        .sql(r#"select 1 from pg_stat_activity where state = 'active' and query like '%"slow"(%' and usename = 'app_authenticator'"#)
+        .await
+        .is_empty()
+    {
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(terminate_backends(&app).await, 3);
+
+    let r = in_flight.await.unwrap();
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert_eq!(r.first_error_code(), Some("DATABASE_UNAVAILABLE"));
+    assert_eq!(
+        r.headers.get("retry-after").and_then(|v| v.to_str().ok()),
+        Some("5")
+    );
+    let msg = r.errors().unwrap()[0]["message"].as_str().unwrap();
+    assert!(msg.contains("connection was lost"), "{msg}");
+    // Every request after succeeds: the terminated connections (the idle ones too) are not
+    // handed out again; new ones replace them.
+    for _ in 0..9 {
+        let r = app
+            .gql("{ allPosts { totalCount } }", json!({}), None)
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(r.errors().is_none(), "{}", r.body);
+    }
+}

@@ -75,6 +75,8 @@ pub struct EmbeddedPostgres {
     child: Option<Child>,
     watchdog: Option<Child>,
     stopped: bool,
+    /// The settings it was started with, for [`Self::restart`].
+    opts: EmbeddedOptions,
 }
 
 impl EmbeddedPostgres {
@@ -109,6 +111,7 @@ impl EmbeddedPostgres {
             child: None,
             watchdog: None,
             stopped: false,
+            opts: opts.clone(),
         };
         pg.arm_watchdog();
         pg.initdb().await?;
@@ -231,6 +234,34 @@ impl EmbeddedPostgres {
             .batch_execute(&crate::sql::drop_database(name))
             .await?;
         Ok(())
+    }
+
+    /// Restarts the server on the same port and data (fast shutdown: sessions are
+    /// terminated with 57P01, transactions in flight roll back); returns once it accepts
+    /// connections again. For tests of what clients see when Postgres restarts.
+    pub async fn restart(&mut self) -> Result<(), EmbeddedError> {
+        if let Some(mut child) = self.child.take() {
+            let deadline = Instant::now() + STOP_TIMEOUT;
+            if send_sigint(child.id()) {
+                while child.try_wait()?.is_none() && Instant::now() < deadline {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+            if child.try_wait()?.is_none() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+        let log_offset = fs::metadata(self.log_path()).map(|m| m.len()).unwrap_or(0);
+        let opts = self.opts.clone();
+        self.spawn_postgres(&opts)?;
+        match self.wait_ready(log_offset).await? {
+            Readiness::Ready => Ok(()),
+            Readiness::PortTaken => Err(EmbeddedError::Failed {
+                step: "restart postgres",
+                output: format!("port {} was taken meanwhile", self.port),
+            }),
+        }
     }
 
     /// Stops the server (fast shutdown) and removes the data folder. Idempotent; synchronous

@@ -53,9 +53,13 @@ pub async fn connect(conn: &str) -> Result<tokio_postgres::Client, DbError> {
     Ok(client)
 }
 
-/// A pool that waits at most 5 s for a free connection and checks connections cheaply on reuse
-/// (settings are reset by each request's own transaction, see `sql::BEGIN`).
 /// The request pool: at most `max_size` connections; a request waits at most `wait` for one.
+///
+/// Reuse checks only that the connection is open (`RecyclingMethod::Fast`, no round trip):
+/// settings are reset by each request's own transaction (see `sql::BEGIN`); a connection the
+/// server closed (a restart, `pg_terminate_backend`) is noticed by its connection task as soon
+/// as the server says so; and one that fails mid-request is discarded by the executor. A
+/// query per checkout (`Verified`) would add a round trip to every request for nothing more.
 pub fn pool(conn: &str, max_size: usize, wait: Duration) -> Result<Pool, DbError> {
     let config: tokio_postgres::Config = conn.parse().map_err(DbError::Config)?;
     let manager = Manager::from_config(

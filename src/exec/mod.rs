@@ -14,6 +14,11 @@ pub enum ExecError {
     PoolTimeout,
     #[error("the database is unavailable")]
     Unavailable(String),
+    /// The connection broke during the request (Postgres restarted, the backend was
+    /// terminated): its transaction did not commit, unless the break came while the commit
+    /// itself was in flight; either way Postgres applied all of it or none.
+    #[error("the database connection was lost during the request; retry it")]
+    Lost(String),
 }
 
 /// A Postgres error during execution, safe to show: SQLSTATE, message, constraint.
@@ -33,15 +38,30 @@ impl DbError {
                 message: db.message().to_string(),
                 constraint: db.constraint().map(str::to_string),
             },
-            None => {
-                tracing::warn!(error = %e, "database connection error during execution");
+            None if e.is_closed()
+                || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>()) =>
+            {
+                tracing::warn!(error = %e, "database connection lost during execution");
                 DbError {
                     code: "08006".into(),
                     message: "the database connection failed".into(),
                     constraint: None,
                 }
             }
+            None => {
+                tracing::error!(error = %e, "unexpected answer from the database");
+                DbError {
+                    code: "XX000".into(),
+                    message: "unexpected answer from the database".into(),
+                    constraint: None,
+                }
+            }
         }
+    }
+    /// Whether the connection is gone or going (class 08, or the server shutting down or
+    /// terminating the backend: 57P01-57P03): it must not serve another request.
+    pub fn is_connection_loss(&self) -> bool {
+        self.code.starts_with("08") || ["57P01", "57P02", "57P03"].contains(&self.code.as_str())
     }
     /// Whether the message is meant for the client: bad input (22), constraint violations
     /// (23), authorization (28), serialization failures and deadlocks (40), permission and
@@ -84,6 +104,45 @@ impl Lease {
     /// The request finished: the connection goes back to the pool.
     fn release(mut self) {
         drop(self.0.take());
+    }
+    /// The connection broke: it leaves the pool for good (the pool opens a new one when
+    /// needed), so no later request is handed a dead connection.
+    fn discard(mut self) {
+        if let Some(client) = self.0.take() {
+            drop(Object::take(client));
+        }
+    }
+    /// Hands the results back, or, when the connection was lost under them, discards it and
+    /// says so (503): a request half answered by a dying connection is not an answer. The
+    /// idle connections go too: what ended one (a restart, a mass `pg_terminate_backend`)
+    /// most likely ended them, and their own tasks may not have noticed yet; new ones are
+    /// opened on demand.
+    fn finish(
+        self,
+        pool: &Pool,
+        results: Vec<Result<String, DbError>>,
+    ) -> Result<Vec<Result<String, DbError>>, ExecError> {
+        let lost = results
+            .iter()
+            .find_map(|r| r.as_ref().err().filter(|e| e.is_connection_loss()))
+            .cloned();
+        match lost {
+            Some(e) => {
+                tracing::warn!(code = %e.code, message = %e.message, "connection lost mid-request: discarding it");
+                self.discard();
+                let idle = pool.retain(|_, _| false).removed.len();
+                tracing::info!(idle, "idle connections dropped after a connection loss");
+                Err(ExecError::Lost(e.message))
+            }
+            None if self.client().is_closed() => {
+                self.discard();
+                Ok(results)
+            }
+            None => {
+                self.release();
+                Ok(results)
+            }
+        }
     }
 }
 
@@ -136,7 +195,8 @@ impl Executor {
 
     async fn client(&self) -> Result<Object, ExecError> {
         self.pool.get().await.map_err(|e| match e {
-            PoolError::Timeout(_) => ExecError::PoolTimeout,
+            // Waiting for a free connection is "busy"; failing to open one is "unavailable".
+            PoolError::Timeout(deadpool_postgres::TimeoutType::Wait) => ExecError::PoolTimeout,
             other => ExecError::Unavailable(other.to_string()),
         })
     }
@@ -247,8 +307,7 @@ impl Executor {
     ) -> Result<Vec<Result<String, DbError>>, ExecError> {
         let lease = Lease(Some(self.client().await?));
         let results = self.read_on(lease.client(), session, statements).await;
-        lease.release();
-        Ok(results)
+        lease.finish(&self.pool, results)
     }
 
     async fn read_on(
@@ -303,8 +362,7 @@ impl Executor {
     ) -> Result<Vec<Result<String, DbError>>, ExecError> {
         let lease = Lease(Some(self.client().await?));
         let results = self.write_on(lease.client(), session, mutations).await;
-        lease.release();
-        results
+        lease.finish(&self.pool, results)
     }
 
     async fn write_on(
@@ -312,8 +370,8 @@ impl Executor {
         client: &Object,
         session: &SessionSettings,
         mutations: &[MutationStatements<'_>],
-    ) -> Result<Vec<Result<String, DbError>>, ExecError> {
-        let all = |e: DbError| Ok(mutations.iter().map(|_| Err(e.clone())).collect());
+    ) -> Vec<Result<String, DbError>> {
+        let all = |e: DbError| mutations.iter().map(|_| Err(e.clone())).collect();
         let statements: Vec<&Bound<'_>> = mutations
             .iter()
             .flat_map(|m| [&m.write, &m.payload])
@@ -363,7 +421,7 @@ impl Executor {
         if let Err(e) = client.batch_execute(end).await {
             return all(DbError::from_pg(e));
         }
-        Ok(out)
+        out
     }
 
     /// The write and its payload, sent together; a write that touched no row is NOT_FOUND

@@ -758,7 +758,9 @@ fn request_error(
         }
         RequestError::MutationOverGet => StatusCode::METHOD_NOT_ALLOWED,
         RequestError::Exec(ExecError::PoolTimeout) => StatusCode::GATEWAY_TIMEOUT,
-        RequestError::Exec(ExecError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+        RequestError::Exec(ExecError::Unavailable(_) | ExecError::Lost(_)) => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
     };
     let mut r = json_reply(status, content_type, e.body(production));
     match &e {
@@ -774,7 +776,7 @@ fn request_error(
             r.headers_mut()
                 .insert(header::ALLOW, HeaderValue::from_static("POST"));
         }
-        RequestError::Exec(ExecError::Unavailable(_)) => {
+        RequestError::Exec(ExecError::Unavailable(_) | ExecError::Lost(_)) => {
             r.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
         }

@@ -135,8 +135,21 @@ pub async fn try_app_with(opts: Options) -> Result<TestApp, server::StartError> 
         admin.batch_execute(sql).await.expect("setup sql");
     }
     let authenticator_url = pg.connection_string(example::AUTHENTICATOR, &database);
+    let running = serve(&authenticator_url, &opts).await?;
+    Ok(TestApp {
+        running,
+        http: reqwest::Client::new(),
+        database,
+        admin_url,
+        authenticator_url,
+    })
+}
+
+/// A postgraph serving the example app's schema through `connection` (the authenticator's),
+/// configured by `opts`.
+pub async fn serve(connection: &str, opts: &Options) -> Result<Running, server::StartError> {
     let cfg = EngineConfig {
-        connection: authenticator_url.clone(),
+        connection: connection.to_string(),
         schemas: vec!["app_public".into()],
         jwt_token_identifier: Some(example::JWT_TOKEN_IDENTIFIER.into()),
         disable_default_mutations: opts.disable_default_mutations,
@@ -148,13 +161,13 @@ pub async fn try_app_with(opts: Options) -> Result<TestApp, server::StartError> 
         pool_timeout_ms: opts.pool_timeout_ms,
         limits: Limits {
             introspection: opts.limits.introspection && !opts.production,
-            ..opts.limits
+            ..opts.limits.clone()
         },
         max_page_size: opts.max_page_size,
         production: opts.production,
     };
     let engine = server::build_engine(&cfg).await.expect("engine");
-    let running = server::start(
+    server::start(
         engine,
         HttpOptions {
             body_limit: opts.body_limit,
@@ -165,20 +178,13 @@ pub async fn try_app_with(opts: Options) -> Result<TestApp, server::StartError> 
             jwt_cookie: opts.jwt_cookie.map(str::to_owned),
             insecure_cookies: opts.insecure_cookies,
             ws: postgraph::ws::WsOptions {
-                listen_connection: Some(authenticator_url.clone()),
+                listen_connection: Some(connection.to_string()),
                 ..opts.ws.clone()
             },
         },
         "127.0.0.1:0".parse().unwrap(),
     )
-    .await?;
-    Ok(TestApp {
-        running,
-        http: reqwest::Client::new(),
-        database,
-        admin_url,
-        authenticator_url,
-    })
+    .await
 }
 
 /// A response as the client sees it.
