@@ -21,6 +21,33 @@ pub enum ExecError {
     Lost(String),
 }
 
+/// The code of a statement that no longer fits the database: the schema changed (a column,
+/// table, function or type dropped or renamed, a type changed) after postgraph built its API.
+pub const SCHEMA_CHANGED: &str = "SCHEMA_CHANGED";
+const SCHEMA_CHANGED_MESSAGE: &str = "the database schema changed after postgraph started and \
+    no longer matches this API; restart postgraph to serve the new schema";
+
+/// Whether Postgres refused the engine's own statement for naming something that is not
+/// there (any more), or for types that no longer fit: the statements were generated from
+/// the schema at startup, so the schema changed since. An error with a context (`where`)
+/// came from inside a function and is the function's own business.
+fn schema_drift(db: &tokio_postgres::error::DbError) -> bool {
+    db.where_().is_none() && ["42703", "42P01", "42883", "42704"].contains(&db.code().code())
+}
+
+/// Whether a prepared statement failed for being planned against the schema as it was:
+/// Postgres re-plans after DDL on the tables a statement reads, but not for a table's row
+/// type used as a type (`null::app_public.posts`), whose changed column then has "the wrong
+/// type" (42804); and a plan whose result type changed is refused (0A000, which cannot occur
+/// here: every statement returns one column of a fixed type). Preparing the statement again
+/// plans it afresh.
+fn stale_plan(db: &tokio_postgres::error::DbError) -> bool {
+    let (code, message) = (db.code().code(), db.message());
+    db.where_().is_none()
+        && ((code == "42804" && message.contains("has wrong type"))
+            || (code == "0A000" && message.contains("cached plan must not change result type")))
+}
+
 /// A Postgres error during execution, safe to show: SQLSTATE, message, constraint.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{message}")]
@@ -28,15 +55,27 @@ pub struct DbError {
     pub code: String,
     pub message: String,
     pub constraint: Option<String>,
+    /// A prepared statement Postgres planned against the schema as it was (see `stale_plan`).
+    stale_plan: bool,
 }
 
 impl DbError {
     fn from_pg(e: tokio_postgres::Error) -> Self {
         match e.as_db_error() {
+            Some(db) if schema_drift(db) || stale_plan(db) => {
+                tracing::warn!(code = %db.code().code(), message = %db.message(), "the statement no longer fits the database schema");
+                DbError {
+                    code: SCHEMA_CHANGED.into(),
+                    message: SCHEMA_CHANGED_MESSAGE.into(),
+                    constraint: None,
+                    stale_plan: stale_plan(db),
+                }
+            }
             Some(db) => DbError {
                 code: db.code().code().to_string(),
                 message: db.message().to_string(),
                 constraint: db.constraint().map(str::to_string),
+                stale_plan: false,
             },
             None if e.is_closed()
                 || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>()) =>
@@ -46,6 +85,7 @@ impl DbError {
                     code: "08006".into(),
                     message: "the database connection failed".into(),
                     constraint: None,
+                    stale_plan: false,
                 }
             }
             None => {
@@ -54,6 +94,7 @@ impl DbError {
                     code: "XX000".into(),
                     message: "unexpected answer from the database".into(),
                     constraint: None,
+                    stale_plan: false,
                 }
             }
         }
@@ -81,6 +122,7 @@ impl DbError {
             code: "NOT_FOUND".into(),
             message,
             constraint: None,
+            stale_plan: false,
         }
     }
 }
@@ -179,6 +221,12 @@ pub struct MutationStatements<'a> {
     pub write: Bound<'a>,
     pub payload: Bound<'a>,
     pub not_found: Option<&'a str>,
+}
+
+fn has_stale_plan(results: &[Result<String, DbError>]) -> bool {
+    results
+        .iter()
+        .any(|r| r.as_ref().is_err_and(|e| e.stale_plan))
 }
 
 fn params(p: &[Option<String>]) -> Vec<&(dyn ToSql + Sync)> {
@@ -306,7 +354,12 @@ impl Executor {
         statements: &[Bound<'_>],
     ) -> Result<Vec<Result<String, DbError>>, ExecError> {
         let lease = Lease(Some(self.client().await?));
-        let results = self.read_on(lease.client(), session, statements).await;
+        let mut results = self.read_on(lease.client(), session, statements).await;
+        if has_stale_plan(&results) {
+            // A read can always run again: prepared afresh, it sees the schema as it is now.
+            lease.client().statement_cache.clear();
+            results = self.read_on(lease.client(), session, statements).await;
+        }
         lease.finish(&self.pool, results)
     }
 
@@ -361,7 +414,14 @@ impl Executor {
         mutations: &[MutationStatements<'_>],
     ) -> Result<Vec<Result<String, DbError>>, ExecError> {
         let lease = Lease(Some(self.client().await?));
-        let results = self.write_on(lease.client(), session, mutations).await;
+        let mut results = self.write_on(lease.client(), session, mutations).await;
+        // Run again only when nothing was kept: a failed single mutation rolled back, several
+        // that all failed rolled back to their savepoints. A stale plan after one that
+        // succeeded stays that mutation's error, so nothing is written twice.
+        if has_stale_plan(&results) && results.iter().all(Result::is_err) {
+            lease.client().statement_cache.clear();
+            results = self.write_on(lease.client(), session, mutations).await;
+        }
         lease.finish(&self.pool, results)
     }
 
