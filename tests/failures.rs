@@ -291,3 +291,44 @@ async fn a_terminated_backend_answers_503_and_its_dead_connections_are_never_reu
         assert!(r.errors().is_none(), "{}", r.body);
     }
 }
+
+const BOOM: &str = "create function app_public.boom() returns integer language plpgsql stable as \
+    $$ begin raise exception 'boom'; end $$; \
+    grant execute on function app_public.boom() to app_anonymous;";
+
+#[tokio::test]
+async fn a_failing_root_field_gives_its_error_and_its_siblings_their_data() {
+    let app = app_with(Options {
+        setup_sql: Some(BOOM),
+        ..Options::default()
+    })
+    .await;
+    let r = app
+        .gql(
+            "{ before: allUsers { totalCount } boom after: allUsers { totalCount } again: boom }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.data()["before"]["totalCount"], 0, "{}", r.body);
+    assert_eq!(r.data()["after"]["totalCount"], 0, "{}", r.body);
+    assert!(r.data()["boom"].is_null() && r.data()["again"].is_null());
+    let errors = r.errors().unwrap();
+    assert_eq!(errors.len(), 2, "{}", r.body);
+    for (e, path) in errors.iter().zip(["boom", "again"]) {
+        assert_eq!(e["extensions"]["code"], "P0001", "{}", r.body);
+        assert_eq!(e["message"], "boom");
+        assert_eq!(e["path"], json!([path]));
+    }
+    // A query of one root field needs no savepoint (it is the common, benchmarked case).
+    let before = app.statement_count("%savepoint%").await;
+    assert!(before > 0, "several root fields ran from savepoints");
+    let one = app
+        .gql("{ allUsers { totalCount } }", json!({}), None)
+        .await;
+    assert!(one.errors().is_none(), "{}", one.body);
+    let failing = app.gql("{ boom }", json!({}), None).await;
+    assert_eq!(failing.first_error_code(), Some("P0001"));
+    assert_eq!(app.statement_count("%savepoint%").await, before);
+}

@@ -223,6 +223,32 @@ pub struct MutationStatements<'a> {
     pub not_found: Option<&'a str>,
 }
 
+/// One statement of a pipelined read: a query's result, or None for a savepoint command.
+type Step<'a> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Option<Result<String, DbError>>> + Send + 'a>,
+>;
+
+/// Runs `futures` pipelined: each is polled once in order (tokio-postgres sends a request
+/// on its first poll, so they go out in this order and together), then awaited in order
+/// (the answers come back in that order).
+async fn in_order<T>(
+    futures: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + '_>>>,
+) -> Vec<T> {
+    let mut all: Vec<_> = futures
+        .into_iter()
+        .map(futures::future::maybe_done)
+        .collect();
+    for f in &mut all {
+        let _ = futures::poll!(std::pin::Pin::new(&mut *f));
+    }
+    let mut out = Vec::with_capacity(all.len());
+    for mut f in all {
+        std::pin::Pin::new(&mut f).await;
+        out.extend(std::pin::Pin::new(&mut f).take_output());
+    }
+    out
+}
+
 fn has_stale_plan(results: &[Result<String, DbError>]) -> bool {
     results
         .iter()
@@ -384,14 +410,46 @@ impl Executor {
         };
         let args: Vec<Vec<&(dyn ToSql + Sync)>> =
             statements.iter().map(|s| params(&s.params)).collect();
-        let queries =
-            futures::future::join_all(prepared.iter().zip(&args).map(|(p, a)| async move {
-                let stmt = p.as_ref().map_err(Clone::clone)?;
-                let row = client.query_one(stmt, a).await.map_err(DbError::from_pg)?;
-                Ok(row
-                    .get::<_, Option<String>>(0)
-                    .unwrap_or_else(|| "null".into()))
+        // Several root fields are independent, as in v4: one that fails gives its error and
+        // the others their data. Each runs from a savepoint (set before the first, returned
+        // to before each next one), so a failure does not leave the rest in an aborted
+        // transaction. Sent together with the queries: no round trip more. A single field
+        // needs none.
+        let several = statements.len() > 1;
+        let mut steps: Vec<Step<'_>> = Vec::with_capacity(statements.len() * 2);
+        for (i, (p, a)) in prepared.iter().zip(&args).enumerate() {
+            if several {
+                let control = if i == 0 {
+                    sql::FIELD_SAVEPOINT
+                } else {
+                    sql::ROLLBACK_TO_FIELD_SAVEPOINT
+                };
+                // Its failure shows in the next query's own error.
+                steps.push(Box::pin(async move {
+                    let _ = client.batch_execute(control).await;
+                    None
+                }));
+            }
+            steps.push(Box::pin(async move {
+                Some(
+                    async {
+                        let stmt = p.as_ref().map_err(Clone::clone)?;
+                        let row = client.query_one(stmt, a).await.map_err(DbError::from_pg)?;
+                        Ok(row
+                            .get::<_, Option<String>>(0)
+                            .unwrap_or_else(|| "null".into()))
+                    }
+                    .await,
+                )
             }));
+        }
+        let queries = async {
+            in_order(steps)
+                .await
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+        };
         let (opened, results, _commit) =
             futures::join!(opening, queries, client.batch_execute(sql::COMMIT));
         match opened {

@@ -674,6 +674,9 @@ pub const ROLLBACK: &str = "rollback";
 pub const SAVEPOINT: &str = "savepoint postgraph_mutation";
 pub const RELEASE_SAVEPOINT: &str = "release savepoint postgraph_mutation";
 pub const ROLLBACK_TO_SAVEPOINT: &str = "rollback to savepoint postgraph_mutation";
+/// Around each root field of a query with several, so one failing leaves the others be.
+pub const FIELD_SAVEPOINT: &str = "savepoint postgraph_field";
+pub const ROLLBACK_TO_FIELD_SAVEPOINT: &str = "rollback to savepoint postgraph_field";
 
 /// Applies role, statement timeout and `settings` claims, transaction-local (`true`), all as
 /// parameters: `$1` role, `$2` statement_timeout, then a name and a value per setting. One
