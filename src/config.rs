@@ -145,8 +145,18 @@ pub struct ServeOptions {
     )]
     pub statement_timeout_ms: u64,
     /// Largest accepted request body, in bytes
-    #[arg(long = "body-size-limit", env = "POSTGRAPH_BODY_SIZE_LIMIT", default_value_t = 100 * 1024)]
+    #[arg(long = "body-size-limit", env = "POSTGRAPH_BODY_SIZE_LIMIT", default_value_t = DEFAULT_BODY_SIZE_LIMIT)]
     pub body_size_limit: u64,
+    /// Longest wait for a request's headers, in ms; an idle kept-alive connection is closed
+    /// after it too (0 = none)
+    #[arg(long = "header-timeout", env = "POSTGRAPH_HEADER_TIMEOUT", default_value_t = DEFAULT_HEADER_TIMEOUT_MS)]
+    pub header_timeout_ms: u64,
+    /// Longest wait for a request's body once its headers are in, in ms; then 408 (0 = none)
+    #[arg(long = "body-timeout", env = "POSTGRAPH_BODY_TIMEOUT", default_value_t = DEFAULT_BODY_TIMEOUT_MS)]
+    pub body_timeout_ms: u64,
+    /// Most client connections served at once; more wait to be accepted (0 = no cap)
+    #[arg(long = "max-connections", env = "POSTGRAPH_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
     /// Allow cross-origin requests from any origin (CORS)
     #[arg(long, env = "POSTGRAPH_CORS", conflicts_with = "cors_origins")]
     pub cors: bool,
@@ -209,6 +219,19 @@ pub struct LimitOptions {
 /// The default `--max-page-size`: large enough for any list a screen shows, small enough
 /// that one connection cannot make Postgres build a response of millions of rows.
 pub const DEFAULT_MAX_PAGE_SIZE: u32 = 1000;
+/// `--body-size-limit`: 100 KB.
+pub const DEFAULT_BODY_SIZE_LIMIT: u64 = 100 * 1024;
+/// `--header-timeout`: 10 s.
+pub const DEFAULT_HEADER_TIMEOUT_MS: u64 = 10_000;
+/// `--body-timeout`: 30 s.
+pub const DEFAULT_BODY_TIMEOUT_MS: u64 = 30_000;
+/// `--max-connections`.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+
+/// A timeout flag in ms as a duration; 0 is none.
+pub fn timeout(ms: u64) -> Option<std::time::Duration> {
+    (ms > 0).then(|| std::time::Duration::from_millis(ms))
+}
 
 impl LimitOptions {
     /// The document limits, with introspection allowed unless `production`.

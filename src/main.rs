@@ -165,6 +165,9 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
         engine,
         HttpOptions {
             body_limit: o.body_size_limit,
+            header_timeout: postgraph::config::timeout(o.header_timeout_ms),
+            body_timeout: postgraph::config::timeout(o.body_timeout_ms),
+            max_connections: (o.max_connections > 0).then_some(o.max_connections),
             graphiql,
             cors: o.cors,
             cors_origins: o.cors_origins.clone(),

@@ -3,6 +3,7 @@
 //! CORS, token cookies, one log line per request.
 
 mod cookies;
+mod listen;
 
 use crate::auth::{self, AuthError};
 use crate::engine::{Credentials, Engine, Method, Outcome, Request, RequestError};
@@ -17,13 +18,19 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tracing::Instrument;
 use warp::Filter;
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct HttpOptions {
     pub body_limit: u64,
+    /// Longest wait for a request's headers; None: no limit (`--header-timeout`).
+    pub header_timeout: Option<Duration>,
+    /// Longest wait for a request's body once its headers are in; then 408 (`--body-timeout`).
+    pub body_timeout: Option<Duration>,
+    /// Most connections served at once (`--max-connections`); None: no cap.
+    pub max_connections: Option<usize>,
     pub graphiql: bool,
     /// Allow cross-origin requests from any origin (`Access-Control-Allow-Origin: *`, never
     /// with credentials).
@@ -39,6 +46,28 @@ pub struct HttpOptions {
     pub insecure_cookies: bool,
     /// GraphQL over WebSocket on `/graphql`: limits, and the LISTEN connection.
     pub ws: ws::WsOptions,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            body_limit: crate::config::DEFAULT_BODY_SIZE_LIMIT,
+            header_timeout: Some(Duration::from_millis(
+                crate::config::DEFAULT_HEADER_TIMEOUT_MS,
+            )),
+            body_timeout: Some(Duration::from_millis(
+                crate::config::DEFAULT_BODY_TIMEOUT_MS,
+            )),
+            max_connections: Some(crate::config::DEFAULT_MAX_CONNECTIONS),
+            graphiql: false,
+            cors: false,
+            cors_origins: vec![],
+            metrics: false,
+            jwt_cookie: None,
+            insecure_cookies: false,
+            ws: ws::WsOptions::default(),
+        }
+    }
 }
 
 impl HttpOptions {
@@ -250,11 +279,11 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
-    warp::serve(routes(engine, Arc::new(opts)))
-        .incoming(listener)
-        .graceful(shutdown)
-        .run()
-        .await;
+    let limits = listen::ConnectionLimits {
+        header_timeout: opts.header_timeout,
+        max_connections: opts.max_connections,
+    };
+    listen::run(routes(engine, Arc::new(opts)), limits, listener, shutdown).await;
 }
 
 pub async fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
@@ -561,7 +590,31 @@ where
                 ),
             );
         }
-        let bytes = match read_body(body, opts.body_limit).await {
+        let read = read_body(body, opts.body_limit);
+        let read = match opts.body_timeout {
+            Some(limit) => match tokio::time::timeout(limit, read).await {
+                Ok(read) => read,
+                Err(_) => {
+                    // The rest of the body is never read: the connection closes after this.
+                    let mut r = json_reply(
+                        StatusCode::REQUEST_TIMEOUT,
+                        content_type,
+                        error_body(
+                            &format!(
+                                "the request body did not arrive within {} ms",
+                                limit.as_millis()
+                            ),
+                            "REQUEST_TIMEOUT",
+                        ),
+                    );
+                    r.headers_mut()
+                        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                    return r;
+                }
+            },
+            None => read.await,
+        };
+        let bytes = match read {
             Ok(Some(b)) => b,
             Ok(None) => {
                 return json_reply(

@@ -82,6 +82,10 @@ pub struct Options {
     pub simple_subscriptions: bool,
     /// WebSocket limits (the LISTEN connection is filled in).
     pub ws: postgraph::ws::WsOptions,
+    /// `--header-timeout`, `--body-timeout` (ms, 0: none) and `--max-connections` (0: no cap).
+    pub header_timeout_ms: u64,
+    pub body_timeout_ms: u64,
+    pub max_connections: usize,
 }
 
 impl Default for Options {
@@ -106,6 +110,9 @@ impl Default for Options {
             insecure_cookies: false,
             simple_subscriptions: false,
             ws: postgraph::ws::WsOptions::default(),
+            header_timeout_ms: postgraph::config::DEFAULT_HEADER_TIMEOUT_MS,
+            body_timeout_ms: postgraph::config::DEFAULT_BODY_TIMEOUT_MS,
+            max_connections: postgraph::config::DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
@@ -181,6 +188,9 @@ pub async fn serve(connection: &str, opts: &Options) -> Result<Running, server::
                 listen_connection: Some(connection.to_string()),
                 ..opts.ws.clone()
             },
+            header_timeout: postgraph::config::timeout(opts.header_timeout_ms),
+            body_timeout: postgraph::config::timeout(opts.body_timeout_ms),
+            max_connections: (opts.max_connections > 0).then_some(opts.max_connections),
         },
         "127.0.0.1:0".parse().unwrap(),
     )

@@ -1,0 +1,87 @@
+//! The accept loop: HTTP/1.1 connections served by the routes, with a header read timeout
+//! (a client that never finishes its headers, or leaves a kept-alive connection idle, is
+//! disconnected) and a cap on concurrent connections (beyond it, new ones wait in the
+//! listen queue until one closes). Graceful: on shutdown the listener closes and
+//! connections finish the request they are serving.
+
+use super::Reply;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use warp::Filter;
+
+/// How connections are accepted and read.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    /// Longest wait for a request's headers (from the connection's first byte or the end of
+    /// its previous request); None: no limit.
+    pub header_timeout: Option<Duration>,
+    /// Most connections served at once; None: no cap.
+    pub max_connections: Option<usize>,
+}
+
+pub async fn run<F>(
+    routes: F,
+    limits: ConnectionLimits,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) where
+    F: Filter<Extract = (Reply,), Error = warp::Rejection> + Clone + Send + Sync + 'static,
+{
+    let slots = limits.max_connections.map(|n| Arc::new(Semaphore::new(n)));
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        // A slot first: at the cap, nothing is accepted and new clients wait in the queue.
+        let permit = match &slots {
+            Some(slots) => tokio::select! {
+                permit = slots.clone().acquire_owned() => Some(permit.expect("the semaphore is never closed")),
+                () = &mut shutdown => break,
+            },
+            None => None,
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    accept_failed(e).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = TowerToHyperService::new(warp::service(routes.clone()));
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(TokioTimer::new())
+            .header_read_timeout(limits.header_timeout);
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                // A header timeout, a client gone mid-request, a malformed request.
+                tracing::debug!(error = %e, "connection closed");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+}
+
+/// A failed accept: the client gave up already (ignored), or the process is out of file
+/// descriptors or the like (logged, and a pause before the next try, not a busy loop).
+async fn accept_failed(e: std::io::Error) {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    if matches!(
+        e.kind(),
+        ConnectionAborted | ConnectionRefused | ConnectionReset
+    ) {
+        return;
+    }
+    tracing::error!(error = %e, "accepting a connection failed");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+}
