@@ -10,9 +10,16 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_postgraph");
 
-#[tokio::test]
-async fn json_logs_have_one_line_per_request_with_role_and_sqlstate_and_no_secrets() {
-    let app = common::app().await;
+/// `postgraph serve` with JSON logs on `connection`, plus `extra` flags: the process, its
+/// GraphQL URL, and its log lines (collected until it exits).
+fn serve(
+    connection: &str,
+    extra: &[&str],
+) -> (
+    std::process::Child,
+    String,
+    std::thread::JoinHandle<Vec<String>>,
+) {
     let mut child = Command::new(BIN)
         .args([
             "serve",
@@ -21,7 +28,7 @@ async fn json_logs_have_one_line_per_request_with_role_and_sqlstate_and_no_secre
             "--log-format",
             "json",
             "--connection",
-            &app.authenticator_url,
+            connection,
             "--jwt-secret",
             common::SECRET,
             "--jwt-token-identifier",
@@ -29,6 +36,7 @@ async fn json_logs_have_one_line_per_request_with_role_and_sqlstate_and_no_secre
             "--default-role",
             "app_anonymous",
         ])
+        .args(extra)
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -53,6 +61,35 @@ async fn json_logs_have_one_line_per_request_with_role_and_sqlstate_and_no_secre
     let url = rx
         .recv_timeout(Duration::from_secs(60))
         .expect("serve printed its URL");
+    (child, url, log)
+}
+
+/// SIGTERM, the exit, and the log lines as JSON.
+fn stop(
+    mut child: std::process::Child,
+    log: std::thread::JoinHandle<Vec<String>>,
+) -> (String, Vec<Value>) {
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(started.elapsed() < Duration::from_secs(20), "no exit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let lines = log.join().unwrap();
+    let events = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
+        .collect();
+    (lines.join("\n"), events)
+}
+
+#[tokio::test]
+async fn json_logs_have_one_line_per_request_with_role_and_sqlstate_and_no_secrets() {
+    let app = common::app().await;
+    let (child, url, log) = serve(&app.authenticator_url, &[]);
     let http = reqwest::Client::new();
     let post = |body: Value, token: Option<String>| {
         let mut req = http.post(&url).json(&body);
@@ -88,23 +125,9 @@ async fn json_logs_have_one_line_per_request_with_role_and_sqlstate_and_no_secre
     let bad = post(json!({"query": "{ nope }"}), Some(token.clone())).await;
     assert!(bad["errors"].is_array());
 
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        assert!(started.elapsed() < Duration::from_secs(20), "no exit");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let lines = log.join().unwrap();
-    let all = lines.join("\n");
+    let (all, events) = stop(child, log);
     assert!(!all.contains(&token), "a token in the log:\n{all}");
     assert!(!all.contains(password), "a password in the log:\n{all}");
-    let events: Vec<Value> = lines
-        .iter()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
-        .collect();
     let requests: Vec<&Value> = events
         .iter()
         .filter(|e| e["message"] == "request" && e["path"] == "/graphql")
@@ -126,4 +149,100 @@ async fn json_logs_have_one_line_per_request_with_role_and_sqlstate_and_no_secre
     assert_eq!(refused["code"], "42501");
     assert_eq!(bad["status"], 400);
     assert_eq!(bad["code"], "GRAPHQL_VALIDATION_FAILED");
+}
+
+#[tokio::test]
+async fn requests_refused_before_the_engine_still_log_one_line_with_status_and_code() {
+    let app = common::app().await;
+    let (child, url, log) = serve(
+        &app.authenticator_url,
+        &[
+            "--body-size-limit",
+            "1000",
+            "--body-timeout",
+            "300",
+            "--header-timeout",
+            "300",
+        ],
+    );
+    let http = reqwest::Client::new();
+    let send =
+        |req: reqwest::RequestBuilder| async move { req.send().await.unwrap().status().as_u16() };
+    let json = "application/json";
+    let too_large = http
+        .post(&url)
+        .header("content-type", json)
+        .body("x".repeat(2000));
+    assert_eq!(send(too_large).await, 413);
+    let text = http
+        .post(&url)
+        .header("content-type", "text/plain")
+        .body("{}");
+    assert_eq!(send(text).await, 415);
+    assert_eq!(send(http.put(&url)).await, 405);
+    let long_token = http
+        .post(&url)
+        .header("content-type", json)
+        .header("authorization", format!("Bearer {}", "a".repeat(9000)))
+        .body("{}");
+    assert_eq!(send(long_token).await, 431);
+    let malformed = http.post(&url).header("content-type", json).body("{nope");
+    assert_eq!(send(malformed).await, 400);
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = url
+        .trim_start_matches("http://")
+        .trim_end_matches("/graphql")
+        .to_string();
+    // A body that never arrives: 408.
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    slow.write_all(
+        b"POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{",
+    )
+    .await
+    .unwrap();
+    let mut got = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), slow.read_to_end(&mut got)).await;
+    assert!(String::from_utf8_lossy(&got).starts_with("HTTP/1.1 408"));
+    // Headers that never end: no request reaches the routes, the connection is refused.
+    let mut slower = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    slower
+        .write_all(b"POST /graphql HTTP/1.1\r\nhost: x\r\n")
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), slower.read_to_end(&mut got)).await;
+
+    let (all, events) = stop(child, log);
+    let requests: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["message"] == "request" && e["path"] == "/graphql")
+        .collect();
+    let seen: Vec<(u64, &str)> = requests
+        .iter()
+        .map(|r| {
+            (
+                r["status"].as_u64().unwrap(),
+                r["code"].as_str().unwrap_or("-"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (413, "PAYLOAD_TOO_LARGE"),
+            (415, "UNSUPPORTED_MEDIA_TYPE"),
+            (405, "METHOD_NOT_ALLOWED"),
+            (431, "REQUEST_HEADER_FIELDS_TOO_LARGE"),
+            (400, "BAD_REQUEST"),
+            (408, "REQUEST_TIMEOUT"),
+        ],
+        "{all}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e["message"] == "connection refused" && e["code"] == "HEADER_TIMEOUT"),
+        "{all}"
+    );
 }

@@ -62,14 +62,29 @@ pub async fn run<F>(
         let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             if let Err(e) = connection.await {
-                // A header timeout, a client gone mid-request, a malformed request.
-                tracing::debug!(error = %e, "connection closed");
+                refused(&e);
             }
             drop(permit);
         });
     }
     drop(listener);
     graceful.shutdown().await;
+}
+
+/// A connection hyper ended before any request reached the routes: the refusals get a line
+/// of their own (there is no request line), a client that went away only a debug one.
+fn refused(e: &hyper::Error) {
+    let code = if e.is_timeout() {
+        "HEADER_TIMEOUT"
+    } else if e.is_parse_too_large() {
+        "REQUEST_HEADER_FIELDS_TOO_LARGE"
+    } else if e.is_parse() {
+        "MALFORMED_REQUEST"
+    } else {
+        tracing::debug!(error = %e, "connection closed");
+        return;
+    };
+    tracing::info!(code, error = %e, "connection refused");
 }
 
 /// A failed accept: the client gave up already (ignored), or the process is out of file

@@ -181,10 +181,11 @@ pub fn routes(
                         Ok(reply) => reply,
                         Err(_) => {
                             tracing::error!(path = path.as_str(), "handler panicked");
-                            json_reply(
+                            refuse(
                                 StatusCode::INTERNAL_SERVER_ERROR,
                                 "application/json",
-                                error_body("internal server error", "INTERNAL_SERVER_ERROR"),
+                                "internal server error",
+                                "INTERNAL_SERVER_ERROR",
                             )
                         }
                     };
@@ -290,6 +291,20 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> 
     tokio::net::TcpListener::bind(addr).await
 }
 
+/// An error answered by the HTTP layer itself (before or instead of the engine), with the
+/// code its log line reports.
+fn refuse(status: StatusCode, content_type: &'static str, message: &str, code: &str) -> Reply {
+    let mut r = json_reply(status, content_type, error_body(message, code));
+    r.extensions_mut().insert(Logged {
+        operation: None,
+        outcome: Outcome {
+            code: Some(code.to_string()),
+            ..Outcome::default()
+        },
+    });
+    r
+}
+
 fn error_body(message: &str, code: &str) -> String {
     serde_json::json!({"errors": [{"message": message, "extensions": {"code": code}}]}).to_string()
 }
@@ -326,13 +341,11 @@ where
                 && !opts.cors_origins.is_empty()
                 && allowed_origin(&opts, &headers).is_none() =>
         {
-            json_reply(
+            refuse(
                 StatusCode::FORBIDDEN,
                 "application/json",
-                error_body(
-                    "this origin may not make cross-origin requests",
-                    "CORS_ORIGIN_NOT_ALLOWED",
-                ),
+                "this origin may not make cross-origin requests",
+                "CORS_ORIGIN_NOT_ALLOWED",
             )
         }
         ("/graphql", &http::Method::OPTIONS) if opts.cors || !opts.cors_origins.is_empty() => {
@@ -355,10 +368,11 @@ where
             r
         }
         ("/graphql", _) => {
-            let mut r = json_reply(
+            let mut r = refuse(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "application/json",
-                error_body("use GET or POST on /graphql", "METHOD_NOT_ALLOWED"),
+                "use GET or POST on /graphql",
+                "METHOD_NOT_ALLOWED",
             );
             r.headers_mut()
                 .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
@@ -374,10 +388,11 @@ where
                 );
                 r
             }
-            None => json_reply(
+            None => refuse(
                 StatusCode::NOT_FOUND,
                 "application/json",
-                error_body("no asymmetric JWT keys are configured", "NOT_FOUND"),
+                "no asymmetric JWT keys are configured",
+                "NOT_FOUND",
             ),
         },
         // Liveness: the process serves HTTP; the database is not asked.
@@ -403,10 +418,11 @@ where
             );
             r
         }
-        _ => json_reply(
+        _ => refuse(
             StatusCode::NOT_FOUND,
             "application/json",
-            error_body("not found", "NOT_FOUND"),
+            "not found",
+            "NOT_FOUND",
         ),
     }
 }
@@ -540,10 +556,11 @@ where
         && authorization.is_none()
         && (method != http::Method::POST || !cookies::is_json(&headers))
     {
-        return json_reply(
+        return refuse(
             StatusCode::FORBIDDEN,
             content_type,
-            error_body(cookies::CSRF_MESSAGE, cookies::CSRF_CODE),
+            cookies::CSRF_MESSAGE,
+            cookies::CSRF_CODE,
         );
     }
 
@@ -558,16 +575,14 @@ where
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
         if declared.is_some_and(|n| n > opts.body_limit) {
-            return json_reply(
+            return refuse(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 content_type,
-                error_body(
-                    &format!(
-                        "request body exceeds the limit of {} bytes",
-                        opts.body_limit
-                    ),
-                    "PAYLOAD_TOO_LARGE",
+                &format!(
+                    "request body exceeds the limit of {} bytes",
+                    opts.body_limit
                 ),
+                "PAYLOAD_TOO_LARGE",
             );
         }
         let media = headers
@@ -581,13 +596,11 @@ where
             .trim()
             .to_ascii_lowercase();
         if media != "application/json" && media != "application/graphql" {
-            return json_reply(
+            return refuse(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 content_type,
-                error_body(
-                    "send the request as application/json",
-                    "UNSUPPORTED_MEDIA_TYPE",
-                ),
+                "send the request as application/json",
+                "UNSUPPORTED_MEDIA_TYPE",
             );
         }
         let read = read_body(body, opts.body_limit);
@@ -596,16 +609,14 @@ where
                 Ok(read) => read,
                 Err(_) => {
                     // The rest of the body is never read: the connection closes after this.
-                    let mut r = json_reply(
+                    let mut r = refuse(
                         StatusCode::REQUEST_TIMEOUT,
                         content_type,
-                        error_body(
-                            &format!(
-                                "the request body did not arrive within {} ms",
-                                limit.as_millis()
-                            ),
-                            "REQUEST_TIMEOUT",
+                        &format!(
+                            "the request body did not arrive within {} ms",
+                            limit.as_millis()
                         ),
+                        "REQUEST_TIMEOUT",
                     );
                     r.headers_mut()
                         .insert(header::CONNECTION, HeaderValue::from_static("close"));
@@ -617,23 +628,22 @@ where
         let bytes = match read {
             Ok(Some(b)) => b,
             Ok(None) => {
-                return json_reply(
+                return refuse(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     content_type,
-                    error_body(
-                        &format!(
-                            "request body exceeds the limit of {} bytes",
-                            opts.body_limit
-                        ),
-                        "PAYLOAD_TOO_LARGE",
+                    &format!(
+                        "request body exceeds the limit of {} bytes",
+                        opts.body_limit
                     ),
+                    "PAYLOAD_TOO_LARGE",
                 )
             }
             Err(_) => {
-                return json_reply(
+                return refuse(
                     StatusCode::BAD_REQUEST,
                     content_type,
-                    error_body("could not read the request body", "BAD_REQUEST"),
+                    "could not read the request body",
+                    "BAD_REQUEST",
                 )
             }
         };
@@ -644,10 +654,11 @@ where
                     ..Default::default()
                 },
                 Err(_) => {
-                    return json_reply(
+                    return refuse(
                         StatusCode::BAD_REQUEST,
                         content_type,
-                        error_body("the body is not UTF-8", "BAD_REQUEST"),
+                        "the body is not UTF-8",
+                        "BAD_REQUEST",
                     )
                 }
             }
@@ -655,13 +666,11 @@ where
             match serde_json::from_slice::<Request>(&bytes) {
                 Ok(r) => r,
                 Err(e) => {
-                    return json_reply(
+                    return refuse(
                         StatusCode::BAD_REQUEST,
                         content_type,
-                        error_body(
-                            &format!("the body is not a valid GraphQL request: {e}"),
-                            "BAD_REQUEST",
-                        ),
+                        &format!("the body is not a valid GraphQL request: {e}"),
+                        "BAD_REQUEST",
                     )
                 }
             }
@@ -816,6 +825,13 @@ fn request_error(
         }
     };
     let mut r = json_reply(status, content_type, e.body(production));
+    r.extensions_mut().insert(Logged {
+        operation: None,
+        outcome: Outcome {
+            code: Some(e.code().to_string()),
+            ..Outcome::default()
+        },
+    });
     match &e {
         RequestError::Auth(a) => {
             if let Some(v) = a
