@@ -2,11 +2,11 @@
 //! (a client that never finishes its headers, or leaves a kept-alive connection idle, is
 //! disconnected) and a cap on concurrent connections (beyond it, new ones wait in the
 //! listen queue until one closes). Graceful: on shutdown the listener closes and
-//! connections finish the request they are serving.
+//! connections finish the request they are serving. HTTP upgrades are served, as warp's
+//! own server did (a WebSocket, once upgraded, is no longer the connection's).
 
 use super::Reply;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use std::future::Future;
 use std::sync::Arc;
@@ -34,9 +34,12 @@ pub async fn run<F>(
     F: Filter<Extract = (Reply,), Error = warp::Rejection> + Clone + Send + Sync + 'static,
 {
     let slots = limits.max_connections.map(|n| Arc::new(Semaphore::new(n)));
-    let graceful = GracefulShutdown::new();
+    // Tells every connection to finish its request and close.
+    let (stopping, stop) = tokio::sync::watch::channel(false);
+    let mut connections = tokio::task::JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
+        while connections.try_join_next().is_some() {}
         // A slot first: at the cap, nothing is accepted and new clients wait in the queue.
         let permit = match &slots {
             Some(slots) => tokio::select! {
@@ -59,16 +62,28 @@ pub async fn run<F>(
         let mut http = hyper::server::conn::http1::Builder::new();
         http.timer(TokioTimer::new())
             .header_read_timeout(limits.header_timeout);
-        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
+        let mut stop = stop.clone();
+        connections.spawn(async move {
+            let connection = http
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades();
+            let mut connection = std::pin::pin!(connection);
+            let result = tokio::select! {
+                result = connection.as_mut() => result,
+                _ = stop.changed() => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(e) = result {
                 refused(&e);
             }
             drop(permit);
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    let _ = stopping.send(true);
+    while connections.join_next().await.is_some() {}
 }
 
 /// A connection hyper ended before any request reached the routes: the refusals get a line
