@@ -177,6 +177,11 @@ async fn a_postgres_restart_under_load_gives_503s_keeps_acknowledged_writes_and_
         assert!(r.errors().is_none(), "{}", r.body);
     }
 
+    let ready = reqwest::get(format!("http://{}/ready", app.running.addr))
+        .await
+        .unwrap();
+    assert_eq!(ready.status().as_u16(), 200);
+
     // Nothing of the interrupted write; every acknowledged post.
     let rows = app.sql("select count(*) as n from public.slow_log").await;
     assert_eq!(rows[0]["n"], 0, "the interrupted write was rolled back");

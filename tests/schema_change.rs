@@ -9,6 +9,8 @@ use serde_json::json;
 
 const READ: &str = "{ allPosts(orderBy: ID_ASC) { nodes { id title body } } }";
 const TITLES: &str = "{ allPosts(orderBy: ID_ASC) { nodes { title } } }";
+const SUMMARY: &str = "{ allPosts(orderBy: ID_ASC) { nodes { summary(length: 2) } } }";
+const ME: &str = "{ me { username name } }";
 const BY_ID: &str = "query($id: Int!) { postById(id: $id) { title body } }";
 const CREATE: &str = "mutation($t: String!, $b: String) { createPost(input: {post: {title: $t, body: $b}}) { post { id title body } } }";
 
@@ -32,7 +34,7 @@ async fn use_everything(app: &TestApp, token: &str, n: usize) -> i64 {
         .await;
     assert!(created.errors().is_none(), "{}", created.body);
     let id = created.data()["createPost"]["post"]["id"].as_i64().unwrap();
-    for q in [READ, TITLES] {
+    for q in [READ, TITLES, SUMMARY, ME] {
         let r = app.gql(q, json!({}), Some(token)).await;
         assert!(r.errors().is_none(), "{}", r.body);
     }
@@ -56,7 +58,8 @@ async fn columns_added_or_retyped_while_serving_change_nothing_for_clients() {
     .await;
     ddl(
         &app,
-        "alter table app_public.posts alter column body type varchar(2000)",
+        "alter table app_public.posts alter column body type varchar(2000); \
+         alter table app_public.users alter column name type varchar(200)",
     )
     .await;
     for n in 8..16 {
