@@ -38,9 +38,9 @@ fn schema_drift(db: &tokio_postgres::error::DbError) -> bool {
 /// Whether a prepared statement failed for being planned against the schema as it was:
 /// Postgres re-plans after DDL on the tables a statement reads, but not for a table's row
 /// type used as a type (`null::app_public.posts`), whose changed column then has "the wrong
-/// type" (42804); and a plan whose result type changed is refused (0A000, which cannot occur
-/// here: every statement returns one column of a fixed type). Preparing the statement again
-/// plans it afresh.
+/// type" (42804). A plan whose result type changed is refused (0A000): every statement here
+/// returns one column of a fixed type, so it should not happen, and would be met the same
+/// way. Preparing the statement again plans it afresh.
 fn stale_plan(db: &tokio_postgres::error::DbError) -> bool {
     let (code, message) = (db.code().code(), db.message());
     db.where_().is_none()
