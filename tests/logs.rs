@@ -213,6 +213,26 @@ async fn requests_refused_before_the_engine_still_log_one_line_with_status_and_c
     let mut got = Vec::new();
     let _ = tokio::time::timeout(Duration::from_secs(10), slower.read_to_end(&mut got)).await;
 
+    // Requests hyper refuses itself: not HTTP, and headers beyond its buffer.
+    for (request, status) in [
+        (b"NOT HTTP AT ALL\r\n\r\n".to_vec(), "HTTP/1.1 400"),
+        (
+            format!(
+                "GET /graphql HTTP/1.1\r\nhost: x\r\nx-big: {}\r\n\r\n",
+                "b".repeat(500_000)
+            )
+            .into_bytes(),
+            "HTTP/1.1 431",
+        ),
+    ] {
+        let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let _ = conn.write_all(&request).await;
+        let mut got = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(10), conn.read_to_end(&mut got)).await;
+        let got = String::from_utf8_lossy(&got);
+        assert!(got.is_empty() || got.starts_with(status), "{got}");
+    }
+
     let (all, events) = stop(child, log);
     let requests: Vec<&Value> = events
         .iter()
@@ -239,10 +259,18 @@ async fn requests_refused_before_the_engine_still_log_one_line_with_status_and_c
         ],
         "{all}"
     );
-    assert!(
-        events
-            .iter()
-            .any(|e| e["message"] == "connection refused" && e["code"] == "HEADER_TIMEOUT"),
+    let refused: Vec<&str> = events
+        .iter()
+        .filter(|e| e["message"] == "connection refused")
+        .filter_map(|e| e["code"].as_str())
+        .collect();
+    assert_eq!(
+        refused,
+        [
+            "HEADER_TIMEOUT",
+            "MALFORMED_REQUEST",
+            "REQUEST_HEADER_FIELDS_TOO_LARGE"
+        ],
         "{all}"
     );
 }

@@ -6,9 +6,11 @@
 //! own server did (a WebSocket, once upgraded, is no longer the connection's).
 
 use super::Reply;
+use hyper::service::Service as _;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -58,7 +60,17 @@ pub async fn run<F>(
             },
             () = &mut shutdown => break,
         };
-        let service = TowerToHyperService::new(warp::service(routes.clone()));
+        // Whether the connection has served a request: a header timeout after that is an
+        // idle kept-alive connection closing, not a refusal.
+        let served = Arc::new(AtomicBool::new(false));
+        let routes_service = TowerToHyperService::new(warp::service(routes.clone()));
+        let service = {
+            let served = served.clone();
+            hyper::service::service_fn(move |request| {
+                served.store(true, Ordering::Relaxed);
+                routes_service.call(request)
+            })
+        };
         let mut http = hyper::server::conn::http1::Builder::new();
         http.timer(TokioTimer::new())
             .header_read_timeout(limits.header_timeout);
@@ -76,7 +88,7 @@ pub async fn run<F>(
                 }
             };
             if let Err(e) = result {
-                refused(&e);
+                refused(&e, served.load(Ordering::Relaxed));
             }
             drop(permit);
         });
@@ -86,10 +98,11 @@ pub async fn run<F>(
     while connections.join_next().await.is_some() {}
 }
 
-/// A connection hyper ended before any request reached the routes: the refusals get a line
-/// of their own (there is no request line), a client that went away only a debug one.
-fn refused(e: &hyper::Error) {
-    let code = if e.is_timeout() {
+/// A connection hyper ended with an error. Refusals get a line of their own (no request
+/// reached the routes, so there is no request line); a client that went away, or a
+/// kept-alive connection left idle past the header timeout, only a debug one.
+fn refused(e: &hyper::Error, served: bool) {
+    let code = if e.is_timeout() && !served {
         "HEADER_TIMEOUT"
     } else if e.is_parse_too_large() {
         "REQUEST_HEADER_FIELDS_TOO_LARGE"
