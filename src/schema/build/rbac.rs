@@ -55,6 +55,11 @@ pub(super) fn column(class: &Class, a: &Attribute, mut omit: Omit) -> Omit {
     omit
 }
 
+/// Whether the column's values may be selected (as far as privileges decide).
+pub(super) fn readable(class: &Class, a: &Attribute) -> bool {
+    !table_like(class) || !any_select(class) || a.acl_select
+}
+
 /// Whether the function may be exposed.
 pub(super) fn executable(p: &Proc) -> bool {
     p.acl_execute

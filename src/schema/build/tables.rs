@@ -116,6 +116,7 @@ impl<'a> Builder<'a> {
                 if omit.whole {
                     continue;
                 }
+                let readable = !self.opts.rbac || rbac::readable(class, a);
                 if self.opts.rbac {
                     omit = rbac::column(class, a, omit);
                 }
@@ -142,6 +143,7 @@ impl<'a> Builder<'a> {
                             || !a.identity.is_empty()
                             || !a.generated.is_empty(),
                         writable: a.is_writable(),
+                        readable,
                     },
                 ));
             }
