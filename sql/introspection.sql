@@ -14,6 +14,17 @@
 --     skipped.
 with recursive
 
+-- The connecting role and every role it is a member of (directly or not), as
+-- PostGraphile v4 reads them: a privilege any of them holds counts, for
+-- `--no-ignore-rbac`.
+accessible_roles (oid) as (
+  select r.oid from pg_catalog.pg_roles r where r.rolname = current_user
+  union
+  select m.roleid
+  from accessible_roles a
+  join pg_catalog.pg_auth_members m on m.member = a.oid
+),
+
 -- The namespaces to expose.
 schemas as (
   select n.oid, n.nspname
@@ -148,6 +159,16 @@ class_rows as (
       -- COMMENT ON TYPE of a composite type lands on its pg_type row.
       'comment', coalesce(d.description, td.description),
       'type_oid', c.reltype::int8,
+      -- Table-level privileges (column grants are on the attributes); composite
+      -- types have none.
+      'acl_select', c.relkind = 'c' or exists (select 1 from accessible_roles r
+        where pg_catalog.has_table_privilege(r.oid, c.oid, 'SELECT')),
+      'acl_insert', c.relkind = 'c' or exists (select 1 from accessible_roles r
+        where pg_catalog.has_table_privilege(r.oid, c.oid, 'INSERT')),
+      'acl_update', c.relkind = 'c' or exists (select 1 from accessible_roles r
+        where pg_catalog.has_table_privilege(r.oid, c.oid, 'UPDATE')),
+      'acl_delete', c.relkind = 'c' or exists (select 1 from accessible_roles r
+        where pg_catalog.has_table_privilege(r.oid, c.oid, 'DELETE')),
       'attributes', (
         select coalesce(json_agg(json_build_object(
             'num', a.attnum,
@@ -158,7 +179,13 @@ class_rows as (
             'has_default', a.atthasdef or a.attidentity <> '' or a.attgenerated <> '',
             'identity', a.attidentity::text,
             'generated', a.attgenerated::text,
-            'comment', ad.description
+            'comment', ad.description,
+            'acl_select', exists (select 1 from accessible_roles r
+              where pg_catalog.has_column_privilege(r.oid, c.oid, a.attnum, 'SELECT')),
+            'acl_insert', exists (select 1 from accessible_roles r
+              where pg_catalog.has_column_privilege(r.oid, c.oid, a.attnum, 'INSERT')),
+            'acl_update', exists (select 1 from accessible_roles r
+              where pg_catalog.has_column_privilege(r.oid, c.oid, a.attnum, 'UPDATE'))
           ) order by a.attnum), '[]'::json)
         from pg_catalog.pg_attribute a
         left join pg_catalog.pg_description ad
@@ -237,6 +264,8 @@ proc_rows as (
       'volatility', p.provolatile::text,
       'is_strict', p.proisstrict,
       'security_definer', p.prosecdef,
+      'acl_execute', exists (select 1 from accessible_roles r
+        where pg_catalog.has_function_privilege(r.oid, p.oid, 'EXECUTE')),
       'language', l.lanname
     ) as obj
   from exposed_procs ep

@@ -68,6 +68,9 @@ pub struct DbOptions {
         env = "POSTGRAPH_SIMPLE_SUBSCRIPTIONS"
     )]
     pub simple_subscriptions: bool,
+    /// Leave out tables, columns, mutations and functions the connecting role (or a role it is a member of) has no privilege for, as PostGraphile v4's --no-ignore-rbac
+    #[arg(long = "no-ignore-rbac", env = "POSTGRAPH_NO_IGNORE_RBAC")]
+    pub no_ignore_rbac: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -97,6 +100,12 @@ pub struct ServeOptions {
     /// PEM public key that verifies tokens; repeat for rotation (chosen by kid)
     #[arg(long = "jwt-public-key", env = "JWT_PUBLIC_KEY", value_delimiter = ',')]
     pub jwt_public_keys: Vec<PathBuf>,
+    /// JWKS document whose keys verify tokens: a file path or an http:// URL (kept by its Cache-Control; re-fetched for an unknown kid)
+    #[arg(long = "jwt-jwks-url", env = "JWT_JWKS_URL")]
+    pub jwt_jwks_url: Option<String>,
+    /// Least seconds between two JWKS re-fetches caused by tokens with an unknown kid
+    #[arg(long = "jwt-jwks-cooldown", env = "JWT_JWKS_COOLDOWN", default_value_t = crate::auth::DEFAULT_JWKS_COOLDOWN_SECS)]
+    pub jwt_jwks_cooldown: u64,
     /// Signing algorithm [default: RS256/ES256/ES384/EdDSA by private key, else HS256]
     #[arg(long = "jwt-algorithm", env = "JWT_ALGORITHM", value_parser = parse_algorithm)]
     pub jwt_algorithm: Option<jsonwebtoken::Algorithm>,

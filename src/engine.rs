@@ -332,13 +332,14 @@ impl Engine {
     /// Verifies the bearer token (if any) into the settings of the request's transaction.
     ///
     /// A token's signature is verified once: the verified claims and their settings are kept
-    /// (by token text) and only `exp`/`nbf` are checked again on later requests.
-    pub fn session(&self, creds: Credentials<'_>) -> Result<Arc<SessionSettings>, AuthError> {
-        self.session_claims(creds).map(|(_, session)| session)
+    /// (by token text) and only `exp`/`nbf` are checked again on later requests. With a
+    /// JWKS URL, a token with an unknown `kid` may wait for one re-fetch of the keys.
+    pub async fn session(&self, creds: Credentials<'_>) -> Result<Arc<SessionSettings>, AuthError> {
+        self.session_claims(creds).await.map(|(_, session)| session)
     }
 
     /// [`Engine::session`], with the verified claims (None: no token, the default role).
-    pub fn session_claims(
+    pub async fn session_claims(
         &self,
         creds: Credentials<'_>,
     ) -> Result<(Option<Arc<Claims>>, Arc<SessionSettings>), AuthError> {
@@ -364,7 +365,7 @@ impl Engine {
             self.auth.check_fingerprint(&claims, creds.fingerprint)?;
             return Ok((Some(claims), session));
         }
-        let claims = self.auth.verify(token)?;
+        let claims = self.auth.verify_fetching(token).await?;
         self.auth.check_fingerprint(&claims, creds.fingerprint)?;
         let session = Arc::new(self.auth.session_settings(
             Some(&claims),
@@ -389,7 +390,7 @@ impl Engine {
         outcome: &mut Outcome,
     ) -> Result<Response, RequestError> {
         // The token is checked first: a bad token never reaches the database.
-        let session = self.session(creds)?;
+        let session = self.session(creds).await?;
         outcome.session = Some(session.clone());
         let query = req
             .query

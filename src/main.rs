@@ -102,7 +102,7 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
         .map(|p| Pem::read(p))
         .collect::<Result<Vec<_>, _>>()?;
     // The demo secret only when no key of any kind is given.
-    let asymmetric = private_key.is_some() || !public_keys.is_empty();
+    let asymmetric = private_key.is_some() || !public_keys.is_empty() || o.jwt_jwks_url.is_some();
     let secret = if asymmetric {
         secret
     } else {
@@ -114,10 +114,13 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
         jwt_token_identifier: pick(&o.db.jwt_token_identifier, example::JWT_TOKEN_IDENTIFIER),
         disable_default_mutations: o.db.disable_default_mutations,
         simple_subscriptions: o.db.simple_subscriptions,
+        no_ignore_rbac: o.db.no_ignore_rbac,
         jwt: JwtConfig {
             secret,
             private_key,
             public_keys,
+            jwks_url: o.jwt_jwks_url.clone(),
+            jwks_cooldown_secs: o.jwt_jwks_cooldown,
             algorithm: o.jwt_algorithm,
             audience: o.jwt_audience.clone(),
             issuer: o.jwt_issuer.clone(),
@@ -253,8 +256,11 @@ async fn export_schema(o: postgraph::config::ExportOptions) -> Result<(), AnyErr
         &client,
         &o.db.schemas,
         &token,
-        o.db.disable_default_mutations,
-        o.db.simple_subscriptions,
+        server::SchemaFlags {
+            disable_default_mutations: o.db.disable_default_mutations,
+            no_ignore_rbac: o.db.no_ignore_rbac,
+            simple_subscriptions: o.db.simple_subscriptions,
+        },
     )
     .await?;
     let sdl = api.sdl();

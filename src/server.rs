@@ -57,6 +57,8 @@ pub struct EngineConfig {
     pub disable_default_mutations: bool,
     /// `--simple-subscriptions`: v4's `listen(topic:)` over WebSocket.
     pub simple_subscriptions: bool,
+    /// `--no-ignore-rbac`: leave out what the connecting role has no privilege for.
+    pub no_ignore_rbac: bool,
     pub jwt: JwtConfig,
     /// Role of requests without a token; None = the connecting role.
     pub default_role: Option<String>,
@@ -91,17 +93,32 @@ pub async fn build_api(
     schemas: &[String],
     jwt_token_identifier: &Option<String>,
 ) -> Result<Api, StartError> {
-    build_api_with(client, schemas, jwt_token_identifier, false, false).await
+    build_api_with(
+        client,
+        schemas,
+        jwt_token_identifier,
+        SchemaFlags::default(),
+    )
+    .await
 }
 
-/// `build_api`, with or without the CRUD mutations (`--disable-default-mutations`) and the
-/// `Subscription` root (`--simple-subscriptions`).
+/// Flags that change which parts of the database the schema shows.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SchemaFlags {
+    /// `--disable-default-mutations`: no CRUD mutations, function mutations only.
+    pub disable_default_mutations: bool,
+    /// `--no-ignore-rbac`: leave out what the connecting role has no privilege for.
+    pub no_ignore_rbac: bool,
+    /// `--simple-subscriptions`: the `Subscription` root with v4's `listen(topic:)`.
+    pub simple_subscriptions: bool,
+}
+
+/// `build_api`, with these flags.
 pub async fn build_api_with(
     client: &tokio_postgres::Client,
     schemas: &[String],
     jwt_token_identifier: &Option<String>,
-    disable_default_mutations: bool,
-    simple_subscriptions: bool,
+    flags: SchemaFlags,
 ) -> Result<Api, StartError> {
     let started = Instant::now();
     let catalog = catalog::load(client, schemas).await?;
@@ -110,8 +127,9 @@ pub async fn build_api_with(
         &BuildOptions {
             schemas: schemas.to_vec(),
             jwt_type: jwt_type(jwt_token_identifier)?,
-            disable_default_mutations,
-            simple_subscriptions,
+            disable_default_mutations: flags.disable_default_mutations,
+            rbac: flags.no_ignore_rbac,
+            simple_subscriptions: flags.simple_subscriptions,
         },
     )?;
     let api = Api::new(model);
@@ -129,8 +147,11 @@ pub async fn build_engine(cfg: &EngineConfig) -> Result<Engine, StartError> {
         &client,
         &cfg.schemas,
         &cfg.jwt_token_identifier,
-        cfg.disable_default_mutations,
-        cfg.simple_subscriptions,
+        SchemaFlags {
+            disable_default_mutations: cfg.disable_default_mutations,
+            no_ignore_rbac: cfg.no_ignore_rbac,
+            simple_subscriptions: cfg.simple_subscriptions,
+        },
     )
     .await?;
     api.limits = cfg.limits.clone();
@@ -143,6 +164,7 @@ pub async fn build_engine(cfg: &EngineConfig) -> Result<Engine, StartError> {
             .get(0),
     };
     let auth = Auth::new(cfg.jwt.clone())?;
+    auth.load_jwks().await?;
     let pool = db::pool(
         &cfg.connection,
         cfg.max_pool_size,

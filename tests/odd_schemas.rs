@@ -84,3 +84,49 @@ async fn clashing_names_leave_the_later_thing_out_and_the_rest_is_served() {
     let conn_fields = r.body["data"]["conn"]["fields"].to_string();
     assert!(conn_fields.contains("\"totalCount\""), "{conn_fields}");
 }
+
+/// A VOLATILE function named like a table's CRUD mutation (v4 refuses to start).
+const CRUD_NAMED_FUNCTION: &str = r#"
+create function app_public.create_post(title text) returns app_public.posts
+  language sql volatile as $$
+    insert into app_public.posts (title, body) values (title, 'from a function') returning *
+  $$;
+grant execute on function app_public.create_post(text) to app_user;
+"#;
+
+#[tokio::test]
+async fn a_function_named_like_a_crud_mutation_is_left_out_and_the_crud_one_works() {
+    let app = app_with(Options {
+        setup_sql: Some(CRUD_NAMED_FUNCTION),
+        ..Options::default()
+    })
+    .await;
+    // `createPost` is the table's: its input has `post`, not the function's `title`.
+    let r = app
+        .gql(
+            "{ __type(name: \"CreatePostInput\") { inputFields { name } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.data()["__type"]["inputFields"],
+        json!([{"name": "clientMutationId"}, {"name": "post"}]),
+        "{}",
+        r.body
+    );
+    let token = app.signup("fred").await;
+    let r = app
+        .gql(
+            "mutation { createPost(input: {post: {title: \"t\", body: \"b\"}}) { post { title body } } }",
+            json!({}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(
+        r.data()["createPost"]["post"],
+        json!({"title": "t", "body": "b"}),
+        "{}",
+        r.body
+    );
+}

@@ -145,6 +145,31 @@ async fn signout_revokes_the_refresh_token_and_clears_the_cookie() {
 }
 
 #[tokio::test]
+async fn a_refused_refresh_clears_the_cookie() {
+    let app = app_with(Options {
+        cors_origins: vec!["https://app.example"],
+        jwt_cookie: Some("jwt"),
+        ..Options::default()
+    })
+    .await;
+    app.signup("alice").await;
+    let r = app
+        .gql(SIGNIN, json!({"e": "alice@example.com"}), None)
+        .await;
+    let (_, r1) = pair(&r.data()["signinWithRefresh"]["authTokens"]).unwrap();
+    assert!(refresh(&app, &r1).await.is_some());
+    // r1 is spent: `authTokens` (the composite holding the access token) comes back null,
+    // and the access token cookie goes with it.
+    let r = app.gql(REFRESH, json!({ "r": r1 }), None).await;
+    assert!(r.data()["refresh"]["authTokens"].is_null(), "{}", r.body);
+    let set = r.headers["set-cookie"].to_str().unwrap();
+    assert!(
+        set.starts_with("jwt=; Max-Age=0; Path=/; HttpOnly"),
+        "{set}"
+    );
+}
+
+#[tokio::test]
 async fn signout_everywhere_revokes_every_refresh_and_access_token_of_the_user() {
     let app = app().await;
     let signup_token = app.signup("alice").await;

@@ -56,11 +56,20 @@ impl KeyKind {
     }
 }
 
-struct VerifyKey {
+pub(super) struct VerifyKey {
     /// `None` for the HMAC secret: there is one, and peers (PostGraphile) send no `kid`.
-    kid: Option<String>,
-    kind: KeyKind,
-    key: DecodingKey,
+    /// A JWKS key may have none too.
+    pub kid: Option<String>,
+    pub kind: KeyKind,
+    /// A JWK's `alg`: the one algorithm of its kind it may verify.
+    pub only: Option<Algorithm>,
+    pub key: DecodingKey,
+}
+
+impl VerifyKey {
+    fn accepts(&self, alg: Algorithm) -> bool {
+        self.kind.algorithms().contains(&alg) && self.only.is_none_or(|only| only == alg)
+    }
 }
 
 pub(super) struct SignKey {
@@ -110,6 +119,7 @@ impl KeySet {
             verify.push(VerifyKey {
                 kid: None,
                 kind: KeyKind::Hmac,
+                only: None,
                 key: DecodingKey::from_secret(secret.as_bytes()),
             });
             signers.push((
@@ -162,40 +172,47 @@ impl KeySet {
         }
     }
 
-    /// The keys that may verify a token with this header: the algorithm must be in a
-    /// configured key's allow-list, and a `kid` must name one of the asymmetric keys.
-    pub fn candidates(
-        &self,
-        alg: Algorithm,
-        kid: Option<&str>,
-    ) -> Result<Vec<&DecodingKey>, AuthError> {
-        let of_alg: Vec<&VerifyKey> = self
-            .verify
-            .iter()
-            .filter(|k| k.kind.algorithms().contains(&alg))
-            .collect();
-        if of_alg.is_empty() {
-            return Err(AuthError::InvalidAlgorithm);
-        }
-        let keys: Vec<&DecodingKey> = of_alg
-            .iter()
-            .filter(|k| match (kid, &k.kid) {
-                (Some(wanted), Some(have)) => wanted == have,
-                // The secret has no kid; tokens without one try every key of the algorithm.
-                _ => true,
-            })
-            .map(|k| &k.key)
-            .collect();
-        if keys.is_empty() {
-            return Err(AuthError::UnknownKid);
-        }
-        Ok(keys)
+    /// The configured keys (not those of a JWKS URL).
+    pub fn verify_keys(&self) -> &[VerifyKey] {
+        &self.verify
     }
 
     /// The public keys as a JWKS document (`{"keys": [...]}`), when there are any.
     pub fn jwks(&self) -> Option<&str> {
         self.jwks.as_deref()
     }
+}
+
+/// The keys that may verify a token with this header: the algorithm must be in a key's
+/// allow-list, and a `kid` must name one of the asymmetric keys. `fetchable`: keys come from
+/// a JWKS URL too, so a `kid` naming no key at all may be a key published since (an unknown
+/// kid, worth a re-fetch, rather than a wrong algorithm).
+pub(super) fn candidates<'k>(
+    keys: impl Iterator<Item = &'k VerifyKey> + Clone,
+    alg: Algorithm,
+    kid: Option<&str>,
+    fetchable: bool,
+) -> Result<Vec<&'k DecodingKey>, AuthError> {
+    let mut of_alg = keys.clone().filter(|k| k.accepts(alg)).peekable();
+    if of_alg.peek().is_none() {
+        let unknown = kid.is_some_and(|kid| !keys.clone().any(|k| k.kid.as_deref() == Some(kid)));
+        if fetchable && unknown && !KeyKind::Hmac.algorithms().contains(&alg) {
+            return Err(AuthError::UnknownKid);
+        }
+        return Err(AuthError::InvalidAlgorithm);
+    }
+    let keys: Vec<&DecodingKey> = of_alg
+        .filter(|k| match (kid, &k.kid) {
+            (Some(wanted), Some(have)) => wanted == have,
+            // The secret has no kid; tokens without one try every key of the algorithm.
+            _ => true,
+        })
+        .map(|k| &k.key)
+        .collect();
+    if keys.is_empty() {
+        return Err(AuthError::UnknownKid);
+    }
+    Ok(keys)
 }
 
 /// Adds a public key (unless one with the same thumbprint is there) and returns its kid.
@@ -227,6 +244,7 @@ fn add_public(
     verify.push(VerifyKey {
         kid: Some(kid.clone()),
         kind,
+        only: None,
         key,
     });
     jwks.push(jwk);
@@ -303,7 +321,7 @@ fn private_key(pem: &Pem) -> Result<(KeyKind, EncodingKey, Jwk), AuthError> {
     )))
 }
 
-fn kind_of(jwk: &Jwk, src: &str) -> Result<KeyKind, AuthError> {
+pub(super) fn kind_of(jwk: &Jwk, src: &str) -> Result<KeyKind, AuthError> {
     match &jwk.algorithm {
         AlgorithmParameters::RSA(_) => Ok(KeyKind::Rsa),
         AlgorithmParameters::EllipticCurve(p) => match p.curve {

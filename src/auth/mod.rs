@@ -19,6 +19,7 @@
 
 mod error;
 mod fingerprint;
+mod jwks;
 mod keys;
 mod settings;
 mod sign;
@@ -30,11 +31,16 @@ mod verify;
 
 pub use error::AuthError;
 pub use fingerprint::{Fingerprint, FINGERPRINT_CLAIM};
+pub use jwks::{
+    DEFAULT_COOLDOWN_SECS as DEFAULT_JWKS_COOLDOWN_SECS,
+    DEFAULT_MAX_AGE_SECS as DEFAULT_JWKS_MAX_AGE_SECS,
+};
 pub use keys::{KeyKind, Pem};
 pub use settings::SessionSettings;
 
 use std::collections::HashSet;
 use std::fmt;
+use std::sync::Arc;
 
 use jsonwebtoken::{Algorithm, Validation};
 use keys::KeySet;
@@ -70,6 +76,11 @@ pub struct JwtConfig {
     pub private_key: Option<Pem>,
     /// PEM public keys that verify tokens (several for rotation; chosen by `kid`).
     pub public_keys: Vec<Pem>,
+    /// `--jwt-jwks-url`: a JWKS document (a file path or an `http://` URL) whose keys verify
+    /// tokens too, kept current (see `jwks`).
+    pub jwks_url: Option<String>,
+    /// Least time between two JWKS fetches caused by tokens with an unknown `kid`.
+    pub jwks_cooldown_secs: u64,
     /// The signing algorithm; it must suit the signing key. `None`: the private key's
     /// default (RS256, ES256, ES384, EdDSA), else HS256. Verification accepts every
     /// algorithm of the configured keys' kinds.
@@ -100,6 +111,8 @@ impl Default for JwtConfig {
             secret: None,
             private_key: None,
             public_keys: vec![],
+            jwks_url: None,
+            jwks_cooldown_secs: DEFAULT_JWKS_COOLDOWN_SECS,
             algorithm: None,
             audience: None,
             issuer: None,
@@ -129,6 +142,8 @@ impl fmt::Debug for JwtConfig {
                     .map(|k| k.source.as_str())
                     .collect::<Vec<_>>(),
             )
+            .field("jwks_url", &self.jwks_url)
+            .field("jwks_cooldown_secs", &self.jwks_cooldown_secs)
             .field("algorithm", &self.algorithm)
             .field("audience", &self.audience)
             .field("issuer", &self.issuer)
@@ -144,6 +159,8 @@ impl fmt::Debug for JwtConfig {
 /// Keys and validation rules, built once at startup; share it by reference or `Arc`.
 pub struct Auth {
     keys: KeySet,
+    /// `--jwt-jwks-url`: more verification keys, fetched (see [`Auth::load_jwks`]).
+    jwks: Option<Arc<jwks::Jwks>>,
     /// Signature only: every claim is checked by [`Auth::check_claims`], the same code for
     /// fresh and cached tokens.
     validation: Validation,
@@ -160,7 +177,8 @@ pub struct Auth {
 impl fmt::Debug for Auth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Auth")
-            .field("configured", &self.keys.is_configured())
+            .field("configured", &self.is_configured())
+            .field("jwks", &self.jwks.is_some())
             .field("can_sign", &self.can_sign())
             .field("audience", &self.audience)
             .field("issuer", &self.issuer)
@@ -192,6 +210,13 @@ impl Auth {
             &cfg.public_keys,
             cfg.algorithm,
         )?;
+        let jwks = match cfg.jwks_url.as_deref() {
+            None => None,
+            Some(url) => Some(Arc::new(jwks::Jwks::new(
+                jwks::Source::parse(url)?,
+                cfg.jwks_cooldown_secs,
+            )?)),
+        };
         if matches!(cfg.audience.as_deref(), Some("")) {
             return Err(AuthError::Config("JWT audience is empty".into()));
         }
@@ -216,6 +241,7 @@ impl Auth {
 
         Ok(Auth {
             keys,
+            jwks,
             validation,
             audience: cfg.audience,
             issuer: cfg.issuer,
@@ -230,12 +256,21 @@ impl Auth {
 
     /// Whether any key is configured (tokens can be verified).
     pub fn is_configured(&self) -> bool {
-        self.keys.is_configured()
+        self.keys.is_configured() || self.jwks.is_some()
     }
 
     /// Whether tokens can be signed (a secret or a private key; not on verify-only instances).
     pub fn can_sign(&self) -> bool {
         self.keys.signer().is_ok()
+    }
+
+    /// Fetches the JWKS document of `--jwt-jwks-url` (startup; a no-op without one). An
+    /// unreachable or unusable document is an error: the server does not start half-blind.
+    pub async fn load_jwks(&self) -> Result<(), AuthError> {
+        match &self.jwks {
+            Some(j) => j.load().await,
+            None => Ok(()),
+        }
     }
 
     /// The public keys as a JWKS document, when asymmetric keys are configured.

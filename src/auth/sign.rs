@@ -19,7 +19,11 @@ impl Auth {
     /// [`Auth::sign`], also returning the token's `exp` (seconds since the epoch), from which
     /// a cookie carrying the token gets its `Max-Age`.
     pub fn sign_with_exp(&self, claims: &Map<String, Value>) -> Result<(String, f64), AuthError> {
-        let signer = self.keys.signer()?;
+        let signer = self.keys.signer().map_err(|e| match e {
+            // A JWKS-only instance verifies but cannot sign.
+            AuthError::NotConfigured if self.jwks.is_some() => AuthError::NoSigningKey,
+            e => e,
+        })?;
         let mut out = Map::new();
         for (key, value) in claims {
             if value.is_null() {

@@ -5,7 +5,7 @@ use base64::Engine as _;
 use jsonwebtoken::Algorithm;
 use serde_json::Value;
 
-use super::{Auth, AuthError, Claims, MAX_AUTHORIZATION_BYTES};
+use super::{keys, Auth, AuthError, Claims, MAX_AUTHORIZATION_BYTES};
 
 impl Auth {
     /// Checks a verified token's `exp`, `nbf` and `iat` against the clock (again, for a
@@ -67,8 +67,30 @@ impl Auth {
         result
     }
 
+    /// [`Auth::verify`], following a JWKS provider's key rotation: a token whose `kid` names
+    /// no known key makes one re-fetch of the document (single flight, at most once per
+    /// cooldown) and is verified again against the keys fetched. A stale document is
+    /// refreshed in the background.
+    pub async fn verify_fetching(&self, token: &str) -> Result<Claims, AuthError> {
+        let Some(jwks) = &self.jwks else {
+            return self.verify(token);
+        };
+        jwks.refresh_if_stale();
+        let seen = jwks.generation();
+        match self.verify_inner(token) {
+            Err(AuthError::UnknownKid) if jwks.refetch_for_unknown_kid(seen).await => {
+                self.verify(token)
+            }
+            Err(e) => {
+                tracing::debug!(code = e.code(), "JWT rejected");
+                Err(e)
+            }
+            ok => ok,
+        }
+    }
+
     fn verify_inner(&self, token: &str) -> Result<Claims, AuthError> {
-        if !self.keys.is_configured() {
+        if !self.is_configured() {
             return Err(AuthError::NotConfigured);
         }
         if token.len() > MAX_AUTHORIZATION_BYTES {
@@ -83,7 +105,9 @@ impl Auth {
         let mut validation = self.validation.clone();
         validation.algorithms = vec![alg];
         let mut outcome = Err(AuthError::InvalidSignature);
-        for key in self.keys.candidates(alg, kid.as_deref())? {
+        let fetched = self.jwks.as_ref().map(|j| j.keys());
+        let known = (self.keys.verify_keys().iter()).chain(fetched.iter().flat_map(|k| k.iter()));
+        for key in keys::candidates(known, alg, kid.as_deref(), self.jwks.is_some())? {
             outcome = jsonwebtoken::decode::<Value>(token, key, &validation)
                 .map_err(|e| AuthError::from_verify(e.into_kind()));
             if !matches!(outcome, Err(AuthError::InvalidSignature)) {

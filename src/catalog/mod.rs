@@ -39,7 +39,21 @@ pub struct Class {
     pub kind: String,
     pub comment: Option<String>,
     pub type_oid: u32,
+    /// Table-level privileges of the connecting role or a role it is a member of (v4's
+    /// `aclSelectable`, ...); absent (a hand-written catalog): granted.
+    #[serde(default = "granted")]
+    pub acl_select: bool,
+    #[serde(default = "granted")]
+    pub acl_insert: bool,
+    #[serde(default = "granted")]
+    pub acl_update: bool,
+    #[serde(default = "granted")]
+    pub acl_delete: bool,
     pub attributes: Vec<Attribute>,
+}
+
+fn granted() -> bool {
+    true
 }
 
 /// A column of a [`Class`] (dropped and system columns are never listed).
@@ -56,6 +70,13 @@ pub struct Attribute {
     /// `"s"` (stored generated column) or `""`.
     pub generated: String,
     pub comment: Option<String>,
+    /// Column privileges (a table-level grant counts), as for [`Class::acl_select`].
+    #[serde(default = "granted")]
+    pub acl_select: bool,
+    #[serde(default = "granted")]
+    pub acl_insert: bool,
+    #[serde(default = "granted")]
+    pub acl_update: bool,
 }
 
 /// A primary key (`p`), unique (`u`), foreign key (`f`) or check (`c`) constraint.
@@ -98,6 +119,9 @@ pub struct Proc {
     pub is_strict: bool,
     pub security_definer: bool,
     pub language: String,
+    /// EXECUTE for the connecting role or a role it is a member of.
+    #[serde(default = "granted")]
+    pub acl_execute: bool,
 }
 
 /// A type (`pg_type` row).

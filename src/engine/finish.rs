@@ -97,6 +97,12 @@ impl Engine {
                     Ok(*non_null)
                 }
             },
+            // The row or list that would hold the token is null (a failed refresh returning a
+            // composite of tokens): no token, so a cookie holding one is cleared.
+            Some(_) if v.is_null() && *fixup == Fixup::Jwt => {
+                issued.cleared = true;
+                Ok(false)
+            }
             Some((head, rest)) if head == "[]" => {
                 if let Json::Array(items) = v {
                     for (i, item) in items.iter_mut().enumerate() {

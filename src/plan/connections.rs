@@ -37,8 +37,17 @@ impl<'m> Planner<'m> {
         let fields = self.connection_fields(node, &conn_type, &edge_type, &|n| {
             Ok(Item::Row(self.row_sel(n, table)?))
         })?;
+        // With column grants a whole-row read is refused: name the readable columns.
+        let columns = t.columns.iter().any(|c| !c.readable).then(|| {
+            t.columns
+                .iter()
+                .filter(|c| c.readable)
+                .map(|c| c.name.clone())
+                .collect()
+        });
         Ok(Connection {
             source,
+            columns,
             conditions,
             join,
             order,
@@ -80,6 +89,7 @@ impl<'m> Planner<'m> {
         let fields = self.connection_fields(node, conn_type, edge_type, item)?;
         Ok(Connection {
             source,
+            columns: None,
             conditions: vec![],
             join: vec![],
             order,

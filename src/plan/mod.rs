@@ -162,6 +162,9 @@ pub enum Item {
 #[derive(Debug, Clone)]
 pub struct Connection {
     pub source: Source,
+    /// The columns a table's page reads when some may not be selected (`--no-ignore-rbac`
+    /// with column grants); None: the whole row.
+    pub columns: Option<Vec<String>>,
     /// `col = param` (or `col IS NULL` when the param is null).
     pub conditions: Vec<(String, Param)>,
     /// `child.col = parent.col` pairs for backward relations.

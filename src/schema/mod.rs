@@ -452,6 +452,9 @@ pub struct Column {
     /// Whether a mutation may write it: not a generated column nor `GENERATED ALWAYS AS
     /// IDENTITY` (Postgres alone fills those in).
     pub writable: bool,
+    /// Whether the role may select it: false only under `--no-ignore-rbac` for a column
+    /// without SELECT (reads then name the readable columns instead of the whole row).
+    pub readable: bool,
 }
 
 /// A foreign key: `table.columns` reference `foreign_table.foreign_columns`.

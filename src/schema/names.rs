@@ -77,7 +77,7 @@ pub(super) fn claim(
 }
 
 /// What a field stands for, in words a user finds in their database.
-fn origin(model: &Model, kind: &FieldKind) -> String {
+pub(super) fn origin(model: &Model, kind: &FieldKind) -> String {
     let table = |i: usize| {
         let t = &model.tables[i];
         format!("{}.{}", t.schema, t.name)

@@ -11,10 +11,15 @@ pub(super) fn unreachable_types(model: &mut Model) {
         .chain(model.mutation_type.clone())
         .chain(model.subscription_type.clone())
         .collect();
-    // `node(nodeId:)` can return any type implementing `Node`.
+    // `node(nodeId:)` can return any type implementing `Node` whose rows may be read
+    // (not `@omit read`, nor unreadable under `--no-ignore-rbac`).
     for def in model.types.values() {
         if let TypeDef::Object(o) = def {
-            if o.interfaces.iter().any(|i| i == "Node") {
+            let readable = model
+                .tables
+                .iter()
+                .any(|t| t.type_name == o.name && !t.omit.read);
+            if readable && o.interfaces.iter().any(|i| i == "Node") {
                 todo.push(o.name.clone());
             }
         }

@@ -446,8 +446,16 @@ fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) -> String {
         .map(|n| format!(" limit {n}"))
         .unwrap_or_default();
     let offset = c.offset.map(|n| format!(" offset {n}")).unwrap_or_default();
+    let columns = match &c.columns {
+        None => format!("{a}.*"),
+        Some(cols) => cols
+            .iter()
+            .map(|col| format!("{a}.{}", quote_ident(col)))
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
     let page = format!(
-        "(select {a}.* from {}{}{}{limit}{offset}) as {a}",
+        "(select {columns} from {}{}{}{limit}{offset}) as {a}",
         from(&a),
         filter_sql(&a, true),
         order_sql(&a, from_end)

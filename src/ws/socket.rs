@@ -220,7 +220,7 @@ impl Conn {
             Err(reason) => return Flow::Close(close::BAD_REQUEST, reason),
         };
         match message {
-            ClientMessage::Init(payload) => self.init(payload.as_ref()),
+            ClientMessage::Init(payload) => self.init(payload.as_ref()).await,
             ClientMessage::Ping(_) => {
                 self.out.send(protocol::PONG);
                 Flow::Continue
@@ -239,7 +239,7 @@ impl Conn {
 
     /// `connection_init`: the token is verified exactly as over HTTP; a bad one closes the
     /// socket (4403) before any database work.
-    fn init(&mut self, payload: Option<&Json>) -> Flow {
+    async fn init(&mut self, payload: Option<&Json>) -> Flow {
         if self.creds.is_some() && self.protocol == Protocol::TransportWs {
             return Flow::Close(
                 close::TOO_MANY_INITS,
@@ -263,7 +263,7 @@ impl Conn {
             cookie,
             fingerprint: self.upgrade.fingerprint.clone(),
         };
-        let claims = match self.engine().session_claims(creds.borrow()) {
+        let claims = match self.engine().session_claims(creds.borrow()).await {
             Ok((claims, _)) => claims,
             Err(e) => return self.forbidden(&e.to_string(), e.code()),
         };
@@ -333,7 +333,7 @@ impl Conn {
             Ok(None) => self.spawn_operation(id.clone(), request, shared),
             Ok(Some(sub)) => {
                 let creds = shared.lock().expect("creds").clone();
-                if let Err(e) = engine.session(creds.borrow()) {
+                if let Err(e) = engine.session(creds.borrow()).await {
                     self.refuse(&id, &errors_of(&RequestError::Auth(e), production));
                     return Flow::Continue;
                 }
@@ -416,7 +416,7 @@ impl Conn {
                 };
                 let creds = shared.lock().expect("creds").clone();
                 // A token no longer accepted gets no events; the socket's timer closes it.
-                let Ok(session) = engine.session(creds.borrow()) else {
+                let Ok(session) = engine.session(creds.borrow()).await else {
                     continue;
                 };
                 let body = match engine.event(&sub, &session, event.as_ref().as_ref()).await {

@@ -74,6 +74,8 @@ pub struct Options {
     pub cors_origins: Vec<&'static str>,
     /// `--disable-default-mutations`.
     pub disable_default_mutations: bool,
+    /// `--no-ignore-rbac`.
+    pub no_ignore_rbac: bool,
     /// `--jwt-cookie`: the token cookie's name.
     pub jwt_cookie: Option<&'static str>,
     /// `--insecure-cookies`: cookies without `Secure`.
@@ -106,6 +108,7 @@ impl Default for Options {
             metrics: false,
             cors_origins: vec![],
             disable_default_mutations: false,
+            no_ignore_rbac: false,
             jwt_cookie: None,
             insecure_cookies: false,
             simple_subscriptions: false,
@@ -161,6 +164,7 @@ pub async fn serve(connection: &str, opts: &Options) -> Result<Running, server::
         jwt_token_identifier: Some(example::JWT_TOKEN_IDENTIFIER.into()),
         disable_default_mutations: opts.disable_default_mutations,
         simple_subscriptions: opts.simple_subscriptions,
+        no_ignore_rbac: opts.no_ignore_rbac,
         jwt: opts.jwt.clone(),
         default_role: Some(example::DEFAULT_ROLE.into()),
         max_pool_size: opts.max_pool_size,
@@ -173,7 +177,7 @@ pub async fn serve(connection: &str, opts: &Options) -> Result<Running, server::
         max_page_size: opts.max_page_size,
         production: opts.production,
     };
-    let engine = server::build_engine(&cfg).await.expect("engine");
+    let engine = server::build_engine(&cfg).await?;
     server::start(
         engine,
         HttpOptions {

@@ -13,6 +13,17 @@ impl<'a> Builder<'a> {
                 let omit = tags::parse(p.comment.as_deref()).omit();
                 !omit.whole && !omit.execute
             })
+            .filter(|p| {
+                let granted = !opts.rbac || rbac::executable(p);
+                if !granted {
+                    tracing::debug!(
+                        "function {}.{} left out: no EXECUTE privilege",
+                        p.schema,
+                        p.name
+                    );
+                }
+                granted
+            })
         {
             if let Some(f) = self.function(p) {
                 self.model.functions.push(f);

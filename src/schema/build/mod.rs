@@ -10,6 +10,7 @@ mod connections;
 mod functions;
 mod mutations;
 mod objects;
+mod rbac;
 mod roots;
 mod tables;
 mod types;
@@ -23,6 +24,8 @@ pub struct BuildOptions {
     pub disable_default_mutations: bool,
     /// `--simple-subscriptions`: the `Subscription` root with v4's `listen(topic:)`.
     pub simple_subscriptions: bool,
+    /// `--no-ignore-rbac`: leave out what the connecting role has no privilege for.
+    pub rbac: bool,
 }
 
 #[derive(Debug, thiserror::Error)]

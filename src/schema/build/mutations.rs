@@ -346,6 +346,35 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// Whether a VOLATILE function's mutation field, or its input or payload type, is named
+    /// like something built before (a table's `createPost` and `create_post()`): the
+    /// function is then left out, with a warning naming both and the smart tags that help.
+    pub(super) fn function_mutation_clashes(&self, f: &Function, built: &[FieldDef]) -> bool {
+        let field_name = inflect::function(&f.inflect_name);
+        let holder = match built.iter().find(|b| b.name == field_name) {
+            Some(b) => Some((field_name, names::origin(&self.model, &b.kind))),
+            None => [
+                inflect::function_input_type(&f.inflect_name),
+                inflect::function_payload_type(&f.inflect_name),
+            ]
+            .into_iter()
+            .find(|n| self.model.types.contains_key(n))
+            .map(|n| {
+                let holder = self.claimed.get(&n).cloned();
+                (n, holder.unwrap_or_else(|| "another type".into()))
+            }),
+        };
+        let Some((name, holder)) = holder else {
+            return false;
+        };
+        tracing::warn!(
+            "function {}.{} left out: the GraphQL name `{name}` its mutation needs is taken by              {holder}; rename the function with a `@name` smart comment, or hide one of them              with `@omit` (`@omit create` on a table gives up its `create` mutation)",
+            f.schema,
+            f.name
+        );
+        true
+    }
+
     /// `upsertPost(input: {post, onConflict})` (beyond v4): one `insert ... on conflict (key)
     /// do update` of the columns given; `onConflict` names the key (default: the primary key,
     /// else the first unique key).

@@ -127,6 +127,9 @@ impl<'a> Builder<'a> {
                 continue;
             }
             if f.volatile {
+                if self.function_mutation_clashes(&f, &mutation_fields) {
+                    continue;
+                }
                 mutation_fields.push(self.function_mutation(fi)?);
             } else {
                 let Some((ty, args)) = self.function_field(fi, 0)? else {

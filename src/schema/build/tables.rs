@@ -50,7 +50,10 @@ impl<'a> Builder<'a> {
             let tags = tags::parse(class.comment.as_deref());
             let is_jwt = matches!(&self.opts.jwt_type, Some((s, n)) if *s == class.schema && *n == class.name);
             let owner = format!("{} {}.{}", class_kind(kind), class.schema, class.name);
-            let omit = tags.omit();
+            let mut omit = tags.omit();
+            if self.opts.rbac {
+                omit = rbac::table(class, omit);
+            }
             if omit.whole && !is_jwt {
                 tracing::debug!("{owner} left out: @omit");
                 continue;
@@ -109,9 +112,13 @@ impl<'a> Builder<'a> {
             let mut columns = vec![];
             for a in &class.attributes {
                 let tags = tags::parse(a.comment.as_deref());
-                let omit = tags.omit();
+                let mut omit = tags.omit();
                 if omit.whole {
                     continue;
+                }
+                let readable = !self.opts.rbac || rbac::readable(class, a);
+                if self.opts.rbac {
+                    omit = rbac::column(class, a, omit);
                 }
                 let inflect_name = tags.value("name").unwrap_or(&a.name).to_string();
                 let field = inflect::column(&inflect_name);
@@ -136,6 +143,7 @@ impl<'a> Builder<'a> {
                             || !a.identity.is_empty()
                             || !a.generated.is_empty(),
                         writable: a.is_writable(),
+                        readable,
                     },
                 ));
             }
