@@ -68,6 +68,8 @@ pub struct DbOptions {
         env = "POSTGRAPH_SIMPLE_SUBSCRIPTIONS"
     )]
     pub simple_subscriptions: bool,
+    #[command(flatten)]
+    pub schema_flags: crate::schema::SchemaFlags,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -114,6 +114,7 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
         jwt_token_identifier: pick(&o.db.jwt_token_identifier, example::JWT_TOKEN_IDENTIFIER),
         disable_default_mutations: o.db.disable_default_mutations,
         simple_subscriptions: o.db.simple_subscriptions,
+        schema_flags: o.db.schema_flags.clone(),
         jwt: JwtConfig {
             secret,
             private_key,
@@ -252,6 +253,7 @@ async fn export_schema(o: postgraph::config::ExportOptions) -> Result<(), AnyErr
         &token,
         o.db.disable_default_mutations,
         o.db.simple_subscriptions,
+        &o.db.schema_flags,
     )
     .await?;
     let sdl = api.sdl();

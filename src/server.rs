@@ -9,7 +9,7 @@ use crate::engine::Engine;
 use crate::exec::Executor;
 use crate::graphql::{limits::Limits, Api};
 use crate::http::{self, HttpOptions};
-use crate::schema::{self, BuildError, BuildOptions};
+use crate::schema::{self, BuildError, BuildOptions, SchemaFlags};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -57,6 +57,8 @@ pub struct EngineConfig {
     pub disable_default_mutations: bool,
     /// `--simple-subscriptions`: v4's `listen(topic:)` over WebSocket.
     pub simple_subscriptions: bool,
+    /// `--simple-collections` and the other v4 schema options.
+    pub schema_flags: SchemaFlags,
     pub jwt: JwtConfig,
     /// Role of requests without a token; None = the connecting role.
     pub default_role: Option<String>,
@@ -91,17 +93,26 @@ pub async fn build_api(
     schemas: &[String],
     jwt_token_identifier: &Option<String>,
 ) -> Result<Api, StartError> {
-    build_api_with(client, schemas, jwt_token_identifier, false, false).await
+    build_api_with(
+        client,
+        schemas,
+        jwt_token_identifier,
+        false,
+        false,
+        &SchemaFlags::default(),
+    )
+    .await
 }
 
 /// `build_api`, with or without the CRUD mutations (`--disable-default-mutations`) and the
-/// `Subscription` root (`--simple-subscriptions`).
+/// `Subscription` root (`--simple-subscriptions`), with the v4 schema options.
 pub async fn build_api_with(
     client: &tokio_postgres::Client,
     schemas: &[String],
     jwt_token_identifier: &Option<String>,
     disable_default_mutations: bool,
     simple_subscriptions: bool,
+    flags: &SchemaFlags,
 ) -> Result<Api, StartError> {
     let started = Instant::now();
     let catalog = catalog::load(client, schemas).await?;
@@ -112,6 +123,7 @@ pub async fn build_api_with(
             jwt_type: jwt_type(jwt_token_identifier)?,
             disable_default_mutations,
             simple_subscriptions,
+            flags: flags.clone(),
         },
     )?;
     let api = Api::new(model);
@@ -131,6 +143,7 @@ pub async fn build_engine(cfg: &EngineConfig) -> Result<Engine, StartError> {
         &cfg.jwt_token_identifier,
         cfg.disable_default_mutations,
         cfg.simple_subscriptions,
+        &cfg.schema_flags,
     )
     .await?;
     api.limits = cfg.limits.clone();

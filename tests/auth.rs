@@ -449,6 +449,7 @@ async fn a_short_secret_is_refused_at_startup() {
         jwt_token_identifier: Some("app_public.jwt_token".into()),
         disable_default_mutations: false,
         simple_subscriptions: false,
+        schema_flags: Default::default(),
         jwt: JwtConfig {
             secret: Some("too-short-a-secret".into()),
             ..JwtConfig::default()

@@ -10,6 +10,19 @@ impl<'m> Planner<'m> {
         table: usize,
         join: Vec<(String, String)>,
     ) -> Result<Connection> {
+        self.collection(node, source, table, join, false)
+    }
+
+    /// A table's rows as a connection, or (`list`) as a simple collection: the same paging,
+    /// conditions and order, the nodes as a plain list.
+    pub(super) fn collection(
+        &self,
+        node: &FieldNode,
+        source: Source,
+        table: usize,
+        join: Vec<(String, String)>,
+        list: bool,
+    ) -> Result<Connection> {
         let t = self.table(table);
         let (first, last, offset) = self.page_args(node)?;
         let mut conditions = vec![];
@@ -34,9 +47,16 @@ impl<'m> Planner<'m> {
         let before = self.cursor(node, "before", &order, &cursor_spec)?;
         let conn_type = crate::schema::inflect::connection_type(&t.inflect_name);
         let edge_type = crate::schema::inflect::edge_type(&t.inflect_name);
-        let fields = self.connection_fields(node, &conn_type, &edge_type, &|n| {
-            Ok(Item::Row(self.row_sel(n, table)?))
-        })?;
+        let fields = if list {
+            vec![(
+                String::new(),
+                ConnField::Nodes(Item::Row(self.row_sel(node, table)?)),
+            )]
+        } else {
+            self.connection_fields(node, &conn_type, &edge_type, &|n| {
+                Ok(Item::Row(self.row_sel(n, table)?))
+            })?
+        };
         Ok(Connection {
             source,
             conditions,
@@ -49,25 +69,22 @@ impl<'m> Planner<'m> {
             after,
             before,
             fields,
+            list,
         })
     }
 
     /// A connection over what a function returns: no conditions nor `orderBy` (as in v4
     /// without `@sortable`/`@filterable`); the function's own order (its row number) pages it
     /// and names the cursors, as v4's `natural` cursors do.
+    /// With `list`, a simple collection: `conn_type` is unused and the nodes are the list.
     pub(super) fn function_connection(
         &self,
         node: &FieldNode,
         source: Source,
         conn_type: &str,
         item: &dyn Fn(&FieldNode) -> Result<Item>,
+        list: bool,
     ) -> Result<Connection> {
-        let edge_type = self
-            .model
-            .object(conn_type)
-            .and_then(|o| o.field("edges"))
-            .map(|f| f.ty.innermost())
-            .expect("connection type with edges");
         let (first, last, offset) = self.page_args(node)?;
         let order = vec![OrderCol {
             column: "ordinality".into(),
@@ -77,7 +94,17 @@ impl<'m> Planner<'m> {
         let cursor_spec = NATURAL.to_string();
         let after = self.cursor(node, "after", &order, &cursor_spec)?;
         let before = self.cursor(node, "before", &order, &cursor_spec)?;
-        let fields = self.connection_fields(node, conn_type, edge_type, item)?;
+        let fields = if list {
+            vec![(String::new(), ConnField::Nodes(item(node)?))]
+        } else {
+            let edge_type = self
+                .model
+                .object(conn_type)
+                .and_then(|o| o.field("edges"))
+                .map(|f| f.ty.innermost())
+                .expect("connection type with edges");
+            self.connection_fields(node, conn_type, edge_type, item)?
+        };
         Ok(Connection {
             source,
             conditions: vec![],
@@ -90,6 +117,7 @@ impl<'m> Planner<'m> {
             after,
             before,
             fields,
+            list,
         })
     }
 

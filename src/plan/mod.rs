@@ -176,6 +176,9 @@ pub struct Connection {
     pub after: Option<Vec<Param>>,
     pub before: Option<Vec<Param>>,
     pub fields: Vec<(String, ConnField)>,
+    /// A simple collection (`allPostsList`): the JSON list of the nodes, with no connection
+    /// object around it; `fields` is then its one `Nodes` field.
+    pub list: bool,
 }
 
 #[derive(Debug, Clone)]

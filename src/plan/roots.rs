@@ -29,6 +29,13 @@ impl<'m> Planner<'m> {
                 *table,
                 vec![],
             )?),
+            FieldKind::AllRowsList { table } => Select::Connection(self.collection(
+                node,
+                Source::Table(self.table(*table).into()),
+                *table,
+                vec![],
+                true,
+            )?),
             FieldKind::RowByKey { table, columns } => {
                 let t = self.table(*table);
                 let mut key = vec![];
@@ -43,20 +50,25 @@ impl<'m> Planner<'m> {
                     sel: self.row_sel(node, *table)?,
                 }
             }
-            FieldKind::Function { function } => match self.call(node, *function, ty, false)? {
-                Call::Connection(c) => Select::Connection(c),
-                Call::Value {
-                    function,
-                    args,
-                    returns_set,
-                    out,
-                } => Select::Function {
-                    function,
-                    args,
-                    returns_set,
-                    out,
-                },
-            },
+            FieldKind::FunctionList { function } => {
+                Select::Connection(self.call_list(node, *function, ty, false)?)
+            }
+            FieldKind::Function { function } => {
+                match self.call(node, *function, ty, false, false)? {
+                    Call::Connection(c) => Select::Connection(c),
+                    Call::Value {
+                        function,
+                        args,
+                        returns_set,
+                        out,
+                    } => Select::Function {
+                        function,
+                        args,
+                        returns_set,
+                        out,
+                    },
+                }
+            }
             _ => {
                 return err(
                     node,
@@ -92,13 +104,14 @@ impl<'m> Planner<'m> {
     }
 
     /// A function field (root or computed column, `on_parent`): its arguments, and whether it
-    /// reads a connection or values, by what it returns.
+    /// reads a connection or values, by what it returns; `list`: its simple collection.
     pub(super) fn call(
         &self,
         node: &FieldNode,
         function: usize,
         ty: &TypeRef,
         on_parent: bool,
+        list: bool,
     ) -> Result<Call> {
         let f = &self.model.functions[function];
         let skip = usize::from(on_parent);
@@ -114,7 +127,7 @@ impl<'m> Planner<'m> {
         // Sets of table rows or of scalars are connections; single values and sets of
         // composite values are values.
         let composite = matches!(f.returns, Codec::Row { .. } | Codec::Jwt { .. });
-        if !f.returns_set || (composite && rows_of.is_none()) {
+        if !list && (!f.returns_set || (composite && rows_of.is_none())) {
             return Ok(Call::Value {
                 function: fref,
                 args,
@@ -136,7 +149,22 @@ impl<'m> Planner<'m> {
             source,
             ty.innermost(),
             item,
+            list,
         )?))
+    }
+
+    /// A set-returning function's simple collection (root or computed column).
+    pub(super) fn call_list(
+        &self,
+        node: &FieldNode,
+        function: usize,
+        ty: &TypeRef,
+        on_parent: bool,
+    ) -> Result<Connection> {
+        match self.call(node, function, ty, on_parent, true)? {
+            Call::Connection(c) => Ok(c),
+            Call::Value { .. } => err(node, format!("{} is not a collection", node.name)),
+        }
     }
 
     /// The arguments after the first `skip` (a computed column's row).

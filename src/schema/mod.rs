@@ -11,6 +11,49 @@ use std::collections::{BTreeMap, HashSet};
 
 pub use build::{build, BuildError, BuildOptions};
 
+/// PostGraphile v4's options that shape the generated schema (flags of `serve` and
+/// `export-schema`, so both give the same SDL).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SchemaFlags {
+    /// Lists beside connections: omit (connections only), both, or only (lists only)
+    #[arg(
+        long = "simple-collections",
+        env = "POSTGRAPH_SIMPLE_COLLECTIONS",
+        value_enum,
+        default_value_t
+    )]
+    pub simple_collections: SimpleCollections,
+}
+
+/// `--simple-collections` and the `@simpleCollections` smart tag (v4's values): whether a
+/// collection is offered as a connection (`allPosts`), as a plain list (`allPostsList`), or both.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum SimpleCollections {
+    /// Connections only (v4's default).
+    #[default]
+    Omit,
+    Both,
+    /// Lists only.
+    Only,
+}
+
+impl SimpleCollections {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim() {
+            "omit" => Some(Self::Omit),
+            "both" => Some(Self::Both),
+            "only" => Some(Self::Only),
+            _ => None,
+        }
+    }
+    pub fn connections(self) -> bool {
+        self != Self::Only
+    }
+    pub fn lists(self) -> bool {
+        self != Self::Omit
+    }
+}
+
 /// How a Postgres value crosses into JSON and back.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Codec {
@@ -164,7 +207,10 @@ impl Model {
             FieldKind::Column { table, column } => {
                 self.tables[*table].columns[*column].deprecated.as_deref()
             }
-            FieldKind::Computed { function } | FieldKind::Function { function } => {
+            FieldKind::Computed { function }
+            | FieldKind::Function { function }
+            | FieldKind::ComputedList { function }
+            | FieldKind::FunctionList { function } => {
                 self.functions[*function].deprecated.as_deref()
             }
             _ => None,
@@ -244,6 +290,22 @@ pub enum FieldKind {
     /// `allPosts`
     AllRows {
         table: usize,
+    },
+    /// `allPostsList`: a simple collection, the rows as a plain list.
+    AllRowsList {
+        table: usize,
+    },
+    /// `postsByAuthorIdList`: a backward relation as a plain list.
+    BackwardList {
+        relation: usize,
+    },
+    /// `searchPostsList`: a set-returning function's rows (or values) as a plain list.
+    FunctionList {
+        function: usize,
+    },
+    /// A computed column returning a set, as a plain list.
+    ComputedList {
+        function: usize,
     },
     /// `postById`, `userByUsername`
     RowByKey {
@@ -428,6 +490,8 @@ pub struct Table {
     pub columns: Vec<Column>,
     pub primary_key: Option<Vec<usize>>,
     pub unique_keys: Vec<Vec<usize>>,
+    /// Its `@simpleCollections` smart tag, if any.
+    pub simple_collections: Option<SimpleCollections>,
 }
 
 impl Table {
@@ -461,6 +525,8 @@ pub struct Relation {
     pub columns: Vec<usize>,
     pub foreign_table: usize,
     pub foreign_columns: Vec<usize>,
+    /// The foreign key's `@simpleCollections` smart tag, if any.
+    pub simple_collections: Option<SimpleCollections>,
 }
 
 #[derive(Debug, Clone)]
@@ -478,6 +544,8 @@ pub struct Function {
     pub num_defaults: usize,
     /// The reason of its `@deprecated` smart tag.
     pub deprecated: Option<String>,
+    /// Its `@simpleCollections` smart tag, if any.
+    pub simple_collections: Option<SimpleCollections>,
 }
 
 #[derive(Debug, Clone)]

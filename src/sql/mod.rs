@@ -455,6 +455,19 @@ fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) -> String {
     let agg_order = order_sql(&a, false);
     let cursor = |x: &str| cursor(x, &c.order, &c.cursor_spec);
 
+    // A simple collection: the page's nodes as a plain list.
+    if c.list {
+        let nodes: Vec<String> = c
+            .fields
+            .iter()
+            .filter_map(|(_, f)| match f {
+                ConnField::Nodes(item) => Some(item_json(b, &node_row, item)),
+                _ => None,
+            })
+            .collect();
+        let node = nodes.first().map_or("null", String::as_str);
+        return format!("(select coalesce(json_agg({node}{agg_order}), '[]'::json) from {page})");
+    }
     let zero_limit = c.first == Some(0) || c.last == Some(0);
     let mut pairs = vec![];
     for (key, f) in &c.fields {

@@ -74,6 +74,8 @@ pub struct Options {
     pub cors_origins: Vec<&'static str>,
     /// `--disable-default-mutations`.
     pub disable_default_mutations: bool,
+    /// `--simple-collections` and the other v4 schema options.
+    pub schema_flags: postgraph::schema::SchemaFlags,
     /// `--jwt-cookie`: the token cookie's name.
     pub jwt_cookie: Option<&'static str>,
     /// `--insecure-cookies`: cookies without `Secure`.
@@ -102,6 +104,7 @@ impl Default for Options {
             metrics: false,
             cors_origins: vec![],
             disable_default_mutations: false,
+            schema_flags: Default::default(),
             jwt_cookie: None,
             insecure_cookies: false,
             simple_subscriptions: false,
@@ -141,6 +144,7 @@ pub async fn try_app_with(opts: Options) -> Result<TestApp, server::StartError> 
         jwt_token_identifier: Some(example::JWT_TOKEN_IDENTIFIER.into()),
         disable_default_mutations: opts.disable_default_mutations,
         simple_subscriptions: opts.simple_subscriptions,
+        schema_flags: opts.schema_flags.clone(),
         jwt: opts.jwt.clone(),
         default_role: Some(example::DEFAULT_ROLE.into()),
         max_pool_size: opts.max_pool_size,

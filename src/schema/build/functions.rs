@@ -38,10 +38,8 @@ impl<'a> Builder<'a> {
             let codec = self.codec(*oid)?;
             args.push(FunctionArg { name, field, codec });
         }
-        let inflect_name = tags::parse(p.comment.as_deref())
-            .value("name")
-            .unwrap_or(&p.name)
-            .to_string();
+        let tags = tags::parse(p.comment.as_deref());
+        let inflect_name = tags.value("name").unwrap_or(&p.name).to_string();
         if !inflect::is_valid_name(&inflect::function(&inflect_name)) {
             tracing::warn!(
                 "function {}.{} left out: no valid GraphQL name; rename it with a `@name` smart comment",
@@ -62,6 +60,7 @@ impl<'a> Builder<'a> {
             strict: p.is_strict,
             num_defaults: p.num_defaults.max(0) as usize,
             deprecated: deprecation(p.comment.as_deref()),
+            simple_collections: tags.simple_collections(),
         })
     }
 
@@ -132,6 +131,45 @@ impl<'a> Builder<'a> {
             }
         }
         Ok(Some((ty, args)))
+    }
+
+    /// Whether a function gets its usual field (a connection for a set of table rows or of
+    /// scalars) and whether a simple collection (`xList`) beside it, by `--simple-collections`
+    /// or its `@simpleCollections` smart tag. Single values and sets of composite values are
+    /// no collections.
+    pub(super) fn function_collections(&self, f: &Function) -> (bool, bool) {
+        let paged = f.returns_set
+            && match f.returns {
+                Codec::Row { table, .. } => !self.model.tables[table].is_composite(),
+                Codec::Jwt { .. } => false,
+                _ => true,
+            };
+        let mode = f
+            .simple_collections
+            .unwrap_or(self.opts.flags.simple_collections);
+        (!paged || mode.connections(), paged && mode.lists())
+    }
+
+    /// The type and arguments of a set-returning function's simple collection: a list of
+    /// what it returns (v4: `[Post]`), the function's arguments after `skip`, then `first`
+    /// and `offset`.
+    pub(super) fn function_list_field(&mut self, fi: usize, skip: usize) -> (TypeRef, Vec<ArgDef>) {
+        let f = self.model.functions[fi].clone();
+        let ty = self.gql_type(&f.returns).list();
+        let mut args: Vec<ArgDef> = f
+            .args
+            .iter()
+            .enumerate()
+            .skip(skip)
+            .map(|(i, a)| ArgDef {
+                name: a.field.clone(),
+                description: None,
+                ty: self.arg_type(&f, i, &a.codec),
+                default: None,
+            })
+            .collect();
+        args.extend(list_page_args());
+        (ty, args)
     }
 
     /// A function field's type; nullable, as in v4 (a function may return NULL or fail).

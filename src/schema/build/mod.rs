@@ -23,6 +23,8 @@ pub struct BuildOptions {
     pub disable_default_mutations: bool,
     /// `--simple-subscriptions`: the `Subscription` root with v4's `listen(topic:)`.
     pub simple_subscriptions: bool,
+    /// `--simple-collections` and the other v4 schema options.
+    pub flags: SchemaFlags,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -184,6 +186,20 @@ fn node_id_arg(description: &str) -> ArgDef {
         ty: TypeRef::named("ID").non_null(),
         default: None,
     }
+}
+
+/// The paging arguments of a simple collection (a plain list): `first` and `offset`.
+fn list_page_args() -> Vec<ArgDef> {
+    let arg = |name: &str, description: &str| ArgDef {
+        name: name.into(),
+        description: Some(description.into()),
+        ty: TypeRef::named("Int"),
+        default: None,
+    };
+    vec![
+        arg("first", "Only read the first `n` values of the set."),
+        arg("offset", "Skip the first `n` values."),
+    ]
 }
 
 /// The paging arguments every connection takes.

@@ -50,7 +50,10 @@ impl<'a> Builder<'a> {
             }
             needs_page_info = true;
             self.connection_types(ti)?;
-            if !t.omit.all && !t.omit.read {
+            let collections = t
+                .simple_collections
+                .unwrap_or(self.opts.flags.simple_collections);
+            if !t.omit.all && !t.omit.read && collections.connections() {
                 query_fields.push(FieldDef {
                     name: inflect::all_rows(&t.inflect_name),
                     description: Some(format!(
@@ -60,6 +63,15 @@ impl<'a> Builder<'a> {
                     ty: TypeRef::named(inflect::connection_type(&t.inflect_name)),
                     args: self.connection_args(ti),
                     kind: FieldKind::AllRows { table: ti },
+                });
+            }
+            if !t.omit.all && !t.omit.read && collections.lists() {
+                query_fields.push(FieldDef {
+                    name: inflect::all_rows_list(&t.inflect_name),
+                    description: Some(format!("Reads a set of `{}`.", t.type_name)),
+                    ty: TypeRef::named(t.type_name.clone()).non_null().list(),
+                    args: self.collection_args(ti, true),
+                    kind: FieldKind::AllRowsList { table: ti },
                 });
             }
             let lookups = if t.omit.read {
@@ -129,17 +141,30 @@ impl<'a> Builder<'a> {
             if f.volatile {
                 mutation_fields.push(self.function_mutation(fi)?);
             } else {
-                let Some((ty, args)) = self.function_field(fi, 0)? else {
-                    continue;
-                };
-                needs_page_info |= f.returns_set;
-                query_fields.push(FieldDef {
-                    name: inflect::function(&f.inflect_name),
-                    description: self.proc_comment(&f),
-                    ty,
-                    args,
-                    kind: FieldKind::Function { function: fi },
-                });
+                let (connection, list) = self.function_collections(&f);
+                if connection {
+                    let Some((ty, args)) = self.function_field(fi, 0)? else {
+                        continue;
+                    };
+                    needs_page_info |= f.returns_set;
+                    query_fields.push(FieldDef {
+                        name: inflect::function(&f.inflect_name),
+                        description: self.proc_comment(&f),
+                        ty,
+                        args,
+                        kind: FieldKind::Function { function: fi },
+                    });
+                }
+                if list {
+                    let (ty, args) = self.function_list_field(fi, 0);
+                    query_fields.push(FieldDef {
+                        name: inflect::function_list(&f.inflect_name),
+                        description: self.proc_comment(&f),
+                        ty,
+                        args,
+                        kind: FieldKind::FunctionList { function: fi },
+                    });
+                }
             }
         }
 

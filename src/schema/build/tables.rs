@@ -96,6 +96,7 @@ impl<'a> Builder<'a> {
                 columns: vec![],
                 primary_key: None,
                 unique_keys: vec![],
+                simple_collections: tags.simple_collections(),
             });
         }
         // Columns need every table known first (a column may hold another table's row type).
@@ -212,6 +213,7 @@ impl<'a> Builder<'a> {
             .iter()
             .filter(|c| c.kind == "f" && !tags::parse(c.comment.as_deref()).omit().whole)
         {
+            let simple_collections = tags::parse(con.comment.as_deref()).simple_collections();
             let (Some(&t), Some(&ft)) = (
                 self.class_table.get(&con.class_oid),
                 con.foreign_class_oid.and_then(|o| self.class_table.get(&o)),
@@ -230,6 +232,7 @@ impl<'a> Builder<'a> {
                     columns,
                     foreign_table: ft,
                     foreign_columns,
+                    simple_collections,
                 });
             }
         }
@@ -259,6 +262,7 @@ impl<'a> Builder<'a> {
                     columns,
                     foreign_table: ft,
                     foreign_columns,
+                    simple_collections: None,
                 })
             });
             match resolved {

@@ -1,0 +1,255 @@
+//! PostGraphile v4's read options: `--simple-collections` and the `@simpleCollections` smart
+//! tag (lists beside or instead of connections).
+
+mod common;
+
+use common::{app_with, Options};
+use postgraph::schema::{SchemaFlags, SimpleCollections};
+use serde_json::{json, Value};
+
+const FORUM: &str = r#"
+insert into app_public.users (id, username) values (1, 'alice'), (2, 'bob');
+insert into app_public.posts (id, author_id, title, published) values
+  (1, 1, 'a1', true), (2, 1, 'a2', true), (3, 2, 'b1', true), (4, 1, 'a3', true),
+  (5, 1, 'draft', false);
+
+create function app_public.search_posts(q text) returns setof app_public.posts
+  language sql stable as $$ select * from app_public.posts where title like q || '%' order by id desc $$;
+create function app_public.user_recent_posts(u app_public.users, n int) returns setof app_public.posts
+  language sql stable as $$ select * from app_public.posts where author_id = u.id order by id desc limit n $$;
+create function app_public.title_list() returns setof text
+  language sql stable as $$ select title from app_public.posts order by id $$;
+grant execute on function app_public.search_posts(text), app_public.user_recent_posts(app_public.users, int),
+  app_public.title_list() to app_anonymous;
+"#;
+
+async fn forum(mode: SimpleCollections, extra: &'static str) -> common::TestApp {
+    let sql: &'static str = Box::leak(format!("{FORUM}{extra}").into_boxed_str());
+    app_with(Options {
+        setup_sql: Some(sql),
+        schema_flags: SchemaFlags {
+            simple_collections: mode,
+        },
+        ..Options::default()
+    })
+    .await
+}
+
+/// `name: type(args)` of each field of an object type, by introspection.
+async fn fields(app: &common::TestApp, ty: &str) -> Vec<String> {
+    let r = app
+        .gql(
+            r#"query($t: String!) { __type(name: $t) { fields { name args { name type { ...T } }
+                 type { ...T } } } }
+               fragment T on __Type { kind name ofType { kind name ofType { kind name ofType { kind name } } } }"#,
+            json!({ "t": ty }),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    fn show(t: &Value) -> String {
+        match t["kind"].as_str() {
+            Some("NON_NULL") => format!("{}!", show(&t["ofType"])),
+            Some("LIST") => format!("[{}]", show(&t["ofType"])),
+            _ => t["name"].as_str().unwrap_or("?").to_string(),
+        }
+    }
+    r.data()["__type"]["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .map(|f| {
+            let args: Vec<String> = f["args"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| format!("{}: {}", a["name"].as_str().unwrap(), show(&a["type"])))
+                .collect();
+            format!(
+                "{}({}): {}",
+                f["name"].as_str().unwrap(),
+                args.join(", "),
+                show(&f["type"])
+            )
+        })
+        .collect()
+}
+
+fn field<'a>(all: &'a [String], name: &str) -> Option<&'a str> {
+    all.iter()
+        .map(String::as_str)
+        .find(|f| f.starts_with(&format!("{name}(")))
+}
+
+#[tokio::test]
+async fn simple_collections_both_adds_lists_beside_connections() {
+    let app = forum(SimpleCollections::Both, "").await;
+    let query = fields(&app, "Query").await;
+    assert_eq!(
+        field(&query, "allPostsList"),
+        Some("allPostsList(first: Int, offset: Int, orderBy: [PostsOrderBy!], condition: PostCondition): [Post!]")
+    );
+    assert!(field(&query, "allPosts").is_some());
+    assert_eq!(
+        field(&query, "searchPostsList"),
+        Some("searchPostsList(q: String, first: Int, offset: Int): [Post]")
+    );
+    assert!(field(&query, "searchPosts").is_some());
+    assert_eq!(
+        field(&query, "titleListList"),
+        Some("titleListList(first: Int, offset: Int): [String]")
+    );
+    let user = fields(&app, "User").await;
+    assert_eq!(
+        field(&user, "postsByAuthorIdList"),
+        Some("postsByAuthorIdList(first: Int, offset: Int, orderBy: [PostsOrderBy!], condition: PostCondition): [Post!]!")
+    );
+    assert!(field(&user, "postsByAuthorId").is_some());
+    assert_eq!(
+        field(&user, "recentPostsList"),
+        Some("recentPostsList(n: Int, first: Int, offset: Int): [Post]")
+    );
+    // A unique backward relation would be one row: `users` has no list of itself.
+    let post = fields(&app, "Post").await;
+    assert!(field(&post, "userByAuthorId").is_some());
+
+    let r = app
+        .gql(
+            r#"{
+              allPostsList(orderBy: TITLE_DESC, first: 2, offset: 1) { id title }
+              byKey: allPostsList(condition: { authorId: 2 }) { id }
+              userById(id: 1) {
+                postsByAuthorIdList(orderBy: ID_DESC, first: 2) { id }
+                recentPostsList(n: 3, offset: 1) { id }
+              }
+              searchPostsList(q: "a", first: 2) { id }
+              titleListList(offset: 3) 
+            }"#,
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.errors(), None, "{}", r.body);
+    assert_eq!(
+        r.body["data"],
+        json!({
+            "allPostsList": [{"id": 4, "title": "a3"}, {"id": 2, "title": "a2"}],
+            "byKey": [{"id": 3}],
+            "userById": {
+                "postsByAuthorIdList": [{"id": 4}, {"id": 2}],
+                "recentPostsList": [{"id": 2}, {"id": 1}]
+            },
+            "searchPostsList": [{"id": 4}, {"id": 2}],
+            "titleListList": ["a3"]
+        })
+    );
+    // Without orderBy a list is in primary key order, as v4 orders it; an empty one is [].
+    let r = app
+        .gql(
+            r#"{ allPostsList { id } none: allPostsList(condition: { authorId: 99 }) { id } }"#,
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.body["data"],
+        json!({"allPostsList": [{"id": 1}, {"id": 2}, {"id": 3}, {"id": 4}], "none": []})
+    );
+}
+
+#[tokio::test]
+async fn simple_collections_only_replaces_connections_with_lists() {
+    let app = forum(SimpleCollections::Only, "").await;
+    let query = fields(&app, "Query").await;
+    assert!(field(&query, "allPostsList").is_some());
+    assert!(field(&query, "allPosts").is_none(), "{query:?}");
+    assert!(field(&query, "searchPosts").is_none());
+    assert!(field(&query, "searchPostsList").is_some());
+    // Functions returning one value are no collections: they stay.
+    assert!(field(&query, "me").is_some());
+    let user = fields(&app, "User").await;
+    assert!(field(&user, "postsByAuthorId").is_none());
+    assert!(field(&user, "postsByAuthorIdList").is_some());
+    let r = app
+        .gql(
+            "{ allUsersList { username postsByAuthorIdList { title } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.body["data"],
+        json!({"allUsersList": [
+            {"username": "alice", "postsByAuthorIdList": [{"title": "a1"}, {"title": "a2"}, {"title": "a3"}]},
+            {"username": "bob", "postsByAuthorIdList": [{"title": "b1"}]}
+        ]})
+    );
+    // One statement for the root field, lists nested inside it.
+    let before = app.statement_count("select to_json(%").await;
+    app.gql(
+        "{ allUsersList { postsByAuthorIdList { id } } }",
+        json!({}),
+        None,
+    )
+    .await;
+    assert_eq!(app.statement_count("select to_json(%").await - before, 1);
+}
+
+#[tokio::test]
+async fn simple_collections_smart_tag_on_table_function_and_foreign_key() {
+    let app = forum(
+        SimpleCollections::Omit,
+        r#"
+        comment on table app_public.users is E'@simpleCollections both\nA member of the forum.';
+        comment on function app_public.search_posts(text) is '@simpleCollections only';
+        comment on constraint posts_author_id_fkey on app_public.posts is '@simpleCollections only';
+        "#,
+    )
+    .await;
+    let query = fields(&app, "Query").await;
+    assert!(field(&query, "allUsers").is_some());
+    assert!(field(&query, "allUsersList").is_some());
+    assert!(field(&query, "allPosts").is_some());
+    assert!(field(&query, "allPostsList").is_none());
+    assert!(field(&query, "searchPosts").is_none());
+    assert!(field(&query, "searchPostsList").is_some());
+    assert!(field(&query, "titleListList").is_none());
+    let user = fields(&app, "User").await;
+    assert!(field(&user, "postsByAuthorId").is_none());
+    assert!(field(&user, "postsByAuthorIdList").is_some());
+    assert!(field(&user, "recentPostsList").is_none());
+    let r = app
+        .gql(
+            r#"{ searchPostsList(q: "b") { title } userById(id: 2) { postsByAuthorIdList { title } } }"#,
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.body["data"],
+        json!({"searchPostsList": [{"title": "b1"}], "userById": {"postsByAuthorIdList": [{"title": "b1"}]}})
+    );
+}
+
+#[tokio::test]
+async fn simple_collection_arguments_are_checked() {
+    let app = forum(SimpleCollections::Both, "").await;
+    // Lists have no cursors nor `last`: GraphQL validation refuses them.
+    let r = app
+        .gql("{ allPostsList(last: 1) { id } }", json!({}), None)
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let r = app
+        .gql("{ allPostsList(first: -1) { id } }", json!({}), None)
+        .await;
+    assert!(r.errors().is_some(), "{}", r.body);
+    assert_eq!(r.body["data"], Value::Null);
+    // Variables re-bind a cached plan: the second request gets its own values.
+    let q =
+        "query($n: Int, $a: Int) { allPostsList(first: $n, condition: { authorId: $a }) { id } }";
+    let r = app.gql(q, json!({"n": 1, "a": 1}), None).await;
+    assert_eq!(r.body["data"], json!({"allPostsList": [{"id": 1}]}));
+    let r = app.gql(q, json!({"n": 5, "a": 2}), None).await;
+    assert_eq!(r.body["data"], json!({"allPostsList": [{"id": 3}]}));
+}
