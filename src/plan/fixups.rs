@@ -148,6 +148,7 @@ impl Walk {
                 }
             }
             Select::Query(fields) => self.query(fields),
+            Select::Null => {}
         }
     }
 }

@@ -224,6 +224,8 @@ pub enum Select {
     },
     /// The `query` field: a nested Query object.
     Query(Vec<(String, QueryField)>),
+    /// Known at plan time to find nothing (a lookup by a malformed node id).
+    Null,
 }
 
 #[derive(Debug, Clone)]

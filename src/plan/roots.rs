@@ -15,11 +15,21 @@ impl<'m> Planner<'m> {
                     FieldKind::RowByNodeId { table } => Some(*table),
                     _ => None,
                 };
-                let (table, key) = self.node_key(node, node.arg("nodeId"), expected)?;
-                Select::Row {
-                    table: self.table(table).into(),
-                    key,
-                    sel: self.row_sel(node, table)?,
+                let id = node.arg("nodeId").map(Value::resolved);
+                // `node(nodeId: "query")` is the Query object, as in v4.
+                if expected.is_none() && matches!(id, Some(Value::String(s)) if s == "query") {
+                    return Ok(Select::Query(self.query_fields(node)?));
+                }
+                // A malformed id, or one of another type, finds nothing: null, no error (v4
+                // catches the same failures). The id is part of the cached plan's key, so a
+                // later request with a good id gets a plan of its own.
+                match self.node_key(node, node.arg("nodeId"), expected) {
+                    Ok((table, key)) if key_values_fit(self.table(table), &key) => Select::Row {
+                        table: self.table(table).into(),
+                        key,
+                        sel: self.row_sel(node, table)?,
+                    },
+                    _ => Select::Null,
                 }
             }
             FieldKind::Query => Select::Query(self.query_fields(node)?),
@@ -192,4 +202,29 @@ impl<'m> Planner<'m> {
         }
         Ok(args)
     }
+}
+
+/// Whether a node id's key values can be read as its key columns' types (a value Postgres
+/// would refuse, like `"x"` for an integer key, identifies no row).
+fn key_values_fit(t: &Table, key: &[(String, Param)]) -> bool {
+    key.iter().all(|(col, p)| {
+        let Some(c) = t.columns.iter().find(|c| c.name == *col) else {
+            return false;
+        };
+        let Some(v) = &p.value else { return true };
+        let base = c.codec.sql_type().rsplit('.').next().unwrap_or_default();
+        match base.trim_matches('"') {
+            "int2" => v.parse::<i16>().is_ok(),
+            "int4" => v.parse::<i32>().is_ok(),
+            "int8" => v.parse::<i64>().is_ok(),
+            "uuid" => {
+                let hex: String = v
+                    .chars()
+                    .filter(|c| !matches!(c, '-' | '{' | '}'))
+                    .collect();
+                hex.len() == 32 && hex.chars().all(|c| c.is_ascii_hexdigit())
+            }
+            _ => true,
+        }
+    })
 }

@@ -163,6 +163,7 @@ fn select_expr(b: &mut Builder, s: &Select) -> String {
             }
         }
         Select::Query(fields) => query_object(b, fields),
+        Select::Null => "null::json".into(),
     }
 }
 
