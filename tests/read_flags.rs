@@ -1,5 +1,5 @@
 //! PostGraphile v4's read options: `--simple-collections` and the `@simpleCollections` smart
-//! tag (lists beside or instead of connections).
+//! tag (lists beside or instead of connections), `--no-setof-functions-contain-nulls`.
 
 mod common;
 
@@ -24,12 +24,21 @@ grant execute on function app_public.search_posts(text), app_public.user_recent_
 "#;
 
 async fn forum(mode: SimpleCollections, extra: &'static str) -> common::TestApp {
+    forum_with(
+        SchemaFlags {
+            simple_collections: mode,
+            ..SchemaFlags::default()
+        },
+        extra,
+    )
+    .await
+}
+
+async fn forum_with(flags: SchemaFlags, extra: &'static str) -> common::TestApp {
     let sql: &'static str = Box::leak(format!("{FORUM}{extra}").into_boxed_str());
     app_with(Options {
         setup_sql: Some(sql),
-        schema_flags: SchemaFlags {
-            simple_collections: mode,
-        },
+        schema_flags: flags,
         ..Options::default()
     })
     .await
@@ -252,4 +261,67 @@ async fn simple_collection_arguments_are_checked() {
     assert_eq!(r.body["data"], json!({"allPostsList": [{"id": 1}]}));
     let r = app.gql(q, json!({"n": 5, "a": 2}), None).await;
     assert_eq!(r.body["data"], json!({"allPostsList": [{"id": 3}]}));
+}
+
+#[tokio::test]
+async fn no_setof_functions_contain_nulls_makes_set_rows_non_null() {
+    let extra = r#"
+        create function app_public.touch_posts() returns setof app_public.posts
+          language sql volatile as $$ select * from app_public.posts order by id limit 2 $$;
+        grant execute on function app_public.touch_posts() to app_anonymous;
+    "#;
+    let flags = |on: bool| SchemaFlags {
+        simple_collections: SimpleCollections::Both,
+        no_setof_functions_contain_nulls: on,
+    };
+    let app = forum_with(flags(true), extra).await;
+    let conn = fields(&app, "PostsConnection").await;
+    assert_eq!(field(&conn, "nodes"), Some("nodes(): [Post!]!"));
+    let edge = fields(&app, "PostsEdge").await;
+    assert_eq!(field(&edge, "node"), Some("node(): Post!"));
+    let query = fields(&app, "Query").await;
+    assert_eq!(
+        field(&query, "searchPostsList"),
+        Some("searchPostsList(q: String, first: Int, offset: Int): [Post!]")
+    );
+    // Sets of scalars are not rows: unchanged.
+    assert_eq!(
+        field(&query, "titleListList"),
+        Some("titleListList(first: Int, offset: Int): [String]")
+    );
+    let scalars = fields(&app, "TitleListConnection").await;
+    assert_eq!(field(&scalars, "nodes"), Some("nodes(): [String]!"));
+    let payload = fields(&app, "TouchPostsPayload").await;
+    assert_eq!(field(&payload, "posts"), Some("posts(): [Post!]"));
+    let r = app
+        .gql(
+            r#"{ allPosts(first: 1) { nodes { id } edges { node { id } } } searchPostsList(q: "b") { id } }"#,
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.body,
+        json!({"data": {"allPosts": {"nodes": [{"id": 1}], "edges": [{"node": {"id": 1}}]}, "searchPostsList": [{"id": 3}]}})
+    );
+    let r = app
+        .gql(
+            "mutation { touchPosts(input: {}) { posts { id } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.body,
+        json!({"data": {"touchPosts": {"posts": [{"id": 1}, {"id": 2}]}}})
+    );
+
+    // Without the flag, v4's default: rows may be null.
+    let app = forum_with(flags(false), extra).await;
+    let conn = fields(&app, "PostsConnection").await;
+    assert_eq!(field(&conn, "nodes"), Some("nodes(): [Post]!"));
+    let edge = fields(&app, "PostsEdge").await;
+    assert_eq!(field(&edge, "node"), Some("node(): Post"));
+    let payload = fields(&app, "TouchPostsPayload").await;
+    assert_eq!(field(&payload, "posts"), Some("posts(): [Post]"));
 }

@@ -23,6 +23,13 @@ pub struct SchemaFlags {
         default_value_t
     )]
     pub simple_collections: SimpleCollections,
+    /// Rows of connections and of set-returning functions are never null (`nodes: [Post!]!`,
+    /// `node: Post!`, `[Post!]`), as v4's `--no-setof-functions-contain-nulls` makes them
+    #[arg(
+        long = "no-setof-functions-contain-nulls",
+        env = "POSTGRAPH_NO_SETOF_FUNCTIONS_CONTAIN_NULLS"
+    )]
+    pub no_setof_functions_contain_nulls: bool,
 }
 
 /// `--simple-collections` and the `@simpleCollections` smart tag (v4's values): whether a

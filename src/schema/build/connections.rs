@@ -120,7 +120,9 @@ impl<'a> Builder<'a> {
             fields: vec![
                 field(
                     "nodes",
-                    TypeRef::named(t.type_name.clone()).list().non_null(),
+                    self.set_row(TypeRef::named(t.type_name.clone()))
+                        .list()
+                        .non_null(),
                     FieldKind::Nodes,
                     &format!("A list of `{}` objects.", t.type_name),
                 ),
@@ -167,7 +169,7 @@ impl<'a> Builder<'a> {
                 ),
                 field(
                     "node",
-                    TypeRef::named(t.type_name.clone()),
+                    self.set_row(TypeRef::named(t.type_name.clone())),
                     FieldKind::EdgeNode,
                     &format!("The `{}` at the end of the edge.", t.type_name),
                 ),

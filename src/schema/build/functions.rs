@@ -155,7 +155,12 @@ impl<'a> Builder<'a> {
     /// and `offset`.
     pub(super) fn function_list_field(&mut self, fi: usize, skip: usize) -> (TypeRef, Vec<ArgDef>) {
         let f = self.model.functions[fi].clone();
-        let ty = self.gql_type(&f.returns).list();
+        let item = self.gql_type(&f.returns);
+        let ty = match f.returns {
+            Codec::Row { .. } | Codec::Jwt { .. } => self.set_row(item),
+            _ => item,
+        }
+        .list();
         let mut args: Vec<ArgDef> = f
             .args
             .iter()
@@ -181,7 +186,10 @@ impl<'a> Builder<'a> {
                     &self.model.tables[*table].inflect_name,
                 ))
             }
-            (Codec::Row { .. } | Codec::Jwt { .. }, true) => self.gql_type(&f.returns).list(),
+            (Codec::Row { .. } | Codec::Jwt { .. }, true) => {
+                let item = self.gql_type(&f.returns);
+                self.set_row(item).list()
+            }
             (_, true) => TypeRef::named(inflect::scalar_function_connection(&f.inflect_name)),
             (c, false) => self.gql_type(c),
         }

@@ -138,6 +138,16 @@ impl<'a> Builder<'a> {
         self.opts.schemas.iter().any(|s| s == schema)
     }
 
+    /// The type of one row of a set (a connection's node, an item of a set-returning
+    /// function's list): non-null under `--no-setof-functions-contain-nulls`.
+    fn set_row(&self, ty: TypeRef) -> TypeRef {
+        if self.opts.flags.no_setof_functions_contain_nulls {
+            ty.non_null()
+        } else {
+            ty
+        }
+    }
+
     fn is_jwt(&self, t: &PgType) -> bool {
         matches!(&self.opts.jwt_type, Some((s, n)) if *s == t.schema && *n == t.name)
     }

@@ -566,6 +566,10 @@ impl<'a> Builder<'a> {
             fields: input_fields,
         }))?;
         let result_ty = match (&f.returns, f.returns_set) {
+            (c @ (Codec::Row { .. } | Codec::Jwt { .. }), true) => {
+                let item = self.gql_type(c);
+                self.set_row(item).list()
+            }
             (c, true) => self.gql_type(c).list(),
             (c, false) => self.gql_type(c),
         };
