@@ -325,3 +325,101 @@ async fn no_setof_functions_contain_nulls_makes_set_rows_non_null() {
     let payload = fields(&app, "TouchPostsPayload").await;
     assert_eq!(field(&payload, "posts"), Some("posts(): [Post]"));
 }
+
+#[tokio::test]
+async fn sortable_and_filterable_functions_take_order_by_and_condition() {
+    let app = forum(
+        SimpleCollections::Both,
+        r#"
+        comment on function app_public.search_posts(text) is E'@sortable\n@filterable\nPosts by title prefix.';
+        comment on function app_public.user_recent_posts(app_public.users, int) is '@sortable';
+        "#,
+    )
+    .await;
+    let query = fields(&app, "Query").await;
+    assert_eq!(
+        field(&query, "searchPosts"),
+        Some("searchPosts(q: String, first: Int, last: Int, offset: Int, before: Cursor, after: Cursor, orderBy: [PostsOrderBy!], condition: PostCondition): PostsConnection")
+    );
+    assert_eq!(
+        field(&query, "searchPostsList"),
+        Some("searchPostsList(q: String, first: Int, offset: Int, orderBy: [PostsOrderBy!], condition: PostCondition): [Post]")
+    );
+    let user = fields(&app, "User").await;
+    assert!(
+        field(&user, "recentPosts").is_some_and(|f| f.starts_with(
+            "recentPosts(n: Int, first: Int, last: Int, offset: Int, before: Cursor, after: Cursor, orderBy: [PostsOrderBy!]):"
+        )),
+        "{user:?}"
+    );
+    assert!(!field(&user, "recentPosts").unwrap().contains("condition"));
+
+    // The function's own order without orderBy (id desc), the table's with it.
+    let q = r#"query($order: [PostsOrderBy!], $after: Cursor, $cond: PostCondition) {
+        searchPosts(q: "a", orderBy: $order, first: 2, after: $after, condition: $cond) {
+          nodes { id } pageInfo { hasNextPage endCursor } } }"#;
+    let r = app.gql(q, json!({}), None).await;
+    assert_eq!(r.errors(), None, "{}", r.body);
+    assert_eq!(
+        r.body["data"]["searchPosts"]["nodes"],
+        json!([{"id": 4}, {"id": 2}])
+    );
+    let r = app.gql(q, json!({"order": ["TITLE_ASC"]}), None).await;
+    assert_eq!(
+        r.body["data"]["searchPosts"]["nodes"],
+        json!([{"id": 1}, {"id": 2}]),
+        "{}",
+        r.body
+    );
+    let page = &r.body["data"]["searchPosts"]["pageInfo"];
+    assert_eq!(page["hasNextPage"], true);
+    let r = app
+        .gql(
+            q,
+            json!({"order": ["TITLE_ASC"], "after": page["endCursor"]}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.body["data"]["searchPosts"]["nodes"],
+        json!([{"id": 4}]),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        r.body["data"]["searchPosts"]["pageInfo"]["hasNextPage"],
+        false
+    );
+    // A cursor of one order is refused by another.
+    let r = app
+        .gql(
+            q,
+            json!({"order": ["TITLE_DESC"], "after": page["endCursor"]}),
+            None,
+        )
+        .await;
+    assert!(r.errors().is_some(), "{}", r.body);
+    let r = app.gql(q, json!({"cond": {"title": "a2"}}), None).await;
+    assert_eq!(
+        r.body["data"]["searchPosts"]["nodes"],
+        json!([{"id": 2}]),
+        "{}",
+        r.body
+    );
+
+    let r = app
+        .gql(
+            r#"{ searchPostsList(q: "", orderBy: [AUTHOR_ID_DESC, ID_ASC], condition: { published: true }) { id }
+                 userById(id: 1) { recentPosts(n: 3, orderBy: ID_ASC) { nodes { id } } } }"#,
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.body,
+        json!({"data": {
+            "searchPostsList": [{"id": 3}, {"id": 1}, {"id": 2}, {"id": 4}],
+            "userById": {"recentPosts": {"nodes": [{"id": 1}, {"id": 2}, {"id": 4}]}}
+        }})
+    );
+}

@@ -63,6 +63,8 @@ fn decode_base64_json(s: &str) -> Option<serde_json::Value> {
 /// The order of a function's connection (the function's own), and its cursors' name: a
 /// cursor is `["natural",<row number>]`, as v4 writes it.
 pub const NATURAL: &str = "natural";
+/// The column numbering a function's rows in the order it returns them (its natural order).
+pub const ORDINALITY: &str = "__ordinality";
 
 pub fn decode_cursor(
     s: &str,

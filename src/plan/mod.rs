@@ -138,6 +138,8 @@ pub enum Source {
         function: TableRef,
         args: Vec<Param>,
         on_parent: bool,
+        /// It returns table rows: their columns can be ordered and filtered on.
+        rows: bool,
     },
 }
 

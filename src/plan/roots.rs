@@ -149,6 +149,7 @@ impl<'m> Planner<'m> {
             function: fref,
             args,
             on_parent,
+            rows: rows_of.is_some(),
         };
         let row = |n: &FieldNode| Ok(Item::Row(self.row_sel(n, rows_of.unwrap_or_default())?));
         let value = |n: &FieldNode| Ok(Item::Value(self.out(n, &f.returns)?));
@@ -160,6 +161,7 @@ impl<'m> Planner<'m> {
             ty.innermost(),
             item,
             list,
+            rows_of,
         )?))
     }
 

@@ -553,6 +553,10 @@ pub struct Function {
     pub deprecated: Option<String>,
     /// Its `@simpleCollections` smart tag, if any.
     pub simple_collections: Option<SimpleCollections>,
+    /// `@sortable`: a set of table rows takes `orderBy`.
+    pub sortable: bool,
+    /// `@filterable`: a set of table rows takes `condition`.
+    pub filterable: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -61,6 +61,8 @@ impl<'a> Builder<'a> {
             num_defaults: p.num_defaults.max(0) as usize,
             deprecated: deprecation(p.comment.as_deref()),
             simple_collections: tags.simple_collections(),
+            sortable: tags.has("sortable"),
+            filterable: tags.has("filterable"),
         })
     }
 
@@ -120,6 +122,7 @@ impl<'a> Builder<'a> {
             match f.returns {
                 Codec::Row { table, .. } if !self.model.tables[table].is_composite() => {
                     args.extend(page_args());
+                    args.extend(self.sort_filter_args(&f, table));
                 }
                 Codec::Row { .. } | Codec::Jwt { .. } => {}
                 _ => {
@@ -174,7 +177,24 @@ impl<'a> Builder<'a> {
             })
             .collect();
         args.extend(list_page_args());
+        if let Codec::Row { table, .. } = f.returns {
+            args.extend(self.sort_filter_args(&f, table));
+        }
         (ty, args)
+    }
+
+    /// `orderBy` (no default: the function's own order) for a `@sortable` function and
+    /// `condition` for a `@filterable` one returning rows of `table`, as v4 adds them.
+    fn sort_filter_args(&mut self, f: &Function, table: usize) -> Vec<ArgDef> {
+        if self.model.tables[table].is_composite() {
+            return vec![];
+        }
+        self.collection_args(table, true)
+            .into_iter()
+            .filter(|a| {
+                (a.name == "orderBy" && f.sortable) || (a.name == "condition" && f.filterable)
+            })
+            .collect()
     }
 
     /// A function field's type; nullable, as in v4 (a function may return NULL or fail).
