@@ -137,6 +137,7 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
         limits: o.limits.limits(o.production),
         max_page_size: o.limits.max_page_size(),
         production: o.production,
+        extended_errors: o.extended_errors.clone(),
     };
     if cfg.jwt.secret.is_none() && !asymmetric {
         tracing::warn!("no --jwt-secret or keys: tokens are neither signed nor accepted");

@@ -72,6 +72,8 @@ pub struct EngineConfig {
     pub max_page_size: Option<i64>,
     /// `--production`: no introspection (set in `limits`), no internal detail in errors.
     pub production: bool,
+    /// `--extended-errors`: Postgres error fields added to GraphQL errors (v4's names).
+    pub extended_errors: Vec<String>,
 }
 
 fn jwt_type(identifier: &Option<String>) -> Result<Option<(String, String)>, StartError> {
@@ -165,6 +167,7 @@ pub async fn build_engine(cfg: &EngineConfig) -> Result<Engine, StartError> {
     let mut engine = Engine::new(api, auth, exec, default_role)?;
     engine.plan_options.max_page_size = cfg.max_page_size;
     engine.production = cfg.production;
+    engine.extended_errors = cfg.extended_errors.clone();
     Ok(engine)
 }
 

@@ -461,6 +461,7 @@ async fn a_short_secret_is_refused_at_startup() {
         limits: Default::default(),
         max_page_size: None,
         production: false,
+        extended_errors: vec![],
     };
     let err = match postgraph::server::build_engine(&cfg).await {
         Ok(_) => panic!("an 18-byte secret was accepted"),

@@ -423,3 +423,105 @@ async fn sortable_and_filterable_functions_take_order_by_and_condition() {
         }})
     );
 }
+
+const FAILING: &str = r#"
+create function app_public.fail_loudly() returns int language plpgsql stable as $$
+begin
+  raise exception 'nope' using detail = 'the detail', hint = 'the hint', errcode = 'P0001';
+end $$;
+create function app_public.fail_internally() returns int language plpgsql stable as $$
+begin
+  raise exception 'internal' using detail = 'secret detail', errcode = 'XX000';
+end $$;
+grant execute on function app_public.fail_loudly(), app_public.fail_internally() to app_anonymous;
+"#;
+
+#[tokio::test]
+async fn extended_errors_add_the_named_postgres_fields_as_v4_does() {
+    let app = app_with(Options {
+        setup_sql: Some(FAILING),
+        extended_errors: vec!["hint", "detail", "errcode", "table"],
+        ..Options::default()
+    })
+    .await;
+    let r = app.gql("{ failLoudly }", json!({}), None).await;
+    assert_eq!(r.body["data"], json!({"failLoudly": null}));
+    let e = &r.errors().expect("an error")[0];
+    // At the top level (v4's older place) and in `extensions.exception`; fields the error
+    // does not have (`table`) are left out.
+    assert_eq!(e["message"], "nope");
+    assert_eq!(e["hint"], "the hint");
+    assert_eq!(e["detail"], "the detail");
+    assert_eq!(e["errcode"], "P0001");
+    assert!(e.get("table").is_none(), "{e}");
+    assert_eq!(
+        e["extensions"],
+        json!({"code": "P0001", "exception": {"hint": "the hint", "detail": "the detail", "errcode": "P0001"}})
+    );
+
+    // Without the flag: only the code.
+    let plain = app_with(Options {
+        setup_sql: Some(FAILING),
+        ..Options::default()
+    })
+    .await;
+    let r = plain.gql("{ failLoudly }", json!({}), None).await;
+    let e = &r.errors().expect("an error")[0];
+    assert!(e.get("hint").is_none() && e.get("detail").is_none(), "{e}");
+    assert_eq!(e["extensions"], json!({"code": "P0001"}));
+
+    // Production hides a server-side error's fields with its message.
+    let prod = app_with(Options {
+        setup_sql: Some(FAILING),
+        extended_errors: vec!["detail"],
+        production: true,
+        ..Options::default()
+    })
+    .await;
+    let r = prod.gql("{ failInternally }", json!({}), None).await;
+    let internal = &r.errors().expect("an error")[0];
+    assert_eq!(internal["message"], "an internal error occurred");
+    assert!(internal.get("detail").is_none(), "{internal}");
+    assert_eq!(internal["extensions"], json!({"code": "XX000"}));
+    let r = prod.gql("{ failLoudly }", json!({}), None).await;
+    let loud = &r.errors().expect("an error")[0];
+    assert_eq!(loud["detail"], "the detail", "{loud}");
+}
+
+#[tokio::test]
+async fn the_flags_reach_export_schema_and_bad_values_are_refused() {
+    const BIN: &str = env!("CARGO_BIN_EXE_postgraph");
+    let app = common::app().await;
+    let out = std::process::Command::new(BIN)
+        .args([
+            "export-schema",
+            "--connection",
+            &app.authenticator_url,
+            "--simple-collections",
+            "only",
+            "--no-setof-functions-contain-nulls",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sdl = String::from_utf8_lossy(&out.stdout);
+    assert!(sdl.contains("allPostsList("), "{sdl}");
+    assert!(!sdl.contains("allPosts("), "{sdl}");
+
+    for args in [
+        &["export-schema", "--simple-collections", "sometimes"][..],
+        &["serve", "--extended-errors", "hint,bogus"][..],
+    ] {
+        let out = std::process::Command::new(BIN).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("sometimes") || stderr.contains("bogus"),
+            "{stderr}"
+        );
+    }
+}

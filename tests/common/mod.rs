@@ -76,6 +76,8 @@ pub struct Options {
     pub disable_default_mutations: bool,
     /// `--simple-collections` and the other v4 schema options.
     pub schema_flags: postgraph::schema::SchemaFlags,
+    /// `--extended-errors`.
+    pub extended_errors: Vec<&'static str>,
     /// `--jwt-cookie`: the token cookie's name.
     pub jwt_cookie: Option<&'static str>,
     /// `--insecure-cookies`: cookies without `Secure`.
@@ -105,6 +107,7 @@ impl Default for Options {
             cors_origins: vec![],
             disable_default_mutations: false,
             schema_flags: Default::default(),
+            extended_errors: vec![],
             jwt_cookie: None,
             insecure_cookies: false,
             simple_subscriptions: false,
@@ -156,6 +159,7 @@ pub async fn try_app_with(opts: Options) -> Result<TestApp, server::StartError> 
         },
         max_page_size: opts.max_page_size,
         production: opts.production,
+        extended_errors: opts.extended_errors.iter().map(|f| f.to_string()).collect(),
     };
     let engine = server::build_engine(&cfg).await.expect("engine");
     let running = server::start(
