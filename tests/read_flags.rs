@@ -12,6 +12,7 @@ insert into app_public.users (id, username) values (1, 'alice'), (2, 'bob');
 insert into app_public.posts (id, author_id, title, published) values
   (1, 1, 'a1', true), (2, 1, 'a2', true), (3, 2, 'b1', true), (4, 1, 'a3', true),
   (5, 1, 'draft', false);
+select setval('app_public.users_id_seq', 100), setval('app_public.posts_id_seq', 100);
 
 create function app_public.search_posts(q text) returns setof app_public.posts
   language sql stable as $$ select * from app_public.posts where title like q || '%' order by id desc $$;
@@ -273,6 +274,7 @@ async fn no_setof_functions_contain_nulls_makes_set_rows_non_null() {
     let flags = |on: bool| SchemaFlags {
         simple_collections: SimpleCollections::Both,
         no_setof_functions_contain_nulls: on,
+        ..SchemaFlags::default()
     };
     let app = forum_with(flags(true), extra).await;
     let conn = fields(&app, "PostsConnection").await;
@@ -524,4 +526,115 @@ async fn the_flags_reach_export_schema_and_bad_values_are_refused() {
             "{stderr}"
         );
     }
+}
+
+#[tokio::test]
+async fn classic_ids_make_id_the_node_id_and_the_id_column_row_id() {
+    let app = forum_with(
+        SchemaFlags {
+            classic_ids: true,
+            ..SchemaFlags::default()
+        },
+        "",
+    )
+    .await;
+    let post = fields(&app, "Post").await;
+    assert_eq!(field(&post, "id"), Some("id(): ID!"));
+    assert_eq!(field(&post, "rowId"), Some("rowId(): Int!"));
+    assert!(field(&post, "nodeId").is_none());
+    assert_eq!(field(&post, "authorId"), Some("authorId(): Int!"));
+    let query = fields(&app, "Query").await;
+    assert_eq!(field(&query, "id"), Some("id(): ID!"));
+    assert_eq!(field(&query, "node"), Some("node(id: ID!): Node"));
+    assert_eq!(field(&query, "post"), Some("post(id: ID!): Post"));
+    assert_eq!(
+        field(&query, "postByRowId"),
+        Some("postByRowId(rowId: Int!): Post")
+    );
+    assert!(field(&query, "postById").is_none());
+    let mutation = fields(&app, "Mutation").await;
+    assert!(field(&mutation, "updatePostByRowId").is_some());
+    assert!(field(&mutation, "updatePost").is_some());
+    // v4 keeps `ID_ASC` for the renamed column; the condition and inputs take `rowId`.
+    let r = app
+        .gql(
+            r#"{ a: __type(name: "PostsOrderBy") { enumValues { name } }
+                 b: __type(name: "PostCondition") { inputFields { name } }
+                 c: __type(name: "UpdatePostInput") { inputFields { name } }
+                 d: __type(name: "Node") { fields { name } } }"#,
+            json!({}),
+            None,
+        )
+        .await;
+    let names = |v: &Value, list: &str| -> Vec<String> {
+        v[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let d = r.data();
+    assert!(
+        names(&d["a"], "enumValues").contains(&"ID_ASC".to_string()),
+        "{d}"
+    );
+    assert!(!names(&d["a"], "enumValues").contains(&"ROW_ID_ASC".to_string()));
+    assert!(names(&d["b"], "inputFields").contains(&"rowId".to_string()));
+    assert_eq!(
+        names(&d["c"], "inputFields"),
+        ["clientMutationId", "id", "postPatch"]
+    );
+    assert_eq!(names(&d["d"], "fields"), ["id"]);
+
+    let node_id = |id: i64| {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(format!("[\"posts\",{id}]"))
+    };
+    let r = app
+        .gql(
+            r#"query($n: ID!) { id postByRowId(rowId: 2) { id rowId }
+                 node(id: $n) { id ... on Post { rowId title } }
+                 post(id: $n) { rowId }
+                 allPosts(orderBy: ID_DESC, first: 1, condition: { authorId: 1 }) { nodes { rowId } }
+                 query { id } }"#,
+            json!({ "n": node_id(3) }),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.body,
+        json!({"data": {
+            "id": "query",
+            "postByRowId": {"id": node_id(2), "rowId": 2},
+            "node": {"id": node_id(3), "rowId": 3, "title": "b1"},
+            "post": {"rowId": 3},
+            "allPosts": {"nodes": [{"rowId": 4}]},
+            "query": {"id": "query"}
+        }})
+    );
+
+    let token = app.signup("carol").await;
+    let r = app
+        .gql(
+            r#"mutation { createPost(input: { post: { title: "mine", published: true } }) { post { id rowId } } }"#,
+            json!({}),
+            Some(&token),
+        )
+        .await;
+    let created = &r.body["data"]["createPost"]["post"];
+    let id = created["id"].as_str().expect("a node id").to_string();
+    let r = app
+        .gql(
+            r#"mutation($n: ID!) { updatePost(input: { id: $n, postPatch: { title: "renamed" } }) { post { rowId title } } }"#,
+            json!({ "n": id }),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(
+        r.body["data"]["updatePost"]["post"],
+        json!({"rowId": created["rowId"], "title": "renamed"}),
+        "{}",
+        r.body
+    );
 }

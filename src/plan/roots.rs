@@ -15,7 +15,8 @@ impl<'m> Planner<'m> {
                     FieldKind::RowByNodeId { table } => Some(*table),
                     _ => None,
                 };
-                let id = node.arg("nodeId").map(Value::resolved);
+                let id_arg = node.arg(&self.model.node_id_field);
+                let id = id_arg.map(Value::resolved);
                 // `node(nodeId: "query")` is the Query object, as in v4.
                 if expected.is_none() && matches!(id, Some(Value::String(s)) if s == "query") {
                     return Ok(Select::Query(self.query_fields(node)?));
@@ -23,7 +24,7 @@ impl<'m> Planner<'m> {
                 // A malformed id, or one of another type, finds nothing: null, no error (v4
                 // catches the same failures). The id is part of the cached plan's key, so a
                 // later request with a good id gets a plan of its own.
-                match self.node_key(node, node.arg("nodeId"), expected) {
+                match self.node_key(node, id_arg, expected) {
                     Ok((table, key)) if key_values_fit(self.table(table), &key) => Select::Row {
                         table: self.table(table).into(),
                         key,
@@ -100,7 +101,7 @@ impl<'m> Planner<'m> {
         for child in &self.fields_for(&node.selection, &self.model.query_type) {
             let f = if child.name == "__typename" {
                 QueryField::Typename
-            } else if child.name == "nodeId" {
+            } else if child.name == self.model.node_id_field {
                 QueryField::NodeId
             } else {
                 let Some(def) = query.field(&child.name) else {

@@ -279,6 +279,25 @@ pub fn delete_by_unique_input_type(table: &str, cols: &[&str]) -> String {
 pub fn delete_payload_type(table: &str) -> String {
     format!("Delete{}Payload", table_type(table))
 }
+/// The field holding a global object identifier (and the argument taking one): `nodeId`, or
+/// with `--classic-ids` `id` (v4's `nodeIdFieldName`).
+pub fn node_id_field(classic_ids: bool) -> &'static str {
+    if classic_ids {
+        "id"
+    } else {
+        "nodeId"
+    }
+}
+/// The name a column's fields are made from: with `--classic-ids` a column named `id` (by
+/// its name or `@name`) is `rowId` (v4's classic ids inflection); its `orderBy` values keep
+/// `ID_ASC`, as in v4.
+pub fn classic_column_name(name: &str, classic_ids: bool) -> &str {
+    if classic_ids && name == "id" {
+        "row_id"
+    } else {
+        name
+    }
+}
 /// `post(nodeId:)`
 pub fn row_by_node_id(table: &str) -> String {
     camel(&singular_table(table))

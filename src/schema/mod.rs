@@ -30,6 +30,10 @@ pub struct SchemaFlags {
         env = "POSTGRAPH_NO_SETOF_FUNCTIONS_CONTAIN_NULLS"
     )]
     pub no_setof_functions_contain_nulls: bool,
+    /// v4's classic ids: `id` is the global object identifier (`nodeId` otherwise) and a
+    /// column named `id` becomes `rowId`
+    #[arg(long = "classic-ids", env = "POSTGRAPH_CLASSIC_IDS")]
+    pub classic_ids: bool,
 }
 
 /// `--simple-collections` and the `@simpleCollections` smart tag (v4's values): whether a
@@ -174,6 +178,9 @@ pub struct Model {
     pub tables: Vec<Table>,
     pub relations: Vec<Relation>,
     pub functions: Vec<Function>,
+    /// The field and argument holding global object identifiers: `nodeId` (`id` with
+    /// `--classic-ids`).
+    pub node_id_field: String,
     /// Roles a token's role claim may name (read at startup): those the connecting role may
     /// switch to, minus itself, superusers, BYPASSRLS roles and owners of exposed tables.
     pub roles: HashSet<String>,
@@ -510,8 +517,11 @@ impl Table {
 #[derive(Debug, Clone)]
 pub struct Column {
     pub name: String,
-    /// The name its GraphQL names are made from: its `@name` smart tag, or its Postgres name.
+    /// The name its GraphQL names are made from: its `@name` smart tag, or its Postgres name
+    /// (`row_id` for `id` with `--classic-ids`).
     pub inflect_name: String,
+    /// The name its `orderBy` values are made from (v4 keeps `ID_ASC` with classic ids).
+    pub order_name: String,
     /// What its `@omit` smart tag leaves out.
     pub omit: tags::Omit,
     /// The reason of its `@deprecated` smart tag.

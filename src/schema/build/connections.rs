@@ -192,7 +192,7 @@ impl<'a> Builder<'a> {
             }
             for asc in [true, false].into_iter().filter(|_| !c.omit.order) {
                 values.push(EnumValueDef {
-                    name: inflect::order_by_column(&c.inflect_name, asc),
+                    name: inflect::order_by_column(&c.order_name, asc),
                     description: None,
                     meaning: EnumMeaning::Column {
                         column: ci,

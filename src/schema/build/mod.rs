@@ -72,10 +72,12 @@ const SCALARS: &[(&str, &str)] = &[
 ];
 
 pub fn build(catalog: &Catalog, opts: &BuildOptions) -> Result<Model, BuildError> {
+    let mut model = empty_model(catalog);
+    model.node_id_field = inflect::node_id_field(opts.flags.classic_ids).into();
     let mut b = Builder {
         catalog,
         opts,
-        model: empty_model(catalog),
+        model,
         class_table: HashMap::new(),
         used_scalars: BTreeSet::new(),
         jwt_table: None,
@@ -104,6 +106,7 @@ fn empty_model(catalog: &Catalog) -> Model {
         tables: vec![],
         relations: vec![],
         functions: vec![],
+        node_id_field: inflect::node_id_field(false).into(),
         roles: catalog.roles.iter().cloned().collect(),
     }
 }
@@ -189,9 +192,9 @@ impl<'a> Builder<'a> {
     }
 }
 
-fn node_id_arg(description: &str) -> ArgDef {
+fn node_id_arg(name: &str, description: &str) -> ArgDef {
     ArgDef {
-        name: "nodeId".into(),
+        name: name.into(),
         description: Some(description.into()),
         ty: TypeRef::named("ID").non_null(),
         default: None,

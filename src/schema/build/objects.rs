@@ -8,7 +8,7 @@ impl<'a> Builder<'a> {
         let mut fields = vec![];
         let is_node = t.primary_key.is_some() && !t.is_composite();
         if is_node {
-            fields.push(field("nodeId", TypeRef::named("ID").non_null(), FieldKind::NodeId, "A globally unique identifier. Can be used in various places throughout the system to identify this single value."));
+            fields.push(field(&self.model.node_id_field, TypeRef::named("ID").non_null(), FieldKind::NodeId, "A globally unique identifier. Can be used in various places throughout the system to identify this single value."));
         }
         for (ci, c) in t.columns.iter().enumerate().filter(|(_, c)| !c.omit.read) {
             let mut ty = self.gql_type(&c.codec);

@@ -17,7 +17,7 @@ impl<'a> Builder<'a> {
         });
         if has_nodes {
             query_fields.push(field(
-                "nodeId",
+                &self.model.node_id_field,
                 TypeRef::named("ID").non_null(),
                 FieldKind::NodeId,
                 "The root query type must be a `Node` to work well with Relay 1 mutations. This just resolves to `query`.",
@@ -26,13 +26,16 @@ impl<'a> Builder<'a> {
                 name: "node".into(),
                 description: Some("Fetches an object given its globally unique `ID`.".into()),
                 ty: TypeRef::named("Node"),
-                args: vec![node_id_arg("The globally unique `ID`.")],
+                args: vec![node_id_arg(
+                    &self.model.node_id_field,
+                    "The globally unique `ID`.",
+                )],
                 kind: FieldKind::Node,
             });
             self.insert(TypeDef::Interface(InterfaceDef {
                 name: "Node".into(),
                 description: Some("An object with a globally unique `ID`.".into()),
-                fields: vec![field("nodeId", TypeRef::named("ID").non_null(), FieldKind::NodeId, "A globally unique identifier. Can be used in various places throughout the system to identify this single value.")],
+                fields: vec![field(&self.model.node_id_field, TypeRef::named("ID").non_null(), FieldKind::NodeId, "A globally unique identifier. Can be used in various places throughout the system to identify this single value.")],
             }))?;
         }
         let mut mutation_fields = vec![];
@@ -113,10 +116,13 @@ impl<'a> Builder<'a> {
                         t.type_name
                     )),
                     ty: TypeRef::named(t.type_name.clone()),
-                    args: vec![node_id_arg(&format!(
-                        "The globally unique `ID` to be used in selecting a single `{}`.",
-                        t.type_name
-                    ))],
+                    args: vec![node_id_arg(
+                        &self.model.node_id_field,
+                        &format!(
+                            "The globally unique `ID` to be used in selecting a single `{}`.",
+                            t.type_name
+                        ),
+                    )],
                     kind: FieldKind::RowByNodeId { table: ti },
                 });
             }

@@ -114,7 +114,10 @@ impl<'a> Builder<'a> {
                 if omit.whole {
                     continue;
                 }
-                let inflect_name = tags.value("name").unwrap_or(&a.name).to_string();
+                let order_name = tags.value("name").unwrap_or(&a.name).to_string();
+                let inflect_name =
+                    inflect::classic_column_name(&order_name, self.opts.flags.classic_ids)
+                        .to_string();
                 let field = inflect::column(&inflect_name);
                 if !inflect::is_valid_name(&field) {
                     tracing::warn!(table = %class.name, column = %a.name, "column skipped: no valid GraphQL name");
@@ -128,6 +131,7 @@ impl<'a> Builder<'a> {
                     Column {
                         name: a.name.clone(),
                         inflect_name,
+                        order_name,
                         omit,
                         deprecated: deprecation(a.comment.as_deref()),
                         field,
