@@ -638,3 +638,111 @@ async fn classic_ids_make_id_the_node_id_and_the_id_column_row_id() {
         r.body
     );
 }
+
+const DOCS: &str = r#"
+create table app_public.docs (id int primary key, data jsonb, raw json, many jsonb[]);
+insert into app_public.docs values
+  (1, '{"a": [1, {"b": null}], "n": 1.50}', '"text"', array['1', '{"x": true}']::jsonb[]),
+  (2, 'null', null, null);
+grant select, insert on app_public.docs to app_anonymous;
+create function app_public.echo(j jsonb) returns jsonb language sql stable as $$ select j $$;
+grant execute on function app_public.echo(jsonb) to app_anonymous;
+"#;
+
+#[tokio::test]
+async fn dynamic_json_sends_and_takes_json_values_not_strings() {
+    let app = app_with(Options {
+        setup_sql: Some(DOCS),
+        schema_flags: SchemaFlags {
+            dynamic_json: true,
+            ..SchemaFlags::default()
+        },
+        ..Options::default()
+    })
+    .await;
+    let r = app
+        .gql(
+            "{ allDocs { nodes { id data raw many } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.body,
+        json!({"data": {"allDocs": {"nodes": [
+            {"id": 1, "data": {"a": [1, {"b": null}], "n": 1.50}, "raw": "text", "many": [1, {"x": true}]},
+            {"id": 2, "data": null, "raw": null, "many": null}
+        ]}}})
+    );
+    // Input: any JSON value, from variables (objects, lists) or a scalar literal.
+    let r = app
+        .gql(
+            r#"mutation($d: JSON, $m: [JSON]) { createDoc(input: { doc: { id: 3, data: $d, raw: "plain", many: $m } }) { doc { data raw many } } }"#,
+            json!({"d": {"k": ["v", 2, false]}, "m": [{"y": 1}, "s"]}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.body,
+        json!({"data": {"createDoc": {"doc": {"data": {"k": ["v", 2, false]}, "raw": "plain", "many": [{"y": 1}, "s"]}}}})
+    );
+    let rows = app
+        .sql("select json_build_array(data::text, raw::text, many::text[]) as v from app_public.docs where id = 3")
+        .await;
+    assert_eq!(
+        rows[0]["v"],
+        json!([
+            r#"{"k": ["v", 2, false]}"#,
+            r#""plain""#,
+            [r#"{"y": 1}"#, r#""s""#]
+        ])
+    );
+    // A JSON value deep inside an input object variable.
+    let r = app
+        .gql(
+            "mutation($i: CreateDocInput!) { createDoc(input: $i) { doc { data } } }",
+            json!({"i": {"doc": {"id": 4, "data": [1, {"z": 2}]}}}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.body,
+        json!({"data": {"createDoc": {"doc": {"data": [1, {"z": 2}]}}}})
+    );
+    let q = "query($j: JSON) { echo(j: $j) }";
+    for v in [
+        json!({"deep": {"x": [null]}}),
+        json!("a string"),
+        json!(12),
+        json!(true),
+    ] {
+        let r = app.gql(q, json!({ "j": v }), None).await;
+        assert_eq!(r.body, json!({"data": {"echo": v}}), "{v}");
+    }
+    let r = app
+        .gql(
+            r#"query($d: JSON) { allDocs(condition: { data: $d }) { nodes { id } } }"#,
+            json!({"d": {"k": ["v", 2, false]}}),
+            None,
+        )
+        .await;
+    assert_eq!(r.body, json!({"data": {"allDocs": {"nodes": [{"id": 3}]}}}));
+
+    // Without the flag (v4's default) JSON is a string holding the JSON text.
+    let plain = app_with(Options {
+        setup_sql: Some(DOCS),
+        ..Options::default()
+    })
+    .await;
+    let r = plain
+        .gql(
+            "{ docById(id: 1) { raw many } echo(j: \"[1]\") }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.body,
+        json!({"data": {"docById": {"raw": "\"text\"", "many": ["1", "{\"x\": true}"]}, "echo": "[1]"}})
+    );
+}

@@ -34,6 +34,10 @@ pub struct SchemaFlags {
     /// column named `id` becomes `rowId`
     #[arg(long = "classic-ids", env = "POSTGRAPH_CLASSIC_IDS")]
     pub classic_ids: bool,
+    /// JSON and JSONB values are the JSON itself (objects, lists, ...) rather than a string
+    /// holding it, in output and input
+    #[arg(long = "dynamic-json", env = "POSTGRAPH_DYNAMIC_JSON")]
+    pub dynamic_json: bool,
 }
 
 /// `--simple-collections` and the `@simpleCollections` smart tag (v4's values): whether a
@@ -78,6 +82,9 @@ pub enum Codec {
     /// Sent as its text form (a JSON string): BigInt, BigFloat, JSON (PostGraphile v4's
     /// default) and every type without a GraphQL type of its own.
     Text { sql_type: String },
+    /// json/jsonb with `--dynamic-json`: the value itself goes out, and any input value is
+    /// serialised to JSON text.
+    Json { sql_type: String },
     /// A Postgres enum: labels ↔ GraphQL enum values.
     Enum {
         sql_type: String,
@@ -102,6 +109,7 @@ impl Codec {
             | Codec::Float { sql_type }
             | Codec::Interval { sql_type }
             | Codec::Text { sql_type }
+            | Codec::Json { sql_type }
             | Codec::Enum { sql_type, .. }
             | Codec::Array { sql_type, .. }
             | Codec::Row { sql_type, .. }
@@ -181,6 +189,8 @@ pub struct Model {
     /// The field and argument holding global object identifiers: `nodeId` (`id` with
     /// `--classic-ids`).
     pub node_id_field: String,
+    /// `--dynamic-json`: `JSON` values are JSON itself (objects and lists included).
+    pub dynamic_json: bool,
     /// Roles a token's role claim may name (read at startup): those the connecting role may
     /// switch to, minus itself, superusers, BYPASSRLS roles and owners of exposed tables.
     pub roles: HashSet<String>,

@@ -270,7 +270,8 @@ fn scalar(v: &str, codec: &Codec) -> String {
                 ),
             ),
         },
-        Codec::Row { .. } | Codec::Jwt { .. } => format!("to_json({v})"),
+        // json as itself, jsonb made json: the value, not a string holding it.
+        Codec::Row { .. } | Codec::Jwt { .. } | Codec::Json { .. } => format!("to_json({v})"),
     }
 }
 

@@ -54,6 +54,10 @@ const NATIVE_JSON: &[&str] = &[
     "timestamptz",
 ];
 
+/// The `JSON` scalar's description with `--dynamic-json`.
+const DYNAMIC_JSON: &str =
+    "A JSON value: an object, a list, a string, a number, a boolean or null.";
+
 /// The built-in scalars plus the ones this engine defines.
 const SCALARS: &[(&str, &str)] = &[
     ("BigInt", "A signed eight-byte integer, as a string."),
@@ -74,6 +78,7 @@ const SCALARS: &[(&str, &str)] = &[
 pub fn build(catalog: &Catalog, opts: &BuildOptions) -> Result<Model, BuildError> {
     let mut model = empty_model(catalog);
     model.node_id_field = inflect::node_id_field(opts.flags.classic_ids).into();
+    model.dynamic_json = opts.flags.dynamic_json;
     let mut b = Builder {
         catalog,
         opts,
@@ -107,6 +112,7 @@ fn empty_model(catalog: &Catalog) -> Model {
         relations: vec![],
         functions: vec![],
         node_id_field: inflect::node_id_field(false).into(),
+        dynamic_json: false,
         roles: catalog.roles.iter().cloned().collect(),
     }
 }

@@ -239,9 +239,13 @@ impl<'a> Builder<'a> {
         }
         for (name, description) in SCALARS {
             if self.used_scalars.contains(name) {
+                let description = match *name {
+                    "JSON" if self.opts.flags.dynamic_json => DYNAMIC_JSON,
+                    _ => description,
+                };
                 self.insert(TypeDef::Scalar(ScalarDef {
                     name: (*name).into(),
-                    description: Some((*description).into()),
+                    description: Some(description.into()),
                 }))?;
             }
         }
