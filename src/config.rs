@@ -68,9 +68,8 @@ pub struct DbOptions {
         env = "POSTGRAPH_SIMPLE_SUBSCRIPTIONS"
     )]
     pub simple_subscriptions: bool,
-    /// Leave out tables, columns, mutations and functions the connecting role (or a role it is a member of) has no privilege for, as PostGraphile v4's --no-ignore-rbac
-    #[arg(long = "no-ignore-rbac", env = "POSTGRAPH_NO_IGNORE_RBAC")]
-    pub no_ignore_rbac: bool,
+    #[command(flatten)]
+    pub schema_flags: crate::schema::SchemaFlags,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -198,6 +197,15 @@ pub struct ServeOptions {
     /// and errors keep their code but not the server's internal detail
     #[arg(long, env = "POSTGRAPH_PRODUCTION")]
     pub production: bool,
+    /// Postgres error fields added to GraphQL errors, comma-separated v4 names
+    /// (errcode, detail, hint, where, table, column, constraint, ...)
+    #[arg(
+        long = "extended-errors",
+        env = "POSTGRAPH_EXTENDED_ERRORS",
+        value_delimiter = ',',
+        value_parser = parse_error_field
+    )]
+    pub extended_errors: Vec<String>,
 }
 
 /// Limits against abusive queries: a query over one is refused (400) before any database
@@ -285,6 +293,18 @@ pub fn parse_algorithm(s: &str) -> Result<jsonwebtoken::Algorithm, String> {
         Ok(a @ (HS256 | HS384 | HS512 | RS256 | RS384 | RS512 | ES256 | ES384 | EdDSA)) => Ok(a),
         _ => Err(format!(
             "`{s}`: use HS256, HS384, HS512, RS256, RS384, RS512, ES256, ES384 or EdDSA"
+        )),
+    }
+}
+
+/// One `--extended-errors` field: a name v4 knows for a Postgres error field.
+fn parse_error_field(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    match crate::exec::ERROR_FIELDS.iter().find(|f| **f == s) {
+        Some(f) => Ok(f.to_string()),
+        None => Err(format!(
+            "unknown error field `{s}`; expected some of {}",
+            crate::exec::ERROR_FIELDS.join(", ")
         )),
     }
 }

@@ -47,6 +47,8 @@ pub struct Engine {
     pub plan_options: plan::PlanOptions,
     /// `--production`: errors keep their code but not the server's internal detail.
     pub production: bool,
+    /// `--extended-errors`: the fields of Postgres errors added to GraphQL errors, as v4 adds them.
+    pub extended_errors: Vec<String>,
     plans: PlanCache,
     sessions: Sessions,
 }
@@ -146,6 +148,7 @@ impl Engine {
             default_role,
             plan_options: plan::PlanOptions::default(),
             production: false,
+            extended_errors: vec![],
             plans: PlanCache::default(),
             sessions: Sessions {
                 anonymous,
@@ -319,6 +322,27 @@ fn error_json(
     }
     e.insert("extensions".into(), Json::Object(ext));
     Json::Object(e)
+}
+
+/// v4's `--extended-errors`: each wanted field of a Postgres error the error has, at the top
+/// level of the GraphQL error and in `extensions.exception`.
+fn extend_error(error: &mut Json, fields: Option<&[(&'static str, String)]>, wanted: &[String]) {
+    let (Some(fields), Json::Object(e)) = (fields, error) else {
+        return;
+    };
+    if wanted.is_empty() {
+        return;
+    }
+    let mut exception = serde_json::Map::new();
+    for name in wanted {
+        if let Some((k, v)) = fields.iter().find(|(k, _)| k == name) {
+            e.insert((*k).to_string(), v.as_str().into());
+            exception.insert((*k).to_string(), v.as_str().into());
+        }
+    }
+    if let Some(Json::Object(ext)) = e.get_mut("extensions") {
+        ext.insert("exception".into(), Json::Object(exception));
+    }
 }
 
 /// Where a request came from; GET may not mutate.
@@ -559,13 +583,22 @@ impl Engine {
                             } else {
                                 e.message.as_str()
                             };
-                            errors.push(error_json(
+                            let mut error = error_json(
                                 message,
                                 &[],
                                 &[key.as_str().into()],
                                 &e.code,
                                 e.constraint.as_deref(),
-                            ));
+                            );
+                            // Production hides what it hides of the message in the fields too.
+                            if !self.production || e.client_facing() {
+                                extend_error(
+                                    &mut error,
+                                    e.fields.as_deref(),
+                                    &self.extended_errors,
+                                );
+                            }
+                            errors.push(error);
                         }
                         None => data.push_str("null"),
                     }

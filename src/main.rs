@@ -114,7 +114,7 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
         jwt_token_identifier: pick(&o.db.jwt_token_identifier, example::JWT_TOKEN_IDENTIFIER),
         disable_default_mutations: o.db.disable_default_mutations,
         simple_subscriptions: o.db.simple_subscriptions,
-        no_ignore_rbac: o.db.no_ignore_rbac,
+        schema_flags: o.db.schema_flags.clone(),
         jwt: JwtConfig {
             secret,
             private_key,
@@ -139,6 +139,7 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
         limits: o.limits.limits(o.production),
         max_page_size: o.limits.max_page_size(),
         production: o.production,
+        extended_errors: o.extended_errors.clone(),
     };
     if cfg.jwt.secret.is_none() && !asymmetric {
         tracing::warn!("no --jwt-secret or keys: tokens are neither signed nor accepted");
@@ -256,11 +257,9 @@ async fn export_schema(o: postgraph::config::ExportOptions) -> Result<(), AnyErr
         &client,
         &o.db.schemas,
         &token,
-        server::SchemaFlags {
-            disable_default_mutations: o.db.disable_default_mutations,
-            no_ignore_rbac: o.db.no_ignore_rbac,
-            simple_subscriptions: o.db.simple_subscriptions,
-        },
+        o.db.disable_default_mutations,
+        o.db.simple_subscriptions,
+        &o.db.schema_flags,
     )
     .await?;
     let sdl = api.sdl();

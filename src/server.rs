@@ -9,7 +9,7 @@ use crate::engine::Engine;
 use crate::exec::Executor;
 use crate::graphql::{limits::Limits, Api};
 use crate::http::{self, HttpOptions};
-use crate::schema::{self, BuildError, BuildOptions};
+use crate::schema::{self, BuildError, BuildOptions, SchemaFlags};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -57,8 +57,8 @@ pub struct EngineConfig {
     pub disable_default_mutations: bool,
     /// `--simple-subscriptions`: v4's `listen(topic:)` over WebSocket.
     pub simple_subscriptions: bool,
-    /// `--no-ignore-rbac`: leave out what the connecting role has no privilege for.
-    pub no_ignore_rbac: bool,
+    /// `--simple-collections` and the other v4 schema options.
+    pub schema_flags: SchemaFlags,
     pub jwt: JwtConfig,
     /// Role of requests without a token; None = the connecting role.
     pub default_role: Option<String>,
@@ -72,6 +72,8 @@ pub struct EngineConfig {
     pub max_page_size: Option<i64>,
     /// `--production`: no introspection (set in `limits`), no internal detail in errors.
     pub production: bool,
+    /// `--extended-errors`: Postgres error fields added to GraphQL errors (v4's names).
+    pub extended_errors: Vec<String>,
 }
 
 fn jwt_type(identifier: &Option<String>) -> Result<Option<(String, String)>, StartError> {
@@ -97,28 +99,22 @@ pub async fn build_api(
         client,
         schemas,
         jwt_token_identifier,
-        SchemaFlags::default(),
+        false,
+        false,
+        &SchemaFlags::default(),
     )
     .await
 }
 
-/// Flags that change which parts of the database the schema shows.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SchemaFlags {
-    /// `--disable-default-mutations`: no CRUD mutations, function mutations only.
-    pub disable_default_mutations: bool,
-    /// `--no-ignore-rbac`: leave out what the connecting role has no privilege for.
-    pub no_ignore_rbac: bool,
-    /// `--simple-subscriptions`: the `Subscription` root with v4's `listen(topic:)`.
-    pub simple_subscriptions: bool,
-}
-
-/// `build_api`, with these flags.
+/// `build_api`, with or without the CRUD mutations (`--disable-default-mutations`) and the
+/// `Subscription` root (`--simple-subscriptions`), with the v4 schema options.
 pub async fn build_api_with(
     client: &tokio_postgres::Client,
     schemas: &[String],
     jwt_token_identifier: &Option<String>,
-    flags: SchemaFlags,
+    disable_default_mutations: bool,
+    simple_subscriptions: bool,
+    flags: &SchemaFlags,
 ) -> Result<Api, StartError> {
     let started = Instant::now();
     let catalog = catalog::load(client, schemas).await?;
@@ -127,9 +123,9 @@ pub async fn build_api_with(
         &BuildOptions {
             schemas: schemas.to_vec(),
             jwt_type: jwt_type(jwt_token_identifier)?,
-            disable_default_mutations: flags.disable_default_mutations,
-            rbac: flags.no_ignore_rbac,
-            simple_subscriptions: flags.simple_subscriptions,
+            disable_default_mutations,
+            simple_subscriptions,
+            flags: flags.clone(),
         },
     )?;
     let api = Api::new(model);
@@ -147,11 +143,9 @@ pub async fn build_engine(cfg: &EngineConfig) -> Result<Engine, StartError> {
         &client,
         &cfg.schemas,
         &cfg.jwt_token_identifier,
-        SchemaFlags {
-            disable_default_mutations: cfg.disable_default_mutations,
-            no_ignore_rbac: cfg.no_ignore_rbac,
-            simple_subscriptions: cfg.simple_subscriptions,
-        },
+        cfg.disable_default_mutations,
+        cfg.simple_subscriptions,
+        &cfg.schema_flags,
     )
     .await?;
     api.limits = cfg.limits.clone();
@@ -174,6 +168,7 @@ pub async fn build_engine(cfg: &EngineConfig) -> Result<Engine, StartError> {
     let mut engine = Engine::new(api, auth, exec, default_role)?;
     engine.plan_options.max_page_size = cfg.max_page_size;
     engine.production = cfg.production;
+    engine.extended_errors = cfg.extended_errors.clone();
     Ok(engine)
 }
 

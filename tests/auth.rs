@@ -449,7 +449,7 @@ async fn a_short_secret_is_refused_at_startup() {
         jwt_token_identifier: Some("app_public.jwt_token".into()),
         disable_default_mutations: false,
         simple_subscriptions: false,
-        no_ignore_rbac: false,
+        schema_flags: Default::default(),
         jwt: JwtConfig {
             secret: Some("too-short-a-secret".into()),
             ..JwtConfig::default()
@@ -461,6 +461,7 @@ async fn a_short_secret_is_refused_at_startup() {
         limits: Default::default(),
         max_page_size: None,
         production: false,
+        extended_errors: vec![],
     };
     let err = match postgraph::server::build_engine(&cfg).await {
         Ok(_) => panic!("an 18-byte secret was accepted"),

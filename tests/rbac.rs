@@ -37,7 +37,10 @@ create function app_public.locked_mutation() returns int language sql volatile a
 async fn app(no_ignore_rbac: bool) -> TestApp {
     app_with(Options {
         setup_sql: Some(PARTIAL_GRANTS),
-        no_ignore_rbac,
+        schema_flags: postgraph::schema::SchemaFlags {
+            no_ignore_rbac,
+            ..Default::default()
+        },
         ..Options::default()
     })
     .await

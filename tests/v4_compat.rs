@@ -216,3 +216,102 @@ async fn a_value_of_the_wrong_shape_is_a_validation_error() {
         r.body
     );
 }
+
+#[tokio::test]
+async fn node_lookups_by_a_bad_id_are_null_and_node_query_is_the_query_object() {
+    let app = v4_app().await;
+    let node = "query($n: ID!) { node(nodeId: $n) { __typename nodeId ... on Person { name } } }";
+    let by_id = "query($n: ID!) { person(nodeId: $n) { name } }";
+    let good = b64("[\"people\",1]");
+    // Malformed (not base64, not JSON, not a list), unknown type, wrong arity, a value
+    // the key column cannot take, another type's id: v4 answers null, with no error.
+    let bad = [
+        "%%%".to_string(),
+        b64("not json"),
+        b64("{\"a\":1}"),
+        b64("[\"nothing_here\",1]"),
+        b64("[\"people\"]"),
+        b64("[\"people\",1,2]"),
+        b64("[\"people\",\"x\"]"),
+        b64("[\"people\",99999999999]"),
+    ];
+    for id in &bad {
+        let r = app.gql(node, json!({ "n": id }), None).await;
+        assert_eq!(
+            r.body,
+            json!({"data": {"node": null}}),
+            "node({id}): {}",
+            r.body
+        );
+        let r = app.gql(by_id, json!({ "n": id }), None).await;
+        assert_eq!(
+            r.body,
+            json!({"data": {"person": null}}),
+            "person({id}): {}",
+            r.body
+        );
+    }
+    let network = b64("[\"networks\",7]");
+    let r = app.gql(by_id, json!({ "n": network }), None).await;
+    assert_eq!(r.body, json!({"data": {"person": null}}), "{}", r.body);
+    // The plan of a bad id is not served for a good one (the id keys the cached plan).
+    for (id, expected) in [
+        (&bad[0], json!(null)),
+        (&good, json!({"name": "ann"})),
+        (&bad[6], json!(null)),
+        (&good, json!({"name": "ann"})),
+    ] {
+        let r = app.gql(by_id, json!({ "n": id }), None).await;
+        assert_eq!(r.body, json!({"data": {"person": expected}}), "{}", r.body);
+    }
+    // An id literal in the query text, and an integer (GraphQL's ID takes those too).
+    let r = app
+        .gql(
+            r#"{ node(nodeId: "bad") { nodeId } person(nodeId: 5) { name } }"#,
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.body,
+        json!({"data": {"node": null, "person": null}}),
+        "{}",
+        r.body
+    );
+
+    // `node(nodeId: "query")` is the Query object, and so is its nested `query`.
+    let r = app
+        .gql(
+            r#"{ node(nodeId: "query") { __typename nodeId ... on Query { personById(id: 1) { name } } ... on Person { name } }
+                 query { node(nodeId: "query") { nodeId } } }"#,
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.body,
+        json!({"data": {
+            "node": {"__typename": "Query", "nodeId": "query", "personById": {"name": "ann"}},
+            "query": {"node": {"nodeId": "query"}}
+        }}),
+        "{}",
+        r.body
+    );
+    // A per-type lookup by "query" is not a row of that type.
+    let r = app.gql(by_id, json!({ "n": "query" }), None).await;
+    assert_eq!(r.body, json!({"data": {"person": null}}), "{}", r.body);
+
+    // Mutations by node id still refuse a bad one (v4 throws there): nothing changes.
+    let r = app
+        .gql(
+            "mutation($n: ID!) { deletePerson(input: {nodeId: $n}) { clientMutationId } }",
+            json!({ "n": network }),
+            None,
+        )
+        .await;
+    assert!(r.errors().is_some(), "{}", r.body);
+    assert_eq!(
+        app.sql("select count(*) as n from app_public.person").await[0]["n"],
+        1
+    );
+}

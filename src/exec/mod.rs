@@ -57,7 +57,30 @@ pub struct DbError {
     pub constraint: Option<String>,
     /// A prepared statement Postgres planned against the schema as it was (see `stale_plan`).
     stale_plan: bool,
+    /// The fields Postgres sent with it, by v4's names (`errcode`, `detail`, `hint`, ...),
+    /// for `--extended-errors`; None for an error that is not Postgres'.
+    pub fields: Option<Vec<(&'static str, String)>>,
 }
+
+/// The fields of a Postgres error `--extended-errors` may name (v4's names for them).
+pub const ERROR_FIELDS: &[&str] = &[
+    "errcode",
+    "severity",
+    "detail",
+    "hint",
+    "position",
+    "internalPosition",
+    "internalQuery",
+    "where",
+    "schema",
+    "table",
+    "column",
+    "dataType",
+    "constraint",
+    "file",
+    "line",
+    "routine",
+];
 
 impl DbError {
     fn from_pg(e: tokio_postgres::Error) -> Self {
@@ -69,6 +92,7 @@ impl DbError {
                     message: SCHEMA_CHANGED_MESSAGE.into(),
                     constraint: None,
                     stale_plan: stale_plan(db),
+                    fields: None,
                 }
             }
             Some(db) => DbError {
@@ -76,6 +100,7 @@ impl DbError {
                 message: db.message().to_string(),
                 constraint: db.constraint().map(str::to_string),
                 stale_plan: false,
+                fields: Some(pg_fields(db)),
             },
             None if e.is_closed()
                 || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>()) =>
@@ -86,6 +111,7 @@ impl DbError {
                     message: "the database connection failed".into(),
                     constraint: None,
                     stale_plan: false,
+                    fields: None,
                 }
             }
             None => {
@@ -95,6 +121,7 @@ impl DbError {
                     message: "unexpected answer from the database".into(),
                     constraint: None,
                     stale_plan: false,
+                    fields: None,
                 }
             }
         }
@@ -123,8 +150,43 @@ impl DbError {
             message,
             constraint: None,
             stale_plan: false,
+            fields: None,
         }
     }
+}
+
+/// The fields a Postgres error carries, as text (positions as numbers in text, as v4 has them).
+fn pg_fields(db: &tokio_postgres::error::DbError) -> Vec<(&'static str, String)> {
+    use tokio_postgres::error::ErrorPosition;
+    let (position, internal) = match db.position() {
+        Some(ErrorPosition::Original(p)) => (Some(p.to_string()), None),
+        Some(ErrorPosition::Internal { position, query }) => {
+            (None, Some((position.to_string(), query.clone())))
+        }
+        None => (None, None),
+    };
+    let (internal_position, internal_query) = internal.unzip();
+    [
+        ("errcode", Some(db.code().code().to_string())),
+        ("severity", Some(db.severity().to_string())),
+        ("detail", db.detail().map(str::to_string)),
+        ("hint", db.hint().map(str::to_string)),
+        ("position", position),
+        ("internalPosition", internal_position),
+        ("internalQuery", internal_query),
+        ("where", db.where_().map(str::to_string)),
+        ("schema", db.schema().map(str::to_string)),
+        ("table", db.table().map(str::to_string)),
+        ("column", db.column().map(str::to_string)),
+        ("dataType", db.datatype().map(str::to_string)),
+        ("constraint", db.constraint().map(str::to_string)),
+        ("file", db.file().map(str::to_string)),
+        ("line", db.line().map(|l| l.to_string())),
+        ("routine", db.routine().map(str::to_string)),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.map(|v| (k, v)))
+    .collect()
 }
 
 /// Begin and the settings, in flight: resolves when Postgres has answered both.

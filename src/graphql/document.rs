@@ -271,12 +271,74 @@ fn check_variables(
     op: &Spanning<juniper::Operation<'_, S>>,
     variables: &Variables<S>,
 ) -> Result<(), GraphqlError> {
+    let masked;
+    let variables = if root.query_info.model.dynamic_json {
+        masked = json_values_masked(root, op, variables);
+        &masked
+    } else {
+        variables
+    };
     let errors = validate_input_values(variables, op, &root.schema);
     if errors.is_empty() {
         Ok(())
     } else {
         Err(GraphqlError::Variables(messages(&errors)))
     }
+}
+
+/// With `--dynamic-json` a `JSON` value may be an object or a list, which juniper's check of
+/// the variables refuses for a scalar: a copy of the variables with such values replaced by
+/// a string is checked instead (the planner reads the real ones).
+fn json_values_masked(
+    root: &Root,
+    op: &Spanning<juniper::Operation<'_, S>>,
+    variables: &Variables<S>,
+) -> Variables<S> {
+    use juniper::meta::MetaType;
+    // How many lists wrap the type (juniper keeps its modifiers private; `[[JSON!]]!` shows them).
+    fn lists(t: &impl std::fmt::Display) -> usize {
+        t.to_string().matches('[').count()
+    }
+    fn mask(v: &mut InputValue<S>, name: &str, lists_left: usize, root: &Root) {
+        if lists_left > 0 {
+            match v {
+                InputValue::List(items) => items
+                    .iter_mut()
+                    .for_each(|i| mask(&mut i.item, name, lists_left - 1, root)),
+                // A single value where a list is expected is a list of one.
+                other => mask(other, name, lists_left - 1, root),
+            }
+            return;
+        }
+        match root.schema.concrete_type_by_name(name) {
+            Some(MetaType::Scalar(s)) if s.name == "JSON" => {
+                if matches!(v, InputValue::List(_) | InputValue::Object(_)) {
+                    *v = InputValue::scalar("JSON");
+                }
+            }
+            Some(MetaType::InputObject(o)) => {
+                if let InputValue::Object(fields) = v {
+                    for (k, val) in fields.iter_mut() {
+                        if let Some(f) = o.input_fields.iter().find(|f| f.name == k.item) {
+                            let t = &f.arg_type;
+                            mask(&mut val.item, t.innermost_name(), lists(t), root);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = variables.clone();
+    if let Some(defs) = &op.item.variables_definition {
+        for (name, def) in defs.item.iter() {
+            if let Some(v) = out.get_mut(name.item) {
+                let t = &def.var_type.item;
+                mask(v, t.innermost_name(), lists(t), root);
+            }
+        }
+    }
+    out
 }
 
 /// Picks the operation and checks the variables against it (what a cached plan still needs).

@@ -63,6 +63,8 @@ fn decode_base64_json(s: &str) -> Option<serde_json::Value> {
 /// The order of a function's connection (the function's own), and its cursors' name: a
 /// cursor is `["natural",<row number>]`, as v4 writes it.
 pub const NATURAL: &str = "natural";
+/// The column numbering a function's rows in the order it returns them (its natural order).
+pub const ORDINALITY: &str = "__ordinality";
 
 pub fn decode_cursor(
     s: &str,
@@ -134,6 +136,8 @@ pub fn decode_node_id(
 pub fn coerce(codec: &Codec, v: &Value) -> std::result::Result<Option<String>, String> {
     Ok(Some(match (codec, v.resolved()) {
         (_, Value::Null) => return Ok(None),
+        // `--dynamic-json`: whatever was given is the JSON value.
+        (Codec::Json { .. }, v) => json_of(v).to_string(),
         (Codec::Enum { labels, .. }, Value::Enum(e) | Value::String(e)) => {
             match labels.iter().find(|(_, gql)| gql == e) {
                 Some((label, _)) => label.clone(),
@@ -193,6 +197,26 @@ pub fn coerce(codec: &Codec, v: &Value) -> std::result::Result<Option<String>, S
             return Err("a list or object was given where a scalar is expected".into())
         }
     }))
+}
+
+/// A GraphQL input value as the JSON value it stands for (enum values as strings).
+fn json_of(v: &Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match v.resolved() {
+        Value::Null => J::Null,
+        Value::Bool(b) => J::Bool(*b),
+        Value::Int(i) => J::from(*i),
+        Value::Float(f) => J::from(*f),
+        Value::String(s) | Value::Enum(s) => J::String(s.clone()),
+        Value::List(items) => J::Array(items.iter().map(json_of).collect()),
+        Value::Object(fields) => J::Object(
+            fields
+                .iter()
+                .map(|(k, v)| (k.clone(), json_of(v)))
+                .collect(),
+        ),
+        Value::Var(..) => J::Null,
+    }
 }
 
 /// An element of an array or row literal, double-quoted (`"` and `\` escaped).

@@ -10,33 +10,37 @@ impl<'m> Planner<'m> {
         table: usize,
         join: Vec<(String, String)>,
     ) -> Result<Connection> {
+        self.collection(node, source, table, join, false)
+    }
+
+    /// A table's rows as a connection, or (`list`) as a simple collection: the same paging,
+    /// conditions and order, the nodes as a plain list.
+    pub(super) fn collection(
+        &self,
+        node: &FieldNode,
+        source: Source,
+        table: usize,
+        join: Vec<(String, String)>,
+        list: bool,
+    ) -> Result<Connection> {
         let t = self.table(table);
         let (first, last, offset) = self.page_args(node)?;
-        let mut conditions = vec![];
-        if let Some(cond) = node.arg("condition").filter(|v| !v.is_null()) {
-            let input = self
-                .model
-                .input(&crate::schema::inflect::condition_type(&t.inflect_name))
-                .expect("condition type");
-            let Value::Object(pairs) = cond else {
-                return err(node, "condition must be an object");
-            };
-            for (k, v) in pairs {
-                let Some(InputTarget::Column(c)) = input.field(k).map(|f| &f.target) else {
-                    return err(node, format!("unknown condition field {k}"));
-                };
-                let col = &t.columns[*c];
-                conditions.push((col.name.clone(), self.param(node, &col.codec, v)?));
-            }
-        }
+        let conditions = self.conditions(node, table)?;
         let (order, cursor_spec) = self.order(node, table)?;
         let after = self.cursor(node, "after", &order, &cursor_spec)?;
         let before = self.cursor(node, "before", &order, &cursor_spec)?;
         let conn_type = crate::schema::inflect::connection_type(&t.inflect_name);
         let edge_type = crate::schema::inflect::edge_type(&t.inflect_name);
-        let fields = self.connection_fields(node, &conn_type, &edge_type, &|n| {
-            Ok(Item::Row(self.row_sel(n, table)?))
-        })?;
+        let fields = if list {
+            vec![(
+                String::new(),
+                ConnField::Nodes(Item::Row(self.row_sel(node, table)?)),
+            )]
+        } else {
+            self.connection_fields(node, &conn_type, &edge_type, &|n| {
+                Ok(Item::Row(self.row_sel(n, table)?))
+            })?
+        };
         // With column grants a whole-row read is refused: name the readable columns.
         let columns = t.columns.iter().any(|c| !c.readable).then(|| {
             t.columns
@@ -58,39 +62,87 @@ impl<'m> Planner<'m> {
             after,
             before,
             fields,
+            list,
         })
     }
 
-    /// A connection over what a function returns: no conditions nor `orderBy` (as in v4
-    /// without `@sortable`/`@filterable`); the function's own order (its row number) pages it
-    /// and names the cursors, as v4's `natural` cursors do.
+    /// `condition`: `column = value` per field given (a null value: `is null`).
+    fn conditions(&self, node: &FieldNode, table: usize) -> Result<Vec<(String, Param)>> {
+        let t = self.table(table);
+        let mut conditions = vec![];
+        if let Some(cond) = node.arg("condition").filter(|v| !v.is_null()) {
+            let input = self
+                .model
+                .input(&crate::schema::inflect::condition_type(&t.inflect_name))
+                .expect("condition type");
+            let Value::Object(pairs) = cond else {
+                return err(node, "condition must be an object");
+            };
+            for (k, v) in pairs {
+                let Some(InputTarget::Column(c)) = input.field(k).map(|f| &f.target) else {
+                    return err(node, format!("unknown condition field {k}"));
+                };
+                let col = &t.columns[*c];
+                conditions.push((col.name.clone(), self.param(node, &col.codec, v)?));
+            }
+        }
+        Ok(conditions)
+    }
+
+    /// A connection over what a function returns, paged in the function's own order (its
+    /// row number), whose cursors are v4's `natural` ones. A function returning rows of
+    /// table `rows_of` may take `orderBy` (`@sortable`: then the table's order, with the
+    /// primary key, else the row number, breaking ties) and `condition` (`@filterable`).
+    /// With `list`, a simple collection: `conn_type` is unused and the nodes are the list.
     pub(super) fn function_connection(
         &self,
         node: &FieldNode,
         source: Source,
         conn_type: &str,
         item: &dyn Fn(&FieldNode) -> Result<Item>,
+        list: bool,
+        rows_of: Option<usize>,
     ) -> Result<Connection> {
-        let edge_type = self
-            .model
-            .object(conn_type)
-            .and_then(|o| o.field("edges"))
-            .map(|f| f.ty.innermost())
-            .expect("connection type with edges");
         let (first, last, offset) = self.page_args(node)?;
-        let order = vec![OrderCol {
-            column: "ordinality".into(),
+        let natural = OrderCol {
+            column: ORDINALITY.into(),
             asc: true,
             sql_type: "pg_catalog.int8".into(),
-        }];
-        let cursor_spec = NATURAL.to_string();
+        };
+        let sorted = match rows_of {
+            Some(t) if node.arg("orderBy").is_some() => Some(self.order(node, t)?),
+            _ => None,
+        };
+        let (order, cursor_spec) = match sorted {
+            Some((mut order, spec)) if !order.is_empty() => {
+                if rows_of.is_some_and(|t| self.table(t).primary_key.is_none()) {
+                    order.push(natural);
+                }
+                (order, spec)
+            }
+            _ => (vec![natural], NATURAL.to_string()),
+        };
+        let conditions = match rows_of {
+            Some(t) => self.conditions(node, t)?,
+            None => vec![],
+        };
         let after = self.cursor(node, "after", &order, &cursor_spec)?;
         let before = self.cursor(node, "before", &order, &cursor_spec)?;
-        let fields = self.connection_fields(node, conn_type, edge_type, item)?;
+        let fields = if list {
+            vec![(String::new(), ConnField::Nodes(item(node)?))]
+        } else {
+            let edge_type = self
+                .model
+                .object(conn_type)
+                .and_then(|o| o.field("edges"))
+                .map(|f| f.ty.innermost())
+                .expect("connection type with edges");
+            self.connection_fields(node, conn_type, edge_type, item)?
+        };
         Ok(Connection {
             source,
             columns: None,
-            conditions: vec![],
+            conditions,
             join: vec![],
             order,
             cursor_spec,
@@ -100,6 +152,7 @@ impl<'m> Planner<'m> {
             after,
             before,
             fields,
+            list,
         })
     }
 

@@ -103,6 +103,14 @@ impl Walk {
     }
 
     fn connection(&mut self, c: &Connection) {
+        if c.list {
+            for (_, f) in &c.fields {
+                if let ConnField::Nodes(item) = f {
+                    self.at("[]", |w| w.item(item));
+                }
+            }
+            return;
+        }
         for (k, f) in &c.fields {
             self.at(k, |w| match f {
                 ConnField::Nodes(item) => w.at("[]", |w| w.item(item)),
@@ -140,6 +148,7 @@ impl Walk {
                 }
             }
             Select::Query(fields) => self.query(fields),
+            Select::Null => {}
         }
     }
 }

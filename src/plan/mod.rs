@@ -138,6 +138,8 @@ pub enum Source {
         function: TableRef,
         args: Vec<Param>,
         on_parent: bool,
+        /// It returns table rows: their columns can be ordered and filtered on.
+        rows: bool,
     },
 }
 
@@ -179,6 +181,9 @@ pub struct Connection {
     pub after: Option<Vec<Param>>,
     pub before: Option<Vec<Param>>,
     pub fields: Vec<(String, ConnField)>,
+    /// A simple collection (`allPostsList`): the JSON list of the nodes, with no connection
+    /// object around it; `fields` is then its one `Nodes` field.
+    pub list: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -224,6 +229,8 @@ pub enum Select {
     },
     /// The `query` field: a nested Query object.
     Query(Vec<(String, QueryField)>),
+    /// Known at plan time to find nothing (a lookup by a malformed node id).
+    Null,
 }
 
 #[derive(Debug, Clone)]

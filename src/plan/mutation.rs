@@ -82,7 +82,8 @@ impl<'m> Planner<'m> {
                 )
             }
             FieldKind::UpdateByNodeId { table } => {
-                let (_, key) = self.node_key(node, input.field("nodeId"), Some(*table))?;
+                let (_, key) =
+                    self.node_key(node, input.field(&self.model.node_id_field), Some(*table))?;
                 (
                     Write::Update {
                         table: self.table(*table).into(),
@@ -93,7 +94,8 @@ impl<'m> Planner<'m> {
                 )
             }
             FieldKind::DeleteByNodeId { table } => {
-                let (_, key) = self.node_key(node, input.field("nodeId"), Some(*table))?;
+                let (_, key) =
+                    self.node_key(node, input.field(&self.model.node_id_field), Some(*table))?;
                 (
                     Write::Delete {
                         table: self.table(*table).into(),

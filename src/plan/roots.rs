@@ -15,11 +15,22 @@ impl<'m> Planner<'m> {
                     FieldKind::RowByNodeId { table } => Some(*table),
                     _ => None,
                 };
-                let (table, key) = self.node_key(node, node.arg("nodeId"), expected)?;
-                Select::Row {
-                    table: self.table(table).into(),
-                    key,
-                    sel: self.row_sel(node, table)?,
+                let id_arg = node.arg(&self.model.node_id_field);
+                let id = id_arg.map(Value::resolved);
+                // `node(nodeId: "query")` is the Query object, as in v4.
+                if expected.is_none() && matches!(id, Some(Value::String(s)) if s == "query") {
+                    return Ok(Select::Query(self.query_fields(node)?));
+                }
+                // A malformed id, or one of another type, finds nothing: null, no error (v4
+                // catches the same failures). The id is part of the cached plan's key, so a
+                // later request with a good id gets a plan of its own.
+                match self.node_key(node, id_arg, expected) {
+                    Ok((table, key)) if key_values_fit(self.table(table), &key) => Select::Row {
+                        table: self.table(table).into(),
+                        key,
+                        sel: self.row_sel(node, table)?,
+                    },
+                    _ => Select::Null,
                 }
             }
             FieldKind::Query => Select::Query(self.query_fields(node)?),
@@ -28,6 +39,13 @@ impl<'m> Planner<'m> {
                 Source::Table(self.table(*table).into()),
                 *table,
                 vec![],
+            )?),
+            FieldKind::AllRowsList { table } => Select::Connection(self.collection(
+                node,
+                Source::Table(self.table(*table).into()),
+                *table,
+                vec![],
+                true,
             )?),
             FieldKind::RowByKey { table, columns } => {
                 let t = self.table(*table);
@@ -43,20 +61,25 @@ impl<'m> Planner<'m> {
                     sel: self.row_sel(node, *table)?,
                 }
             }
-            FieldKind::Function { function } => match self.call(node, *function, ty, false)? {
-                Call::Connection(c) => Select::Connection(c),
-                Call::Value {
-                    function,
-                    args,
-                    returns_set,
-                    out,
-                } => Select::Function {
-                    function,
-                    args,
-                    returns_set,
-                    out,
-                },
-            },
+            FieldKind::FunctionList { function } => {
+                Select::Connection(self.call_list(node, *function, ty, false)?)
+            }
+            FieldKind::Function { function } => {
+                match self.call(node, *function, ty, false, false)? {
+                    Call::Connection(c) => Select::Connection(c),
+                    Call::Value {
+                        function,
+                        args,
+                        returns_set,
+                        out,
+                    } => Select::Function {
+                        function,
+                        args,
+                        returns_set,
+                        out,
+                    },
+                }
+            }
             _ => {
                 return err(
                     node,
@@ -78,7 +101,7 @@ impl<'m> Planner<'m> {
         for child in &self.fields_for(&node.selection, &self.model.query_type) {
             let f = if child.name == "__typename" {
                 QueryField::Typename
-            } else if child.name == "nodeId" {
+            } else if child.name == self.model.node_id_field {
                 QueryField::NodeId
             } else {
                 let Some(def) = query.field(&child.name) else {
@@ -92,13 +115,14 @@ impl<'m> Planner<'m> {
     }
 
     /// A function field (root or computed column, `on_parent`): its arguments, and whether it
-    /// reads a connection or values, by what it returns.
+    /// reads a connection or values, by what it returns; `list`: its simple collection.
     pub(super) fn call(
         &self,
         node: &FieldNode,
         function: usize,
         ty: &TypeRef,
         on_parent: bool,
+        list: bool,
     ) -> Result<Call> {
         let f = &self.model.functions[function];
         let skip = usize::from(on_parent);
@@ -114,7 +138,7 @@ impl<'m> Planner<'m> {
         // Sets of table rows or of scalars are connections; single values and sets of
         // composite values are values.
         let composite = matches!(f.returns, Codec::Row { .. } | Codec::Jwt { .. });
-        if !f.returns_set || (composite && rows_of.is_none()) {
+        if !list && (!f.returns_set || (composite && rows_of.is_none())) {
             return Ok(Call::Value {
                 function: fref,
                 args,
@@ -126,6 +150,7 @@ impl<'m> Planner<'m> {
             function: fref,
             args,
             on_parent,
+            rows: rows_of.is_some(),
         };
         let row = |n: &FieldNode| Ok(Item::Row(self.row_sel(n, rows_of.unwrap_or_default())?));
         let value = |n: &FieldNode| Ok(Item::Value(self.out(n, &f.returns)?));
@@ -136,7 +161,23 @@ impl<'m> Planner<'m> {
             source,
             ty.innermost(),
             item,
+            list,
+            rows_of,
         )?))
+    }
+
+    /// A set-returning function's simple collection (root or computed column).
+    pub(super) fn call_list(
+        &self,
+        node: &FieldNode,
+        function: usize,
+        ty: &TypeRef,
+        on_parent: bool,
+    ) -> Result<Connection> {
+        match self.call(node, function, ty, on_parent, true)? {
+            Call::Connection(c) => Ok(c),
+            Call::Value { .. } => err(node, format!("{} is not a collection", node.name)),
+        }
     }
 
     /// The arguments after the first `skip` (a computed column's row).
@@ -164,4 +205,29 @@ impl<'m> Planner<'m> {
         }
         Ok(args)
     }
+}
+
+/// Whether a node id's key values can be read as its key columns' types (a value Postgres
+/// would refuse, like `"x"` for an integer key, identifies no row).
+fn key_values_fit(t: &Table, key: &[(String, Param)]) -> bool {
+    key.iter().all(|(col, p)| {
+        let Some(c) = t.columns.iter().find(|c| c.name == *col) else {
+            return false;
+        };
+        let Some(v) = &p.value else { return true };
+        let base = c.codec.sql_type().rsplit('.').next().unwrap_or_default();
+        match base.trim_matches('"') {
+            "int2" => v.parse::<i16>().is_ok(),
+            "int4" => v.parse::<i32>().is_ok(),
+            "int8" => v.parse::<i64>().is_ok(),
+            "uuid" => {
+                let hex: String = v
+                    .chars()
+                    .filter(|c| !matches!(c, '-' | '{' | '}'))
+                    .collect();
+                hex.len() == 32 && hex.chars().all(|c| c.is_ascii_hexdigit())
+            }
+            _ => true,
+        }
+    })
 }

@@ -110,8 +110,11 @@ impl<'m> Planner<'m> {
                     }
                 }
                 // The first argument is the row itself; the rest come from the field's arguments.
+                FieldKind::ComputedList { function } => {
+                    RowField::Backward(Box::new(self.call_list(child, *function, &def.ty, true)?))
+                }
                 FieldKind::Computed { function } => {
-                    match self.call(child, *function, &def.ty, true)? {
+                    match self.call(child, *function, &def.ty, true, false)? {
                         Call::Connection(c) => RowField::Backward(Box::new(c)),
                         Call::Value {
                             function,
@@ -129,7 +132,7 @@ impl<'m> Planner<'m> {
                 FieldKind::Forward { relation } => {
                     RowField::Forward(self.forward(child, *relation)?)
                 }
-                FieldKind::Backward { relation } => {
+                FieldKind::Backward { relation } | FieldKind::BackwardList { relation } => {
                     let r = &self.model.relations[*relation];
                     let rt = self.table(r.table);
                     let join = r
@@ -138,11 +141,13 @@ impl<'m> Planner<'m> {
                         .zip(&r.foreign_columns)
                         .map(|(&c, &fc)| (rt.columns[c].name.clone(), t.columns[fc].name.clone()))
                         .collect();
-                    RowField::Backward(Box::new(self.connection(
+                    let list = matches!(def.kind, FieldKind::BackwardList { .. });
+                    RowField::Backward(Box::new(self.collection(
                         child,
                         Source::Table(rt.into()),
                         r.table,
                         join,
+                        list,
                     )?))
                 }
                 other => {

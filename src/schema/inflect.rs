@@ -88,6 +88,10 @@ pub fn column(col: &str) -> String {
 pub fn all_rows(table: &str) -> String {
     format!("all{}", upper_camel(&pluralize(&singular_table(table))))
 }
+/// A simple collection of a table (v4's `allRowsSimple`): `allPostsList`.
+pub fn all_rows_list(table: &str) -> String {
+    format!("{}List", all_rows(table))
+}
 /// v4 pluralises the type name for connection, edge and order types.
 fn plural_type(table: &str) -> String {
     upper_camel(&pluralize(&table_type(table)))
@@ -151,6 +155,18 @@ pub fn backward_relation(table: &str, key_cols: &[&str], unique: bool) -> String
         pluralize(&singular_table(table))
     };
     format!("{}By{}", camel(&base), by_columns(key_cols))
+}
+/// A backward relation as a list (v4's `manyRelationByKeysSimple`): `postsByAuthorIdList`.
+pub fn backward_relation_list(table: &str, key_cols: &[&str]) -> String {
+    format!("{}List", backward_relation(table, key_cols, false))
+}
+/// A computed column returning a set, as a list (v4's `computedColumnList`): `recentPostsList`.
+pub fn computed_column_list(proc_name: &str, table: &str) -> String {
+    format!("{}List", computed_column(proc_name, table))
+}
+/// A set-returning function as a list (v4's `functionQueryNameList`): `searchPostsList`.
+pub fn function_list(name: &str) -> String {
+    format!("{}List", function(name))
 }
 /// `post_summary(post)` on table `posts` → `summary`
 pub fn computed_column(proc_name: &str, table: &str) -> String {
@@ -262,6 +278,25 @@ pub fn delete_by_unique_input_type(table: &str, cols: &[&str]) -> String {
 }
 pub fn delete_payload_type(table: &str) -> String {
     format!("Delete{}Payload", table_type(table))
+}
+/// The field holding a global object identifier (and the argument taking one): `nodeId`, or
+/// with `--classic-ids` `id` (v4's `nodeIdFieldName`).
+pub fn node_id_field(classic_ids: bool) -> &'static str {
+    if classic_ids {
+        "id"
+    } else {
+        "nodeId"
+    }
+}
+/// The name a column's fields are made from: with `--classic-ids` a column named `id` (by
+/// its name or `@name`) is `rowId` (v4's classic ids inflection); its `orderBy` values keep
+/// `ID_ASC`, as in v4.
+pub fn classic_column_name(name: &str, classic_ids: bool) -> &str {
+    if classic_ids && name == "id" {
+        "row_id"
+    } else {
+        name
+    }
 }
 /// `post(nodeId:)`
 pub fn row_by_node_id(table: &str) -> String {

@@ -11,6 +11,68 @@ use std::collections::{BTreeMap, HashSet};
 
 pub use build::{build, BuildError, BuildOptions};
 
+/// PostGraphile v4's options that shape the generated schema (flags of `serve` and
+/// `export-schema`, so both give the same SDL).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SchemaFlags {
+    /// Lists beside connections: omit (connections only), both, or only (lists only)
+    #[arg(
+        long = "simple-collections",
+        env = "POSTGRAPH_SIMPLE_COLLECTIONS",
+        value_enum,
+        default_value_t
+    )]
+    pub simple_collections: SimpleCollections,
+    /// Rows of connections and of set-returning functions are never null (`nodes: [Post!]!`,
+    /// `node: Post!`, `[Post!]`), as v4's `--no-setof-functions-contain-nulls` makes them
+    #[arg(
+        long = "no-setof-functions-contain-nulls",
+        env = "POSTGRAPH_NO_SETOF_FUNCTIONS_CONTAIN_NULLS"
+    )]
+    pub no_setof_functions_contain_nulls: bool,
+    /// v4's classic ids: `id` is the global object identifier (`nodeId` otherwise) and a
+    /// column named `id` becomes `rowId`
+    #[arg(long = "classic-ids", env = "POSTGRAPH_CLASSIC_IDS")]
+    pub classic_ids: bool,
+    /// JSON and JSONB values are the JSON itself (objects, lists, ...) rather than a string
+    /// holding it, in output and input
+    #[arg(long = "dynamic-json", env = "POSTGRAPH_DYNAMIC_JSON")]
+    pub dynamic_json: bool,
+    /// Leave out tables, columns, mutations and functions the connecting role (or a role it
+    /// is a member of) has no privilege for, as PostGraphile v4's --no-ignore-rbac
+    #[arg(long = "no-ignore-rbac", env = "POSTGRAPH_NO_IGNORE_RBAC")]
+    pub no_ignore_rbac: bool,
+}
+
+/// `--simple-collections` and the `@simpleCollections` smart tag (v4's values): whether a
+/// collection is offered as a connection (`allPosts`), as a plain list (`allPostsList`), or both.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum SimpleCollections {
+    /// Connections only (v4's default).
+    #[default]
+    Omit,
+    Both,
+    /// Lists only.
+    Only,
+}
+
+impl SimpleCollections {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim() {
+            "omit" => Some(Self::Omit),
+            "both" => Some(Self::Both),
+            "only" => Some(Self::Only),
+            _ => None,
+        }
+    }
+    pub fn connections(self) -> bool {
+        self != Self::Only
+    }
+    pub fn lists(self) -> bool {
+        self != Self::Omit
+    }
+}
+
 /// How a Postgres value crosses into JSON and back.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Codec {
@@ -24,6 +86,9 @@ pub enum Codec {
     /// Sent as its text form (a JSON string): BigInt, BigFloat, JSON (PostGraphile v4's
     /// default) and every type without a GraphQL type of its own.
     Text { sql_type: String },
+    /// json/jsonb with `--dynamic-json`: the value itself goes out, and any input value is
+    /// serialised to JSON text.
+    Json { sql_type: String },
     /// A Postgres enum: labels ↔ GraphQL enum values.
     Enum {
         sql_type: String,
@@ -48,6 +113,7 @@ impl Codec {
             | Codec::Float { sql_type }
             | Codec::Interval { sql_type }
             | Codec::Text { sql_type }
+            | Codec::Json { sql_type }
             | Codec::Enum { sql_type, .. }
             | Codec::Array { sql_type, .. }
             | Codec::Row { sql_type, .. }
@@ -124,6 +190,11 @@ pub struct Model {
     pub tables: Vec<Table>,
     pub relations: Vec<Relation>,
     pub functions: Vec<Function>,
+    /// The field and argument holding global object identifiers: `nodeId` (`id` with
+    /// `--classic-ids`).
+    pub node_id_field: String,
+    /// `--dynamic-json`: `JSON` values are JSON itself (objects and lists included).
+    pub dynamic_json: bool,
     /// Roles a token's role claim may name (read at startup): those the connecting role may
     /// switch to, minus itself, superusers, BYPASSRLS roles and owners of exposed tables.
     pub roles: HashSet<String>,
@@ -164,7 +235,10 @@ impl Model {
             FieldKind::Column { table, column } => {
                 self.tables[*table].columns[*column].deprecated.as_deref()
             }
-            FieldKind::Computed { function } | FieldKind::Function { function } => {
+            FieldKind::Computed { function }
+            | FieldKind::Function { function }
+            | FieldKind::ComputedList { function }
+            | FieldKind::FunctionList { function } => {
                 self.functions[*function].deprecated.as_deref()
             }
             _ => None,
@@ -244,6 +318,22 @@ pub enum FieldKind {
     /// `allPosts`
     AllRows {
         table: usize,
+    },
+    /// `allPostsList`: a simple collection, the rows as a plain list.
+    AllRowsList {
+        table: usize,
+    },
+    /// `postsByAuthorIdList`: a backward relation as a plain list.
+    BackwardList {
+        relation: usize,
+    },
+    /// `searchPostsList`: a set-returning function's rows (or values) as a plain list.
+    FunctionList {
+        function: usize,
+    },
+    /// A computed column returning a set, as a plain list.
+    ComputedList {
+        function: usize,
     },
     /// `postById`, `userByUsername`
     RowByKey {
@@ -428,6 +518,8 @@ pub struct Table {
     pub columns: Vec<Column>,
     pub primary_key: Option<Vec<usize>>,
     pub unique_keys: Vec<Vec<usize>>,
+    /// Its `@simpleCollections` smart tag, if any.
+    pub simple_collections: Option<SimpleCollections>,
 }
 
 impl Table {
@@ -439,8 +531,11 @@ impl Table {
 #[derive(Debug, Clone)]
 pub struct Column {
     pub name: String,
-    /// The name its GraphQL names are made from: its `@name` smart tag, or its Postgres name.
+    /// The name its GraphQL names are made from: its `@name` smart tag, or its Postgres name
+    /// (`row_id` for `id` with `--classic-ids`).
     pub inflect_name: String,
+    /// The name its `orderBy` values are made from (v4 keeps `ID_ASC` with classic ids).
+    pub order_name: String,
     /// What its `@omit` smart tag leaves out.
     pub omit: tags::Omit,
     /// The reason of its `@deprecated` smart tag.
@@ -464,6 +559,8 @@ pub struct Relation {
     pub columns: Vec<usize>,
     pub foreign_table: usize,
     pub foreign_columns: Vec<usize>,
+    /// The foreign key's `@simpleCollections` smart tag, if any.
+    pub simple_collections: Option<SimpleCollections>,
 }
 
 #[derive(Debug, Clone)]
@@ -481,6 +578,12 @@ pub struct Function {
     pub num_defaults: usize,
     /// The reason of its `@deprecated` smart tag.
     pub deprecated: Option<String>,
+    /// Its `@simpleCollections` smart tag, if any.
+    pub simple_collections: Option<SimpleCollections>,
+    /// `@sortable`: a set of table rows takes `orderBy`.
+    pub sortable: bool,
+    /// `@filterable`: a set of table rows takes `condition`.
+    pub filterable: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -97,12 +97,16 @@ pub(super) fn origin(model: &Model, kind: &FieldKind) -> String {
                 model.tables[*t].columns[*column].name
             )
         }
-        FieldKind::Computed { function } | FieldKind::Function { function } => {
+        FieldKind::Computed { function }
+        | FieldKind::Function { function }
+        | FieldKind::ComputedList { function }
+        | FieldKind::FunctionList { function } => {
             let f = &model.functions[*function];
             format!("function {}.{}", f.schema, f.name)
         }
         FieldKind::Forward { relation }
         | FieldKind::Backward { relation }
+        | FieldKind::BackwardList { relation }
         | FieldKind::PayloadForward { relation } => {
             let r = &model.relations[*relation];
             format!(
@@ -127,6 +131,7 @@ pub(super) fn origin(model: &Model, kind: &FieldKind) -> String {
             format!("unique key ({}) of {}", columns(*t, c), table(*t))
         }
         FieldKind::AllRows { table: t }
+        | FieldKind::AllRowsList { table: t }
         | FieldKind::RowByNodeId { table: t }
         | FieldKind::UpdateByNodeId { table: t }
         | FieldKind::DeleteByNodeId { table: t }

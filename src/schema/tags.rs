@@ -84,6 +84,16 @@ impl Tags {
             .collect()
     }
 
+    /// `@simpleCollections omit|both|only` (anything else is ignored, with a warning).
+    pub fn simple_collections(&self) -> Option<super::SimpleCollections> {
+        let v = self.value("simpleCollections")?;
+        let mode = super::SimpleCollections::parse(v);
+        if mode.is_none() {
+            tracing::warn!("@simpleCollections {v}: expected omit, both or only; ignored");
+        }
+        mode
+    }
+
     /// What `@omit` hides: everything (a bare `@omit`) or some actions.
     pub fn omit(&self) -> Omit {
         let Some(values) = self.tags.get("omit") else {

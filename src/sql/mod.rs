@@ -163,6 +163,7 @@ fn select_expr(b: &mut Builder, s: &Select) -> String {
             }
         }
         Select::Query(fields) => query_object(b, fields),
+        Select::Null => "null::json".into(),
     }
 }
 
@@ -269,7 +270,8 @@ fn scalar(v: &str, codec: &Codec) -> String {
                 ),
             ),
         },
-        Codec::Row { .. } | Codec::Jwt { .. } => format!("to_json({v})"),
+        // json as itself, jsonb made json: the value, not a string holding it.
+        Codec::Row { .. } | Codec::Jwt { .. } | Codec::Json { .. } => format!("to_json({v})"),
     }
 }
 
@@ -355,22 +357,25 @@ fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) -> String {
             function,
             args,
             on_parent,
+            ..
         } => call_with(b, function, parent.filter(|_| *on_parent), args),
     };
     // A function's rows are numbered in the order it returns them (an SRF in a select list
-    // keeps it): `"value"` is what it returned (a row or a scalar), `"ordinality"` the order.
+    // keeps it): `"__value"` is what it returned (a row or a scalar), `"__ordinality"` the
+    // order; a table row's columns are spread beside them, for `orderBy` and `condition`.
     let from = |x: &str| {
         match &c.source {
         Source::Table(_) => format!("{source} as {x}"),
-        Source::Function { .. } => format!(
-            "(select __s.\"value\", row_number() over () as \"ordinality\" from (select {source} as \"value\") as __s) as {x}"
+        Source::Function { rows, .. } => format!(
+            "(select {}__s.\"__value\", row_number() over () as \"{ORDINALITY}\" from (select {source} as \"__value\") as __s) as {x}",
+            if *rows { "(__s.\"__value\").*, " } else { "" }
         ),
     }
     };
     // What a node is built from: the page row itself, or the value a function returned.
     let node_row = match &c.source {
         Source::Table(_) => a.clone(),
-        Source::Function { .. } => format!("({a}.\"value\")"),
+        Source::Function { .. } => format!("({a}.\"__value\")"),
     };
     // The filter is rendered per alias (the count and page-info subqueries scan the source
     // again); parameters are bound once and referenced by number.
@@ -463,6 +468,19 @@ fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) -> String {
     let agg_order = order_sql(&a, false);
     let cursor = |x: &str| cursor(x, &c.order, &c.cursor_spec);
 
+    // A simple collection: the page's nodes as a plain list.
+    if c.list {
+        let nodes: Vec<String> = c
+            .fields
+            .iter()
+            .filter_map(|(_, f)| match f {
+                ConnField::Nodes(item) => Some(item_json(b, &node_row, item)),
+                _ => None,
+            })
+            .collect();
+        let node = nodes.first().map_or("null", String::as_str);
+        return format!("(select coalesce(json_agg({node}{agg_order}), '[]'::json) from {page})");
+    }
     let zero_limit = c.first == Some(0) || c.last == Some(0);
     let mut pairs = vec![];
     for (key, f) in &c.fields {
@@ -548,7 +566,7 @@ fn cursor(x: &str, order: &[OrderCol], spec: &str) -> String {
     // A function's own order: its row number, as v4's natural cursors have it.
     if spec == NATURAL {
         return format!(
-            "translate(encode(convert_to(concat('[\"{NATURAL}\",', {x}.\"ordinality\", ']'), 'utf8'), 'base64'), E'\\n', '')"
+            "translate(encode(convert_to(concat('[\"{NATURAL}\",', {x}.\"{ORDINALITY}\", ']'), 'utf8'), 'base64'), E'\\n', '')"
         );
     }
     let head = quote_literal(&format!(

@@ -74,8 +74,10 @@ pub struct Options {
     pub cors_origins: Vec<&'static str>,
     /// `--disable-default-mutations`.
     pub disable_default_mutations: bool,
-    /// `--no-ignore-rbac`.
-    pub no_ignore_rbac: bool,
+    /// `--simple-collections` and the other v4 schema options.
+    pub schema_flags: postgraph::schema::SchemaFlags,
+    /// `--extended-errors`.
+    pub extended_errors: Vec<&'static str>,
     /// `--jwt-cookie`: the token cookie's name.
     pub jwt_cookie: Option<&'static str>,
     /// `--insecure-cookies`: cookies without `Secure`.
@@ -108,7 +110,8 @@ impl Default for Options {
             metrics: false,
             cors_origins: vec![],
             disable_default_mutations: false,
-            no_ignore_rbac: false,
+            schema_flags: Default::default(),
+            extended_errors: vec![],
             jwt_cookie: None,
             insecure_cookies: false,
             simple_subscriptions: false,
@@ -164,7 +167,7 @@ pub async fn serve(connection: &str, opts: &Options) -> Result<Running, server::
         jwt_token_identifier: Some(example::JWT_TOKEN_IDENTIFIER.into()),
         disable_default_mutations: opts.disable_default_mutations,
         simple_subscriptions: opts.simple_subscriptions,
-        no_ignore_rbac: opts.no_ignore_rbac,
+        schema_flags: opts.schema_flags.clone(),
         jwt: opts.jwt.clone(),
         default_role: Some(example::DEFAULT_ROLE.into()),
         max_pool_size: opts.max_pool_size,
@@ -176,6 +179,7 @@ pub async fn serve(connection: &str, opts: &Options) -> Result<Running, server::
         },
         max_page_size: opts.max_page_size,
         production: opts.production,
+        extended_errors: opts.extended_errors.iter().map(|f| f.to_string()).collect(),
     };
     let engine = server::build_engine(&cfg).await?;
     server::start(

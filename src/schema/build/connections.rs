@@ -4,6 +4,12 @@ use super::*;
 
 impl<'a> Builder<'a> {
     pub(super) fn connection_args(&mut self, ti: usize) -> Vec<ArgDef> {
+        self.collection_args(ti, false)
+    }
+
+    /// The arguments of a table's collection: a connection's, or a simple collection's
+    /// (`list`: `first` and `offset` only, and no default order, as in v4).
+    pub(super) fn collection_args(&mut self, ti: usize, list: bool) -> Vec<ArgDef> {
         let t = &self.model.tables[ti];
         let order = inflect::order_by_enum(&t.inflect_name);
         let default = if t.primary_key.is_some() {
@@ -12,13 +18,13 @@ impl<'a> Builder<'a> {
             vec!["NATURAL".to_string()]
         };
         let filterable = !t.omit.filter;
-        let mut args = page_args();
+        let mut args = if list { list_page_args() } else { page_args() };
         args.extend([
             ArgDef {
                 name: "orderBy".into(),
                 description: Some(format!("The method to use when ordering `{}`.", t.type_name)),
                 ty: TypeRef::named(order).non_null().list(),
-                default: Some(DefaultValue::EnumList(default)),
+                default: (!list).then_some(DefaultValue::EnumList(default)),
             },
             ArgDef {
                 name: "condition".into(),
@@ -114,7 +120,9 @@ impl<'a> Builder<'a> {
             fields: vec![
                 field(
                     "nodes",
-                    TypeRef::named(t.type_name.clone()).list().non_null(),
+                    self.set_row(TypeRef::named(t.type_name.clone()))
+                        .list()
+                        .non_null(),
                     FieldKind::Nodes,
                     &format!("A list of `{}` objects.", t.type_name),
                 ),
@@ -161,7 +169,7 @@ impl<'a> Builder<'a> {
                 ),
                 field(
                     "node",
-                    TypeRef::named(t.type_name.clone()),
+                    self.set_row(TypeRef::named(t.type_name.clone())),
                     FieldKind::EdgeNode,
                     &format!("The `{}` at the end of the edge.", t.type_name),
                 ),
@@ -184,7 +192,7 @@ impl<'a> Builder<'a> {
             }
             for asc in [true, false].into_iter().filter(|_| !c.omit.order) {
                 values.push(EnumValueDef {
-                    name: inflect::order_by_column(&c.inflect_name, asc),
+                    name: inflect::order_by_column(&c.order_name, asc),
                     description: None,
                     meaning: EnumMeaning::Column {
                         column: ci,

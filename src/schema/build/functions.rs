@@ -14,7 +14,7 @@ impl<'a> Builder<'a> {
                 !omit.whole && !omit.execute
             })
             .filter(|p| {
-                let granted = !opts.rbac || rbac::executable(p);
+                let granted = !opts.flags.no_ignore_rbac || rbac::executable(p);
                 if !granted {
                     tracing::debug!(
                         "function {}.{} left out: no EXECUTE privilege",
@@ -49,10 +49,8 @@ impl<'a> Builder<'a> {
             let codec = self.codec(*oid)?;
             args.push(FunctionArg { name, field, codec });
         }
-        let inflect_name = tags::parse(p.comment.as_deref())
-            .value("name")
-            .unwrap_or(&p.name)
-            .to_string();
+        let tags = tags::parse(p.comment.as_deref());
+        let inflect_name = tags.value("name").unwrap_or(&p.name).to_string();
         if !inflect::is_valid_name(&inflect::function(&inflect_name)) {
             tracing::warn!(
                 "function {}.{} left out: no valid GraphQL name; rename it with a `@name` smart comment",
@@ -73,6 +71,9 @@ impl<'a> Builder<'a> {
             strict: p.is_strict,
             num_defaults: p.num_defaults.max(0) as usize,
             deprecated: deprecation(p.comment.as_deref()),
+            simple_collections: tags.simple_collections(),
+            sortable: tags.has("sortable"),
+            filterable: tags.has("filterable"),
         })
     }
 
@@ -132,6 +133,7 @@ impl<'a> Builder<'a> {
             match f.returns {
                 Codec::Row { table, .. } if !self.model.tables[table].is_composite() => {
                     args.extend(page_args());
+                    args.extend(self.sort_filter_args(&f, table));
                 }
                 Codec::Row { .. } | Codec::Jwt { .. } => {}
                 _ => {
@@ -145,6 +147,67 @@ impl<'a> Builder<'a> {
         Ok(Some((ty, args)))
     }
 
+    /// Whether a function gets its usual field (a connection for a set of table rows or of
+    /// scalars) and whether a simple collection (`xList`) beside it, by `--simple-collections`
+    /// or its `@simpleCollections` smart tag. Single values and sets of composite values are
+    /// no collections.
+    pub(super) fn function_collections(&self, f: &Function) -> (bool, bool) {
+        let paged = f.returns_set
+            && match f.returns {
+                Codec::Row { table, .. } => !self.model.tables[table].is_composite(),
+                Codec::Jwt { .. } => false,
+                _ => true,
+            };
+        let mode = f
+            .simple_collections
+            .unwrap_or(self.opts.flags.simple_collections);
+        (!paged || mode.connections(), paged && mode.lists())
+    }
+
+    /// The type and arguments of a set-returning function's simple collection: a list of
+    /// what it returns (v4: `[Post]`), the function's arguments after `skip`, then `first`
+    /// and `offset`.
+    pub(super) fn function_list_field(&mut self, fi: usize, skip: usize) -> (TypeRef, Vec<ArgDef>) {
+        let f = self.model.functions[fi].clone();
+        let item = self.gql_type(&f.returns);
+        let ty = match f.returns {
+            Codec::Row { .. } | Codec::Jwt { .. } => self.set_row(item),
+            _ => item,
+        }
+        .list();
+        let mut args: Vec<ArgDef> = f
+            .args
+            .iter()
+            .enumerate()
+            .skip(skip)
+            .map(|(i, a)| ArgDef {
+                name: a.field.clone(),
+                description: None,
+                ty: self.arg_type(&f, i, &a.codec),
+                default: None,
+            })
+            .collect();
+        args.extend(list_page_args());
+        if let Codec::Row { table, .. } = f.returns {
+            args.extend(self.sort_filter_args(&f, table));
+        }
+        (ty, args)
+    }
+
+    /// `orderBy` (no default: the function's own order) for a `@sortable` function and
+    /// `condition` for a `@filterable` one returning rows of `table`, as v4 adds them.
+    fn sort_filter_args(&mut self, f: &Function, table: usize) -> Vec<ArgDef> {
+        if self.model.tables[table].is_composite() {
+            return vec![];
+        }
+        self.collection_args(table, true)
+            .into_iter()
+            .filter(|a| {
+                (a.name == "orderBy" && f.sortable) || (a.name == "condition" && f.filterable)
+            })
+            .collect()
+    }
+
     /// A function field's type; nullable, as in v4 (a function may return NULL or fail).
     pub(super) fn function_return_type(&mut self, fi: usize) -> TypeRef {
         let f = self.model.functions[fi].clone();
@@ -154,7 +217,10 @@ impl<'a> Builder<'a> {
                     &self.model.tables[*table].inflect_name,
                 ))
             }
-            (Codec::Row { .. } | Codec::Jwt { .. }, true) => self.gql_type(&f.returns).list(),
+            (Codec::Row { .. } | Codec::Jwt { .. }, true) => {
+                let item = self.gql_type(&f.returns);
+                self.set_row(item).list()
+            }
             (_, true) => TypeRef::named(inflect::scalar_function_connection(&f.inflect_name)),
             (c, false) => self.gql_type(c),
         }

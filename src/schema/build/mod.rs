@@ -24,8 +24,8 @@ pub struct BuildOptions {
     pub disable_default_mutations: bool,
     /// `--simple-subscriptions`: the `Subscription` root with v4's `listen(topic:)`.
     pub simple_subscriptions: bool,
-    /// `--no-ignore-rbac`: leave out what the connecting role has no privilege for.
-    pub rbac: bool,
+    /// `--simple-collections` and the other v4 schema options.
+    pub flags: SchemaFlags,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +55,10 @@ const NATIVE_JSON: &[&str] = &[
     "timestamptz",
 ];
 
+/// The `JSON` scalar's description with `--dynamic-json`.
+const DYNAMIC_JSON: &str =
+    "A JSON value: an object, a list, a string, a number, a boolean or null.";
+
 /// The built-in scalars plus the ones this engine defines.
 const SCALARS: &[(&str, &str)] = &[
     ("BigInt", "A signed eight-byte integer, as a string."),
@@ -73,10 +77,13 @@ const SCALARS: &[(&str, &str)] = &[
 ];
 
 pub fn build(catalog: &Catalog, opts: &BuildOptions) -> Result<Model, BuildError> {
+    let mut model = empty_model(catalog);
+    model.node_id_field = inflect::node_id_field(opts.flags.classic_ids).into();
+    model.dynamic_json = opts.flags.dynamic_json;
     let mut b = Builder {
         catalog,
         opts,
-        model: empty_model(catalog),
+        model,
         class_table: HashMap::new(),
         used_scalars: BTreeSet::new(),
         jwt_table: None,
@@ -105,6 +112,8 @@ fn empty_model(catalog: &Catalog) -> Model {
         tables: vec![],
         relations: vec![],
         functions: vec![],
+        node_id_field: inflect::node_id_field(false).into(),
+        dynamic_json: false,
         roles: catalog.roles.iter().cloned().collect(),
     }
 }
@@ -137,6 +146,16 @@ fn qualified(schema: &str, name: &str) -> String {
 impl<'a> Builder<'a> {
     fn exposed(&self, schema: &str) -> bool {
         self.opts.schemas.iter().any(|s| s == schema)
+    }
+
+    /// The type of one row of a set (a connection's node, an item of a set-returning
+    /// function's list): non-null under `--no-setof-functions-contain-nulls`.
+    fn set_row(&self, ty: TypeRef) -> TypeRef {
+        if self.opts.flags.no_setof_functions_contain_nulls {
+            ty.non_null()
+        } else {
+            ty
+        }
     }
 
     fn is_jwt(&self, t: &PgType) -> bool {
@@ -180,13 +199,27 @@ impl<'a> Builder<'a> {
     }
 }
 
-fn node_id_arg(description: &str) -> ArgDef {
+fn node_id_arg(name: &str, description: &str) -> ArgDef {
     ArgDef {
-        name: "nodeId".into(),
+        name: name.into(),
         description: Some(description.into()),
         ty: TypeRef::named("ID").non_null(),
         default: None,
     }
+}
+
+/// The paging arguments of a simple collection (a plain list): `first` and `offset`.
+fn list_page_args() -> Vec<ArgDef> {
+    let arg = |name: &str, description: &str| ArgDef {
+        name: name.into(),
+        description: Some(description.into()),
+        ty: TypeRef::named("Int"),
+        default: None,
+    };
+    vec![
+        arg("first", "Only read the first `n` values of the set."),
+        arg("offset", "Skip the first `n` values."),
+    ]
 }
 
 /// The paging arguments every connection takes.

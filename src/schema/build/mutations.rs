@@ -139,8 +139,9 @@ impl<'a> Builder<'a> {
         self.payload(ti, "delete")?;
         if t.primary_key.is_some() {
             // By global identifier: `updatePost(input: {nodeId, postPatch})`, `deletePost(input: {nodeId})`.
+            let node_id_field = self.model.node_id_field.clone();
             let node_field = || InputFieldDef {
-                name: "nodeId".into(),
+                name: node_id_field.clone(),
                 description: Some(format!(
                     "The globally unique `ID` which will identify a single `{}` to be updated.",
                     t.type_name
@@ -595,6 +596,10 @@ impl<'a> Builder<'a> {
             fields: input_fields,
         }))?;
         let result_ty = match (&f.returns, f.returns_set) {
+            (c @ (Codec::Row { .. } | Codec::Jwt { .. }), true) => {
+                let item = self.gql_type(c);
+                self.set_row(item).list()
+            }
             (c, true) => self.gql_type(c).list(),
             (c, false) => self.gql_type(c),
         };

@@ -8,7 +8,7 @@ impl<'a> Builder<'a> {
         let mut fields = vec![];
         let is_node = t.primary_key.is_some() && !t.is_composite();
         if is_node {
-            fields.push(field("nodeId", TypeRef::named("ID").non_null(), FieldKind::NodeId, "A globally unique identifier. Can be used in various places throughout the system to identify this single value."));
+            fields.push(field(&self.model.node_id_field, TypeRef::named("ID").non_null(), FieldKind::NodeId, "A globally unique identifier. Can be used in various places throughout the system to identify this single value."));
         }
         for (ci, c) in t.columns.iter().enumerate().filter(|(_, c)| !c.omit.read) {
             let mut ty = self.gql_type(&c.codec);
@@ -39,16 +39,29 @@ impl<'a> Builder<'a> {
             if self.computed_column_of(&f) != Some(ti) {
                 continue;
             }
-            let Some((ty, args)) = self.function_field(fi, 1)? else {
-                continue;
-            };
-            fields.push(FieldDef {
-                name: inflect::computed_column(&f.name, &t.name),
-                description: self.proc_comment(&f),
-                ty,
-                args,
-                kind: FieldKind::Computed { function: fi },
-            });
+            let (connection, list) = self.function_collections(&f);
+            if connection {
+                let Some((ty, args)) = self.function_field(fi, 1)? else {
+                    continue;
+                };
+                fields.push(FieldDef {
+                    name: inflect::computed_column(&f.name, &t.name),
+                    description: self.proc_comment(&f),
+                    ty,
+                    args,
+                    kind: FieldKind::Computed { function: fi },
+                });
+            }
+            if list {
+                let (ty, args) = self.function_list_field(fi, 1);
+                fields.push(FieldDef {
+                    name: inflect::computed_column_list(&f.name, &t.name),
+                    description: self.proc_comment(&f),
+                    ty,
+                    args,
+                    kind: FieldKind::ComputedList { function: fi },
+                });
+            }
         }
         for ri in 0..self.model.relations.len() {
             let r = self.model.relations[ri].clone();
@@ -78,16 +91,44 @@ impl<'a> Builder<'a> {
                     .iter()
                     .map(|&c| rt.columns[c].inflect_name.as_str())
                     .collect();
-                fields.push(FieldDef {
-                    name: inflect::backward_relation(&rt.inflect_name, &cols, false),
-                    description: Some(format!(
-                        "Reads and enables pagination through a set of `{}`.",
-                        rt.type_name
-                    )),
-                    ty: TypeRef::named(inflect::connection_type(&rt.inflect_name)).non_null(),
-                    args: self.connection_args(r.table),
-                    kind: FieldKind::Backward { relation: ri },
-                });
+                // The foreign key's tag, else the referencing table's, else the flag (v4's order).
+                let collections = r
+                    .simple_collections
+                    .or(rt.simple_collections)
+                    .unwrap_or(self.opts.flags.simple_collections);
+                // A unique key gives one row, never a list (as in v4).
+                let unique = rt
+                    .primary_key
+                    .iter()
+                    .chain(&rt.unique_keys)
+                    .any(|k| *k == r.columns);
+                if collections.connections() {
+                    fields.push(FieldDef {
+                        name: inflect::backward_relation(&rt.inflect_name, &cols, false),
+                        description: Some(format!(
+                            "Reads and enables pagination through a set of `{}`.",
+                            rt.type_name
+                        )),
+                        ty: TypeRef::named(inflect::connection_type(&rt.inflect_name)).non_null(),
+                        args: self.connection_args(r.table),
+                        kind: FieldKind::Backward { relation: ri },
+                    });
+                }
+                if collections.lists() && !unique {
+                    fields.push(FieldDef {
+                        name: inflect::backward_relation_list(&rt.inflect_name, &cols),
+                        description: Some(format!(
+                            "Reads and enables pagination through a set of `{}`.",
+                            rt.type_name
+                        )),
+                        ty: TypeRef::named(rt.type_name.clone())
+                            .non_null()
+                            .list()
+                            .non_null(),
+                        args: self.collection_args(r.table, true),
+                        kind: FieldKind::BackwardList { relation: ri },
+                    });
+                }
             }
         }
         let description = self.class_comment(&t);

@@ -17,7 +17,7 @@ impl<'a> Builder<'a> {
         });
         if has_nodes {
             query_fields.push(field(
-                "nodeId",
+                &self.model.node_id_field,
                 TypeRef::named("ID").non_null(),
                 FieldKind::NodeId,
                 "The root query type must be a `Node` to work well with Relay 1 mutations. This just resolves to `query`.",
@@ -26,13 +26,16 @@ impl<'a> Builder<'a> {
                 name: "node".into(),
                 description: Some("Fetches an object given its globally unique `ID`.".into()),
                 ty: TypeRef::named("Node"),
-                args: vec![node_id_arg("The globally unique `ID`.")],
+                args: vec![node_id_arg(
+                    &self.model.node_id_field,
+                    "The globally unique `ID`.",
+                )],
                 kind: FieldKind::Node,
             });
             self.insert(TypeDef::Interface(InterfaceDef {
                 name: "Node".into(),
                 description: Some("An object with a globally unique `ID`.".into()),
-                fields: vec![field("nodeId", TypeRef::named("ID").non_null(), FieldKind::NodeId, "A globally unique identifier. Can be used in various places throughout the system to identify this single value.")],
+                fields: vec![field(&self.model.node_id_field, TypeRef::named("ID").non_null(), FieldKind::NodeId, "A globally unique identifier. Can be used in various places throughout the system to identify this single value.")],
             }))?;
         }
         let mut mutation_fields = vec![];
@@ -50,7 +53,10 @@ impl<'a> Builder<'a> {
             }
             needs_page_info = true;
             self.connection_types(ti)?;
-            if !t.omit.all && !t.omit.read {
+            let collections = t
+                .simple_collections
+                .unwrap_or(self.opts.flags.simple_collections);
+            if !t.omit.all && !t.omit.read && collections.connections() {
                 query_fields.push(FieldDef {
                     name: inflect::all_rows(&t.inflect_name),
                     description: Some(format!(
@@ -60,6 +66,15 @@ impl<'a> Builder<'a> {
                     ty: TypeRef::named(inflect::connection_type(&t.inflect_name)),
                     args: self.connection_args(ti),
                     kind: FieldKind::AllRows { table: ti },
+                });
+            }
+            if !t.omit.all && !t.omit.read && collections.lists() {
+                query_fields.push(FieldDef {
+                    name: inflect::all_rows_list(&t.inflect_name),
+                    description: Some(format!("Reads a set of `{}`.", t.type_name)),
+                    ty: TypeRef::named(t.type_name.clone()).non_null().list(),
+                    args: self.collection_args(ti, true),
+                    kind: FieldKind::AllRowsList { table: ti },
                 });
             }
             let lookups = if t.omit.read {
@@ -101,10 +116,13 @@ impl<'a> Builder<'a> {
                         t.type_name
                     )),
                     ty: TypeRef::named(t.type_name.clone()),
-                    args: vec![node_id_arg(&format!(
-                        "The globally unique `ID` to be used in selecting a single `{}`.",
-                        t.type_name
-                    ))],
+                    args: vec![node_id_arg(
+                        &self.model.node_id_field,
+                        &format!(
+                            "The globally unique `ID` to be used in selecting a single `{}`.",
+                            t.type_name
+                        ),
+                    )],
                     kind: FieldKind::RowByNodeId { table: ti },
                 });
             }
@@ -132,17 +150,30 @@ impl<'a> Builder<'a> {
                 }
                 mutation_fields.push(self.function_mutation(fi)?);
             } else {
-                let Some((ty, args)) = self.function_field(fi, 0)? else {
-                    continue;
-                };
-                needs_page_info |= f.returns_set;
-                query_fields.push(FieldDef {
-                    name: inflect::function(&f.inflect_name),
-                    description: self.proc_comment(&f),
-                    ty,
-                    args,
-                    kind: FieldKind::Function { function: fi },
-                });
+                let (connection, list) = self.function_collections(&f);
+                if connection {
+                    let Some((ty, args)) = self.function_field(fi, 0)? else {
+                        continue;
+                    };
+                    needs_page_info |= f.returns_set;
+                    query_fields.push(FieldDef {
+                        name: inflect::function(&f.inflect_name),
+                        description: self.proc_comment(&f),
+                        ty,
+                        args,
+                        kind: FieldKind::Function { function: fi },
+                    });
+                }
+                if list {
+                    let (ty, args) = self.function_list_field(fi, 0);
+                    query_fields.push(FieldDef {
+                        name: inflect::function_list(&f.inflect_name),
+                        description: self.proc_comment(&f),
+                        ty,
+                        args,
+                        kind: FieldKind::FunctionList { function: fi },
+                    });
+                }
             }
         }
 
@@ -211,9 +242,13 @@ impl<'a> Builder<'a> {
         }
         for (name, description) in SCALARS {
             if self.used_scalars.contains(name) {
+                let description = match *name {
+                    "JSON" if self.opts.flags.dynamic_json => DYNAMIC_JSON,
+                    _ => description,
+                };
                 self.insert(TypeDef::Scalar(ScalarDef {
                     name: (*name).into(),
-                    description: Some((*description).into()),
+                    description: Some(description.into()),
                 }))?;
             }
         }

@@ -51,7 +51,7 @@ impl<'a> Builder<'a> {
             let is_jwt = matches!(&self.opts.jwt_type, Some((s, n)) if *s == class.schema && *n == class.name);
             let owner = format!("{} {}.{}", class_kind(kind), class.schema, class.name);
             let mut omit = tags.omit();
-            if self.opts.rbac {
+            if self.opts.flags.no_ignore_rbac {
                 omit = rbac::table(class, omit);
             }
             if omit.whole && !is_jwt {
@@ -99,6 +99,7 @@ impl<'a> Builder<'a> {
                 columns: vec![],
                 primary_key: None,
                 unique_keys: vec![],
+                simple_collections: tags.simple_collections(),
             });
         }
         // Columns need every table known first (a column may hold another table's row type).
@@ -116,11 +117,14 @@ impl<'a> Builder<'a> {
                 if omit.whole {
                     continue;
                 }
-                let readable = !self.opts.rbac || rbac::readable(class, a);
-                if self.opts.rbac {
+                let readable = !self.opts.flags.no_ignore_rbac || rbac::readable(class, a);
+                if self.opts.flags.no_ignore_rbac {
                     omit = rbac::column(class, a, omit);
                 }
-                let inflect_name = tags.value("name").unwrap_or(&a.name).to_string();
+                let order_name = tags.value("name").unwrap_or(&a.name).to_string();
+                let inflect_name =
+                    inflect::classic_column_name(&order_name, self.opts.flags.classic_ids)
+                        .to_string();
                 let field = inflect::column(&inflect_name);
                 if !inflect::is_valid_name(&field) {
                     tracing::warn!(table = %class.name, column = %a.name, "column skipped: no valid GraphQL name");
@@ -134,6 +138,7 @@ impl<'a> Builder<'a> {
                     Column {
                         name: a.name.clone(),
                         inflect_name,
+                        order_name,
                         omit,
                         deprecated: deprecation(a.comment.as_deref()),
                         field,
@@ -220,6 +225,7 @@ impl<'a> Builder<'a> {
             .iter()
             .filter(|c| c.kind == "f" && !tags::parse(c.comment.as_deref()).omit().whole)
         {
+            let simple_collections = tags::parse(con.comment.as_deref()).simple_collections();
             let (Some(&t), Some(&ft)) = (
                 self.class_table.get(&con.class_oid),
                 con.foreign_class_oid.and_then(|o| self.class_table.get(&o)),
@@ -238,6 +244,7 @@ impl<'a> Builder<'a> {
                     columns,
                     foreign_table: ft,
                     foreign_columns,
+                    simple_collections,
                 });
             }
         }
@@ -267,6 +274,7 @@ impl<'a> Builder<'a> {
                     columns,
                     foreign_table: ft,
                     foreign_columns,
+                    simple_collections: None,
                 })
             });
             match resolved {

@@ -24,6 +24,7 @@ impl<'a> Builder<'a> {
                     Codec::Float { .. } => Codec::Float { sql_type },
                     Codec::Interval { .. } => Codec::Interval { sql_type },
                     Codec::Text { .. } => Codec::Text { sql_type },
+                    Codec::Json { .. } => Codec::Json { sql_type },
                     other => other,
                 })
             }
@@ -54,6 +55,9 @@ impl<'a> Builder<'a> {
                 "interval" if t.schema == "pg_catalog" => Codec::Interval { sql_type },
                 name if t.schema == "pg_catalog" && NATIVE_JSON.contains(&name) => {
                     Codec::Native { sql_type }
+                }
+                "json" | "jsonb" if t.schema == "pg_catalog" && self.opts.flags.dynamic_json => {
+                    Codec::Json { sql_type }
                 }
                 _ => Codec::Text { sql_type },
             }),
@@ -112,7 +116,10 @@ impl<'a> Builder<'a> {
                 self.interval_types();
                 TypeRef::named(INTERVAL)
             }
-            Codec::Native { sql_type } | Codec::Float { sql_type } | Codec::Text { sql_type } => {
+            Codec::Native { sql_type }
+            | Codec::Float { sql_type }
+            | Codec::Text { sql_type }
+            | Codec::Json { sql_type } => {
                 let name = self.scalar_name(sql_type);
                 TypeRef::named(name)
             }
