@@ -426,6 +426,18 @@ impl Table {
     pub fn is_composite(&self) -> bool {
         self.kind == 'c'
     }
+
+    /// The keys an upsert may conflict on, the primary key first (flagged `true`): those whose
+    /// columns an insert can supply. A key Postgres alone fills in (an identity column
+    /// `GENERATED ALWAYS`) never conflicts, and its column may not even be set to itself.
+    pub fn upsert_keys(&self) -> Vec<(&Vec<usize>, bool)> {
+        self.primary_key
+            .iter()
+            .map(|k| (k, true))
+            .chain(self.unique_keys.iter().map(|k| (k, false)))
+            .filter(|(k, _)| k.iter().all(|&c| self.columns[c].writable))
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone)]
