@@ -983,3 +983,67 @@ async fn a_function_keeps_its_v4_mutation_name_over_bulk_create() {
     );
     assert_eq!(count(&app, "categories").await, 2);
 }
+
+#[tokio::test]
+async fn upsert_conflicts_only_on_constraints_an_insert_can_hit() {
+    // `tallies`' only key is GENERATED ALWAYS AS IDENTITY (no insert supplies it, so it never
+    // conflicts); a `@unique` smart tag is no constraint `ON CONFLICT` could name.
+    let app = app_with(Options {
+        setup_sql: Some(concat!(
+            include_str!("fixtures/mutations.sql"),
+            "comment on table app_public.items is E'@unique note';"
+        )),
+        ..Options::default()
+    })
+    .await;
+    let r = app
+        .gql(
+            "{ keys: __type(name: \"ItemsUniqueKey\") { enumValues { name } } \
+               mutation: __type(name: \"Mutation\") { fields { name } } \
+               lookup: __type(name: \"Query\") { fields { name } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.data()["keys"]["enumValues"],
+        json!([{"name": "PRIMARY_KEY"}, {"name": "CODE"}]),
+        "{}",
+        r.body
+    );
+    let names = |root: &str| -> Vec<String> {
+        r.data()[root]["fields"]
+            .as_array()
+            .expect("fields")
+            .iter()
+            .filter_map(|f| f["name"].as_str().map(str::to_string))
+            .collect()
+    };
+    assert!(
+        names("lookup").contains(&"itemByNote".to_string()),
+        "{}",
+        r.body
+    );
+    assert!(
+        !names("mutation").contains(&"upsertTally".to_string()),
+        "{}",
+        r.body
+    );
+    assert!(
+        names("mutation").contains(&"createTally".to_string()),
+        "{}",
+        r.body
+    );
+
+    let r = app
+        .gql(
+            "mutation { upsertTally(input: {tally: {}}) { tally { id } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.first_error_code(), Some("GRAPHQL_VALIDATION_FAILED"));
+    assert_eq!(count(&app, "tallies").await, 0);
+}

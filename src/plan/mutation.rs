@@ -243,12 +243,7 @@ impl<'m> Planner<'m> {
         v: Option<&Value>,
     ) -> Result<Vec<usize>> {
         let t = self.table(table);
-        let keys: Vec<(&Vec<usize>, bool)> = t
-            .primary_key
-            .iter()
-            .map(|k| (k, true))
-            .chain(t.unique_keys.iter().map(|k| (k, false)))
-            .collect();
+        let keys = t.upsert_keys();
         let wanted = match v.map(Value::resolved) {
             None | Some(Value::Null) => {
                 return Ok(keys.first().map(|(k, _)| (*k).clone()).unwrap_or_default())

@@ -520,11 +520,28 @@ pub struct Table {
     pub unique_keys: Vec<Vec<usize>>,
     /// Its `@simpleCollections` smart tag, if any.
     pub simple_collections: Option<SimpleCollections>,
+    /// The keys only a smart tag declares (`@primaryKey`, `@unique`), with no constraint
+    /// behind them: lookups work, `ON CONFLICT` cannot use them.
+    pub tag_keys: Vec<Vec<usize>>,
 }
 
 impl Table {
     pub fn is_composite(&self) -> bool {
         self.kind == 'c'
+    }
+
+    /// The keys an upsert may conflict on, the primary key first (flagged `true`): unique
+    /// constraints (not smart-tag keys, which `ON CONFLICT` cannot name) whose columns an
+    /// insert can supply. A key Postgres alone fills in (an identity column `GENERATED
+    /// ALWAYS`) never conflicts, and its column may not even be set to itself.
+    pub fn upsert_keys(&self) -> Vec<(&Vec<usize>, bool)> {
+        self.primary_key
+            .iter()
+            .map(|k| (k, true))
+            .chain(self.unique_keys.iter().map(|k| (k, false)))
+            .filter(|(k, _)| !self.tag_keys.contains(k))
+            .filter(|(k, _)| k.iter().all(|&c| self.columns[c].writable))
+            .collect()
     }
 }
 

@@ -392,7 +392,8 @@ fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) -> String {
             filters.push(Box::new(move |x| format!("{x}.{col} is null")));
         } else {
             let v = b.param(p);
-            filters.push(Box::new(move |x| format!("{x}.{col} = {v}")));
+            let cast = no_equality_cast(&p.sql_type);
+            filters.push(Box::new(move |x| format!("{x}.{col}{cast} = {v}{cast}")));
         }
     }
     let mut bounds: Vec<ForAlias> = vec![];
@@ -435,7 +436,8 @@ fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) -> String {
                 } else {
                     "nulls last"
                 };
-                format!("{x}.{} {dir} {nulls}", quote_ident(&o.column))
+                let cast = no_equality_cast(&o.sql_type);
+                format!("{x}.{}{cast} {dir} {nulls}", quote_ident(&o.column))
             })
             .collect();
         format!(" order by {}", cols.join(", "))
@@ -560,8 +562,9 @@ fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) -> String {
 /// `["<order alias>",...,[<values>]]`, compact (as JSON.stringify writes it), so cursors a v4
 /// client stored keep working.
 fn cursor(x: &str, order: &[OrderCol], spec: &str) -> String {
+    // Typed, so `array_agg` of it (start and end cursors) resolves.
     if order.is_empty() {
-        return "null".into();
+        return "null::text".into();
     }
     // A function's own order: its row number, as v4's natural cursors have it.
     if spec == NATURAL {
@@ -598,6 +601,17 @@ fn item_json(b: &mut Builder, row: &str, item: &Item) -> String {
     }
 }
 
+/// A cast giving a type without `=` and `<` operators some, for `condition`, `orderBy` and
+/// cursors: json compares as jsonb (equal values, whatever their spacing), xml and the
+/// geometric types without them by their text.
+fn no_equality_cast(sql_type: &str) -> &'static str {
+    match sql_type.strip_prefix("\"pg_catalog\".") {
+        Some("\"json\"") => "::jsonb",
+        Some("\"xml\"" | "\"point\"" | "\"line\"" | "\"path\"" | "\"polygon\"") => "::text",
+        _ => "",
+    }
+}
+
 /// Rows strictly after (or before) a cursor in the connection's order: for columns
 /// c1..cn with cursor values v1..vn, `c1 > v1 or (c1 = v1 and c2 > v2) or ...`, with each
 /// column's direction and null placement (nulls last ascending, first descending).
@@ -607,7 +621,11 @@ fn keyset(
     values: &[Param],
     after: bool,
 ) -> Box<dyn Fn(&str) -> String> {
-    let vals: Vec<String> = values.iter().map(|p| b.param(p)).collect();
+    let vals: Vec<String> = values
+        .iter()
+        .zip(order)
+        .map(|(p, o)| b.param(p) + no_equality_cast(&o.sql_type))
+        .collect();
     let order = order.to_vec();
     Box::new(move |x: &str| {
         let mut ors = vec![];
@@ -615,13 +633,19 @@ fn keyset(
             let mut ands: Vec<String> = (0..i)
                 .map(|j| {
                     format!(
-                        "{x}.{} is not distinct from {}",
+                        "{x}.{}{} is not distinct from {}",
                         quote_ident(&order[j].column),
+                        no_equality_cast(&order[j].sql_type),
                         vals[j]
                     )
                 })
                 .collect();
-            let (col, v) = (format!("{x}.{}", quote_ident(&order[i].column)), &vals[i]);
+            let col = format!(
+                "{x}.{}{}",
+                quote_ident(&order[i].column),
+                no_equality_cast(&order[i].sql_type)
+            );
+            let v = &vals[i];
             // Forward in an ascending column means greater, with nulls at the end.
             let greater = order[i].asc == after;
             ands.push(if greater {

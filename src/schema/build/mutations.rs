@@ -132,7 +132,7 @@ impl<'a> Builder<'a> {
             inflect::upsert_input_type(&t.inflect_name),
             inflect::upsert_payload_type(&t.inflect_name),
         ];
-        if self.free_of_functions(&t, &upsert_names) {
+        if !t.upsert_keys().is_empty() && self.free_of_functions(&t, &upsert_names) {
             out.push(self.upsert(ti)?);
         }
         self.payload(ti, "update")?;
@@ -381,12 +381,7 @@ impl<'a> Builder<'a> {
     /// else the first unique key).
     fn upsert(&mut self, ti: usize) -> Result<FieldDef, BuildError> {
         let t = self.model.tables[ti].clone();
-        let keys: Vec<(Vec<usize>, bool)> = t
-            .primary_key
-            .iter()
-            .map(|k| (k.clone(), true))
-            .chain(t.unique_keys.iter().map(|k| (k.clone(), false)))
-            .collect();
+        let keys = t.upsert_keys();
         let key_enum = inflect::unique_key_enum(&t.inflect_name);
         let values = keys
             .iter()

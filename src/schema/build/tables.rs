@@ -100,6 +100,7 @@ impl<'a> Builder<'a> {
                 primary_key: None,
                 unique_keys: vec![],
                 simple_collections: tags.simple_collections(),
+                tag_keys: vec![],
             });
         }
         // Columns need every table known first (a column may hold another table's row type).
@@ -199,11 +200,17 @@ impl<'a> Builder<'a> {
                 }
                 cols.filter(|c| !c.is_empty())
             };
-            let pk = pk.or_else(|| tags.value("primaryKey").and_then(by_names));
+            let mut tag_keys = vec![];
+            let pk = pk.or_else(|| {
+                let tagged = tags.value("primaryKey").and_then(by_names);
+                tag_keys.extend(tagged.clone());
+                tagged
+            });
             let mut uniques = uniques;
             for list in tags.values("unique") {
                 if let Some(u) = by_names(list) {
                     if !pk.iter().chain(uniques.iter()).any(|k| same(k, &u)) {
+                        tag_keys.push(u.clone());
                         uniques.push(u);
                     }
                 }
@@ -214,6 +221,7 @@ impl<'a> Builder<'a> {
             }
             t.primary_key = pk;
             t.unique_keys = uniques;
+            t.tag_keys = tag_keys;
         }
         Ok(())
     }
