@@ -25,6 +25,8 @@ mod report;
 mod revocation;
 #[path = "load/server.rs"]
 mod server;
+#[path = "load/soak.rs"]
+mod soak;
 #[path = "load/wrk.rs"]
 mod wrk;
 
@@ -163,7 +165,13 @@ fn main() -> ExitCode {
         .build()
         .expect("tokio runtime");
     let started = Instant::now();
-    let outcome = runtime.block_on(run(&config));
+    // `cargo bench --bench load -- soak`: the soak run instead of the load benchmark.
+    let outcome = if std::env::args().any(|a| a == "soak") {
+        let output = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/soak.md");
+        runtime.block_on(soak::run(&config.binary, &config.rust_log, &output))
+    } else {
+        runtime.block_on(run(&config))
+    };
     // Anything still holding the cluster or the server has been dropped by now (guards).
     match outcome {
         Ok(()) => {
