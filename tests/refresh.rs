@@ -7,8 +7,8 @@ mod common;
 use common::{app, app_with, Options, TestApp};
 use serde_json::{json, Value};
 
-const SIGNIN: &str = "mutation($e: String!) { signinWithRefresh(input: {email: $e, password: \"correct horse battery\"}) { authTokens { accessToken refreshToken } } }";
-const REFRESH: &str = "mutation($r: String!) { refresh(input: {refreshToken: $r}) { authTokens { accessToken refreshToken } } }";
+const SIGNIN: &str = "mutation($e: String!) { signinWithRefresh(input: {email: $e, password: \"correct horse battery\"}) { authToken { accessToken refreshToken } } }";
+const REFRESH: &str = "mutation($r: String!) { refresh(input: {refreshToken: $r}) { authToken { accessToken refreshToken } } }";
 const ME: &str = "{ me { username } }";
 
 /// (access token, refresh token) of a fresh sign-in of `username` (signed up before).
@@ -20,7 +20,7 @@ async fn signin(app: &TestApp, username: &str) -> (String, String) {
             None,
         )
         .await;
-    pair(&r.body["data"]["signinWithRefresh"]["authTokens"])
+    pair(&r.body["data"]["signinWithRefresh"]["authToken"])
         .unwrap_or_else(|| panic!("no tokens: {}", r.body))
 }
 
@@ -36,7 +36,7 @@ async fn refresh(app: &TestApp, token: &str) -> Option<(String, String)> {
     let r = app.gql(REFRESH, json!({ "r": token }), None).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.errors().is_none(), "{}", r.body);
-    pair(&r.body["data"]["refresh"]["authTokens"])
+    pair(&r.body["data"]["refresh"]["authToken"])
 }
 
 async fn me(app: &TestApp, access: &str) -> Value {
@@ -70,13 +70,13 @@ async fn signin_with_refresh_signs_a_short_access_token_and_stores_only_a_hash()
     // A wrong password: no tokens at all.
     let r = app
         .gql(
-            "mutation { signinWithRefresh(input: {email: \"alice@example.com\", password: \"wrong password\"}) { authTokens { accessToken } } }",
+            "mutation { signinWithRefresh(input: {email: \"alice@example.com\", password: \"wrong password\"}) { authToken { accessToken } } }",
             json!({}),
             None,
         )
         .await;
     assert!(
-        r.data()["signinWithRefresh"]["authTokens"].is_null(),
+        r.data()["signinWithRefresh"]["authToken"].is_null(),
         "{}",
         r.body
     );
@@ -126,7 +126,7 @@ async fn signout_revokes_the_refresh_token_and_clears_the_cookie() {
     let r = app
         .gql(SIGNIN, json!({"e": "alice@example.com"}), None)
         .await;
-    let (access, r1) = pair(&r.data()["signinWithRefresh"]["authTokens"]).unwrap();
+    let (access, r1) = pair(&r.data()["signinWithRefresh"]["authToken"]).unwrap();
     let set = r.headers["set-cookie"].to_str().unwrap();
     assert!(set.starts_with(&format!("jwt={access}; Max-Age=")), "{set}");
     let r = app
@@ -156,12 +156,12 @@ async fn a_refused_refresh_clears_the_cookie() {
     let r = app
         .gql(SIGNIN, json!({"e": "alice@example.com"}), None)
         .await;
-    let (_, r1) = pair(&r.data()["signinWithRefresh"]["authTokens"]).unwrap();
+    let (_, r1) = pair(&r.data()["signinWithRefresh"]["authToken"]).unwrap();
     assert!(refresh(&app, &r1).await.is_some());
-    // r1 is spent: `authTokens` (the composite holding the access token) comes back null,
+    // r1 is spent: `authToken` (the composite holding the access token) comes back null,
     // and the access token cookie goes with it.
     let r = app.gql(REFRESH, json!({ "r": r1 }), None).await;
-    assert!(r.data()["refresh"]["authTokens"].is_null(), "{}", r.body);
+    assert!(r.data()["refresh"]["authToken"].is_null(), "{}", r.body);
     let set = r.headers["set-cookie"].to_str().unwrap();
     assert!(
         set.starts_with("jwt=; Max-Age=0; Path=/; HttpOnly"),

@@ -399,7 +399,7 @@ pub fn enum_value(label: &str) -> String {
         c
     }
 }
-/// Type name for a Postgres enum, domain or composite type.
+/// Type name for a Postgres enum or domain (composite types are named as tables: `table_type`).
 pub fn pg_type(name: &str) -> String {
     upper_camel(name)
 }

@@ -59,11 +59,8 @@ impl<'a> Builder<'a> {
                 continue;
             }
             let inflect_name = tags.value("name").unwrap_or(&class.name).to_string();
-            let type_name = if class.kind == "c" {
-                inflect::pg_type(&inflect_name)
-            } else {
-                inflect::table_type(&inflect_name)
-            };
+            // Composite types are named like tables, singular (`auth_tokens` → `AuthToken`), as v4.
+            let type_name = inflect::table_type(&inflect_name);
             if !inflect::is_valid_name(&type_name) {
                 tracing::warn!("{owner} left out: `{type_name}` is not a valid GraphQL name; rename it with a `@name` smart comment");
                 continue;
