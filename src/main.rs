@@ -85,12 +85,8 @@ async fn database(
 async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
-    let (connection, embedded, is_example) = database(&o.db, true).await?;
-    let pick = |given: &Option<String>, fallback: &str| {
-        given
-            .clone()
-            .or_else(|| is_example.then(|| fallback.to_string()))
-    };
+    // Everything that can be checked without a database is checked first: a bad flag or key
+    // file must not wait for (or start) a Postgres.
     let secret = match &o.jwt_secret_file {
         Some(path) => Some(read_secret(path)?),
         None => o.jwt_secret.clone(),
@@ -101,6 +97,34 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
         .iter()
         .map(|p| Pem::read(p))
         .collect::<Result<Vec<_>, _>>()?;
+    // GraphiQL is of no use without introspection.
+    let graphiql = o.graphiql && !o.production;
+    let addr: SocketAddr = format!("{}:{}", o.host, o.port).parse()?;
+    let mut http_options = HttpOptions {
+        body_limit: o.body_size_limit,
+        header_timeout: postgraph::config::timeout(o.header_timeout_ms),
+        body_timeout: postgraph::config::timeout(o.body_timeout_ms),
+        max_connections: (o.max_connections > 0).then_some(o.max_connections),
+        graphiql,
+        cors: o.cors,
+        cors_origins: o.cors_origins.clone(),
+        metrics: o.metrics,
+        jwt_cookie: o.jwt_cookie.clone(),
+        insecure_cookies: o.insecure_cookies,
+        ws: postgraph::ws::WsOptions {
+            max_sockets: o.max_sockets,
+            max_subscriptions_per_socket: o.max_subscriptions_per_socket,
+            max_message_bytes: usize::try_from(o.body_size_limit).unwrap_or(usize::MAX),
+            ..Default::default()
+        },
+    };
+    http_options.check()?;
+    let (connection, embedded, is_example) = database(&o.db, true).await?;
+    let pick = |given: &Option<String>, fallback: &str| {
+        given
+            .clone()
+            .or_else(|| is_example.then(|| fallback.to_string()))
+    };
     // The demo secret only when no key of any kind is given.
     let asymmetric = private_key.is_some() || !public_keys.is_empty() || o.jwt_jwks_url.is_some();
     let secret = if asymmetric {
@@ -161,34 +185,8 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
             Err(e) => return Err(e.into()),
         }
     };
-    // GraphiQL is of no use without introspection.
-    let graphiql = o.graphiql && !o.production;
-    let addr: SocketAddr = format!("{}:{}", o.host, o.port).parse()?;
-    let listen_connection = Some(cfg.connection.clone());
-    let running = server::start(
-        engine,
-        HttpOptions {
-            body_limit: o.body_size_limit,
-            header_timeout: postgraph::config::timeout(o.header_timeout_ms),
-            body_timeout: postgraph::config::timeout(o.body_timeout_ms),
-            max_connections: (o.max_connections > 0).then_some(o.max_connections),
-            graphiql,
-            cors: o.cors,
-            cors_origins: o.cors_origins.clone(),
-            metrics: o.metrics,
-            jwt_cookie: o.jwt_cookie.clone(),
-            insecure_cookies: o.insecure_cookies,
-            ws: postgraph::ws::WsOptions {
-                listen_connection,
-                max_sockets: o.max_sockets,
-                max_subscriptions_per_socket: o.max_subscriptions_per_socket,
-                max_message_bytes: usize::try_from(o.body_size_limit).unwrap_or(usize::MAX),
-                ..Default::default()
-            },
-        },
-        addr,
-    )
-    .await?;
+    http_options.ws.listen_connection = Some(cfg.connection.clone());
+    let running = server::start(engine, http_options, addr).await?;
     say!("postgraph listening");
     say!("  GraphQL:  {}", running.url());
     if graphiql {

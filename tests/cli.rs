@@ -257,3 +257,34 @@ async fn serve_refuses_a_short_secret_file_and_a_private_key_given_as_public() {
     assert!(err.contains("cannot be used with"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn bad_http_flags_and_key_files_are_refused_before_a_private_postgres_starts() {
+    // No --connection: serve would start the embedded example app. A flag that cannot work
+    // must be refused first, without starting (or waiting for) any Postgres.
+    let run = |extra: &[&str]| {
+        let mut args = vec!["serve", "--port", "0"];
+        args.extend_from_slice(extra);
+        let out = Command::new(BIN)
+            .args(&args)
+            .env("RUST_LOG", "info")
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{extra:?} started");
+        let err = strip_ansi(&String::from_utf8_lossy(&out.stderr));
+        assert!(
+            !err.contains("starting a private PostgreSQL"),
+            "{extra:?} started Postgres first: {err}"
+        );
+        err
+    };
+    let err = run(&["--jwt-cookie", "token", "--cors"]);
+    assert!(
+        err.contains("--jwt-cookie cannot be combined with --cors"),
+        "{err}"
+    );
+    let err = run(&["--cors-origin", "not an origin"]);
+    assert!(err.contains("not an origin"), "{err}");
+    let err = run(&["--jwt-public-key", "/nonexistent/key.pem"]);
+    assert!(err.contains("/nonexistent/key.pem"), "{err}");
+}
