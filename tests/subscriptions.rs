@@ -887,4 +887,23 @@ async fn with_jwt_fingerprint_the_upgrade_must_bring_the_tokens_fingerprint_cook
         );
     }
     assert_eq!(app.statement_count("%set_config%").await, before);
+
+    // A socket sets no cookies: a token signed over one has a fingerprint nobody received.
+    let mut s = connected(&app, MODERN, json!({})).await;
+    let r = operation(
+        &mut s,
+        MODERN,
+        "1",
+        "mutation { signup(input: {username: \"lee\", email: \"lee@example.com\", password: \"correct horse battery\"}) { jwtToken } }",
+        json!({}),
+    )
+    .await;
+    let lee = r["data"]["signup"]["jwtToken"]
+        .as_str()
+        .expect("a token")
+        .to_owned();
+    assert!(claims(&lee)["fgp"].is_string());
+    let refused = app.gql("{ me { username } }", json!({}), Some(&lee)).await;
+    assert_eq!(refused.status, 401);
+    assert_eq!(refused.first_error_code(), Some("JWT_FINGERPRINT"));
 }
