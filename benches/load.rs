@@ -3,7 +3,8 @@
 //! The release `postgraph` binary serves the example app in an embedded Postgres seeded at scale
 //! (10,000 users, 100,000 posts); wrk drives each GraphQL operation over loopback at a fixed
 //! concurrency; pgbench runs the SQL postgraph generates for each read, in the same transaction
-//! shape, as the ceiling; a generated database of 1,000 tables gives the startup figure. The
+//! shape, as the ceiling; N WebSocket subscribers fed by NOTIFYs give the subscriptions figures
+//! (events.rs); a generated database of 1,000 tables gives the startup figure. The
 //! Markdown report is printed and written to bench/results.md.
 //!
 //! Knobs are environment variables (BENCH_QUICK=1 for a one-minute run, BENCH_DURATION,
@@ -13,6 +14,8 @@
 // A crate root looks for its modules beside itself; these live in benches/load/.
 #[path = "load/cluster.rs"]
 mod cluster;
+#[path = "load/events.rs"]
+mod events;
 #[path = "load/ops.rs"]
 mod ops;
 #[path = "load/pgbench.rs"]
@@ -43,6 +46,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// The statement timeout postgraph is started with; pgbench's transactions set the same value.
 pub const STATEMENT_TIMEOUT_MS: u64 = 30_000;
+/// The BENCH_ONLY name of the subscriptions measurement (benches/load/events.rs).
+pub const EVENTS: &str = "events";
 /// HS256 secret for the benchmark's tokens (throwaway data, so a constant is fine).
 pub const JWT_SECRET: &str = "postgraph-bench-secret-at-least-32-bytes";
 
@@ -63,6 +68,7 @@ pub struct Config {
     pub pg_stats: bool,
     pub output: PathBuf,
     pub binary: PathBuf,
+    pub events: events::Settings,
 }
 
 /// What one measurement drives: the same for wrk and pgbench, so their numbers compare.
@@ -119,6 +125,7 @@ impl Config {
             binary: std::env::var_os("BENCH_BIN")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_postgraph"))),
+            events: events::Settings::from_env()?,
         })
     }
 }
@@ -251,8 +258,10 @@ async fn run(config: &Config) -> Result<()> {
 
     let all = ops::all(&reader_token, &writer_token);
     if let Some(only) = &config.only {
-        if let Some(unknown) = only.iter().find(|o| !all.iter().any(|op| op.name == *o)) {
-            let names: Vec<&str> = all.iter().map(|op| op.name).collect();
+        let known = |o: &String| o == EVENTS || all.iter().any(|op| op.name == *o);
+        if let Some(unknown) = only.iter().find(|o| !known(o)) {
+            let mut names: Vec<&str> = all.iter().map(|op| op.name).collect();
+            names.push(EVENTS);
             return Err(
                 format!("BENCH_ONLY: unknown operation {unknown:?} (have {names:?})").into(),
             );
@@ -268,11 +277,12 @@ async fn run(config: &Config) -> Result<()> {
         })
         .collect();
 
+    let postmaster = pg.pid().ok_or("embedded Postgres has no pid")?;
     let bench = Bench {
         config,
         server: &server,
         pg: &pg,
-        postmaster: pg.pid().ok_or("embedded Postgres has no pid")?,
+        postmaster,
         admin: postgraph::db::connect(&app.admin).await?,
         api,
         http,
@@ -322,6 +332,29 @@ async fn run(config: &Config) -> Result<()> {
     let log_problems = server.log_problems();
     drop(server);
 
+    let events = if config
+        .only
+        .as_ref()
+        .is_none_or(|o| o.iter().any(|n| n == EVENTS))
+    {
+        step("events: subscribers over WebSocket");
+        Some(
+            events::measure(
+                config,
+                config.events,
+                &app.authenticator,
+                &app.admin,
+                &args,
+                &reader_token,
+                postmaster,
+                &work.0,
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
+
     step(format_args!(
         "startup figure: {} tables",
         config.startup_tables
@@ -337,6 +370,7 @@ async fn run(config: &Config) -> Result<()> {
         peak_rss_kb,
         ops: results,
         revocation,
+        events,
         startup,
         log_problems,
     }

@@ -650,3 +650,260 @@ async fn a_revoked_token_sees_no_more_than_anonymous_at_the_next_event() {
         json!({"me": null})
     );
 }
+
+#[tokio::test]
+async fn a_legacy_connection_init_swaps_the_token_of_open_subscriptions_and_its_expiry() {
+    let mut opts = subscriptions();
+    opts.jwt.leeway_secs = 0;
+    let app = app_with(opts).await;
+    let hana = app.signup("hana").await;
+    let ivan = app.signup("ivan").await;
+    let post = draft(&app, &hana).await;
+    let user_id = claims(&hana)["user_id"].clone();
+    let short = token(json!({"role": "app_user", "user_id": user_id, "exp": now() + 3}));
+    let mut s = connected(&app, LEGACY, json!({"authorization": bearer(&short)})).await;
+    listen(&mut s, LEGACY, "1", SELECTION).await;
+    let event = json!({"__node__": ["posts", post]}).to_string();
+    notify(&app, "posts", &event).await;
+    let as_hana = recv(&mut s).await;
+    assert_eq!(
+        as_hana["payload"]["data"]["listen"]["query"],
+        json!({"me": {"username": "hana"}})
+    );
+
+    // A new token on the same socket: the open subscription reads as Ivan from now on.
+    send(
+        &mut s,
+        json!({"type": "connection_init", "payload": {"authorization": bearer(&ivan)}}),
+    )
+    .await;
+    assert_eq!(recv(&mut s).await, json!({"type": "connection_ack"}));
+    notify(&app, "posts", &event).await;
+    let as_ivan = recv(&mut s).await;
+    assert_eq!(
+        as_ivan["payload"]["data"]["listen"],
+        json!({"relatedNodeId": as_hana["payload"]["data"]["listen"]["relatedNodeId"],
+               "relatedNode": null, "query": {"me": {"username": "ivan"}}})
+    );
+
+    // The first token's expiry no longer closes the socket: events keep coming after it.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    notify(&app, "posts", &event).await;
+    let later = recv(&mut s).await;
+    assert_eq!(later["type"], "data", "{later}");
+    assert_eq!(
+        later["payload"]["data"]["listen"]["query"],
+        json!({"me": {"username": "ivan"}})
+    );
+
+    // A bad token in a later connection_init is refused like the first one.
+    send(
+        &mut s,
+        json!({"type": "connection_init", "payload": {"authorization": "Bearer not-a-token"}}),
+    )
+    .await;
+    let refused = recv(&mut s).await;
+    assert_eq!(refused["type"], "connection_error", "{refused}");
+    assert_eq!(refused["payload"]["extensions"]["code"], "JWT_MALFORMED");
+    assert_eq!(recv(&mut s).await["close"], 4403);
+}
+
+#[tokio::test]
+async fn a_socket_without_connection_init_is_closed_with_4408() {
+    let mut opts = subscriptions();
+    opts.ws.init_timeout = Duration::from_millis(300);
+    let app = app_with(opts).await;
+    for protocol in [MODERN, LEGACY] {
+        let mut s = open(&app, protocol, &[]).await;
+        assert_eq!(
+            recv(&mut s).await,
+            json!({"close": 4408, "reason": "Connection initialisation timeout"}),
+            "{protocol}"
+        );
+    }
+    // Once initialised, the timeout no longer applies.
+    let mut s = connected(&app, MODERN, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let r = operation(&mut s, MODERN, "1", "{ __typename }", json!({})).await;
+    assert_eq!(r, json!({"data": {"__typename": "Query"}}));
+}
+
+/// The backend pids of this test database's LISTEN connection that LISTEN on something.
+async fn listen_backends(app: &TestApp) -> Vec<i32> {
+    let admin = postgraph::db::connect(&app.admin_url).await.unwrap();
+    admin
+        .query(
+            "select pid from pg_stat_activity where datname = current_database() \
+             and application_name = $1 and state = 'idle' and query ilike 'listen%'",
+            &[&postgraph::ws::APPLICATION_NAME],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_listen_connection_reconnects_after_its_backend_is_terminated() {
+    let app = app_with(subscriptions()).await;
+    let mut s = connected(&app, MODERN, json!({})).await;
+    listen(&mut s, MODERN, "1", "{ relatedNodeId }").await;
+    let first = listen_backends(&app).await;
+    assert_eq!(first.len(), 1, "one LISTEN connection: {first:?}");
+    notify(
+        &app,
+        "posts",
+        &json!({"__node__": ["posts", 1]}).to_string(),
+    )
+    .await;
+    assert_eq!(recv(&mut s).await["type"], "next");
+
+    let admin = postgraph::db::connect(&app.admin_url).await.unwrap();
+    admin
+        .execute("select pg_terminate_backend($1)", &[&first[0]])
+        .await
+        .unwrap();
+    // Wait until another backend LISTENs again (events sent in between are missed, as in v4).
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let second = loop {
+        let now = listen_backends(&app).await;
+        if now.len() == 1 && now[0] != first[0] {
+            break now[0];
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no new LISTEN connection"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_ne!(second, first[0]);
+
+    // The same socket and subscription get events published after the reconnection.
+    notify(
+        &app,
+        "posts",
+        &json!({"__node__": ["posts", 2]}).to_string(),
+    )
+    .await;
+    let after = recv(&mut s).await;
+    let node_id = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode("[\"posts\",2]")
+    };
+    assert_eq!(
+        after,
+        json!({"id": "1", "type": "next", "payload": {"data": {"listen": {"relatedNodeId": node_id}}}})
+    );
+    // A new subscriber rides on the new connection too.
+    let mut t = connected(&app, LEGACY, json!({})).await;
+    listen(&mut t, LEGACY, "1", "{ relatedNodeId }").await;
+    assert_eq!(listen_backends(&app).await, [second]);
+    notify(
+        &app,
+        "posts",
+        &json!({"__node__": ["posts", 2]}).to_string(),
+    )
+    .await;
+    assert_eq!(recv(&mut t).await["payload"], after["payload"]);
+    assert_eq!(recv(&mut s).await, after);
+}
+
+/// Signs `username` up over HTTP: the token and its fingerprint cookie (`name=value`).
+async fn signup_with_fingerprint(app: &TestApp, username: &str) -> (String, String) {
+    let r = app
+        .gql(
+            "mutation($u: String!, $e: String!) { signup(input: {username: $u, email: $e, password: \"correct horse battery\"}) { jwtToken } }",
+            json!({"u": username, "e": format!("{username}@example.com")}),
+            None,
+        )
+        .await;
+    let token = r.data()["signup"]["jwtToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no token: {}", r.body))
+        .to_owned();
+    let cookie = r
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .find(|c| c.starts_with("__Host-fgp="))
+        .expect("the fingerprint cookie");
+    (token, cookie)
+}
+
+#[tokio::test]
+async fn with_jwt_fingerprint_the_upgrade_must_bring_the_tokens_fingerprint_cookie() {
+    let mut opts = subscriptions();
+    opts.jwt.fingerprint = true;
+    let app = app_with(opts).await;
+    let (jane, janes) = signup_with_fingerprint(&app, "jane").await;
+    let (_, kims) = signup_with_fingerprint(&app, "kim").await;
+    let payload = json!({"Authorization": bearer(&jane)});
+
+    // With its cookie the token is accepted, for operations and for each event.
+    let mut s = open(&app, MODERN, &[("cookie", &janes)]).await;
+    send(
+        &mut s,
+        json!({"type": "connection_init", "payload": payload}),
+    )
+    .await;
+    assert_eq!(recv(&mut s).await["type"], "connection_ack");
+    let r = operation(&mut s, MODERN, "1", "{ me { username } }", json!({})).await;
+    assert_eq!(r, json!({"data": {"me": {"username": "jane"}}}));
+    listen(&mut s, MODERN, "2", "{ query { me { username } } }").await;
+    notify(&app, "posts", "{}").await;
+    let event = recv(&mut s).await;
+    assert_eq!(
+        event["payload"]["data"]["listen"]["query"],
+        json!({"me": {"username": "jane"}})
+    );
+
+    // Without it, or with another token's, the socket is refused before any database work.
+    let before = app.statement_count("%set_config%").await;
+    for (protocol, cookie) in [
+        (MODERN, None),
+        (LEGACY, None),
+        (MODERN, Some(kims.as_str())),
+        (LEGACY, Some("other=1")),
+    ] {
+        let headers: Vec<(&str, &str)> = cookie.map(|c| ("cookie", c)).into_iter().collect();
+        let mut s = open(&app, protocol, &headers).await;
+        send(
+            &mut s,
+            json!({"type": "connection_init", "payload": payload}),
+        )
+        .await;
+        let mut answer = recv(&mut s).await;
+        if protocol == LEGACY {
+            assert_eq!(answer["type"], "connection_error", "{answer}");
+            assert_eq!(answer["payload"]["extensions"]["code"], "JWT_FINGERPRINT");
+            answer = recv(&mut s).await;
+        }
+        assert_eq!(
+            answer,
+            json!({"close": 4403, "reason": "Forbidden: JWT_FINGERPRINT"}),
+            "{protocol} {cookie:?}"
+        );
+    }
+    assert_eq!(app.statement_count("%set_config%").await, before);
+
+    // A socket sets no cookies: a token signed over one has a fingerprint nobody received.
+    let mut s = connected(&app, MODERN, json!({})).await;
+    let r = operation(
+        &mut s,
+        MODERN,
+        "1",
+        "mutation { signup(input: {username: \"lee\", email: \"lee@example.com\", password: \"correct horse battery\"}) { jwtToken } }",
+        json!({}),
+    )
+    .await;
+    let lee = r["data"]["signup"]["jwtToken"]
+        .as_str()
+        .expect("a token")
+        .to_owned();
+    assert!(claims(&lee)["fgp"].is_string());
+    let refused = app.gql("{ me { username } }", json!({}), Some(&lee)).await;
+    assert_eq!(refused.status, 401);
+    assert_eq!(refused.first_error_code(), Some("JWT_FINGERPRINT"));
+}

@@ -159,6 +159,8 @@ pub struct Report {
     pub peak_rss_kb: u64,
     pub ops: Vec<OpResult>,
     pub revocation: Vec<crate::revocation::Cost>,
+    /// The subscriptions measurement (BENCH_ONLY includes `events`, or all).
+    pub events: Option<crate::events::Events>,
     pub startup: Startup,
     /// (count, line) of postgraph's warnings and errors.
     pub log_problems: Vec<(usize, String)>,
@@ -237,11 +239,13 @@ impl Report {
             self.config.rounds
         );
 
-        let _ = writeln!(
-            out,
-            "| operation | req/s | p50 | p99 | max | errors | pgbench tps | pgbench p50 / p99 / max | ratio | peak RSS |"
-        );
-        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        if !self.ops.is_empty() {
+            let _ = writeln!(
+                out,
+                "| operation | req/s | p50 | p99 | max | errors | pgbench tps | pgbench p50 / p99 / max | ratio | peak RSS |"
+            );
+            let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        }
         for op in &self.ops {
             let (tps, latency, ratio) = match (&op.ceiling, op.ratio()) {
                 (Some(c), Some(r)) => (
@@ -298,16 +302,18 @@ impl Report {
             mib(self.startup.serve_rss_kb)
         );
 
-        let _ = writeln!(
-            out,
-            "Where the CPU goes, in µs per request (per transaction under pgbench), and how \
-             much of the machine other processes took meanwhile (noise):\n"
-        );
-        let _ = writeln!(
-            out,
-            "| operation | postgraph | Postgres | wrk | other processes | Postgres under pgbench | pgbench | other processes |"
-        );
-        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|");
+        if !self.ops.is_empty() {
+            let _ = writeln!(
+                out,
+                "Where the CPU goes, in µs per request (per transaction under pgbench), and how \
+                 much of the machine other processes took meanwhile (noise):\n"
+            );
+            let _ = writeln!(
+                out,
+                "| operation | postgraph | Postgres | wrk | other processes | Postgres under pgbench | pgbench | other processes |"
+            );
+            let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|");
+        }
         for op in &self.ops {
             let (pg, client, other) = match &op.ceiling {
                 Some(c) if c.transactions > 0 => {
@@ -363,6 +369,10 @@ impl Report {
                     );
                 }
             }
+        }
+
+        if let Some(events) = &self.events {
+            out.push_str(&crate::events::markdown(events));
         }
 
         let _ = writeln!(out, "\n## Goals (issue 3)\n");

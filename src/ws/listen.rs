@@ -21,6 +21,10 @@ pub const DEFAULT_EVENT_BUFFER: usize = 16_384;
 const RECONNECT_MIN: Duration = Duration::from_millis(100);
 const RECONNECT_MAX: Duration = Duration::from_secs(10);
 
+/// The LISTEN connection's `application_name` (unless the connection string sets one): it
+/// tells it apart from the pool's in `pg_stat_activity`.
+pub const APPLICATION_NAME: &str = "postgraph listen";
+
 struct Channel {
     events: broadcast::Sender<Event>,
     /// True once the connection LISTENs on it (again false while reconnecting).
@@ -144,26 +148,36 @@ impl Inner {
 }
 
 /// Connects, LISTENs, and reconnects with backoff when the connection is lost (events
-/// published meanwhile are missed, as with v4).
+/// published meanwhile are missed, as with v4). The backoff grows only while connecting fails:
+/// a connection lost after it was up is retried at once.
 async fn run(inner: Arc<Inner>) {
     let mut backoff = RECONNECT_MIN;
     loop {
-        match connection(&inner).await {
-            Ok(()) => backoff = RECONNECT_MIN,
-            Err(e) => {
-                tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "subscriptions' LISTEN connection lost");
-            }
+        let mut connected = false;
+        let result = connection(&inner, &mut connected).await;
+        if connected {
+            backoff = RECONNECT_MIN;
+        }
+        if let Err(e) = result {
+            tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "subscriptions' LISTEN connection lost");
         }
         for c in inner.channels.lock().expect("channels").values() {
             c.listening.send_replace(false);
         }
         tokio::time::sleep(backoff).await;
-        backoff = (backoff * 2).min(RECONNECT_MAX);
+        if !connected {
+            backoff = (backoff * 2).min(RECONNECT_MAX);
+        }
     }
 }
 
-async fn connection(inner: &Arc<Inner>) -> Result<(), tokio_postgres::Error> {
-    let (client, mut connection) = tokio_postgres::connect(&inner.connection, NoTls).await?;
+async fn connection(inner: &Arc<Inner>, connected: &mut bool) -> Result<(), tokio_postgres::Error> {
+    let mut config: tokio_postgres::Config = inner.connection.parse()?;
+    if config.get_application_name().is_none() {
+        config.application_name(APPLICATION_NAME);
+    }
+    let (client, mut connection) = config.connect(NoTls).await?;
+    *connected = true;
     let fanout = inner.clone();
     // The connection is driven here; notifications go straight to the channels' rings.
     let mut driver = tokio::spawn(async move {

@@ -11,7 +11,7 @@ pub mod protocol;
 mod socket;
 
 use crate::engine::Engine;
-pub use listen::{Hub, DEFAULT_EVENT_BUFFER};
+pub use listen::{Hub, APPLICATION_NAME, DEFAULT_EVENT_BUFFER};
 use protocol::Protocol;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
