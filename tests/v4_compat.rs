@@ -315,3 +315,59 @@ async fn node_lookups_by_a_bad_id_are_null_and_node_query_is_the_query_object() 
         1
     );
 }
+
+#[tokio::test]
+async fn a_backward_relation_over_a_unique_key_is_one_row_and_its_connection_deprecated() {
+    let app = app_with(Options {
+        setup_sql: Some(
+            "insert into app_public.users (username) values ('uma'), ('vic');
+             create table app_public.profiles (
+               user_id int primary key references app_public.users (id), bio text);
+             insert into app_public.profiles
+               select id, 'bio of ' || username from app_public.users where username = 'uma';
+             grant select on app_public.profiles to app_anonymous;",
+        ),
+        ..Options::default()
+    })
+    .await;
+    let r = app
+        .gql(
+            "{ allUsers(orderBy: USERNAME_ASC, condition: {}) { nodes { username \
+                 profileByUserId { bio userByUserId { username } } \
+                 profilesByUserId { totalCount } } } \
+               t: __type(name: \"User\") { fields(includeDeprecated: true) { name isDeprecated deprecationReason type { name kind } } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let users: Vec<&Value> = r.data()["allUsers"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["username"] == "uma" || u["username"] == "vic")
+        .collect();
+    assert_eq!(
+        users,
+        [
+            &json!({"username": "uma", "profileByUserId": {"bio": "bio of uma", "userByUserId": {"username": "uma"}}, "profilesByUserId": {"totalCount": 1}}),
+            &json!({"username": "vic", "profileByUserId": null, "profilesByUserId": {"totalCount": 0}}),
+        ],
+        "{}",
+        r.body
+    );
+    let fields = r.data()["t"]["fields"].as_array().unwrap();
+    let field = |name: &str| fields.iter().find(|f| f["name"] == name).cloned();
+    assert_eq!(
+        field("profileByUserId"),
+        Some(
+            json!({"name": "profileByUserId", "isDeprecated": false, "deprecationReason": null, "type": {"name": "Profile", "kind": "OBJECT"}})
+        )
+    );
+    assert_eq!(
+        field("profilesByUserId").unwrap()["deprecationReason"],
+        "Please use profileByUserId instead"
+    );
+    // A non-unique relation is not deprecated.
+    assert_eq!(field("postsByAuthorId").unwrap()["isDeprecated"], false);
+}

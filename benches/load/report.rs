@@ -272,10 +272,7 @@ impl Report {
         }
 
         if !self.revocation.is_empty() {
-            out.push_str(&crate::revocation::markdown(
-                &self.revocation,
-                load.connections,
-            ));
+            out.push_str(&crate::revocation::markdown(&self.revocation, m.cpus));
         }
 
         let (build_best, build_median) = best_median(&self.startup.build_api);

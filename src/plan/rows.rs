@@ -21,6 +21,24 @@ impl<'m> Planner<'m> {
         })
     }
 
+    /// The one row referring to this one over a unique foreign key: a lookup like a forward
+    /// relation, the join reversed.
+    pub(super) fn backward_single(&self, node: &FieldNode, relation: usize) -> Result<ForwardRow> {
+        let r = &self.model.relations[relation];
+        let (t, ft) = (self.table(r.table), self.table(r.foreign_table));
+        let join = r
+            .columns
+            .iter()
+            .zip(&r.foreign_columns)
+            .map(|(&c, &fc)| (t.columns[c].name.clone(), ft.columns[fc].name.clone()))
+            .collect();
+        Ok(ForwardRow {
+            table: t.into(),
+            join,
+            sel: self.row_sel(node, r.table)?,
+        })
+    }
+
     pub(super) fn node_id_spec(&self, table: usize) -> NodeIdSpec {
         let t = self.table(table);
         NodeIdSpec {
@@ -131,6 +149,9 @@ impl<'m> Planner<'m> {
                 }
                 FieldKind::Forward { relation } => {
                     RowField::Forward(self.forward(child, *relation)?)
+                }
+                FieldKind::BackwardSingle { relation } => {
+                    RowField::Forward(self.backward_single(child, *relation)?)
                 }
                 FieldKind::Backward { relation } | FieldKind::BackwardList { relation } => {
                     let r = &self.model.relations[*relation];

@@ -229,20 +229,51 @@ impl Model {
                 && !t.is_composite()
         })
     }
-    /// Why a field is deprecated (a column's or function's `@deprecated` smart tag).
-    pub fn deprecation(&self, kind: &FieldKind) -> Option<&str> {
+    /// Why a field is deprecated: a column's or function's `@deprecated` smart tag, or (as
+    /// v4's default legacy relations have it) a backward relation over a unique key given as
+    /// a connection, beside its single-row field.
+    pub fn deprecation(&self, kind: &FieldKind) -> Option<String> {
         match kind {
             FieldKind::Column { table, column } => {
-                self.tables[*table].columns[*column].deprecated.as_deref()
+                self.tables[*table].columns[*column].deprecated.clone()
             }
             FieldKind::Computed { function }
             | FieldKind::Function { function }
             | FieldKind::ComputedList { function }
-            | FieldKind::FunctionList { function } => {
-                self.functions[*function].deprecated.as_deref()
+            | FieldKind::FunctionList { function } => self.functions[*function].deprecated.clone(),
+            FieldKind::Backward { relation } | FieldKind::BackwardList { relation }
+                if self.relation_is_unique(*relation) =>
+            {
+                Some(format!(
+                    "Please use {} instead",
+                    self.backward_single_name(*relation)
+                ))
             }
             _ => None,
         }
+    }
+
+    /// Whether a foreign key's columns are a key of their own table: each row is referred to
+    /// by one row at most.
+    pub fn relation_is_unique(&self, relation: usize) -> bool {
+        let r = &self.relations[relation];
+        let t = &self.tables[r.table];
+        t.primary_key
+            .iter()
+            .chain(&t.unique_keys)
+            .any(|k| *k == r.columns)
+    }
+
+    /// The single-row backward field of a unique relation: `userProfileByUserId`.
+    pub fn backward_single_name(&self, relation: usize) -> String {
+        let r = &self.relations[relation];
+        let t = &self.tables[r.table];
+        let cols: Vec<&str> = r
+            .columns
+            .iter()
+            .map(|&c| t.columns[c].inflect_name.as_str())
+            .collect();
+        inflect::backward_relation(&t.inflect_name, &cols, true)
     }
     pub fn enum_(&self, name: &str) -> Option<&EnumDef> {
         match self.types.get(name) {
@@ -325,6 +356,11 @@ pub enum FieldKind {
     },
     /// `postsByAuthorIdList`: a backward relation as a plain list.
     BackwardList {
+        relation: usize,
+    },
+    /// `userProfileByUserId`: a backward relation over a unique key, the one row (v4's
+    /// `singleRelationByKeysBackwards`).
+    BackwardSingle {
         relation: usize,
     },
     /// `searchPostsList`: a set-returning function's rows (or values) as a plain list.

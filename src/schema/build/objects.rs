@@ -96,12 +96,21 @@ impl<'a> Builder<'a> {
                     .simple_collections
                     .or(rt.simple_collections)
                     .unwrap_or(self.opts.flags.simple_collections);
-                // A unique key gives one row, never a list (as in v4).
-                let unique = rt
-                    .primary_key
-                    .iter()
-                    .chain(&rt.unique_keys)
-                    .any(|k| *k == r.columns);
+                // A unique key gives one row: v4 adds the single-row field, keeps the connection
+                // (deprecated, pointing at it) and no list.
+                let unique = self.model.relation_is_unique(ri);
+                if unique {
+                    fields.push(FieldDef {
+                        name: self.model.backward_single_name(ri),
+                        description: Some(format!(
+                            "Reads a single `{}` that is related to this `{}`.",
+                            rt.type_name, t.type_name
+                        )),
+                        ty: TypeRef::named(rt.type_name.clone()),
+                        args: vec![],
+                        kind: FieldKind::BackwardSingle { relation: ri },
+                    });
+                }
                 if collections.connections() {
                     fields.push(FieldDef {
                         name: inflect::backward_relation(&rt.inflect_name, &cols, false),
