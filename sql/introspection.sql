@@ -169,6 +169,11 @@ class_rows as (
         where pg_catalog.has_table_privilege(r.oid, c.oid, 'UPDATE')),
       'acl_delete', c.relkind = 'c' or exists (select 1 from accessible_roles r
         where pg_catalog.has_table_privilege(r.oid, c.oid, 'DELETE')),
+      -- What Postgres allows (auto-updatable views, INSTEAD OF triggers or rules), read
+      -- as PostGraphile v4 does: bits INSERT 8, UPDATE 4, DELETE 16.
+      'insertable', pg_catalog.pg_relation_is_updatable(c.oid, true) & 8 = 8,
+      'updatable', pg_catalog.pg_relation_is_updatable(c.oid, true) & 4 = 4,
+      'deletable', pg_catalog.pg_relation_is_updatable(c.oid, true) & 16 = 16,
       'attributes', (
         select coalesce(json_agg(json_build_object(
             'num', a.attnum,

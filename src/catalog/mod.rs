@@ -49,6 +49,15 @@ pub struct Class {
     pub acl_update: bool,
     #[serde(default = "granted")]
     pub acl_delete: bool,
+    /// What Postgres lets statements do to the relation (`pg_relation_is_updatable`, as v4
+    /// reads it): tables yes, simple views yes, views with joins or aggregates and
+    /// materialized views no; absent (a hand-written catalog): yes.
+    #[serde(default = "granted")]
+    pub insertable: bool,
+    #[serde(default = "granted")]
+    pub updatable: bool,
+    #[serde(default = "granted")]
+    pub deletable: bool,
     pub attributes: Vec<Attribute>,
 }
 

@@ -10,6 +10,10 @@
 //!   columns of a table the role may not read at all stay whole (such a table is reached
 //!   through SECURITY DEFINER functions, if at all).
 //! - A function without EXECUTE is left out.
+//!
+//! Always (flag or not), what Postgres itself refuses is left out the same way, as v4 does:
+//! a view or foreign table `pg_relation_is_updatable` says no INSERT to gets no `create`,
+//! and likewise `update` and `delete` (a view with a join or an aggregate, a materialized view).
 
 use crate::catalog::{Attribute, Class, Proc};
 
@@ -37,6 +41,17 @@ pub(super) fn table(class: &Class, mut omit: Omit) -> Omit {
     omit.create |= !class.acl_insert && !class.attributes.iter().any(|a| a.acl_insert);
     omit.update |= !class.acl_update && !class.attributes.iter().any(|a| a.acl_update);
     omit.delete |= !class.acl_delete;
+    omit
+}
+
+/// The class's `@omit` actions with what Postgres does not allow on it added.
+pub(super) fn updatability(class: &Class, mut omit: Omit) -> Omit {
+    if !table_like(class) {
+        return omit;
+    }
+    omit.create |= !class.insertable;
+    omit.update |= !class.updatable;
+    omit.delete |= !class.deletable;
     omit
 }
 

@@ -126,11 +126,15 @@ impl<'a> Builder<'a> {
                     kind: FieldKind::RowByNodeId { table: ti },
                 });
             }
-            if (t.kind == 'r' || t.kind == 'p') && !self.opts.disable_default_mutations {
+            // Every relation but a composite type; what Postgres refuses (a view with a join,
+            // a materialized view) is `@omit`ted already (rbac::updatability).
+            if t.kind != 'c' && !self.opts.disable_default_mutations {
                 let omit = t.omit;
+                // Upsert's ON CONFLICT needs a real unique index: tables only.
+                let table = t.kind == 'r' || t.kind == 'p';
                 let wanted = |f: &FieldDef| match f.kind {
                     FieldKind::Create { .. } | FieldKind::CreateMany { .. } => !omit.create,
-                    FieldKind::Upsert { .. } => !omit.create && !omit.update,
+                    FieldKind::Upsert { .. } => table && !omit.create && !omit.update,
                     FieldKind::Update { .. } | FieldKind::UpdateByNodeId { .. } => !omit.update,
                     FieldKind::Delete { .. } | FieldKind::DeleteByNodeId { .. } => !omit.delete,
                     _ => true,

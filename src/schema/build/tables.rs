@@ -50,7 +50,7 @@ impl<'a> Builder<'a> {
             let tags = tags::parse(class.comment.as_deref());
             let is_jwt = matches!(&self.opts.jwt_type, Some((s, n)) if *s == class.schema && *n == class.name);
             let owner = format!("{} {}.{}", class_kind(kind), class.schema, class.name);
-            let mut omit = tags.omit();
+            let mut omit = rbac::updatability(class, tags.omit());
             if self.opts.flags.no_ignore_rbac {
                 omit = rbac::table(class, omit);
             }
