@@ -108,6 +108,7 @@ impl<'m> Planner<'m> {
             column: ORDINALITY.into(),
             asc: true,
             sql_type: "pg_catalog.int8".into(),
+            text_cursor: false,
         };
         let sorted = match rows_of {
             Some(t) if node.arg("orderBy").is_some() => Some(self.order(node, t)?),
@@ -319,11 +320,7 @@ impl<'m> Planner<'m> {
         let mut push = |c: usize, asc: bool| {
             let col = &t.columns[c];
             if !order.iter().any(|o| o.column == col.name) {
-                order.push(OrderCol {
-                    column: col.name.clone(),
-                    asc,
-                    sql_type: col.codec.sql_type().to_string(),
-                });
+                order.push(OrderCol::of(&col.name, &col.codec, asc));
             }
         };
         for v in &values {

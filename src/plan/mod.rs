@@ -114,6 +114,20 @@ pub struct OrderCol {
     pub column: String,
     pub asc: bool,
     pub sql_type: String,
+    /// The cursor holds the value's text form (arrays, composites: their JSON is not what
+    /// a cast back to the type parses), so it round-trips.
+    pub text_cursor: bool,
+}
+
+impl OrderCol {
+    pub fn of(column: &str, codec: &Codec, asc: bool) -> OrderCol {
+        OrderCol {
+            column: column.to_string(),
+            asc,
+            sql_type: codec.sql_type().to_string(),
+            text_cursor: matches!(codec, Codec::Array { .. } | Codec::Row { .. }),
+        }
+    }
 }
 
 /// How a value of some codec is rendered.

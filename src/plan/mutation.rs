@@ -208,11 +208,7 @@ impl<'m> Planner<'m> {
                 .primary_key
                 .iter()
                 .flatten()
-                .map(|&c| OrderCol {
-                    column: t.columns[c].name.clone(),
-                    asc: true,
-                    sql_type: t.columns[c].codec.sql_type().to_string(),
-                })
+                .map(|&c| OrderCol::of(&t.columns[c].name, &t.columns[c].codec, true))
                 .collect();
             cursor_spec = "primary_key_asc".into();
         }

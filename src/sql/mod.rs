@@ -581,8 +581,9 @@ fn cursor(x: &str, order: &[OrderCol], spec: &str) -> String {
     let cols: Vec<String> = order
         .iter()
         .map(|o| {
+            let text = if o.text_cursor { "::text" } else { "" };
             format!(
-                "coalesce(to_json({x}.{})::text, 'null')",
+                "coalesce(to_json({x}.{}{text})::text, 'null')",
                 quote_ident(&o.column)
             )
         })
@@ -614,7 +615,7 @@ fn no_equality_cast(sql_type: &str) -> &'static str {
 
 /// Rows strictly after (or before) a cursor in the connection's order: for columns
 /// c1..cn with cursor values v1..vn, `c1 > v1 or (c1 = v1 and c2 > v2) or ...`, with each
-/// column's direction and null placement (nulls last ascending, first descending).
+/// column's direction, and nulls last in the connection's order (as `order_sql` sorts).
 fn keyset(
     b: &mut Builder,
     order: &[OrderCol],
@@ -646,12 +647,13 @@ fn keyset(
                 no_equality_cast(&order[i].sql_type)
             );
             let v = &vals[i];
-            // Forward in an ascending column means greater, with nulls at the end.
-            let greater = order[i].asc == after;
-            ands.push(if greater {
-                format!("({col} > {v} or ({col} is null and {v} is not null))")
+            // Forward in an ascending column means greater; nulls are at the end of the
+            // order either way (`order_sql`), so after a value come its nulls.
+            let cmp = if order[i].asc == after { ">" } else { "<" };
+            ands.push(if after {
+                format!("({col} {cmp} {v} or ({col} is null and {v} is not null))")
             } else {
-                format!("({col} < {v} or ({v} is null and {col} is not null))")
+                format!("({col} {cmp} {v} or ({v} is null and {col} is not null))")
             });
             ors.push(format!("({})", ands.join(" and ")));
         }

@@ -184,10 +184,8 @@ impl<'a> Builder<'a> {
         }];
         let mut condition_fields = vec![];
         for (ci, c) in t.columns.iter().enumerate() {
-            if matches!(
-                c.codec,
-                Codec::Row { .. } | Codec::Jwt { .. } | Codec::Array { .. }
-            ) {
+            // Arrays and composites compare element by element (`=`, `<`), as in v4.
+            if matches!(c.codec, Codec::Jwt { .. }) {
                 continue;
             }
             for asc in [true, false].into_iter().filter(|_| !c.omit.order) {
