@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 use tokio_postgres::types::{FromSql, Type};
 use tracing::Instrument;
 
+mod enum_tables;
+pub use enum_tables::{EnumTable, EnumTableValue};
+
 /// The introspection query; takes `$1::text[]` (schemas to expose) and returns
 /// one row with one `json` column, `catalog`.
 pub const INTROSPECTION_SQL: &str = include_str!("../../sql/introspection.sql");
@@ -22,6 +25,9 @@ pub struct Catalog {
     pub types: Vec<PgType>,
     pub roles: Vec<String>,
     pub server_version_num: i32,
+    /// `@enum` tables and their rows, read by a second query (see [`enum_tables`]).
+    #[serde(default)]
+    pub enum_tables: Vec<EnumTable>,
     /// Lookup tables by oid, built on first use (or by [`Catalog::reindex`]).
     /// Public only so that a `Catalog` can be written as a struct literal
     /// with `..Default::default()`.
@@ -188,10 +194,41 @@ pub async fn load(
                 return Err(error.into());
             }
         };
-        client.batch_execute(crate::sql::COMMIT).await?;
         let json: RawJson<'_> = row.try_get(0)?;
-        let mut catalog: Catalog = serde_json::from_slice(json.0)?;
+        let mut catalog: Catalog = match serde_json::from_slice(json.0) {
+            Ok(catalog) => catalog,
+            Err(error) => {
+                let _ = client.batch_execute(crate::sql::ROLLBACK).await;
+                return Err(error.into());
+            }
+        };
         catalog.reindex();
+        // Enum tables' rows, in the same snapshot as the catalog.
+        let found = {
+            let tables = enum_tables::candidates(&catalog);
+            match enum_tables::values_sql(&tables) {
+                None => Ok(vec![]),
+                Some(sql) => match client.query(&sql, &[]).await {
+                    Ok(rows) => enum_tables::collect(&tables, &rows),
+                    Err(error) => Err(error),
+                },
+            }
+        };
+        match found {
+            Ok(found) => {
+                catalog.enum_tables = found;
+                client.batch_execute(crate::sql::COMMIT).await?;
+            }
+            // One unreadable enum table must not take the API down: the `@enum` tables stay
+            // ordinary tables (the catalog is already read; the transaction only held it).
+            Err(error) => {
+                tracing::warn!(
+                    "`@enum` tables left as ordinary tables: their rows could not be read ({error}); \
+                     the connecting role needs USAGE on their schema and SELECT on them"
+                );
+                client.batch_execute(crate::sql::ROLLBACK).await?;
+            }
+        }
         tracing::info!(
             classes = catalog.classes.len(),
             constraints = catalog.constraints.len(),
@@ -290,6 +327,11 @@ impl Catalog {
     /// The class with this oid.
     pub fn class(&self, oid: u32) -> Option<&Class> {
         self.maps().classes.get(&oid).map(|&i| &self.classes[i])
+    }
+
+    /// The enum table this class is (v4.8's `@enum` tables), if it is one.
+    pub fn enum_table(&self, class_oid: u32) -> Option<&EnumTable> {
+        self.enum_tables.iter().find(|t| t.class_oid == class_oid)
     }
 
     /// The type with this oid.

@@ -404,6 +404,12 @@ pub fn pg_type(name: &str) -> String {
     upper_camel(name)
 }
 
+/// Type name for an enum table (v4.8's `@enum` tables): the table's name, or its `@enumName`,
+/// as v4 names the enum it makes of it (`post_status` → `PostStatus`).
+pub fn enum_table(name: &str) -> String {
+    upper_camel(name)
+}
+
 /// GraphQL names must match `[_A-Za-z][_0-9A-Za-z]*`; juniper panics on anything else.
 pub fn is_valid_name(name: &str) -> bool {
     let mut chars = name.chars();

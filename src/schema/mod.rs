@@ -89,10 +89,13 @@ pub enum Codec {
     /// json/jsonb with `--dynamic-json`: the value itself goes out, and any input value is
     /// serialised to JSON text.
     Json { sql_type: String },
-    /// A Postgres enum: labels ↔ GraphQL enum values.
+    /// A Postgres enum, or a column referencing an enum table (v4.8's `@enum` tables; its
+    /// `sql_type` is the column's own, e.g. text): labels ↔ GraphQL enum values.
     Enum {
         sql_type: String,
         labels: Vec<(String, String)>,
+        /// The enum table's class oid; `None` for a Postgres enum.
+        enum_table: Option<u32>,
     },
     /// An array of another codec.
     Array {

@@ -3,7 +3,7 @@
 
 use super::*;
 use super::{inflect, names, tags};
-use crate::catalog::{Catalog, Class, PgType, Proc};
+use crate::catalog::{Attribute, Catalog, Class, PgType, Proc};
 use std::collections::{BTreeSet, HashMap};
 
 mod connections;

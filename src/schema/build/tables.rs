@@ -58,6 +58,10 @@ impl<'a> Builder<'a> {
                 tracing::debug!("{owner} left out: @omit");
                 continue;
             }
+            if cat.enum_table(class.oid).is_some() {
+                tracing::debug!("{owner} left out: an `@enum` table is a GraphQL enum");
+                continue;
+            }
             let inflect_name = tags.value("name").unwrap_or(&class.name).to_string();
             // Composite types are named like tables, singular (`auth_tokens` → `AuthToken`), as v4.
             let type_name = inflect::table_type(&inflect_name);
@@ -128,7 +132,11 @@ impl<'a> Builder<'a> {
                     tracing::warn!(table = %class.name, column = %a.name, "column skipped: no valid GraphQL name");
                     continue;
                 }
-                let Some(codec) = self.codec(a.type_oid) else {
+                let codec = match self.enum_table_codec(class, a) {
+                    Some(codec) => Some(codec),
+                    None => self.codec(a.type_oid),
+                };
+                let Some(codec) = codec else {
                     continue;
                 };
                 columns.push((
@@ -292,6 +300,26 @@ impl<'a> Builder<'a> {
                 ),
             }
         }
+    }
+
+    /// A column with a foreign key to an enum table (v4.8's `@enum` tables) holds one of its
+    /// values: an enum over the column's own type.
+    fn enum_table_codec(&self, class: &Class, a: &Attribute) -> Option<Codec> {
+        let cat = self.catalog;
+        let et = cat.class_constraints(class.oid).find_map(|con| {
+            let et = cat.enum_table(con.foreign_class_oid?)?;
+            (con.kind == "f" && con.keys == [a.num] && con.foreign_keys == [et.key]).then_some(et)
+        })?;
+        let t = cat.type_(a.type_oid)?;
+        Some(Codec::Enum {
+            sql_type: qualified(&t.schema, &t.name),
+            labels: et
+                .values
+                .iter()
+                .map(|v| (v.value.clone(), inflect::enum_value(&v.value)))
+                .collect(),
+            enum_table: Some(et.class_oid),
+        })
     }
 
     pub(super) fn column_indexes(

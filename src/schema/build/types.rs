@@ -35,6 +35,7 @@ impl<'a> Builder<'a> {
                     .iter()
                     .map(|l| (l.clone(), inflect::enum_value(l)))
                     .collect(),
+                enum_table: None,
             }),
             "c" => {
                 let table = *self.class_table.get(&t.class_oid?)?;
@@ -70,14 +71,40 @@ impl<'a> Builder<'a> {
             Codec::Array { element, .. } => self.gql_type(element).list(),
             Codec::Row { table, .. } => TypeRef::named(self.model.tables[*table].type_name.clone()),
             Codec::Jwt { .. } => TypeRef::named("JwtToken"),
-            Codec::Enum { sql_type, labels } => {
+            Codec::Enum {
+                sql_type,
+                labels,
+                enum_table,
+            } => {
+                let cat = self.catalog;
                 let t = self.types_by_name.get(sql_type.as_str()).copied();
-                let tags = tags::parse(t.and_then(|t| t.comment.as_deref()));
-                let base = tags
-                    .value("name")
-                    .or(t.map(|t| t.name.as_str()))
-                    .unwrap_or("Enum");
-                let name = inflect::pg_type(base);
+                let class = enum_table.and_then(|oid| cat.class(oid));
+                let comment = match class {
+                    Some(c) => c.comment.as_deref(),
+                    None => t.and_then(|t| t.comment.as_deref()),
+                };
+                let tags = tags::parse(comment);
+                let name = match class {
+                    Some(c) => inflect::enum_table(tags.value("enumName").unwrap_or(&c.name)),
+                    None => inflect::pg_type(
+                        tags.value("name")
+                            .or(t.map(|t| t.name.as_str()))
+                            .unwrap_or("Enum"),
+                    ),
+                };
+                let sql_type = match class {
+                    Some(c) => qualified(&c.schema, &c.name),
+                    None => sql_type.clone(),
+                };
+                // An enum table's rows may describe their values (its `description` column).
+                let described = |label: &str| -> Option<String> {
+                    let values = &cat.enum_table(class?.oid)?.values;
+                    values
+                        .iter()
+                        .find(|v| v.value == label)?
+                        .description
+                        .clone()
+                };
                 if !inflect::is_valid_name(&name) {
                     tracing::warn!("enum {sql_type} is exposed as String: `{name}` is not a valid GraphQL name");
                     return TypeRef::named("String");
@@ -96,7 +123,7 @@ impl<'a> Builder<'a> {
                         .iter()
                         .map(|(l, v)| EnumValueDef {
                             name: v.clone(),
-                            description: None,
+                            description: described(l),
                             meaning: EnumMeaning::Label(l.clone()),
                         })
                         .collect();
