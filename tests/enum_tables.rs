@@ -165,6 +165,23 @@ async fn enum_table_values_read_filter_and_write_as_labels() {
         rows,
         vec![json!({"status": "published", "priority": "high"})]
     );
+
+    let d = ok(
+        &app,
+        "mutation($id: Int!) { updateArticleById(input: {id: $id, articlePatch: {status: IN_REVIEW, priority: null}}) { article { status priority } } }",
+        json!({"id": id}),
+    )
+    .await;
+    assert_eq!(
+        d["updateArticleById"]["article"],
+        json!({"status": "IN_REVIEW", "priority": null})
+    );
+    let rows = app
+        .sql(&format!(
+            "select status, priority from app_public.article where id = {id}"
+        ))
+        .await;
+    assert_eq!(rows, vec![json!({"status": "in_review", "priority": null})]);
 }
 
 #[tokio::test]
