@@ -178,6 +178,24 @@ pub fn coerce(codec: &Codec, v: &Value) -> std::result::Result<Option<String>, S
                 parts.join(" ")
             }
         }
+        // `PointInput`: both coordinates, as the point's text form `(x,y)`.
+        (Codec::Point { .. }, Value::Object(fields)) => {
+            let mut xy = [None, None];
+            for (k, v) in fields {
+                let Some(&(_, i)) = POINT_PARTS.iter().find(|(name, _)| name == k) else {
+                    return Err(format!("unknown point field {k}"));
+                };
+                xy[usize::from(i)] = Some(match v.resolved() {
+                    Value::Int(n) => n.to_string(),
+                    Value::Float(f) => f.to_string(),
+                    _ => return Err(format!("the point field {k} takes a number")),
+                });
+            }
+            match xy {
+                [Some(x), Some(y)] => format!("({x},{y})"),
+                _ => return Err("a point takes both x and y".into()),
+            }
+        }
         // A single value where a list is expected: GraphQL input coercion makes it a list of one.
         (Codec::Array { .. }, single) => return coerce(codec, &Value::List(vec![single.clone()])),
         (Codec::Row { .. } | Codec::Jwt { .. }, _) => {

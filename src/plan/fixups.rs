@@ -77,7 +77,7 @@ impl Walk {
                     });
                 }
             }
-            Out::Scalar(_) | Out::Interval(_) => {}
+            Out::Scalar(_) | Out::Interval(_) | Out::Point(_) => {}
             Out::List(inner) => self.at("[]", |w| w.out(inner, false)),
             Out::Row(sel) => self.row(sel),
         }

@@ -14,7 +14,7 @@ pub use fixups::{Fixup, FixupPath};
 
 use crate::graphql::document::{merge, FieldNode, OpKind, Operation, Value, VarPath};
 use crate::schema::{
-    Codec, EnumMeaning, FieldKind, InputTarget, Model, Table, TypeRef, INTERVAL_PARTS,
+    Codec, EnumMeaning, FieldKind, InputTarget, Model, Table, TypeRef, INTERVAL_PARTS, POINT_PARTS,
 };
 
 /// A field the planner rejects: the request is well-formed GraphQL but asks for something invalid.
@@ -125,7 +125,10 @@ impl OrderCol {
             column: column.to_string(),
             asc,
             sql_type: codec.sql_type().to_string(),
-            text_cursor: matches!(codec, Codec::Array { .. } | Codec::Row { .. }),
+            text_cursor: matches!(
+                codec,
+                Codec::Array { .. } | Codec::Row { .. } | Codec::Point { .. }
+            ),
         }
     }
 }
@@ -137,6 +140,8 @@ pub enum Out {
     /// An interval as v4's `Interval` object: response key → `extract` field (None:
     /// `__typename`).
     Interval(Vec<(String, Option<&'static str>)>),
+    /// A point as v4's `Point` object: response key → subscript (None: `__typename`).
+    Point(Vec<(String, Option<u8>)>),
     Row(RowSel),
     /// Rendered as its attributes; signed into a token after execution.
     Jwt,

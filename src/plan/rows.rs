@@ -98,6 +98,20 @@ impl<'m> Planner<'m> {
                 }
                 Out::Interval(parts)
             }
+            Codec::Point { .. } => {
+                let mut parts = vec![];
+                for child in &self.fields_for(&node.selection, "Point") {
+                    let part = match child.name.as_str() {
+                        "__typename" => None,
+                        name => match POINT_PARTS.iter().find(|(n, _)| *n == name) {
+                            Some((_, i)) => Some(*i),
+                            None => return err(child, format!("unknown field {name} on Point")),
+                        },
+                    };
+                    parts.push((child.key.clone(), part));
+                }
+                Out::Point(parts)
+            }
             c => Out::Scalar(c.clone()),
         })
     }

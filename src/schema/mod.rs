@@ -83,6 +83,8 @@ pub enum Codec {
     Float { sql_type: String },
     /// interval: the `Interval` object of v4 (`years` ... `seconds`), `IntervalInput` as input.
     Interval { sql_type: String },
+    /// point: v4's `Point` object (`x`, `y`), `PointInput` as input.
+    Point { sql_type: String },
     /// Sent as its text form (a JSON string): BigInt, BigFloat, JSON (PostGraphile v4's
     /// default) and every type without a GraphQL type of its own.
     Text { sql_type: String },
@@ -115,6 +117,7 @@ impl Codec {
             Codec::Native { sql_type }
             | Codec::Float { sql_type }
             | Codec::Interval { sql_type }
+            | Codec::Point { sql_type }
             | Codec::Text { sql_type }
             | Codec::Json { sql_type }
             | Codec::Enum { sql_type, .. }
@@ -134,6 +137,9 @@ pub const INTERVAL_PARTS: &[(&str, &str)] = &[
     ("months", "month"),
     ("years", "year"),
 ];
+
+/// The fields of v4's `Point` and the subscript of the point each reads.
+pub const POINT_PARTS: &[(&str, u8)] = &[("x", 0), ("y", 1)];
 
 /// A GraphQL type reference with its wrappers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -443,6 +449,8 @@ pub enum FieldKind {
     PayloadResult,
     /// A part of an `Interval`: `years`, `months`, `days`, `hours`, `minutes` or `seconds`.
     IntervalPart,
+    /// A coordinate of a `Point`: `x` or `y`.
+    PointPart,
     /// A forward relation of the row a CRUD mutation wrote.
     PayloadForward {
         relation: usize,

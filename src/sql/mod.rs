@@ -227,6 +227,23 @@ fn out_expr(b: &mut Builder, v: &str, out: &Out) -> String {
                 object(&pairs)
             )
         }
+        Out::Point(parts) => {
+            let pairs: Vec<(String, String)> = parts
+                .iter()
+                .map(|(key, part)| {
+                    let value = match part {
+                        None => quote_literal("Point"),
+                        // Through the base type, so a domain over point subscripts too.
+                        Some(i) => format!("(({v})::point)[{i}]"),
+                    };
+                    (key.clone(), value)
+                })
+                .collect();
+            format!(
+                "(case when {v} is null then null else {} end)",
+                object(&pairs)
+            )
+        }
         Out::Row(sel) => {
             // A composite value: null stays null (a function returning "no row").
             let row = row_object(b, &format!("({v})"), sel);
@@ -245,7 +262,10 @@ fn out_expr(b: &mut Builder, v: &str, out: &Out) -> String {
 
 fn scalar(v: &str, codec: &Codec) -> String {
     match codec {
-        Codec::Native { .. } | Codec::Float { .. } | Codec::Interval { .. } => v.to_string(),
+        Codec::Native { .. }
+        | Codec::Float { .. }
+        | Codec::Interval { .. }
+        | Codec::Point { .. } => v.to_string(),
         Codec::Text { .. } => format!("({v})::text"),
         Codec::Enum { labels, .. } => {
             let mut s = format!("(case ({v})::text");

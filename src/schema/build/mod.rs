@@ -36,6 +36,8 @@ pub enum BuildError {
 
 const INTERVAL: &str = "Interval";
 const INTERVAL_INPUT: &str = "IntervalInput";
+const POINT: &str = "Point";
+const POINT_INPUT: &str = "PointInput";
 
 /// Postgres types whose `to_json` is already the value PostGraphile v4 sends.
 const NATIVE_JSON: &[&str] = &[

@@ -11,19 +11,32 @@ impl<'a> Builder<'a> {
             .iter()
             .filter(|c| self.exposed(&c.schema) && c.kind != "c")
             .collect();
-        // Composite types become object types when a function uses them (or they are the JWT type).
+        // Composite types become object types when a function or a column uses them (through
+        // arrays and domains too), or they are the JWT type.
         let mut composite_oids: BTreeSet<u32> = BTreeSet::new();
-        for p in cat.procs.iter().filter(|p| self.exposed(&p.schema)) {
-            for oid in p
-                .arg_types
-                .iter()
-                .chain(std::iter::once(&p.return_type_oid))
+        let used = cat
+            .procs
+            .iter()
+            .filter(|p| self.exposed(&p.schema))
+            .flat_map(|p| {
+                p.arg_types
+                    .iter()
+                    .chain(std::iter::once(&p.return_type_oid))
+            })
+            .chain(
+                wanted
+                    .iter()
+                    .flat_map(|c| c.attributes.iter().map(|a| &a.type_oid)),
+            );
+        for oid in used {
+            let mut t = cat.type_(*oid);
+            while let Some(next) =
+                t.and_then(|t| t.elem_oid.filter(|_| t.category == "A").or(t.base_oid))
             {
-                if let Some(t) = cat.type_(*oid) {
-                    if let Some(class_oid) = t.class_oid {
-                        composite_oids.insert(class_oid);
-                    }
-                }
+                t = cat.type_(next);
+            }
+            if let Some(class_oid) = t.and_then(|t| t.class_oid) {
+                composite_oids.insert(class_oid);
             }
         }
         if let Some((s, n)) = &self.opts.jwt_type {

@@ -23,6 +23,7 @@ impl<'a> Builder<'a> {
                     Codec::Native { .. } => Codec::Native { sql_type },
                     Codec::Float { .. } => Codec::Float { sql_type },
                     Codec::Interval { .. } => Codec::Interval { sql_type },
+                    Codec::Point { .. } => Codec::Point { sql_type },
                     Codec::Text { .. } => Codec::Text { sql_type },
                     Codec::Json { .. } => Codec::Json { sql_type },
                     other => other,
@@ -54,6 +55,9 @@ impl<'a> Builder<'a> {
             _ => Some(match t.name.as_str() {
                 "float4" | "float8" if t.schema == "pg_catalog" => Codec::Float { sql_type },
                 "interval" if t.schema == "pg_catalog" => Codec::Interval { sql_type },
+                // Only `point` is an object in v4 by default; the other geometric types
+                // (line, lseg, box, path, polygon, circle) stay strings there, as here.
+                "point" if t.schema == "pg_catalog" => Codec::Point { sql_type },
                 name if t.schema == "pg_catalog" && NATIVE_JSON.contains(&name) => {
                     Codec::Native { sql_type }
                 }
@@ -142,6 +146,10 @@ impl<'a> Builder<'a> {
             Codec::Interval { .. } => {
                 self.interval_types();
                 TypeRef::named(INTERVAL)
+            }
+            Codec::Point { .. } => {
+                self.point_types();
+                TypeRef::named(POINT)
             }
             Codec::Native { sql_type }
             | Codec::Float { sql_type }
@@ -232,6 +240,38 @@ impl<'a> Builder<'a> {
         }));
     }
 
+    /// v4's `Point` and `PointInput` (two non-null floats, no descriptions), once.
+    pub(super) fn point_types(&mut self) {
+        if self.model.types.contains_key(POINT) {
+            return;
+        }
+        let float = || TypeRef::named("Float").non_null();
+        let fields = POINT_PARTS
+            .iter()
+            .map(|&(name, _)| field(name, float(), FieldKind::PointPart, ""))
+            .collect();
+        let input_fields = POINT_PARTS
+            .iter()
+            .map(|&(name, _)| InputFieldDef {
+                name: name.into(),
+                description: None,
+                ty: float(),
+                target: InputTarget::Nested,
+            })
+            .collect();
+        let _ = self.insert(TypeDef::Object(ObjectDef {
+            name: POINT.into(),
+            description: None,
+            fields,
+            interfaces: vec![],
+        }));
+        let _ = self.insert(TypeDef::Input(InputDef {
+            name: POINT_INPUT.into(),
+            description: None,
+            fields: input_fields,
+        }));
+    }
+
     /// The GraphQL input type of a codec: a composite type gets an input object of its
     /// attributes (`pair` → `PairInput`, as in v4), a table's row is the table's `XInput`, and
     /// every other type is its output type.
@@ -240,6 +280,10 @@ impl<'a> Builder<'a> {
             Codec::Interval { .. } => {
                 self.interval_types();
                 TypeRef::named(INTERVAL_INPUT)
+            }
+            Codec::Point { .. } => {
+                self.point_types();
+                TypeRef::named(POINT_INPUT)
             }
             Codec::Array { element, .. } => self.gql_input_type(element).list(),
             Codec::Row { table, .. } | Codec::Jwt { table, .. } => {
