@@ -229,8 +229,13 @@ async fn requests_refused_before_the_engine_still_log_one_line_with_status_and_c
         let _ = conn.write_all(&request).await;
         let mut got = Vec::new();
         let _ = tokio::time::timeout(Duration::from_secs(10), conn.read_to_end(&mut got)).await;
+        // hyper answers and closes while the rest is still being sent, so the read may be cut
+        // short by a reset: what did arrive must be (the start of) the expected answer.
         let got = String::from_utf8_lossy(&got);
-        assert!(got.is_empty() || got.starts_with(status), "{got}");
+        assert!(
+            got.starts_with(status) || status.starts_with(&*got),
+            "{got}"
+        );
     }
 
     let (all, events) = stop(child, log);
