@@ -1,0 +1,322 @@
+//! Connections' SQL: one subquery per connection that pages its source (conditions, cursor
+//! bounds, order, limit) and aggregates nodes, edges, counts and page info; cursors and the
+//! keyset conditions that resume after them.
+
+use super::*;
+
+/// SQL text for a condition, rendered for a given table alias.
+type ForAlias = Box<dyn Fn(&str) -> String>;
+
+/// A connection: one subquery that pages the source (conditions, cursor bounds, order,
+/// limit), aggregates nodes and edges in order, and counts only when `totalCount` is asked for.
+pub(super) fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) -> String {
+    let a = b.alias();
+    let source = match &c.source {
+        Source::Table(t) => qualified(t),
+        Source::Function {
+            function,
+            args,
+            on_parent,
+            ..
+        } => call_with(b, function, parent.filter(|_| *on_parent), args),
+    };
+    // A function's rows are numbered in the order it returns them (an SRF in a select list
+    // keeps it): `"__value"` is what it returned (a row or a scalar), `"__ordinality"` the
+    // order; a table row's columns are spread beside them, for `orderBy` and `condition`.
+    let from = |x: &str| {
+        match &c.source {
+        Source::Table(_) => format!("{source} as {x}"),
+        Source::Function { rows, .. } => format!(
+            "(select {}__s.\"__value\", row_number() over () as \"{ORDINALITY}\" from (select {source} as \"__value\") as __s) as {x}",
+            if *rows { "(__s.\"__value\").*, " } else { "" }
+        ),
+    }
+    };
+    // What a node is built from: the page row itself, or the value a function returned.
+    let node_row = match &c.source {
+        Source::Table(_) => a.clone(),
+        Source::Function { .. } => format!("({a}.\"__value\")"),
+    };
+    // The filter is rendered per alias (the count and page-info subqueries scan the source
+    // again); parameters are bound once and referenced by number.
+    let mut filters: Vec<ForAlias> = vec![];
+    if let Some(parent) = parent {
+        for (col, pcol) in &c.join {
+            let (col, parent) = (quote_ident(col), format!("{parent}.{}", quote_ident(pcol)));
+            filters.push(Box::new(move |x| format!("{x}.{col} = {parent}")));
+        }
+    }
+    for (col, p) in &c.conditions {
+        let col = quote_ident(col);
+        if p.value.is_none() {
+            filters.push(Box::new(move |x| format!("{x}.{col} is null")));
+        } else {
+            let v = b.param(p);
+            let cast = no_equality_cast(&p.sql_type);
+            filters.push(Box::new(move |x| format!("{x}.{col}{cast} = {v}{cast}")));
+        }
+    }
+    let mut bounds: Vec<ForAlias> = vec![];
+    if let Some(after) = &c.after {
+        bounds.push(keyset(b, &c.order, after, true));
+    }
+    if let Some(before) = &c.before {
+        bounds.push(keyset(b, &c.order, before, false));
+    }
+    let filter_sql = |x: &str, with_bounds: bool| -> String {
+        let conds: Vec<String> = filters
+            .iter()
+            .chain(bounds.iter().filter(|_| with_bounds))
+            .map(|f| f(x))
+            .collect();
+        if conds.is_empty() {
+            String::new()
+        } else {
+            format!(" where {}", conds.join(" and "))
+        }
+    };
+    let order_sql = |x: &str, reverse: bool| -> String {
+        if c.order.is_empty() {
+            return String::new();
+        }
+        let cols: Vec<String> = c
+            .order
+            .iter()
+            .map(|o| {
+                let dir = if o.asc != reverse { "asc" } else { "desc" };
+                // Keep each direction's default null placement, mirrored when reversed.
+                let nulls = if o.asc != reverse {
+                    if o.asc {
+                        "nulls last"
+                    } else {
+                        "nulls first"
+                    }
+                } else if o.asc {
+                    "nulls first"
+                } else {
+                    "nulls last"
+                };
+                let cast = no_equality_cast(&o.sql_type);
+                format!("{x}.{}{cast} {dir} {nulls}", quote_ident(&o.column))
+            })
+            .collect();
+        format!(" order by {}", cols.join(", "))
+    };
+    // `last` reads the page from the end (reversed order); aggregates restore the order.
+    let from_end = c.last.is_some();
+    // Page sizes are integers the planner validated (never request text), written as literals:
+    // with a parameter Postgres cannot know the LIMIT when it plans, so it keeps re-planning
+    // the prepared statement (its generic plan looks too costly), which costs a read ~40 %.
+    let limit = c
+        .first
+        .or(c.last)
+        .map(|n| format!(" limit {n}"))
+        .unwrap_or_default();
+    let offset = c.offset.map(|n| format!(" offset {n}")).unwrap_or_default();
+    let columns = match &c.columns {
+        None => format!("{a}.*"),
+        Some(cols) => cols
+            .iter()
+            .map(|col| format!("{a}.{}", quote_ident(col)))
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    let page = format!(
+        "(select {columns} from {}{}{}{limit}{offset}) as {a}",
+        from(&a),
+        filter_sql(&a, true),
+        order_sql(&a, from_end)
+    );
+    let agg_order = order_sql(&a, false);
+    let cursor = |x: &str| cursor(x, &c.order, &c.cursor_spec);
+
+    // A simple collection: the page's nodes as a plain list.
+    if c.list {
+        let nodes: Vec<String> = c
+            .fields
+            .iter()
+            .filter_map(|(_, f)| match f {
+                ConnField::Nodes(item) => Some(item_json(b, &node_row, item)),
+                _ => None,
+            })
+            .collect();
+        let node = nodes.first().map_or("null", String::as_str);
+        return format!("(select coalesce(json_agg({node}{agg_order}), '[]'::json) from {page})");
+    }
+    let zero_limit = c.first == Some(0) || c.last == Some(0);
+    let mut pairs = vec![];
+    for (key, f) in &c.fields {
+        let v = match f {
+            ConnField::Typename(t) => quote_literal(t),
+            ConnField::Nodes(item) => {
+                let node = item_json(b, &node_row, item);
+                format!("coalesce(json_agg({node}{agg_order}), '[]'::json)")
+            }
+            ConnField::Edges(edge) => {
+                let mut ep = vec![];
+                for (ek, ef) in edge {
+                    let v = match ef {
+                        EdgeField::Typename(t) => quote_literal(t),
+                        EdgeField::Cursor => cursor(&a),
+                        EdgeField::Node(item) => item_json(b, &node_row, item),
+                    };
+                    ep.push((ek.clone(), v));
+                }
+                format!("coalesce(json_agg({}{agg_order}), '[]'::json)", object(&ep))
+            }
+            ConnField::TotalCount => {
+                let ca = b.alias();
+                format!(
+                    "(select count(*) from {}{})::int",
+                    from(&ca),
+                    filter_sql(&ca, false)
+                )
+            }
+            ConnField::PageInfo(fields) => {
+                let mut pp = vec![];
+                for (pk, pf) in fields {
+                    // Whether rows lie beyond the page, reading forwards (or backwards from the end).
+                    let mut beyond = |n: i64, reverse: bool| {
+                        let na = b.alias();
+                        let skip = c.offset.unwrap_or(0) + n;
+                        format!(
+                            "exists(select 1 from {}{}{} offset {skip})",
+                            from(&na),
+                            filter_sql(&na, true),
+                            order_sql(&na, reverse)
+                        )
+                    };
+                    let v = match pf {
+                        PageField::Typename(t) => quote_literal(t),
+                        // A page of zero rows has no next or previous page (as in v4).
+                        PageField::HasNextPage | PageField::HasPreviousPage if zero_limit => {
+                            "false".into()
+                        }
+                        PageField::HasNextPage => match (c.first, &c.before) {
+                            (Some(first), _) => beyond(first, false),
+                            (None, before) => before.is_some().to_string(),
+                        },
+                        PageField::HasPreviousPage => match c.last {
+                            Some(last) => beyond(last, true),
+                            None => (c.offset.unwrap_or(0) > 0 || c.after.is_some()).to_string(),
+                        },
+                        PageField::StartCursor => {
+                            format!("(array_agg({}{agg_order}))[1]", cursor(&a))
+                        }
+                        PageField::EndCursor => {
+                            format!("(array_agg({}{agg_order}))[count(*)]", cursor(&a))
+                        }
+                    };
+                    pp.push((pk.clone(), v));
+                }
+                object(&pp)
+            }
+        };
+        pairs.push((key.clone(), v));
+    }
+    // `group by ()` makes it one row even when only constants or counts are selected.
+    format!("(select {} from {page} group by ())", object(&pairs))
+}
+
+/// The cursor of the row `x` in `order`: PostGraphile v4's text exactly,
+/// `["<order alias>",...,[<values>]]`, compact (as JSON.stringify writes it), so cursors a v4
+/// client stored keep working.
+pub(super) fn cursor(x: &str, order: &[OrderCol], spec: &str) -> String {
+    // Typed, so `array_agg` of it (start and end cursors) resolves.
+    if order.is_empty() {
+        return "null::text".into();
+    }
+    // A function's own order: its row number, as v4's natural cursors have it.
+    if spec == NATURAL {
+        return format!(
+            "translate(encode(convert_to(concat('[\"{NATURAL}\",', {x}.\"{ORDINALITY}\", ']'), 'utf8'), 'base64'), E'\\n', '')"
+        );
+    }
+    let head = quote_literal(&format!(
+        "[{}[",
+        spec.split(',')
+            .map(|alias| format!("{},", serde_json::Value::String(alias.to_string())))
+            .collect::<String>()
+    ));
+    let cols: Vec<String> = order
+        .iter()
+        .map(|o| {
+            let text = if o.text_cursor { "::text" } else { "" };
+            format!(
+                "coalesce(to_json({x}.{}{text})::text, 'null')",
+                quote_ident(&o.column)
+            )
+        })
+        .collect();
+    format!(
+        "translate(encode(convert_to(concat({head}, concat_ws(',', {}), ']]'), 'utf8'), 'base64'), E'\\n', '')",
+        cols.join(", ")
+    )
+}
+
+/// The JSON of one node of a connection, built from `row` (a row, or a function's value).
+pub(super) fn item_json(b: &mut Builder, row: &str, item: &Item) -> String {
+    match item {
+        Item::Row(sel) => row_object(b, row, sel),
+        Item::Value(out) => out_expr(b, row, out),
+    }
+}
+
+/// A cast giving a type without `=` and `<` operators some, for `condition`, `orderBy` and
+/// cursors: json compares as jsonb (equal values, whatever their spacing), xml and the
+/// geometric types without them by their text.
+fn no_equality_cast(sql_type: &str) -> &'static str {
+    match sql_type.strip_prefix("\"pg_catalog\".") {
+        Some("\"json\"") => "::jsonb",
+        Some("\"xml\"" | "\"point\"" | "\"line\"" | "\"path\"" | "\"polygon\"") => "::text",
+        _ => "",
+    }
+}
+
+/// Rows strictly after (or before) a cursor in the connection's order: for columns
+/// c1..cn with cursor values v1..vn, `c1 > v1 or (c1 = v1 and c2 > v2) or ...`, with each
+/// column's direction, and nulls last in the connection's order (as `order_sql` sorts).
+fn keyset(
+    b: &mut Builder,
+    order: &[OrderCol],
+    values: &[Param],
+    after: bool,
+) -> Box<dyn Fn(&str) -> String> {
+    let vals: Vec<String> = values
+        .iter()
+        .zip(order)
+        .map(|(p, o)| b.param(p) + no_equality_cast(&o.sql_type))
+        .collect();
+    let order = order.to_vec();
+    Box::new(move |x: &str| {
+        let mut ors = vec![];
+        for i in 0..order.len() {
+            let mut ands: Vec<String> = (0..i)
+                .map(|j| {
+                    format!(
+                        "{x}.{}{} is not distinct from {}",
+                        quote_ident(&order[j].column),
+                        no_equality_cast(&order[j].sql_type),
+                        vals[j]
+                    )
+                })
+                .collect();
+            let col = format!(
+                "{x}.{}{}",
+                quote_ident(&order[i].column),
+                no_equality_cast(&order[i].sql_type)
+            );
+            let v = &vals[i];
+            // Forward in an ascending column means greater; nulls are at the end of the
+            // order either way (`order_sql`), so after a value come its nulls.
+            let cmp = if order[i].asc == after { ">" } else { "<" };
+            ands.push(if after {
+                format!("({col} {cmp} {v} or ({col} is null and {v} is not null))")
+            } else {
+                format!("({col} {cmp} {v} or ({v} is null and {col} is not null))")
+            });
+            ors.push(format!("({})", ands.join(" and ")));
+        }
+        format!("({})", ors.join(" or "))
+    })
+}
