@@ -5,10 +5,6 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Catalog, Class};
-use crate::sql::{quote_ident, quote_literal};
-
-/// One row-per-value template; see the file for its placeholders.
-const VALUES_SQL: &str = include_str!("../../sql/enum_table_values.sql");
 
 /// Text-like key types v4 accepts for an enum table (`text`, `varchar`, `char`, `bpchar`).
 const TEXT_TYPES: &[u32] = &[25, 1043, 18, 1042];
@@ -62,33 +58,25 @@ pub(super) fn candidates(catalog: &Catalog) -> Vec<(&Class, i16)> {
 
 /// The one statement reading every candidate's rows (`None` when there are none).
 pub(super) fn values_sql(tables: &[(&Class, i16)]) -> Option<String> {
-    let parts: Vec<String> = tables
+    let sources: Vec<crate::sql::EnumTableSource> = tables
         .iter()
-        .map(|(class, key)| {
-            let column = |num: i16| class.attributes.iter().find(|a| a.num == num);
-            let key = column(*key).map_or_else(|| "null".into(), |a| quote_ident(&a.name));
-            let description = class
+        .map(|(class, key)| crate::sql::EnumTableSource {
+            class_oid: class.oid,
+            schema: &class.schema,
+            table: &class.name,
+            key: class
+                .attributes
+                .iter()
+                .find(|a| a.num == *key)
+                .map(|a| a.name.as_str()),
+            description: class
                 .attributes
                 .iter()
                 .find(|a| a.name == "description")
-                .map_or_else(|| "null".into(), |a| quote_ident(&a.name));
-            let table = format!(
-                "{}.{}",
-                quote_ident(&class.schema),
-                quote_ident(&class.name)
-            );
-            VALUES_SQL
-                .lines()
-                .filter(|l| !l.starts_with("--"))
-                .collect::<Vec<_>>()
-                .join("\n")
-                .replace("{class_oid}", &quote_literal(&class.oid.to_string()))
-                .replace("{key}", &key)
-                .replace("{description}", &description)
-                .replace("{table}", &table)
+                .map(|a| a.name.as_str()),
         })
         .collect();
-    (!parts.is_empty()).then(|| parts.join("\nunion all\n"))
+    (!sources.is_empty()).then(|| crate::sql::enum_table_values(&sources))
 }
 
 /// Groups the statement's rows (class oid, value, description) by table, in row order.

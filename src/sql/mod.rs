@@ -385,6 +385,43 @@ fn node_id(row: &str, spec: &NodeIdSpec) -> String {
     )
 }
 
+/// One `@enum` table whose rows the catalog reads at startup.
+pub struct EnumTableSource<'a> {
+    pub class_oid: u32,
+    pub schema: &'a str,
+    pub table: &'a str,
+    /// The text key column (None: the values are null).
+    pub key: Option<&'a str>,
+    /// Its `description` column, if it has one.
+    pub description: Option<&'a str>,
+}
+
+/// The rows of every `@enum` table in one statement: `sql/enum_table_values.sql` per table,
+/// joined with `union all`.
+pub fn enum_table_values(tables: &[EnumTableSource<'_>]) -> String {
+    const VALUES: &str = include_str!("../../sql/enum_table_values.sql");
+    let template: String = VALUES
+        .lines()
+        .filter(|l| !l.starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let column = |c: Option<&str>| c.map_or_else(|| "null".into(), quote_ident);
+    tables
+        .iter()
+        .map(|t| {
+            template
+                .replace("{class_oid}", &quote_literal(&t.class_oid.to_string()))
+                .replace("{key}", &column(t.key))
+                .replace("{description}", &column(t.description))
+                .replace(
+                    "{table}",
+                    &format!("{}.{}", quote_ident(t.schema), quote_ident(t.table)),
+                )
+        })
+        .collect::<Vec<_>>()
+        .join("\nunion all\n")
+}
+
 /// Opens the short transaction the introspection query runs in. JIT compilation is off: on
 /// servers with LLVM it would cost far more than the query itself on large catalogs.
 pub const INTROSPECTION_BEGIN: &str = "begin read only; set local jit = off";

@@ -115,18 +115,7 @@ impl<'a> Builder<'a> {
     ) -> Result<Option<(TypeRef, Vec<ArgDef>)>, BuildError> {
         let f = self.model.functions[fi].clone();
         let ty = self.function_return_type(fi);
-        let mut args: Vec<ArgDef> = f
-            .args
-            .iter()
-            .enumerate()
-            .skip(skip)
-            .map(|(i, a)| ArgDef {
-                name: a.field.clone(),
-                description: None,
-                ty: self.arg_type(&f, i, &a.codec),
-                default: None,
-            })
-            .collect();
+        let mut args = self.function_args(&f, skip);
         // A function's connection pages in the function's own order: no `orderBy` or
         // `condition` (v4 adds those only for `@sortable`/`@filterable` functions).
         if f.returns_set {
@@ -145,6 +134,22 @@ impl<'a> Builder<'a> {
             }
         }
         Ok(Some((ty, args)))
+    }
+
+    /// A function's arguments after the first `skip` (a computed column's row) as field
+    /// arguments.
+    fn function_args(&mut self, f: &Function, skip: usize) -> Vec<ArgDef> {
+        f.args
+            .iter()
+            .enumerate()
+            .skip(skip)
+            .map(|(i, a)| ArgDef {
+                name: a.field.clone(),
+                description: None,
+                ty: self.arg_type(f, i, &a.codec),
+                default: None,
+            })
+            .collect()
     }
 
     /// Whether a function gets its usual field (a connection for a set of table rows or of
@@ -175,18 +180,7 @@ impl<'a> Builder<'a> {
             _ => item,
         }
         .list();
-        let mut args: Vec<ArgDef> = f
-            .args
-            .iter()
-            .enumerate()
-            .skip(skip)
-            .map(|(i, a)| ArgDef {
-                name: a.field.clone(),
-                description: None,
-                ty: self.arg_type(&f, i, &a.codec),
-                default: None,
-            })
-            .collect();
+        let mut args = self.function_args(&f, skip);
         args.extend(list_page_args());
         if let Codec::Row { table, .. } = f.returns {
             args.extend(self.sort_filter_args(&f, table));
