@@ -58,9 +58,9 @@ pub(super) fn candidates(catalog: &Catalog) -> Vec<(&Class, i16)> {
 
 /// The one statement reading every candidate's rows (`None` when there are none).
 pub(super) fn values_sql(tables: &[(&Class, i16)]) -> Option<String> {
-    let sources: Vec<crate::sql::EnumTableSource> = tables
+    let sources: Vec<crate::sql::text::EnumTableSource> = tables
         .iter()
-        .map(|(class, key)| crate::sql::EnumTableSource {
+        .map(|(class, key)| crate::sql::text::EnumTableSource {
             class_oid: class.oid,
             schema: &class.schema,
             table: &class.name,
@@ -76,7 +76,7 @@ pub(super) fn values_sql(tables: &[(&Class, i16)]) -> Option<String> {
                 .map(|a| a.name.as_str()),
         })
         .collect();
-    (!sources.is_empty()).then(|| crate::sql::enum_table_values(&sources))
+    (!sources.is_empty()).then(|| crate::sql::text::enum_table_values(&sources))
 }
 
 /// Groups the statement's rows (class oid, value, description) by table, in row order.

@@ -11,9 +11,7 @@ use tracing::Instrument;
 mod enum_tables;
 pub use enum_tables::{EnumTable, EnumTableValue};
 
-/// The introspection query; takes `$1::text[]` (schemas to expose) and returns
-/// one row with one `json` column, `catalog`.
-pub const INTROSPECTION_SQL: &str = include_str!("../../sql/introspection.sql");
+pub use crate::sql::text::INTROSPECTION_SQL;
 
 /// Everything the engine knows about the database, as returned by
 /// [`INTROSPECTION_SQL`]. Every list is sorted by schema, then name.
@@ -184,13 +182,13 @@ pub async fn load(
     let span = tracing::info_span!("introspect", schemas = ?schemas);
     async move {
         client
-            .batch_execute(crate::sql::INTROSPECTION_BEGIN)
+            .batch_execute(crate::sql::text::INTROSPECTION_BEGIN)
             .await?;
         let row = match client.query_one(INTROSPECTION_SQL, &[&schemas]).await {
             Ok(row) => row,
             Err(error) => {
                 // Best effort: the query's error is the one worth reporting.
-                let _ = client.batch_execute(crate::sql::ROLLBACK).await;
+                let _ = client.batch_execute(crate::sql::text::ROLLBACK).await;
                 return Err(error.into());
             }
         };
@@ -198,7 +196,7 @@ pub async fn load(
         let mut catalog: Catalog = match serde_json::from_slice(json.0) {
             Ok(catalog) => catalog,
             Err(error) => {
-                let _ = client.batch_execute(crate::sql::ROLLBACK).await;
+                let _ = client.batch_execute(crate::sql::text::ROLLBACK).await;
                 return Err(error.into());
             }
         };
@@ -217,7 +215,7 @@ pub async fn load(
         match found {
             Ok(found) => {
                 catalog.enum_tables = found;
-                client.batch_execute(crate::sql::COMMIT).await?;
+                client.batch_execute(crate::sql::text::COMMIT).await?;
             }
             // One unreadable enum table must not take the API down: the `@enum` tables stay
             // ordinary tables (the catalog is already read; the transaction only held it).
@@ -226,7 +224,7 @@ pub async fn load(
                     "`@enum` tables left as ordinary tables: their rows could not be read ({error}); \
                      the connecting role needs USAGE on their schema and SELECT on them"
                 );
-                client.batch_execute(crate::sql::ROLLBACK).await?;
+                client.batch_execute(crate::sql::text::ROLLBACK).await?;
             }
         }
         tracing::info!(

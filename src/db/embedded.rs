@@ -220,7 +220,7 @@ impl EmbeddedPostgres {
         name: &str,
         template: Option<&str>,
     ) -> Result<(), EmbeddedError> {
-        let sql = crate::sql::create_database(name, template);
+        let sql = crate::sql::text::create_database(name, template);
         let client = self.connect(SUPERUSER, "postgres").await?;
         client.batch_execute(&sql).await?;
         tracing::debug!(name, ?template, "created database");
@@ -231,7 +231,7 @@ impl EmbeddedPostgres {
     pub async fn drop_database(&self, name: &str) -> Result<(), EmbeddedError> {
         let client = self.connect(SUPERUSER, "postgres").await?;
         client
-            .batch_execute(&crate::sql::drop_database(name))
+            .batch_execute(&crate::sql::text::drop_database(name))
             .await?;
         Ok(())
     }

@@ -8,8 +8,10 @@ use crate::schema::Codec;
 use std::fmt::Write as _;
 
 mod connection;
+pub mod text;
 mod write;
 use connection::{connection, cursor, item_json};
+pub use text::*;
 pub use write::{payload, write};
 
 /// SQL text plus its parameters (all sent as `text`).
@@ -57,16 +59,6 @@ impl Statement {
             params,
         })
     }
-}
-
-pub fn quote_ident(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
-
-/// A string literal for catalog-derived constants (response keys, enum labels); request
-/// values never go through here.
-pub fn quote_literal(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
 }
 
 fn qualified(t: &TableRef) -> String {
@@ -383,118 +375,6 @@ fn node_id(row: &str, spec: &NodeIdSpec) -> String {
         "translate(encode(convert_to(concat({head}, {}, ']'), 'utf8'), 'base64'), E'\\n', '')",
         values.join(", ',', ")
     )
-}
-
-/// One `@enum` table whose rows the catalog reads at startup.
-pub struct EnumTableSource<'a> {
-    pub class_oid: u32,
-    pub schema: &'a str,
-    pub table: &'a str,
-    /// The text key column (None: the values are null).
-    pub key: Option<&'a str>,
-    /// Its `description` column, if it has one.
-    pub description: Option<&'a str>,
-}
-
-/// The rows of every `@enum` table in one statement: `sql/enum_table_values.sql` per table,
-/// joined with `union all`.
-pub fn enum_table_values(tables: &[EnumTableSource<'_>]) -> String {
-    const VALUES: &str = include_str!("../../sql/enum_table_values.sql");
-    let template: String = VALUES
-        .lines()
-        .filter(|l| !l.starts_with("--"))
-        .collect::<Vec<_>>()
-        .join("\n");
-    let column = |c: Option<&str>| c.map_or_else(|| "null".into(), quote_ident);
-    tables
-        .iter()
-        .map(|t| {
-            template
-                .replace("{class_oid}", &quote_literal(&t.class_oid.to_string()))
-                .replace("{key}", &column(t.key))
-                .replace("{description}", &column(t.description))
-                .replace(
-                    "{table}",
-                    &format!("{}.{}", quote_ident(t.schema), quote_ident(t.table)),
-                )
-        })
-        .collect::<Vec<_>>()
-        .join("\nunion all\n")
-}
-
-/// Opens the short transaction the introspection query runs in. JIT compilation is off: on
-/// servers with LLVM it would cost far more than the query itself on large catalogs.
-pub const INTROSPECTION_BEGIN: &str = "begin read only; set local jit = off";
-/// The connecting role: the role of requests without a token when none is configured.
-pub const CURRENT_USER: &str = "select current_user::text";
-
-/// `create database "name" [template "template"]` (the embedded cluster's databases).
-pub fn create_database(name: &str, template: Option<&str>) -> String {
-    match template {
-        Some(t) => format!(
-            "create database {} template {}",
-            quote_ident(name),
-            quote_ident(t)
-        ),
-        None => format!("create database {}", quote_ident(name)),
-    }
-}
-
-/// `drop database if exists "name" with (force)` (terminates its sessions).
-pub fn drop_database(name: &str) -> String {
-    format!("drop database if exists {} with (force)", quote_ident(name))
-}
-
-/// `LISTEN "channel"`: the subscriptions' connection waits for `NOTIFY`s on it.
-pub fn listen(channel: &str) -> String {
-    format!("listen {}", quote_ident(channel))
-}
-
-/// `UNLISTEN "channel"`: its last subscriber is gone.
-pub fn unlisten(channel: &str) -> String {
-    format!("unlisten {}", quote_ident(channel))
-}
-
-/// Opens a request's transaction; `RESET ALL` drops anything a previous request's function set
-/// at session level, so pooled connections never carry settings from one request to the next.
-pub const BEGIN: &str = "begin; reset all";
-/// The same for a query: a read-only transaction, so that a function marked STABLE that
-/// writes anyway fails (25006) instead of writing.
-pub const BEGIN_READ_ONLY: &str = "begin read only; reset all";
-pub const COMMIT: &str = "commit";
-/// What `/ready` asks the database: any answer will do.
-pub const PING: &str = "select 1";
-pub const ROLLBACK: &str = "rollback";
-pub const SAVEPOINT: &str = "savepoint postgraph_mutation";
-pub const RELEASE_SAVEPOINT: &str = "release savepoint postgraph_mutation";
-pub const ROLLBACK_TO_SAVEPOINT: &str = "rollback to savepoint postgraph_mutation";
-/// Around each root field of a query with several, so one failing leaves the others be.
-pub const FIELD_SAVEPOINT: &str = "savepoint postgraph_field";
-pub const ROLLBACK_TO_FIELD_SAVEPOINT: &str = "rollback to savepoint postgraph_field";
-
-/// Applies role, statement timeout and `settings` claims, transaction-local (`true`), all as
-/// parameters: `$1` role, `$2` statement_timeout, then a name and a value per setting. One
-/// statement per number of settings (each prepared once per connection): plain
-/// `set_config` calls cost Postgres less than unnesting arrays.
-pub fn set_session(settings: usize) -> &'static str {
-    static CACHE: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
-    const CACHED: usize = 32;
-    let all = CACHE.get_or_init(|| (0..=CACHED).map(set_session_text).collect());
-    match all.get(settings) {
-        Some(s) => s,
-        // Tokens with that many claims are rare: build (and keep) the text once.
-        None => Box::leak(set_session_text(settings).into_boxed_str()),
-    }
-}
-
-fn set_session_text(settings: usize) -> String {
-    let mut s = String::from(
-        "select set_config('role', $1, true), set_config('statement_timeout', $2, true)",
-    );
-    for i in 0..settings {
-        let _ = write!(s, ", set_config(${}, ${}, true)", 3 + 2 * i, 4 + 2 * i);
-    }
-    s
 }
 
 #[cfg(test)]
