@@ -117,6 +117,7 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
             max_message_bytes: usize::try_from(o.body_size_limit).unwrap_or(usize::MAX),
             ..Default::default()
         },
+        panic_path: None,
     };
     http_options.check()?;
     let (connection, embedded, is_example) = database(&o.db, true).await?;

@@ -45,6 +45,10 @@ pub struct HttpOptions {
     pub insecure_cookies: bool,
     /// GraphQL over WebSocket on `/graphql`: limits, and the LISTEN connection.
     pub ws: ws::WsOptions,
+    /// For tests only (no flag sets it): a GET of this path panics inside the handler, which
+    /// proves that a panic anywhere in a request is answered 500 and the server keeps serving.
+    #[doc(hidden)]
+    pub panic_path: Option<String>,
 }
 
 impl Default for HttpOptions {
@@ -65,6 +69,7 @@ impl Default for HttpOptions {
             jwt_cookie: None,
             insecure_cookies: false,
             ws: ws::WsOptions::default(),
+            panic_path: None,
         }
     }
 }
@@ -332,6 +337,9 @@ where
     T: Buf,
 {
     match (path.as_str(), &method) {
+        (p, &http::Method::GET) if opts.panic_path.as_deref() == Some(p) => {
+            panic!("the test route {p} panics on purpose")
+        }
         ("/graphql", &http::Method::POST) | ("/graphql", &http::Method::GET) => {
             graphql::handle(engine, opts, method, headers, query, body).await
         }
