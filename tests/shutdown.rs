@@ -35,6 +35,8 @@ fn spawn(connection: &str, shutdown_timeout_ms: &str) -> Child {
     Command::new(env!("CARGO_BIN_EXE_postgraph"))
         .args([
             "serve",
+            "--schema",
+            "app_public",
             "--port",
             "0",
             "--connection",

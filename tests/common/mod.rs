@@ -203,6 +203,7 @@ pub async fn serve(connection: &str, opts: &Options) -> Result<Running, server::
             body_timeout: postgraph::config::timeout(opts.body_timeout_ms),
             max_connections: (opts.max_connections > 0).then_some(opts.max_connections),
             panic_path: opts.panic_path.clone(),
+            ..HttpOptions::default()
         },
         "127.0.0.1:0".parse().unwrap(),
     )
