@@ -78,6 +78,8 @@ async fn export_schema_writes_the_checked_in_sdl() {
             "export-schema",
             "--connection",
             &app.authenticator_url,
+            "--schema",
+            "app_public",
             "--jwt-token-identifier",
             "app_public.jwt_token",
             file.to_str().unwrap(),
