@@ -273,3 +273,27 @@ async fn a_missing_schema_stops_startup_and_an_empty_one_is_a_warning() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn a_name_clash_is_one_readable_warning() {
+    let url = common::empty_database().await;
+    let admin = postgraph::db::connect(&url).await.unwrap();
+    admin
+        .batch_execute(
+            "create table post (id serial primary key, title text);
+             create function create_post(title text) returns post language sql volatile
+               as $$ insert into post (title) values (title) returning * $$;",
+        )
+        .await
+        .unwrap();
+    let o = run(&["serve", "-c", &url, "-X"], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    let warning = err
+        .lines()
+        .find_map(|l| l.split_once("function public.create_post left out"))
+        .map(|(_, message)| message)
+        .unwrap_or_else(|| panic!("no clash warning: {err}"));
+    assert!(warning.contains("`createPost`"), "{warning}");
+    assert!(!warning.contains("  "), "a run of spaces: {warning}");
+}

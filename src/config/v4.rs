@@ -196,8 +196,8 @@ const REFUSED: &[(&[&str], &str)] = &[
     ),
     (
         &["--legacy-functions-only", "--legacy-json-uuid"],
-        "postgraph has only v4's current behaviour here: functions with OUT/INOUT/TABLE \
-         parameters are exposed, and the scalars are JSON and UUID",
+        "postgraph has no v3 compatibility modes: the scalars are JSON and UUID, and functions \
+         with OUT, INOUT or VARIADIC parameters are left out (with a warning naming each)",
     ),
     (
         &["--jwt-verify-algorithms"],
