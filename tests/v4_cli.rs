@@ -192,7 +192,8 @@ async fn shop() -> String {
         .batch_execute(
             "create table staff (id serial primary key, name text not null);
              create table orders (id serial primary key, staff_id int references staff, total numeric);
-             create index on orders (staff_id); create schema nothing_here",
+             create index on orders (staff_id); create schema nothing_here;
+             create table profile (staff_id int primary key references staff, bio text);",
         )
         .await
         .unwrap();
@@ -296,4 +297,46 @@ async fn a_name_clash_is_one_readable_warning() {
         .unwrap_or_else(|| panic!("no clash warning: {err}"));
     assert!(warning.contains("`createPost`"), "{warning}");
     assert!(!warning.contains("  "), "a run of spaces: {warning}");
+}
+
+#[tokio::test]
+async fn legacy_relations_shape_one_to_one_backward_relations_as_in_v4() {
+    let url = shop().await;
+    let sdl = |mode: &str| {
+        let file = temp(&format!("legacy-{mode}.graphql"));
+        let o = run(
+            &[
+                "serve",
+                "-c",
+                &url,
+                "--legacy-relations",
+                mode,
+                "--export-schema-graphql",
+                file.to_str().unwrap(),
+                "-X",
+            ],
+            &[],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        let text = std::fs::read_to_string(&file).unwrap();
+        std::fs::remove_file(&file).ok();
+        text
+    };
+    let single = "profileByStaffId: Profile";
+    let connection = "profilesByStaffId(";
+    let deprecated = sdl("deprecated");
+    assert!(
+        deprecated.contains(single) && deprecated.contains(connection),
+        "{deprecated}"
+    );
+    let omit = sdl("omit");
+    assert!(
+        omit.contains(single) && !omit.contains(connection),
+        "{omit}"
+    );
+    let only = sdl("only");
+    assert!(
+        !only.contains(single) && only.contains(connection),
+        "{only}"
+    );
 }
