@@ -105,7 +105,7 @@ pub struct ServeOptions {
     /// Least seconds between two JWKS re-fetches caused by tokens with an unknown kid
     #[arg(long = "jwt-jwks-cooldown", env = "JWT_JWKS_COOLDOWN", default_value_t = crate::auth::DEFAULT_JWKS_COOLDOWN_SECS)]
     pub jwt_jwks_cooldown: u64,
-    /// Signing algorithm [default: RS256/ES256/ES384/EdDSA by private key, else HS256]
+    /// Signing algorithm, and the only one accepted for keys of its kind [default: RS256/ES256/ES384/EdDSA by private key, else HS256; every algorithm of the key kind accepted]
     #[arg(long = "jwt-algorithm", env = "JWT_ALGORITHM", value_parser = parse_algorithm)]
     pub jwt_algorithm: Option<jsonwebtoken::Algorithm>,
     /// Audience: added to signed tokens and required of incoming ones

@@ -82,8 +82,9 @@ pub struct JwtConfig {
     /// Least time between two JWKS fetches caused by tokens with an unknown `kid`.
     pub jwks_cooldown_secs: u64,
     /// The signing algorithm; it must suit the signing key. `None`: the private key's
-    /// default (RS256, ES256, ES384, EdDSA), else HS256. Verification accepts every
-    /// algorithm of the configured keys' kinds.
+    /// default (RS256, ES256, ES384, EdDSA), else HS256, and verification accepts every
+    /// algorithm of the configured keys' kinds. When given, it is the only algorithm keys of
+    /// its kind accept.
     pub algorithm: Option<Algorithm>,
     /// `--jwt-audience`: added as `aud` when signing (unless the row has one); required and
     /// checked when verifying. `None`: a token carrying `aud` is refused.
