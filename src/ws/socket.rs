@@ -38,6 +38,7 @@ impl Creds {
             authorization: self.authorization.as_deref(),
             cookie: self.cookie.as_deref(),
             fingerprint: self.fingerprint.as_deref(),
+            refresh: None,
         }
     }
 }
