@@ -2,6 +2,8 @@
 //! template database, and per test a fresh clone of it served by a real postgraph over HTTP.
 #![allow(dead_code)]
 
+pub mod ws;
+
 use postgraph::auth::JwtConfig;
 use postgraph::config::example;
 use postgraph::db::{self, embedded::EmbeddedOptions, embedded::EmbeddedPostgres};
