@@ -191,3 +191,18 @@ $$;
 comment on function app_public.signout(text) is
   'Revokes this refresh token (the argument, or the refresh cookie); the null token clears the session''s cookies.';
 grant execute on function app_public.signout(text) to app_anonymous;
+
+-- v4's simple subscriptions: a new post is announced on topic `new_posts`, its node named, so
+-- that `listen(topic: "new_posts") { relatedNode }` reads it under each subscriber's own role.
+create function app_private.announce_post() returns trigger
+  language plpgsql
+  set search_path = pg_catalog, pg_temp
+as $$
+begin
+  perform pg_catalog.pg_notify('postgraphile:new_posts',
+    pg_catalog.json_build_object('__node__', pg_catalog.json_build_array('posts', new.id))::text);
+  return null;
+end;
+$$;
+create trigger posts_announce after insert on app_public.posts
+  for each row execute function app_private.announce_post();

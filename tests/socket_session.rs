@@ -191,3 +191,41 @@ async fn a_refused_socket_reads_the_clients_frames_until_its_close_so_the_code_a
         }
     }
 }
+
+#[tokio::test]
+async fn the_example_app_announces_new_posts() {
+    let app = app_with(subscriptions()).await;
+    let ann = app.signup("ann").await;
+    for protocol in [MODERN, LEGACY] {
+        let mut s = open(&app, protocol, &[]).await;
+        assert_eq!(init(&mut s, &ann).await["type"], "connection_ack");
+        let query = "subscription { listen(topic: \"new_posts\") { relatedNode { ... on Post { title } } } }";
+        send(
+            &mut s,
+            json!({"type": start_type(protocol), "id": "1", "payload": {"query": query}}),
+        )
+        .await;
+        send(
+            &mut s,
+            json!({"type": start_type(protocol), "id": "sync", "payload": {"query": "{ __typename }"}}),
+        )
+        .await;
+        while recv(&mut s).await["id"] != "sync" {}
+        let r = app
+            .gql(
+                "mutation($t: String!) { createPost(input: {post: {title: $t}}) { clientMutationId } }",
+                json!({ "t": protocol }),
+                Some(&ann),
+            )
+            .await;
+        assert_eq!(r.errors(), None, "{}", r.body);
+        let mut event = recv(&mut s).await;
+        while event["id"] == "sync" {
+            event = recv(&mut s).await;
+        }
+        assert_eq!(
+            event["payload"]["data"]["listen"]["relatedNode"]["title"], protocol,
+            "{event}"
+        );
+    }
+}
