@@ -152,18 +152,20 @@ begin
     from app_private.refresh_tokens t
    where t.token_hash = public.digest(presented, 'sha256')
      for update;
+  -- Refused: no access token and an empty refresh token, which tells the engine to clear the
+  -- refresh cookie (a null row, as a wrong password at sign-in gives, leaves the cookies alone).
   if old.id is null or old.expires_at <= now() then
-    return null;
+    return row(null, '')::app_public.auth_tokens;
   end if;
   if old.revoked_at is not null
      or (old.fingerprint_hash is not null and old.fingerprint_hash is distinct from browser) then
     -- Reuse of a rotated token, or a token presented by another browser than the one it was
-    -- issued to: someone holds a copy. Nobody of this sign-in may refresh any more. (A null
-    -- result, not an error, so that this revocation commits.)
+    -- issued to: someone holds a copy. Nobody of this sign-in may refresh any more. (A result,
+    -- not an error, so that this revocation commits.)
     update app_private.refresh_tokens
        set revoked_at = now()
      where family = old.family and revoked_at is null;
-    return null;
+    return row(null, '')::app_public.auth_tokens;
   end if;
   update app_private.refresh_tokens set revoked_at = now() where id = old.id;
   return row(app_private.access_token(old.user_id),
@@ -171,7 +173,7 @@ begin
 end;
 $$;
 comment on function app_public.refresh(text) is
-  'Trades a refresh token (the argument, or the refresh cookie) for a new access token and a new refresh token (the old one is revoked); null when it is not valid.';
+  'Trades a refresh token (the argument, or the refresh cookie) for a new access token and a new refresh token (the old one is revoked); no access token and an empty refresh token when it is not valid.';
 grant execute on function app_public.refresh(text) to app_anonymous;
 
 drop function app_public.signout(text);

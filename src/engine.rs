@@ -685,6 +685,11 @@ impl Engine {
             let _ = write!(body, ",\"errors\":{}", Json::Array(errors));
         }
         body.push('}');
+        // A refused session (the row holding the refresh token came back null) is no sign-out:
+        // other tabs keep their access tokens, so only the refresh cookie goes.
+        if issued.refresh_cleared && !issued.signed_out {
+            issued.cleared = false;
+        }
         carries_token |= issued.token.is_some() || issued.refresh.is_some();
         if issued.token.is_none() && issued.refresh.is_none() {
             issued.fingerprint = None;

@@ -478,3 +478,23 @@ async fn a_missing_pre_request_function_stops_the_start() {
         assert!(err.contains(why), "{err}");
     }
 }
+
+#[tokio::test]
+async fn a_wrong_password_in_one_tab_takes_no_session_away() {
+    let app = app_with(session_opts()).await;
+    let (mut b, token) = signed_up(&app, "alice").await;
+    let r = b
+        .gql(
+            &app,
+            "mutation { signinWithRefresh(input: {email: \"x@example.com\", password: \"wrong password\"}) { authToken { accessToken } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert!(r.data()["signinWithRefresh"].is_null(), "{}", r.body);
+    assert_eq!(r.first_error_code(), Some("SESSION_REFUSED"), "{}", r.body);
+    assert!(b.set.is_empty(), "{:?}", b.set);
+    assert_eq!(me(&app, &mut b, &token).await, Ok("alice".into()));
+    let r = b.gql(&app, REFRESH, json!({}), None).await;
+    assert!(r.errors().is_none(), "{}", r.body);
+}

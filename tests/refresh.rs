@@ -145,7 +145,7 @@ async fn signout_revokes_the_refresh_token_and_clears_the_cookie() {
 }
 
 #[tokio::test]
-async fn a_refused_refresh_clears_the_cookie() {
+async fn a_refused_refresh_leaves_the_token_cookie_alone() {
     let app = app_with(Options {
         cors_origins: vec!["https://app.example"],
         jwt_cookie: Some("jwt"),
@@ -158,15 +158,30 @@ async fn a_refused_refresh_clears_the_cookie() {
         .await;
     let (_, r1) = pair(&r.data()["signinWithRefresh"]["authToken"]).unwrap();
     assert!(refresh(&app, &r1).await.is_some());
-    // r1 is spent: `authToken` (the composite holding the access token) comes back null,
-    // and the access token cookie goes with it.
+    // r1 is spent: `authToken` comes back without tokens. That
+    // is no sign-out: the access token cookie, which every tab shares, stays until it expires.
     let r = app.gql(REFRESH, json!({ "r": r1 }), None).await;
-    assert!(r.data()["refresh"]["authToken"].is_null(), "{}", r.body);
-    let set = r.headers["set-cookie"].to_str().unwrap();
-    assert!(
-        set.starts_with("jwt=; Max-Age=0; Path=/; HttpOnly"),
-        "{set}"
+    assert_eq!(
+        r.data()["refresh"]["authToken"],
+        json!({"accessToken": null, "refreshToken": null}),
+        "{}",
+        r.body
     );
+    // A wrong password (a null row) is no sign-out either.
+    let r = app
+        .gql(
+            "mutation { signinWithRefresh(input: {email: \"alice@example.com\", password: \"wrong password\"}) { authToken { accessToken } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert!(
+        r.data()["signinWithRefresh"]["authToken"].is_null(),
+        "{}",
+        r.body
+    );
+    assert!(r.headers.get("set-cookie").is_none(), "{:?}", r.headers);
+    assert!(r.headers.get("set-cookie").is_none(), "{:?}", r.headers);
 }
 
 #[tokio::test]

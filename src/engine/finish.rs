@@ -9,6 +9,12 @@ use crate::auth::{AuthError, Fingerprint, FINGERPRINT_CLAIM};
 use crate::plan::{Fixup, FixupPath, SESSION_KEY};
 use serde_json::Value as Json;
 
+/// Whether a null token at response path `at` is a sign-out: the mutation's own result is the
+/// null token (as `signout` returns), not a token inside a row of tokens.
+fn signs_out(at: &[Json]) -> bool {
+    at.last().and_then(Json::as_str) == Some(SESSION_KEY)
+}
+
 /// The stable code of a float field error.
 const NON_FINITE_FLOAT: &str = "NON_FINITE_FLOAT";
 
@@ -46,14 +52,18 @@ impl Engine {
             Json::Object(payload) => payload.remove(SESSION_KEY),
             _ => None,
         };
-        // With the refresh cookie, a session refused (a spent, stolen or unknown refresh token,
-        // wrong credentials) is a field error with the field null: token-refresh client links
-        // read a null field as "sign in again". The transaction has committed all the same (a
-        // revoked family stays revoked).
+        // With the refresh cookie, a result that should carry a refresh token and carries none
+        // (a spent, stolen or unknown refresh token, wrong credentials) is a field error with
+        // the field null: token-refresh client links read a null field as "sign in again". The
+        // transaction has committed all the same (a revoked family stays revoked).
         let refresh_row = fixups
             .iter()
             .any(|(p, f)| *f == Fixup::RefreshToken && p.len() == 2 && p[0] == SESSION_KEY);
-        if self.auth.refresh_cookie_enabled() && refresh_row && session == Some(Json::Null) {
+        if self.auth.refresh_cookie_enabled()
+            && refresh_row
+            && session.is_some()
+            && issued.refresh.is_none()
+        {
             return Err(AuthError::SessionRefused);
         }
         Ok(v.to_string())
@@ -106,7 +116,7 @@ impl Engine {
                         Json::Object(claims) if claims.values().all(Json::is_null) => {
                             *v = Json::Null;
                             issued.cleared = true;
-                            issued.signed_out = true;
+                            issued.signed_out |= signs_out(at);
                         }
                         Json::Object(claims) => {
                             let (token, exp) = self.sign_once(claims, issued)?;
@@ -115,7 +125,7 @@ impl Engine {
                         }
                         Json::Null => {
                             issued.cleared = true;
-                            issued.signed_out = true;
+                            issued.signed_out |= signs_out(at);
                         }
                         _ => {}
                     }
@@ -123,6 +133,11 @@ impl Engine {
                 }
                 Fixup::RefreshToken => {
                     match v {
+                        // Empty: SQL says the refresh token is no more (refused, revoked).
+                        Json::String(token) if token.is_empty() => {
+                            issued.refresh_cleared = true;
+                            *v = Json::Null;
+                        }
                         Json::String(token) => {
                             issued.refresh = Some(token.clone());
                             // Carried by the cookie only: no script ever reads it.
@@ -130,7 +145,6 @@ impl Engine {
                                 *v = Json::Null;
                             }
                         }
-                        Json::Null => issued.refresh_cleared = true,
                         _ => {}
                     }
                     Ok(false)
@@ -148,14 +162,11 @@ impl Engine {
                     Ok(*non_null)
                 }
             },
-            // The row or list that would hold the token is null (a failed refresh returning a
-            // composite of tokens): no token, so a cookie holding one is cleared.
-            Some(_) if v.is_null() && *fixup == Fixup::Jwt => {
-                issued.cleared = true;
-                Ok(false)
-            }
-            Some(_) if v.is_null() && *fixup == Fixup::RefreshToken => {
-                issued.refresh_cleared = true;
+            // The row that would hold the tokens is null (wrong credentials, a refused refresh):
+            // no session was given, and none is taken away: the browser's cookies stay, so a
+            // failed attempt in one tab never signs the others out. (SQL clears the refresh
+            // cookie by returning a row whose refresh token is null.)
+            Some(_) if v.is_null() && matches!(fixup, Fixup::Jwt | Fixup::RefreshToken) => {
                 Ok(false)
             }
             Some((head, rest)) if head == "[]" => {
