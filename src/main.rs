@@ -202,6 +202,8 @@ async fn serve(mut o: ServeOptions, demo: bool) -> Result<(), AnyError> {
         expires_in_secs: o.jwt_expires_in,
         role_claim: o.jwt_role_claim_key.clone(),
         fingerprint: o.jwt_fingerprint,
+        refresh_cookie: o.jwt_refresh_cookie,
+        session_lifetime_secs: o.jwt_session_lifetime,
     };
     // Keys and JWT settings are checked before any database is asked (or started).
     Auth::new(jwt.clone())?;
@@ -224,6 +226,7 @@ async fn serve(mut o: ServeOptions, demo: bool) -> Result<(), AnyError> {
         max_page_size: o.limits.max_page_size(),
         production: o.production,
         extended_errors: o.extended_errors.clone(),
+        pre_request: pick(&o.pre_request, example::PRE_REQUEST),
     };
     if cfg.jwt.secret.is_none() && !asymmetric {
         tracing::info!("JWT off (no --jwt-secret or keys): requests run as the default role");
