@@ -61,6 +61,16 @@ exposed_procs as (
   from pg_catalog.pg_proc p
   join schemas s on s.oid = p.pronamespace
   where p.prokind = 'f'
+    -- As PostGraphile v4: no VARIADIC functions, no trigger functions, no functions
+    -- taking a `record`, and `record` results only when OUT/INOUT/TABLE parameters
+    -- describe them; names starting with `__` are private.
+    and p.provariadic = 0
+    and p.prorettype <> 'pg_catalog.trigger'::pg_catalog.regtype
+    and (p.prorettype <> 'pg_catalog.record'::pg_catalog.regtype
+         or p.proargmodes && array['o', 'b', 't']::"char"[])
+    and (p.proallargtypes is null
+         or not p.proallargtypes @> array['pg_catalog.record'::pg_catalog.regtype::oid])
+    and p.proname not like '\_\_%'
     and not exists (
       select 1 from pg_catalog.pg_depend d
       where d.classid = 'pg_catalog.pg_proc'::regclass and d.objid = p.oid
@@ -260,6 +270,8 @@ proc_rows as (
         from unnest(p.proargnames, p.proargmodes) with ordinality as arg (name, mode, ord)
         where arg.name is not null and coalesce(arg.mode, 'i') in ('i', 'b', 'v')
       ), '[]'::json),
+      -- Names of all arguments, outputs included (aligned with all_arg_types).
+      'all_arg_names', coalesce(to_json(p.proargnames), '[]'::json),
       'arg_types', to_json(p.proargtypes::oid[]::int8[]),
       'arg_modes', coalesce(to_json(p.proargmodes), '[]'::json),
       'all_arg_types', to_json(p.proallargtypes::int8[]),

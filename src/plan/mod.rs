@@ -307,6 +307,9 @@ pub enum Write {
         args: Vec<Param>,
         returns: Codec,
         returns_set: bool,
+        /// A function's outputs (`RETURNS TABLE`, several OUT parameters): their names and
+        /// types, which read the returned `record` back; empty otherwise.
+        record: Vec<(String, String)>,
     },
 }
 

@@ -572,9 +572,19 @@ pub struct Table {
     pub tag_keys: Vec<Vec<usize>>,
 }
 
+/// The kind of a [`Table`] standing for a function's outputs (`RETURNS TABLE`, several OUT
+/// parameters): its `<Function>Record` object type.
+pub const RECORD_KIND: char = 'R';
+
 impl Table {
+    /// A composite value with no rows of its own: a composite type, or a function's outputs.
     pub fn is_composite(&self) -> bool {
-        self.kind == 'c'
+        self.kind == 'c' || self.kind == RECORD_KIND
+    }
+
+    /// A function's outputs (see [`RECORD_KIND`]).
+    pub fn is_record(&self) -> bool {
+        self.kind == RECORD_KIND
     }
 
     /// The keys an upsert may conflict on, the primary key first (flagged `true`): unique
@@ -637,6 +647,10 @@ pub struct Function {
     pub args: Vec<FunctionArg>,
     pub returns: Codec,
     pub returns_set: bool,
+    /// `RETURNS void`: a mutation's payload has no result field.
+    pub returns_void: bool,
+    /// The name of its one named output (OUT parameter): a mutation's result field.
+    pub single_output: Option<String>,
     pub volatile: bool,
     pub strict: bool,
     pub num_defaults: usize,

@@ -136,7 +136,7 @@ pub(super) fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) 
             .fields
             .iter()
             .filter_map(|(_, f)| match f {
-                ConnField::Nodes(item) => Some(item_json(b, &node_row, item)),
+                ConnField::Nodes(item) => Some(source_item(b, c, &node_row, item)),
                 _ => None,
             })
             .collect();
@@ -149,7 +149,7 @@ pub(super) fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) 
         let v = match f {
             ConnField::Typename(t) => quote_literal(t),
             ConnField::Nodes(item) => {
-                let node = item_json(b, &node_row, item);
+                let node = source_item(b, c, &node_row, item);
                 format!("coalesce(json_agg({node}{agg_order}), '[]'::json)")
             }
             ConnField::Edges(edge) => {
@@ -158,7 +158,7 @@ pub(super) fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) 
                     let v = match ef {
                         EdgeField::Typename(t) => quote_literal(t),
                         EdgeField::Cursor => cursor(&a),
-                        EdgeField::Node(item) => item_json(b, &node_row, item),
+                        EdgeField::Node(item) => source_item(b, c, &node_row, item),
                     };
                     ep.push((ek.clone(), v));
                 }
@@ -252,6 +252,18 @@ pub(super) fn cursor(x: &str, order: &[OrderCol], spec: &str) -> String {
         "translate(encode(convert_to(concat({head}, concat_ws(',', {}), ']]'), 'utf8'), 'base64'), E'\\n', '')",
         cols.join(", ")
     )
+}
+
+/// A node of connection `c`: a NULL row a set-returning function yields is a `null` node,
+/// as in v4 (an object of nulls otherwise).
+fn source_item(b: &mut Builder, c: &Connection, row: &str, item: &Item) -> String {
+    let json = item_json(b, row, item);
+    match (&c.source, item) {
+        (Source::Function { .. }, Item::Row(_)) => {
+            format!("(case when {row} is null then null else {json} end)")
+        }
+        _ => json,
+    }
 }
 
 /// The JSON of one node of a connection, built from `row` (a row, or a function's value).

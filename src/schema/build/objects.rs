@@ -26,11 +26,11 @@ impl<'a> Builder<'a> {
                 },
             });
         }
-        if t.is_composite() {
+        if t.is_record() {
             return Ok(ObjectDef {
                 interfaces: vec![],
                 name: t.type_name.clone(),
-                description: self.class_comment(&t),
+                description: self.record_description(ti),
                 fields,
             });
         }
@@ -62,6 +62,15 @@ impl<'a> Builder<'a> {
                     kind: FieldKind::ComputedList { function: fi },
                 });
             }
+        }
+        // A composite type has computed fields (as v4 gives it) but no relations.
+        if t.is_composite() {
+            return Ok(ObjectDef {
+                interfaces: vec![],
+                name: t.type_name.clone(),
+                description: self.class_comment(&t),
+                fields: names::dedupe_fields(&self.model, &t.type_name, fields),
+            });
         }
         for ri in 0..self.model.relations.len() {
             let r = self.model.relations[ri].clone();
@@ -148,5 +157,21 @@ impl<'a> Builder<'a> {
             description,
             fields,
         })
+    }
+
+    /// v4's description of a function's outputs type: "The return type of our `fnTable`
+    /// query." (the field's name; `mutation` for a VOLATILE function).
+    fn record_description(&self, ti: usize) -> Option<String> {
+        let f = self
+            .model
+            .functions
+            .iter()
+            .find(|f| matches!(f.returns, Codec::Row { table, .. } if table == ti))?;
+        let name = match self.computed_column_of(f) {
+            Some(on) => inflect::computed_column(&f.name, &self.model.tables[on].name),
+            None => inflect::function(&f.inflect_name),
+        };
+        let kind = if f.volatile { "mutation" } else { "query" };
+        Some(format!("The return type of our `{name}` {kind}."))
     }
 }
