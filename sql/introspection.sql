@@ -32,14 +32,14 @@ schemas as (
   where n.nspname = any ($1::text[])
 ),
 
--- Tables, views, materialized views, foreign tables, partitioned tables and
--- composite types of the exposed schemas (partitions excluded).
+-- Tables, views, materialized views, foreign tables, partitioned tables (and
+-- their partitions: the schema builder exposes either, as v4's
+-- usePartitionedParent says) and composite types of the exposed schemas.
 exposed_classes as (
   select c.oid
   from pg_catalog.pg_class c
   join schemas s on s.oid = c.relnamespace
   where c.relkind in ('r', 'v', 'm', 'f', 'p', 'c')
-    and not c.relispartition
     -- Not installed by an extension (a composite type's membership is
     -- recorded on its pg_type row, a table's on its pg_class row).
     and not exists (
@@ -166,6 +166,7 @@ class_rows as (
       'schema', n.nspname,
       'name', c.relname,
       'kind', c.relkind::text,
+      'is_partition', c.relispartition,
       -- COMMENT ON TYPE of a composite type lands on its pg_type row.
       'comment', coalesce(d.description, td.description),
       'type_oid', c.reltype::int8,
@@ -225,8 +226,9 @@ class_rows as (
 ),
 
 -- Primary key, unique, foreign key and check constraints of the classes.
--- Constraints cloned from a parent constraint (conparentid <> 0, e.g. the
--- per-partition rows of a foreign key to a partitioned table) are skipped.
+-- Constraints cloned from a parent constraint (conparentid <> 0) are skipped
+-- (e.g. the per-partition rows of a foreign key to a partitioned table), but
+-- for a partition's own copies of its parent's keys.
 constraint_rows as (
   select
     n.nspname,
@@ -250,7 +252,7 @@ constraint_rows as (
    and d.classoid = 'pg_catalog.pg_constraint'::regclass
    and d.objsubid = 0
   where con.contype in ('p', 'u', 'f', 'c')
-    and con.conparentid = 0
+    and (con.conparentid = 0 or c.relispartition)
 ),
 
 proc_rows as (

@@ -41,6 +41,9 @@ pub struct Class {
     pub schema: String,
     pub name: String,
     pub kind: String,
+    /// A partition of a partitioned table.
+    #[serde(default)]
+    pub is_partition: bool,
     pub comment: Option<String>,
     pub type_oid: u32,
     /// Table-level privileges of the connecting role or a role it is a member of (v4's

@@ -42,6 +42,13 @@ pub struct SchemaFlags {
     /// is a member of) has no privilege for, as PostGraphile v4's --no-ignore-rbac
     #[arg(long = "no-ignore-rbac", env = "POSTGRAPH_NO_IGNORE_RBAC")]
     pub no_ignore_rbac: bool,
+    /// Expose a partitioned table itself and hide its partitions (by default, as in v4, the
+    /// partitions are exposed and the partitioned table is not)
+    #[arg(
+        long = "use-partitioned-parent",
+        env = "POSTGRAPH_USE_PARTITIONED_PARENT"
+    )]
+    pub use_partitioned_parent: bool,
 }
 
 /// `--simple-collections` and the `@simpleCollections` smart tag (v4's values): whether a

@@ -44,6 +44,11 @@ impl<'a> Builder<'a> {
                 let Some((ty, args)) = self.function_field(fi, 1)? else {
                     continue;
                 };
+                // A computed column's connection is never null (v4); a root one may be.
+                let ty = match ty {
+                    TypeRef::Named(_) if f.returns_set => ty.non_null(),
+                    ty => ty,
+                };
                 fields.push(FieldDef {
                     name: inflect::computed_column(&f.name, &t.name),
                     description: self.proc_comment(&f),

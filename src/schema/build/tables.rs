@@ -10,6 +10,14 @@ impl<'a> Builder<'a> {
             .classes
             .iter()
             .filter(|c| self.exposed(&c.schema) && c.kind != "c")
+            // Partitions, or their partitioned table (`--use-partitioned-parent`), as v4.
+            .filter(|c| {
+                if self.opts.flags.use_partitioned_parent {
+                    !c.is_partition
+                } else {
+                    c.kind != "p"
+                }
+            })
             .collect();
         // Composite types become object types when a function or a column uses them (through
         // arrays and domains too), or they are the JWT type.
