@@ -280,16 +280,76 @@ impl Model {
             .any(|k| *k == r.columns)
     }
 
-    /// The single-row backward field of a unique relation: `userProfileByUserId`.
-    pub fn backward_single_name(&self, relation: usize) -> String {
+    /// The inflection names of a relation's columns (in its own table).
+    fn relation_columns(&self, relation: usize) -> Vec<&str> {
         let r = &self.relations[relation];
         let t = &self.tables[r.table];
-        let cols: Vec<&str> = r
-            .columns
+        r.columns
             .iter()
             .map(|&c| t.columns[c].inflect_name.as_str())
-            .collect();
-        inflect::backward_relation(&t.inflect_name, &cols, true)
+            .collect()
+    }
+
+    /// The forward field of a relation: `userByAuthorId`, or its `@fieldName`.
+    pub fn forward_name(&self, relation: usize) -> String {
+        let r = &self.relations[relation];
+        match &r.names.field {
+            Some(name) => name.clone(),
+            None => inflect::forward_relation(
+                &self.tables[r.foreign_table].inflect_name,
+                &self.relation_columns(relation),
+            ),
+        }
+    }
+
+    /// The backward connection of a relation: `postsByAuthorId`, or its `@foreignFieldName`.
+    pub fn backward_name(&self, relation: usize) -> String {
+        let r = &self.relations[relation];
+        match &r.names.foreign_field {
+            Some(name) => name.clone(),
+            None => inflect::backward_relation(
+                &self.tables[r.table].inflect_name,
+                &self.relation_columns(relation),
+                false,
+            ),
+        }
+    }
+
+    /// The backward list of a relation: `postsByAuthorIdList`, or its
+    /// `@foreignSimpleFieldName` (else `@foreignFieldName`).
+    pub fn backward_list_name(&self, relation: usize) -> String {
+        let r = &self.relations[relation];
+        match r
+            .names
+            .foreign_simple
+            .as_ref()
+            .or(r.names.foreign_field.as_ref())
+        {
+            Some(name) => name.clone(),
+            None => inflect::backward_relation_list(
+                &self.tables[r.table].inflect_name,
+                &self.relation_columns(relation),
+            ),
+        }
+    }
+
+    /// The single-row backward field of a unique relation: `userProfileByUserId`, or its
+    /// `@foreignSingleFieldName` (else `@foreignFieldName`).
+    pub fn backward_single_name(&self, relation: usize) -> String {
+        let r = &self.relations[relation];
+        match r
+            .names
+            .foreign_single
+            .as_ref()
+            .or(r.names.foreign_field.as_ref())
+        {
+            Some(name) => name.clone(),
+            None => inflect::backward_relation(
+                &self.tables[r.table].inflect_name,
+                &self.relation_columns(relation),
+                true,
+            ),
+        }
     }
     pub fn enum_(&self, name: &str) -> Option<&EnumDef> {
         match self.types.get(name) {
@@ -642,6 +702,30 @@ pub struct Relation {
     pub foreign_columns: Vec<usize>,
     /// The foreign key's `@simpleCollections` smart tag, if any.
     pub simple_collections: Option<SimpleCollections>,
+    /// Field names its smart tags give (v4's `@fieldName`, `@foreignFieldName`, ...).
+    pub names: RelationNames,
+}
+
+/// A relation's field names from smart tags on its constraint (or in its `@foreignKey`
+/// after `|`): the forward field, and the backward connection, single row and list.
+#[derive(Debug, Clone, Default)]
+pub struct RelationNames {
+    pub field: Option<String>,
+    pub foreign_field: Option<String>,
+    pub foreign_single: Option<String>,
+    pub foreign_simple: Option<String>,
+}
+
+impl RelationNames {
+    pub fn from_tags(tags: &tags::Tags) -> RelationNames {
+        let get = |k: &str| tags.value(k).map(str::to_string);
+        RelationNames {
+            field: get("fieldName"),
+            foreign_field: get("foreignFieldName"),
+            foreign_single: get("foreignSingleFieldName"),
+            foreign_simple: get("foreignSimpleFieldName"),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

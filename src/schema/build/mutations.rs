@@ -552,13 +552,8 @@ impl<'a> Builder<'a> {
             if ft.omit.read {
                 continue;
             }
-            let cols: Vec<&str> = r
-                .columns
-                .iter()
-                .map(|&c| t.columns[c].inflect_name.as_str())
-                .collect();
             fields.push(field(
-                &inflect::forward_relation(&ft.inflect_name, &cols),
+                &self.model.forward_name(ri),
                 TypeRef::named(ft.type_name.clone()),
                 FieldKind::PayloadForward { relation: ri },
                 &format!(

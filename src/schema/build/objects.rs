@@ -81,13 +81,8 @@ impl<'a> Builder<'a> {
             let r = self.model.relations[ri].clone();
             if r.table == ti && !self.model.tables[r.foreign_table].omit.read {
                 let ft = &self.model.tables[r.foreign_table];
-                let cols: Vec<&str> = r
-                    .columns
-                    .iter()
-                    .map(|&c| t.columns[c].inflect_name.as_str())
-                    .collect();
                 fields.push(FieldDef {
-                    name: inflect::forward_relation(&ft.inflect_name, &cols),
+                    name: self.model.forward_name(ri),
                     description: Some(format!(
                         "Reads a single `{}` that is related to this `{}`.",
                         ft.type_name, t.type_name
@@ -100,11 +95,6 @@ impl<'a> Builder<'a> {
             let rt_omit = self.model.tables[r.table].omit;
             if r.foreign_table == ti && !rt_omit.many && !rt_omit.read {
                 let rt = self.model.tables[r.table].clone();
-                let cols: Vec<&str> = r
-                    .columns
-                    .iter()
-                    .map(|&c| rt.columns[c].inflect_name.as_str())
-                    .collect();
                 // The foreign key's tag, else the referencing table's, else the flag (v4's order).
                 let collections = r
                     .simple_collections
@@ -127,7 +117,7 @@ impl<'a> Builder<'a> {
                 }
                 if collections.connections() {
                     fields.push(FieldDef {
-                        name: inflect::backward_relation(&rt.inflect_name, &cols, false),
+                        name: self.model.backward_name(ri),
                         description: Some(format!(
                             "Reads and enables pagination through a set of `{}`.",
                             rt.type_name
@@ -139,7 +129,7 @@ impl<'a> Builder<'a> {
                 }
                 if collections.lists() && !unique {
                     fields.push(FieldDef {
-                        name: inflect::backward_relation_list(&rt.inflect_name, &cols),
+                        name: self.model.backward_list_name(ri),
                         description: Some(format!(
                             "Reads and enables pagination through a set of `{}`.",
                             rt.type_name

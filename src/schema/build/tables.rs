@@ -259,7 +259,9 @@ impl<'a> Builder<'a> {
             .iter()
             .filter(|c| c.kind == "f" && !tags::parse(c.comment.as_deref()).omit().whole)
         {
-            let simple_collections = tags::parse(con.comment.as_deref()).simple_collections();
+            let con_tags = tags::parse(con.comment.as_deref());
+            let simple_collections = con_tags.simple_collections();
+            let names = RelationNames::from_tags(&con_tags);
             let (Some(&t), Some(&ft)) = (
                 self.class_table.get(&con.class_oid),
                 con.foreign_class_oid.and_then(|o| self.class_table.get(&o)),
@@ -279,6 +281,7 @@ impl<'a> Builder<'a> {
                     foreign_table: ft,
                     foreign_columns,
                     simple_collections,
+                    names,
                 });
             }
         }
@@ -309,6 +312,7 @@ impl<'a> Builder<'a> {
                     foreign_table: ft,
                     foreign_columns,
                     simple_collections: None,
+                    names: RelationNames::from_tags(&fk.tags),
                 })
             });
             match resolved {
