@@ -1,6 +1,6 @@
 //! Schemas as PostGraphile v4 users have them, beyond the golden corpus (which runs with the
-//! default flags): `--use-partitioned-parent`, and a CRUD mutation that grants take away
-//! (`--no-ignore-rbac`) leaving its name to a function.
+//! default flags): `--use-partitioned-parent`, `--view-unique-key`, and a CRUD mutation that
+//! grants take away (`--no-ignore-rbac`) leaving its name to a function.
 
 mod common;
 
@@ -9,6 +9,13 @@ use postgraph::schema::SchemaFlags;
 use serde_json::json;
 
 const FIXTURE: &str = include_str!("fixtures/v4_schema.sql");
+
+/// The fixture and a view with an `id` column but no `@uniqueKey` tag.
+const UNTAGGED_VIEW: &str = concat!(
+    include_str!("fixtures/v4_schema.sql"),
+    "create view app_public.untagged_keys as select id, region from app_public.sales;
+     grant select on app_public.untagged_keys to app_anonymous;"
+);
 
 /// `create_sale_event(note)` wants the name of the table's own create mutation, which the
 /// role may not use (no INSERT on the table) once grants count.
@@ -109,4 +116,47 @@ async fn a_create_mutation_the_role_may_not_use_leaves_its_name_to_a_function() 
     );
     let rows = app.sql("select note from app_public.audit_entries").await;
     assert_eq!(rows, vec![json!({"note": "hello"})]);
+}
+
+#[tokio::test]
+async fn the_view_unique_key_flag_orders_views_by_that_column() {
+    let flags = SchemaFlags {
+        view_unique_key: Some("id".into()),
+        ..SchemaFlags::default()
+    };
+    let app = app(UNTAGGED_VIEW, flags).await;
+    let r = app
+        .gql(
+            "{ allCategoryTotals(first: 1) { edges { cursor } } allSaleKeys: allUntaggedKeys(first: 2) { edges { cursor node { id } } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.data()["allCategoryTotals"]["edges"][0]["cursor"],
+        "WyJuYXR1cmFsIiwxXQ==",
+        "{}",
+        r.body
+    );
+    // A view without `id` keeps its natural cursors; one with it is ordered by it.
+    let edges = &r.data()["allSaleKeys"]["edges"];
+    // `["view_unique_key_asc",[2]]`
+    assert_eq!(
+        edges[1]["cursor"], "WyJ2aWV3X3VuaXF1ZV9rZXlfYXNjIixbMl1d",
+        "{}",
+        r.body
+    );
+    let r = app
+        .gql(
+            "query($a: Cursor) { allSaleKeys: allUntaggedKeys(first: 2, after: $a) { nodes { id } } }",
+            json!({"a": edges[1]["cursor"]}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.data()["allSaleKeys"]["nodes"],
+        json!([{"id": 3}, {"id": 4}]),
+        "{}",
+        r.body
+    );
 }

@@ -27,6 +27,19 @@ impl<'m> Planner<'m> {
         let (first, last, offset) = self.page_args(node)?;
         let conditions = self.conditions(node, table)?;
         let (mut order, mut cursor_spec) = self.order(node, table)?;
+        // A view's unique key (v4's `viewUniqueKey`) ends an order that is not unique; the
+        // natural order's cursors are then v4's `["view_unique_key_asc",[values]]`.
+        if let Some(key) = t.view_unique_key {
+            if !self.order_is_unique(table, &order) {
+                let col = &t.columns[key];
+                if !order.iter().any(|o| o.column == col.name) {
+                    order.push(OrderCol::of(&col.name, &col.codec, true));
+                }
+                if cursor_spec == NATURAL {
+                    cursor_spec = "view_unique_key_asc".into();
+                }
+            }
+        }
         // v4's cursors: the key values of a unique order; else the row's position
         // (`natural`: in the table's own order, numbered; otherwise in the page).
         let numbered = order.is_empty() && cursor_spec == NATURAL;
@@ -180,6 +193,7 @@ impl<'m> Planner<'m> {
         let has = |c: usize| order.iter().any(|o| o.column == t.columns[c].name);
         t.primary_key.iter().any(|k| k.iter().all(|&c| has(c)))
             || t.unique_keys.iter().any(|k| k.len() == 1 && has(k[0]))
+            || t.view_unique_key.is_some_and(has)
     }
 
     /// `first`, `last` and `offset`, checked against each other and the page size limit;

@@ -49,6 +49,10 @@ pub struct SchemaFlags {
         env = "POSTGRAPH_USE_PARTITIONED_PARENT"
     )]
     pub use_partitioned_parent: bool,
+    /// A column name that orders a view's rows uniquely when no other order does (v4's
+    /// `viewUniqueKey`; a view's `@uniqueKey` smart tag names its own)
+    #[arg(long = "view-unique-key", env = "POSTGRAPH_VIEW_UNIQUE_KEY")]
+    pub view_unique_key: Option<String>,
 }
 
 /// `--simple-collections` and the `@simpleCollections` smart tag (v4's values): whether a
@@ -637,6 +641,8 @@ pub struct Table {
     /// The keys only a smart tag declares (`@primaryKey`, `@unique`), with no constraint
     /// behind them: lookups work, `ON CONFLICT` cannot use them.
     pub tag_keys: Vec<Vec<usize>>,
+    /// A view's column that makes any order unique (v4's `viewUniqueKey`, `@uniqueKey`).
+    pub view_unique_key: Option<usize>,
 }
 
 /// The kind of a [`Table`] standing for a function's outputs (`RETURNS TABLE`, several OUT

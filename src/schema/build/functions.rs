@@ -145,6 +145,7 @@ impl<'a> Builder<'a> {
             unique_keys: vec![],
             simple_collections: None,
             tag_keys: vec![],
+            view_unique_key: None,
         });
         Some(Codec::Row {
             sql_type: "pg_catalog.record".into(),

@@ -123,6 +123,7 @@ impl<'a> Builder<'a> {
                 unique_keys: vec![],
                 simple_collections: tags.simple_collections(),
                 tag_keys: vec![],
+                view_unique_key: None,
             });
         }
         // Columns need every table known first (a column may hold another table's row type).
@@ -244,6 +245,13 @@ impl<'a> Builder<'a> {
             // A key column is never null: v4 makes a `@primaryKey` view's key fields non-null.
             for &c in pk.iter().flatten() {
                 t.columns[c].not_null = true;
+            }
+            // v4's `viewUniqueKey` (a view's `@uniqueKey` first): a column to order by last.
+            if t.kind == 'v' && pk.is_none() {
+                let name = tags
+                    .value("uniqueKey")
+                    .or(self.opts.flags.view_unique_key.as_deref());
+                t.view_unique_key = name.and_then(|n| t.columns.iter().position(|c| c.name == n));
             }
             t.primary_key = pk;
             t.unique_keys = uniques;
