@@ -122,6 +122,7 @@ impl<'a> Builder<'a> {
                 order_name: column,
                 omit: tags::Omit::default(),
                 deprecated: None,
+                refresh_token: false,
                 field: inflect::record_field(name, i),
                 codec,
                 not_null: false,
