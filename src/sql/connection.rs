@@ -97,7 +97,7 @@ pub(super) fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) 
                     "nulls last"
                 };
                 let cast = no_equality_cast(&o.sql_type);
-                format!("{x}.{}{cast} {dir} {nulls}", quote_ident(&o.column))
+                format!("{}{cast} {dir} {nulls}", order_value(x, o))
             })
             .collect();
         format!(" order by {}", cols.join(", "))
@@ -144,6 +144,16 @@ pub(super) fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) 
         return format!("(select coalesce(json_agg({node}{agg_order}), '[]'::json) from {page})");
     }
     let zero_limit = c.first == Some(0) || c.last == Some(0);
+    // Aggregates read the source again, with its conditions and without paging.
+    let agg_from = |x: &str| format!("{}{}", from(x), filter_sql(x, false));
+    let agg_row = |x: &str| match &c.source {
+        Source::Table(_) => x.to_string(),
+        Source::Function { .. } => format!("({x}.\"__value\")"),
+    };
+    let rows = super::aggregates::Rows {
+        from: &agg_from,
+        row: &agg_row,
+    };
     let mut pairs = vec![];
     for (key, f) in &c.fields {
         let v = match f {
@@ -164,6 +174,8 @@ pub(super) fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) 
                 }
                 format!("coalesce(json_agg({}{agg_order}), '[]'::json)", object(&ep))
             }
+            ConnField::Aggregates(sel) => super::aggregates::aggregates(b, sel, &rows),
+            ConnField::Grouped(g) => super::aggregates::grouped(b, g, &rows),
             ConnField::TotalCount => {
                 let ca = b.alias();
                 format!(
@@ -243,8 +255,8 @@ pub(super) fn cursor(x: &str, order: &[OrderCol], spec: &str) -> String {
         .map(|o| {
             let text = if o.text_cursor { "::text" } else { "" };
             format!(
-                "coalesce(to_json({x}.{}{text})::text, 'null')",
-                quote_ident(&o.column)
+                "coalesce(to_json({}{text})::text, 'null')",
+                order_value(x, o)
             )
         })
         .collect();
@@ -252,6 +264,14 @@ pub(super) fn cursor(x: &str, order: &[OrderCol], spec: &str) -> String {
         "translate(encode(convert_to(concat({head}, concat_ws(',', {}), ']]'), 'utf8'), 'base64'), E'\\n', '')",
         cols.join(", ")
     )
+}
+
+/// What the row `x` is sorted on for one order column: the column, or a related aggregate.
+fn order_value(x: &str, o: &OrderCol) -> String {
+    match &o.related {
+        Some(r) => super::aggregates::related_order_value(x, r),
+        None => format!("{x}.{}", quote_ident(&o.column)),
+    }
 }
 
 /// The JSON of one node of a connection, built from `row` (a row, or a function's value).
@@ -294,16 +314,16 @@ fn keyset(
             let mut ands: Vec<String> = (0..i)
                 .map(|j| {
                     format!(
-                        "{x}.{}{} is not distinct from {}",
-                        quote_ident(&order[j].column),
+                        "{}{} is not distinct from {}",
+                        order_value(x, &order[j]),
                         no_equality_cast(&order[j].sql_type),
                         vals[j]
                     )
                 })
                 .collect();
             let col = format!(
-                "{x}.{}{}",
-                quote_ident(&order[i].column),
+                "{}{}",
+                order_value(x, &order[i]),
                 no_equality_cast(&order[i].sql_type)
             );
             let v = &vals[i];

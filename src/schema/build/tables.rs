@@ -115,6 +115,11 @@ impl<'a> Builder<'a> {
                 unique_keys: vec![],
                 simple_collections: tags.simple_collections(),
                 tag_keys: vec![],
+                aggregates: match tags.value("aggregates") {
+                    Some("off") => false,
+                    Some("on") => true,
+                    _ => !self.opts.flags.aggregates_opt_in,
+                },
             });
         }
         // Columns need every table known first (a column may hold another table's row type).
