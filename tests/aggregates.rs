@@ -125,7 +125,7 @@ async fn empty_sets_conditions_paging_and_computed_columns() {
     assert_eq!(
         ok(&r)["allReadings"],
         json!({"nodes": [{"whole": 10}],
-               "aggregates": {"__typename": "ReadingAggregates", "keys": [],
+               "aggregates": {"__typename": "ReadingAggregates", "keys": null,
                               "sum": {"__typename": "ReadingSumAggregates", "whole": "30", "scaled": "90"},
                               "max": {"scaled": -10}}})
     );
@@ -332,6 +332,17 @@ async fn order_and_page_by_related_aggregates() {
         after = edge["cursor"].clone();
     }
     assert_eq!(seen, ["ann", "cid", "bob"]);
+    // The cursor names the order as pg-aggregates does (upper case), so v4 cursors page here.
+    use base64::Engine;
+    let text = base64::engine::general_purpose::STANDARD
+        .decode(after.as_str().unwrap())
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&text)
+            .starts_with(r#"["POSTS_BY_AUTHOR_ID_DISTINCT_COUNT_ID_ASC",[3,"#),
+        "{}",
+        String::from_utf8_lossy(&text)
+    );
     let r = app.gql(page, json!({"after": after}), None).await;
     assert_eq!(ok(&r)["allUsers"]["edges"], json!([]));
 }

@@ -14,7 +14,7 @@ pub struct AggSel {
 #[derive(Debug, Clone)]
 pub enum AggField {
     Typename(String),
-    /// The group's keys as text (an empty list outside a group).
+    /// The group's keys as text (null outside a group).
     Keys,
     /// `sum { ... }`: the aggregate of each selected column.
     Spec(Vec<(String, AggValue)>),

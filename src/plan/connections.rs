@@ -373,9 +373,21 @@ impl<'m> Planner<'m> {
                 push(&mut order, c, true);
             }
         }
+        // v4 names its own orders in lower case in cursors, pg-aggregates' in upper case.
+        let related = |v: &str| {
+            e.values
+                .iter()
+                .any(|d| d.name == v && matches!(d.meaning, EnumMeaning::Related { .. }))
+        };
         let spec = values
             .iter()
-            .map(|v| v.to_lowercase())
+            .map(|v| {
+                if related(v) {
+                    v.to_string()
+                } else {
+                    v.to_lowercase()
+                }
+            })
             .collect::<Vec<_>>()
             .join(",");
         Ok((order, spec))

@@ -71,7 +71,8 @@ fn object_for(b: &mut Builder, sel: &AggSel, x: &str, row: &str, keys: &str) -> 
 pub(super) fn aggregates(b: &mut Builder, sel: &AggSel, rows: &Rows) -> String {
     let x = b.alias();
     let row = (rows.row)(&x);
-    let obj = object_for(b, sel, &x, &row, "'[]'::json");
+    // Outside a group there are no keys: null, as the plugin answers.
+    let obj = object_for(b, sel, &x, &row, "null::json");
     format!("(select {obj} from {} group by ())", (rows.from)(&x))
 }
 

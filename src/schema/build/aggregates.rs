@@ -44,6 +44,15 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// The type an order by related rows' aggregate sorts on, for any column type.
+    fn order_result(&mut self, spec: AggSpec, codec: &Codec) -> Option<Codec> {
+        let (base, _) = self.aggregate_base(codec)?;
+        match spec.result_type(&base) {
+            Some(t) => self.builtin_codec(t),
+            None => Some(codec.clone()),
+        }
+    }
+
     /// The computed columns of a table an aggregate can read: scalar, not a set.
     fn aggregate_functions(&self, ti: usize) -> Vec<usize> {
         (0..self.model.functions.len())
@@ -157,10 +166,8 @@ impl<'a> Builder<'a> {
             let Some((_, args)) = self.function_field(fi, 1)? else {
                 continue;
             };
-            let mut ty = self.gql_type(&result);
-            if spec.non_null() {
-                ty = ty.non_null();
-            }
+            // Nullable even for sum (still 0 for no rows), as the plugin types computed columns.
+            let ty = self.gql_type(&result);
             let mut description = format!(
                 "{} of this field across the matching connection.",
                 spec.label()
@@ -429,8 +436,10 @@ impl<'a> Builder<'a> {
             };
             push(inflect::order_by_related_count(&relation), None, count);
             for spec in AggSpec::ALL {
+                // Every column, as the plugin has it: min/max of a text or a timestamp sort
+                // well; a sum of text is Postgres' error at run time, as with the plugin.
                 for (ci, c) in rt.columns.iter().enumerate().filter(|(_, c)| !c.omit.read) {
-                    if let Some(result) = self.aggregate_result(spec, &c.codec) {
+                    if let Some(result) = self.order_result(spec, &c.codec) {
                         push(
                             inflect::order_by_related_aggregate(
                                 &relation,
