@@ -24,6 +24,19 @@ create function app_public.readings_scaled(r app_public.readings, factor int) re
   language sql stable as $$ select r.whole * factor $$;
 grant select on app_public.readings to app_anonymous;
 grant execute on function app_public.readings_scaled(app_public.readings, int) to app_anonymous;
+create function app_public.north_readings() returns setof app_public.readings
+  language sql stable as $$ select * from app_public.readings where station = 'north' $$;
+grant execute on function app_public.north_readings() to app_anonymous;
+create table app_public.notes (id int primary key, doc json, spot point, secret int);
+comment on column app_public.notes.secret is E'@omit read';
+grant select on app_public.notes to app_anonymous;
+insert into app_public.notes values
+  (1, '{"a": 1}', '(1,2)', 5), (2, '{"a":1}', '(1,2)', 6), (3, '[]', null, 7);
+create view app_public.note_links as
+  select n.id as link_id, n.id % 2 + 1 as note_id from app_public.notes n;
+comment on view app_public.note_links is
+  E'@foreignKey (note_id) references app_public.notes (id)';
+grant select on app_public.note_links to app_anonymous;
 create function app_private.add_post(author int, title text, published bool) returns int
   language sql volatile as $$
     insert into app_public.posts (author_id, title, published) values (author, title, published)
@@ -404,4 +417,87 @@ async fn aggregates_off_and_opt_in() {
         .gql("{ allLouds { aggregates { sum { n } } } }", json!({}), None)
         .await;
     assert_eq!(ok(&r)["allLouds"]["aggregates"]["sum"]["n"], json!("0"));
+}
+
+#[tokio::test]
+async fn functions_odd_types_omit_and_smart_tag_relations() {
+    let app = fixture().await;
+    // A set-returning function's connection, computed columns over its rows included.
+    let r = app
+        .gql(
+            "{ northReadings(first: 1) { nodes { id } aggregates { sum { whole scaled(factor: 2) } } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        ok(&r)["northReadings"]["aggregates"],
+        json!({"sum": {"whole": "30", "scaled": "60"}})
+    );
+    // json and point have no `=`: counted and grouped by a comparable cast, not an error.
+    let r = app
+        .gql(
+            "{ allNotes { aggregates { distinctCount { doc spot } }
+                          groupedAggregates(groupBy: [DOC]) { keys distinctCount { id } } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        ok(&r)["allNotes"],
+        json!({"aggregates": {"distinctCount": {"doc": "2", "spot": "1"}},
+               "groupedAggregates": [
+                   {"keys": ["[]"], "distinctCount": {"id": "1"}},
+                   {"keys": ["{\"a\": 1}"], "distinctCount": {"id": "2"}}]})
+    );
+    // An `@omit read` column is in no aggregate.
+    let r = app
+        .gql(
+            "{ allNotes { aggregates { sum { secret } } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert!(r.errors().is_some(), "{}", r.body);
+    // A `@foreignKey` smart tag relation orders by its rows' count (note 2 has two links).
+    let r = app
+        .gql(
+            "{ allNotes(orderBy: [NOTE_LINKS_BY_NOTE_ID_COUNT_DESC, ID_ASC]) { nodes { id noteLinksByNoteId { aggregates { distinctCount { linkId } } } } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        ok(&r)["allNotes"]["nodes"],
+        json!([
+            {"id": 2, "noteLinksByNoteId": {"aggregates": {"distinctCount": {"linkId": "2"}}}},
+            {"id": 1, "noteLinksByNoteId": {"aggregates": {"distinctCount": {"linkId": "1"}}}},
+            {"id": 3, "noteLinksByNoteId": {"aggregates": {"distinctCount": {"linkId": "0"}}}},
+        ])
+    );
+}
+
+#[tokio::test]
+async fn aggregates_count_toward_the_query_limits() {
+    let app = app_with(Options {
+        setup_sql: Some(SETUP),
+        limits: postgraph::graphql::limits::Limits {
+            max_depth: 3,
+            ..Default::default()
+        },
+        ..Options::default()
+    })
+    .await;
+    let r = app
+        .gql(
+            "{ allReadings { aggregates { sum { whole } } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let r = app
+        .gql("{ allReadings { totalCount } }", json!({}), None)
+        .await;
+    ok(&r);
 }

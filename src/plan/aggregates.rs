@@ -33,12 +33,24 @@ pub enum AggValue {
 /// What an aggregate reads from each row.
 #[derive(Debug, Clone)]
 pub enum AggTarget {
-    Column(String),
+    Column {
+        column: String,
+        sql_type: String,
+    },
     /// A computed column: `function(row, args...)`.
     Computed {
         function: TableRef,
         args: Vec<Param>,
     },
+}
+
+impl AggTarget {
+    fn column(c: &crate::schema::Column) -> Self {
+        AggTarget::Column {
+            column: c.name.clone(),
+            sql_type: c.codec.sql_type().to_string(),
+        }
+    }
 }
 
 /// `groupedAggregates`: the groups (in the order of their keys), filtered by `having`.
@@ -53,6 +65,8 @@ pub struct Grouped {
 #[derive(Debug, Clone)]
 pub struct GroupKey {
     pub column: String,
+    /// The column's type (types without `=` are grouped by a comparable cast).
+    pub sql_type: String,
     pub truncate: Option<&'static str>,
 }
 
@@ -119,7 +133,7 @@ impl<'m> Planner<'m> {
                 _ if child.name == "__typename" => AggValue::Typename(name.clone()),
                 Some(FieldKind::AggregateColumn { column, result, .. }) => AggValue::Value {
                     spec,
-                    target: AggTarget::Column(t.columns[*column].name.clone()),
+                    target: AggTarget::column(&t.columns[*column]),
                     out: result.clone(),
                 },
                 Some(FieldKind::AggregateComputed {
@@ -167,6 +181,7 @@ impl<'m> Planner<'m> {
             match e.values.iter().find(|d| d.name == v).map(|d| &d.meaning) {
                 Some(EnumMeaning::GroupBy { column, truncate }) => keys.push(GroupKey {
                     column: t.columns[*column].name.clone(),
+                    sql_type: t.columns[*column].codec.sql_type().to_string(),
                     truncate: *truncate,
                 }),
                 _ => {
@@ -256,7 +271,7 @@ impl<'m> Planner<'m> {
             };
             let (target, filter, filter_type) = match &field.target {
                 InputTarget::Column(c) => (
-                    AggTarget::Column(t.columns[*c].name.clone()),
+                    AggTarget::column(&t.columns[*c]),
                     v,
                     field.ty.innermost().to_string(),
                 ),

@@ -64,6 +64,26 @@ impl AggSpec {
         self == AggSpec::DistinctCount || category == "N"
     }
 
+    /// Whether Postgres has the aggregate for a value of category `category` at all: the
+    /// plugin offers every column in `orderBy` and `having`, where a sum of text could only
+    /// ever fail; those are left out (min and max also order strings, dates and intervals).
+    pub fn sql_applies(self, category: &str) -> bool {
+        match self {
+            AggSpec::DistinctCount => true,
+            AggSpec::Min | AggSpec::Max => matches!(category, "N" | "S" | "D" | "T"),
+            _ => category == "N",
+        }
+    }
+
+    /// Whether `having` can compare it for a value of category `category` with the value's
+    /// own type (the plugin's filters take the column's type): a count is no timestamp.
+    pub fn having_applies(self, category: &str) -> bool {
+        match self {
+            AggSpec::DistinctCount => category == "N",
+            _ => self.sql_applies(category),
+        }
+    }
+
     /// The `pg_catalog` type of its result over a value of base type `base`; None: the
     /// value's own type (min, max).
     pub fn result_type(self, base: &str) -> Option<&'static str> {

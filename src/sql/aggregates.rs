@@ -2,6 +2,7 @@
 //! connection's filtered source (no paging), and the correlated subquery an order by related
 //! rows' aggregate sorts on. Still one statement per root field.
 
+use super::connection::no_equality_cast;
 use super::*;
 use crate::schema::aggregates::AggSpec;
 
@@ -20,10 +21,17 @@ fn aggregate(spec: AggSpec, e: &str) -> String {
     }
 }
 
-/// What an aggregate reads from the row `x` (`row` is the row value itself, for functions).
-fn target(b: &mut Builder, t: &AggTarget, x: &str, row: &str) -> String {
+/// What an aggregate reads from the row `x` (`row` is the row value itself, for functions);
+/// a distinct count of a type without `=` (json, point) counts a comparable cast of it.
+fn target(b: &mut Builder, spec: AggSpec, t: &AggTarget, x: &str, row: &str) -> String {
     match t {
-        AggTarget::Column(c) => format!("{x}.{}", quote_ident(c)),
+        AggTarget::Column { column, sql_type } => {
+            let cast = match spec {
+                AggSpec::DistinctCount => no_equality_cast(sql_type),
+                _ => "",
+            };
+            format!("{x}.{}{cast}", quote_ident(column))
+        }
         AggTarget::Computed { function, args } => call_with(b, function, Some(row), args),
     }
 }
@@ -52,7 +60,7 @@ fn object_for(b: &mut Builder, sel: &AggSel, x: &str, row: &str, keys: &str) -> 
                             target: t,
                             out,
                         } => {
-                            let e = target(b, t, x, row);
+                            let e = target(b, *spec, t, x, row);
                             scalar(&aggregate(*spec, &e), out)
                         }
                     };
@@ -84,7 +92,11 @@ pub(super) fn grouped(b: &mut Builder, g: &Grouped, rows: &Rows) -> String {
         .keys
         .iter()
         .map(|k| {
-            let col = format!("{x}.{}", quote_ident(&k.column));
+            let col = format!(
+                "{x}.{}{}",
+                quote_ident(&k.column),
+                no_equality_cast(&k.sql_type)
+            );
             match k.truncate {
                 Some(unit) => format!("date_trunc({}, {col})", quote_literal(unit)),
                 None => col,
@@ -146,7 +158,7 @@ fn having(b: &mut Builder, h: &Having, x: &str, row: &str) -> String {
             op,
             value,
         } => {
-            let e = target(b, t, x, row);
+            let e = target(b, *spec, t, x, row);
             let v = b.param(value);
             format!("({} {op} {v})", aggregate(*spec, &e))
         }

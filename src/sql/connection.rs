@@ -285,7 +285,7 @@ pub(super) fn item_json(b: &mut Builder, row: &str, item: &Item) -> String {
 /// A cast giving a type without `=` and `<` operators some, for `condition`, `orderBy` and
 /// cursors: json compares as jsonb (equal values, whatever their spacing), xml and the
 /// geometric types without them by their text.
-fn no_equality_cast(sql_type: &str) -> &'static str {
+pub(super) fn no_equality_cast(sql_type: &str) -> &'static str {
     match sql_type.strip_prefix("\"pg_catalog\".") {
         Some("\"json\"") => "::jsonb",
         Some("\"xml\"" | "\"point\"" | "\"line\"" | "\"path\"" | "\"polygon\"") => "::text",

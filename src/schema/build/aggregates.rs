@@ -46,7 +46,10 @@ impl<'a> Builder<'a> {
 
     /// The type an order by related rows' aggregate sorts on, for any column type.
     fn order_result(&mut self, spec: AggSpec, codec: &Codec) -> Option<Codec> {
-        let (base, _) = self.aggregate_base(codec)?;
+        let (base, category) = self.aggregate_base(codec)?;
+        if !spec.sql_applies(&category) {
+            return None;
+        }
         match spec.result_type(&base) {
             Some(t) => self.builtin_codec(t),
             None => Some(codec.clone()),
@@ -281,7 +284,12 @@ impl<'a> Builder<'a> {
         for spec in AggSpec::ALL {
             let mut spec_fields = vec![];
             for (ci, c) in t.columns.iter().enumerate().filter(|(_, c)| !c.omit.read) {
-                let Some(filter) = self.having_filter_type(&c.codec) else {
+                // Not a sum of timestamps, nor a count compared with one, which the plugin
+                // offers and Postgres refuses.
+                let applies = self
+                    .aggregate_base(&c.codec)
+                    .is_some_and(|(_, category)| spec.having_applies(&category));
+                let Some(filter) = self.having_filter_type(&c.codec).filter(|_| applies) else {
                     continue;
                 };
                 spec_fields.push(InputFieldDef {
@@ -293,7 +301,10 @@ impl<'a> Builder<'a> {
             }
             for fi in self.aggregate_functions(ti) {
                 let f = self.model.functions[fi].clone();
-                if self.aggregate_result(spec, &f.returns).is_none() {
+                let applies = self
+                    .aggregate_base(&f.returns)
+                    .is_some_and(|(_, category)| spec.having_applies(&category));
+                if !applies {
                     continue;
                 }
                 let Some(filter) = self.having_filter_type(&f.returns) else {
@@ -436,8 +447,7 @@ impl<'a> Builder<'a> {
             };
             push(inflect::order_by_related_count(&relation), None, count);
             for spec in AggSpec::ALL {
-                // Every column, as the plugin has it: min/max of a text or a timestamp sort
-                // well; a sum of text is Postgres' error at run time, as with the plugin.
+                // Every column Postgres can aggregate so (the plugin offers all of them).
                 for (ci, c) in rt.columns.iter().enumerate().filter(|(_, c)| !c.omit.read) {
                     if let Some(result) = self.order_result(spec, &c.codec) {
                         push(
