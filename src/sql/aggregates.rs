@@ -184,3 +184,51 @@ pub(super) fn related_order_value(x: &str, r: &RelatedOrder) -> String {
         join.join(" and ")
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn having_binds_values_and_groups_order_by_their_keys() {
+        let mut b = Builder::new();
+        let g = Grouped {
+            keys: vec![GroupKey {
+                column: "taken_at".into(),
+                sql_type: "\"pg_catalog\".\"timestamptz\"".into(),
+                truncate: Some("day"),
+            }],
+            having: Some(Having::Any(vec![Having::Compare {
+                spec: AggSpec::Sum,
+                target: AggTarget::Column {
+                    column: "whole".into(),
+                    sql_type: "\"pg_catalog\".\"int4\"".into(),
+                },
+                op: ">",
+                value: Param {
+                    value: Some("4".into()),
+                    sql_type: "\"pg_catalog\".\"int4\"".into(),
+                    source: None,
+                },
+            }])),
+            sel: AggSel {
+                fields: vec![("keys".into(), AggField::Keys)],
+            },
+        };
+        let from = |x: &str| format!("\"app_public\".\"readings\" as {x}");
+        let row = |x: &str| x.to_string();
+        let sql = grouped(
+            &mut b,
+            &g,
+            &Rows {
+                from: &from,
+                row: &row,
+            },
+        );
+        assert_eq!(
+            sql,
+            "(select coalesce(json_agg(__t2.\"__data\" order by __t2.\"__k0\"), '[]'::json) from (select json_build_object('keys', json_build_array((date_trunc('day', __t1.\"taken_at\"))::text)) as \"__data\", date_trunc('day', __t1.\"taken_at\") as \"__k0\" from \"app_public\".\"readings\" as __t1 group by date_trunc('day', __t1.\"taken_at\") having (((coalesce(sum(__t1.\"whole\"), 0) > $1::\"pg_catalog\".\"int4\")))) as __t2)"
+        );
+        assert_eq!(b.params, vec![Some("4".to_string())]);
+    }
+}

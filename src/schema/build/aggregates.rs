@@ -32,22 +32,26 @@ impl<'a> Builder<'a> {
         self.codec(oid)
     }
 
-    /// The codec of an aggregate's result over values of `codec`; None: it does not apply.
+    /// The codec of an aggregate's result over values of `codec`; None: it does not apply
+    /// (the plugin's rule: numbers only, but any column for a distinct count).
     fn aggregate_result(&mut self, spec: AggSpec, codec: &Codec) -> Option<Codec> {
-        let (base, category) = self.aggregate_base(codec)?;
-        if !spec.applies(&category) {
-            return None;
-        }
-        match spec.result_type(&base) {
-            Some(t) => self.builtin_codec(t),
-            None => Some(codec.clone()),
-        }
+        self.result_where(spec, codec, AggSpec::applies)
     }
 
-    /// The type an order by related rows' aggregate sorts on, for any column type.
+    /// The type an order by related rows' aggregate sorts on: any column Postgres can
+    /// aggregate so.
     fn order_result(&mut self, spec: AggSpec, codec: &Codec) -> Option<Codec> {
+        self.result_where(spec, codec, AggSpec::sql_applies)
+    }
+
+    fn result_where(
+        &mut self,
+        spec: AggSpec,
+        codec: &Codec,
+        applies: fn(AggSpec, &str) -> bool,
+    ) -> Option<Codec> {
         let (base, category) = self.aggregate_base(codec)?;
-        if !spec.sql_applies(&category) {
+        if !applies(spec, &category) {
             return None;
         }
         match spec.result_type(&base) {
