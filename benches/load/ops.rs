@@ -70,6 +70,15 @@ pub fn all(reader_token: &str, writer_token: &str) -> Vec<Op> {
             expect: "/data/allUsers/nodes/9/postsByAuthorId/nodes/4/userByAuthorId/username",
         },
         Op {
+            name: "aggregates",
+            label: "users(20) by posts count → distinct count of their posts",
+            query: "{ allUsers(first: 20, orderBy: POSTS_BY_AUTHOR_ID_COUNT_DESC) { nodes { postsByAuthorId { aggregates { distinctCount { id } } } } } }",
+            variables: None,
+            token: None,
+            kind: Kind::Read,
+            expect: "/data/allUsers/nodes/19/postsByAuthorId/aggregates/distinctCount/id",
+        },
+        Op {
             name: "by-pk",
             label: "by primary key `postById`",
             query: "query($id: Int!) { postById(id: $id) { id title body } }",

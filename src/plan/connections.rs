@@ -272,7 +272,22 @@ impl<'m> Planner<'m> {
                     }
                     ConnField::PageInfo(page)
                 }
-                _ => return err(child, format!("unknown field {}", child.name)),
+                name => {
+                    let kind = self
+                        .model
+                        .object(conn_type)
+                        .and_then(|o| o.field(name))
+                        .map(|f| &f.kind);
+                    match kind {
+                        Some(FieldKind::Aggregates { table }) => {
+                            ConnField::Aggregates(self.aggregates(child, *table)?)
+                        }
+                        Some(FieldKind::GroupedAggregates { table }) => {
+                            ConnField::Grouped(Box::new(self.grouped_aggregates(child, *table)?))
+                        }
+                        _ => return err(child, format!("unknown field {}", child.name)),
+                    }
+                }
             };
             fields.push((child.key.clone(), f));
         }
@@ -356,7 +371,7 @@ impl<'m> Planner<'m> {
             Some(v) => vec![enum_name(v).ok_or_else(bad)?],
         };
         let mut order: Vec<OrderCol> = vec![];
-        let mut push = |c: usize, asc: bool| {
+        let push = |order: &mut Vec<OrderCol>, c: usize, asc: bool| {
             let col = &t.columns[c];
             if !order.iter().any(|o| o.column == col.name) {
                 order.push(OrderCol::of(&col.name, &col.codec, asc));
@@ -373,21 +388,44 @@ impl<'m> Planner<'m> {
                 EnumMeaning::Natural | EnumMeaning::Label(_) => {}
                 EnumMeaning::PrimaryKey { ascending } => {
                     for &c in t.primary_key.iter().flatten() {
-                        push(c, *ascending);
+                        push(&mut order, c, *ascending);
                     }
                 }
-                EnumMeaning::Column { column, ascending } => push(*column, *ascending),
+                EnumMeaning::Column { column, ascending } => push(&mut order, *column, *ascending),
+                EnumMeaning::Related {
+                    relation,
+                    aggregate,
+                    ascending,
+                    result,
+                } => {
+                    let mut o = OrderCol::of("", result, *ascending);
+                    o.related = Some(self.related_order(*relation, *aggregate));
+                    order.push(o);
+                }
+                EnumMeaning::GroupBy { .. } => return Err(bad()),
             }
         }
         // Natural order has no cursors' stability to keep; any other gets the key as tiebreak.
         if !values.iter().all(|v| *v == "NATURAL") {
             for &c in t.primary_key.iter().flatten() {
-                push(c, true);
+                push(&mut order, c, true);
             }
         }
+        // v4 names its own orders in lower case in cursors, pg-aggregates' in upper case.
+        let related = |v: &str| {
+            e.values
+                .iter()
+                .any(|d| d.name == v && matches!(d.meaning, EnumMeaning::Related { .. }))
+        };
         let spec = values
             .iter()
-            .map(|v| v.to_lowercase())
+            .map(|v| {
+                if related(v) {
+                    v.to_string()
+                } else {
+                    v.to_lowercase()
+                }
+            })
             .collect::<Vec<_>>()
             .join(",");
         Ok((order, spec))
@@ -401,5 +439,6 @@ fn natural_order() -> OrderCol {
         asc: true,
         sql_type: "pg_catalog.int8".into(),
         text_cursor: false,
+        related: None,
     }
 }

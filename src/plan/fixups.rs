@@ -132,7 +132,12 @@ impl Walk {
                         }
                     }
                 }),
-                ConnField::Typename(_) | ConnField::TotalCount | ConnField::PageInfo(_) => {}
+                // Aggregates are numbers, text or their column's scalar: nothing to fix up.
+                ConnField::Typename(_)
+                | ConnField::TotalCount
+                | ConnField::PageInfo(_)
+                | ConnField::Aggregates(_)
+                | ConnField::Grouped(_) => {}
             });
         }
     }

@@ -2,6 +2,7 @@
 //! relations, arguments checked and coerced to Postgres text values, enum values checked,
 //! defaults applied. Pure: no SQL text here (see `sql`), no database.
 
+mod aggregates;
 mod arguments;
 mod connections;
 pub mod fixups;
@@ -9,6 +10,7 @@ mod mutation;
 mod roots;
 mod rows;
 
+pub use aggregates::*;
 pub use arguments::*;
 pub use fixups::{Fixup, FixupPath, SESSION_KEY};
 
@@ -119,6 +121,8 @@ pub struct OrderCol {
     /// The cursor holds the value's text form (arrays, composites: their JSON is not what
     /// a cast back to the type parses), so it round-trips.
     pub text_cursor: bool,
+    /// Not a column: an aggregate of the rows referring to this one.
+    pub related: Option<RelatedOrder>,
 }
 
 impl OrderCol {
@@ -131,6 +135,7 @@ impl OrderCol {
                 codec,
                 Codec::Array { .. } | Codec::Row { .. } | Codec::Point { .. }
             ),
+            related: None,
         }
     }
 }
@@ -223,6 +228,10 @@ pub enum ConnField {
     Edges(Vec<(String, EdgeField)>),
     TotalCount,
     PageInfo(Vec<(String, PageField)>),
+    /// `aggregates` over the connection's rows (conditions applied, paging ignored).
+    Aggregates(AggSel),
+    /// `groupedAggregates`
+    Grouped(Box<Grouped>),
 }
 
 #[derive(Debug, Clone)]

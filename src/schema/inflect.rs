@@ -73,7 +73,9 @@ pub fn constant(s: &str) -> String {
     out
 }
 
+mod aggregates;
 mod pluralize;
+pub use aggregates::*;
 
 /// PostGraphile v4's `pluralize` (the npm package's rules, on the whole name).
 pub fn pluralize(s: &str) -> String {

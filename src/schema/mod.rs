@@ -1,6 +1,7 @@
 //! The GraphQL schema model: what the API offers, built once from the catalog (see `build`),
 //! named only through `inflect`. The juniper adapter and the planner both read this model.
 
+pub mod aggregates;
 pub mod build;
 pub mod inflect;
 mod names;
@@ -43,6 +44,10 @@ pub struct SchemaFlags {
     /// is a member of) has no privilege for, as PostGraphile v4's --no-ignore-rbac
     #[arg(long = "no-ignore-rbac", env = "POSTGRAPH_NO_IGNORE_RBAC")]
     pub no_ignore_rbac: bool,
+    /// Aggregates (`aggregates`, `groupedAggregates`, ordering by related aggregates) only on
+    /// tables tagged `@aggregates on` (pg-aggregates' `disableAggregatesByDefault`)
+    #[arg(long = "aggregates-opt-in", env = "POSTGRAPH_AGGREGATES_OPT_IN")]
+    pub aggregates_opt_in: bool,
     /// A backward relation over a unique key (one row): `deprecated` gives the single-row
     /// field and the connection (v4's default), `omit` the single-row field only, `only` the
     /// connection only
@@ -550,6 +555,35 @@ pub enum FieldKind {
     PayloadEdge {
         table: usize,
     },
+    /// `aggregates` of a connection over the table's rows.
+    Aggregates {
+        table: usize,
+    },
+    /// `groupedAggregates(groupBy:, having:)` of a connection.
+    GroupedAggregates {
+        table: usize,
+    },
+    /// `keys` of an aggregates object: the group's values as text.
+    AggregateKeys,
+    /// `sum`, `min`, ... of an aggregates object.
+    Aggregate {
+        table: usize,
+        spec: aggregates::AggSpec,
+    },
+    /// A column under an aggregate: the aggregate of that column.
+    AggregateColumn {
+        table: usize,
+        column: usize,
+        spec: aggregates::AggSpec,
+        /// How the aggregate's value is sent.
+        result: Codec,
+    },
+    /// A computed column under an aggregate: the aggregate of the function's values.
+    AggregateComputed {
+        function: usize,
+        spec: aggregates::AggSpec,
+        result: Codec,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -601,6 +635,8 @@ pub enum InputTarget {
     NodeId,
     /// The key an upsert's conflict is on.
     ConflictKey,
+    /// A computed column (the function's index) in a `having` condition.
+    Computed(usize),
 }
 
 #[derive(Debug, Clone)]
@@ -628,6 +664,20 @@ pub enum EnumMeaning {
     Column {
         column: usize,
         ascending: bool,
+    },
+    /// A `groupBy` value: a column, or a timestamp column truncated (`date_trunc` unit).
+    GroupBy {
+        column: usize,
+        truncate: Option<&'static str>,
+    },
+    /// An `orderBy` value over the rows referring to this one by `relation`: their count
+    /// (`aggregate` None) or an aggregate of one of their columns.
+    Related {
+        relation: usize,
+        aggregate: Option<(aggregates::AggSpec, usize)>,
+        ascending: bool,
+        /// The value's type (cursors cast back to it).
+        result: Codec,
     },
 }
 
@@ -663,6 +713,8 @@ pub struct Table {
     pub tag_keys: Vec<Vec<usize>>,
     /// A view's column that makes any order unique (v4's `viewUniqueKey`, `@uniqueKey`).
     pub view_unique_key: Option<usize>,
+    /// Whether its connections offer aggregates (`@aggregates off`/`on`, `--aggregates-opt-in`).
+    pub aggregates: bool,
 }
 
 /// The kind of a [`Table`] standing for a function's outputs (`RETURNS TABLE`, several OUT

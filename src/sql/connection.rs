@@ -102,7 +102,7 @@ pub(super) fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) 
                     "nulls last"
                 };
                 let cast = no_equality_cast(&o.sql_type);
-                format!("{x}.{}{cast} {dir} {nulls}", quote_ident(&o.column))
+                format!("{}{cast} {dir} {nulls}", order_value(x, o))
             })
             .collect();
         format!(" order by {}", cols.join(", "))
@@ -166,6 +166,16 @@ pub(super) fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) 
         return format!("(select coalesce(json_agg({node}{agg_order}), '[]'::json) from {page})");
     }
     let zero_limit = c.first == Some(0) || c.last == Some(0);
+    // Aggregates read the source again, with its conditions and without paging.
+    let agg_from = |x: &str| format!("{}{}", from(x), filter_sql(x, false));
+    let agg_row = |x: &str| match &c.source {
+        Source::Table(_) => x.to_string(),
+        Source::Function { .. } => format!("({x}.\"__value\")"),
+    };
+    let rows = super::aggregates::Rows {
+        from: &agg_from,
+        row: &agg_row,
+    };
     let mut pairs = vec![];
     for (key, f) in &c.fields {
         let v = match f {
@@ -186,6 +196,8 @@ pub(super) fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) 
                 }
                 format!("coalesce(json_agg({}{agg_order}), '[]'::json)", object(&ep))
             }
+            ConnField::Aggregates(sel) => super::aggregates::aggregates(b, sel, &rows),
+            ConnField::Grouped(g) => super::aggregates::grouped(b, g, &rows),
             ConnField::TotalCount => {
                 let ca = b.alias();
                 format!(
@@ -265,8 +277,8 @@ pub(super) fn cursor(x: &str, order: &[OrderCol], spec: &str) -> String {
         .map(|o| {
             let text = if o.text_cursor { "::text" } else { "" };
             format!(
-                "coalesce(to_json({x}.{}{text})::text, 'null')",
-                quote_ident(&o.column)
+                "coalesce(to_json({}{text})::text, 'null')",
+                order_value(x, o)
             )
         })
         .collect();
@@ -305,6 +317,14 @@ fn source_item(b: &mut Builder, c: &Connection, row: &str, item: &Item) -> Strin
     }
 }
 
+/// What the row `x` is sorted on for one order column: the column, or a related aggregate.
+fn order_value(x: &str, o: &OrderCol) -> String {
+    match &o.related {
+        Some(r) => super::aggregates::related_order_value(x, r),
+        None => format!("{x}.{}", quote_ident(&o.column)),
+    }
+}
+
 /// The JSON of one node of a connection, built from `row` (a row, or a function's value).
 pub(super) fn item_json(b: &mut Builder, row: &str, item: &Item) -> String {
     match item {
@@ -316,7 +336,7 @@ pub(super) fn item_json(b: &mut Builder, row: &str, item: &Item) -> String {
 /// A cast giving a type without `=` and `<` operators some, for `condition`, `orderBy` and
 /// cursors: json compares as jsonb (equal values, whatever their spacing), xml and the
 /// geometric types without them by their text.
-fn no_equality_cast(sql_type: &str) -> &'static str {
+pub(super) fn no_equality_cast(sql_type: &str) -> &'static str {
     match sql_type.strip_prefix("\"pg_catalog\".") {
         Some("\"json\"") => "::jsonb",
         Some("\"xml\"" | "\"point\"" | "\"line\"" | "\"path\"" | "\"polygon\"") => "::text",
@@ -345,16 +365,16 @@ fn keyset(
             let mut ands: Vec<String> = (0..i)
                 .map(|j| {
                     format!(
-                        "{x}.{}{} is not distinct from {}",
-                        quote_ident(&order[j].column),
+                        "{}{} is not distinct from {}",
+                        order_value(x, &order[j]),
                         no_equality_cast(&order[j].sql_type),
                         vals[j]
                     )
                 })
                 .collect();
             let col = format!(
-                "{x}.{}{}",
-                quote_ident(&order[i].column),
+                "{}{}",
+                order_value(x, &order[i]),
                 no_equality_cast(&order[i].sql_type)
             );
             let v = &vals[i];

@@ -7,6 +7,7 @@ use crate::plan::*;
 use crate::schema::Codec;
 use std::fmt::Write as _;
 
+mod aggregates;
 mod connection;
 pub mod text;
 mod write;

@@ -110,7 +110,8 @@ impl<'a> Builder<'a> {
 
     pub(super) fn connection_types(&mut self, ti: usize) -> Result<(), BuildError> {
         let t = self.model.tables[ti].clone();
-        let conn = ObjectDef {
+        let aggregates = self.aggregate_connection_fields(ti)?;
+        let mut conn = ObjectDef {
             interfaces: vec![],
             name: inflect::connection_type(&t.inflect_name),
             description: Some(format!(
@@ -155,6 +156,7 @@ impl<'a> Builder<'a> {
                 ),
             ],
         };
+        conn.fields.extend(aggregates);
         self.insert(TypeDef::Object(conn))?;
         let edge = ObjectDef {
             interfaces: vec![],
@@ -221,6 +223,7 @@ impl<'a> Builder<'a> {
                 });
             }
         }
+        values.extend(self.related_aggregate_orders(ti));
         self.insert(TypeDef::Enum(EnumDef {
             name: inflect::order_by_enum(&t.inflect_name),
             description: Some(format!("Methods to use when ordering `{}`.", t.type_name)),

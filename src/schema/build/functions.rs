@@ -147,6 +147,8 @@ impl<'a> Builder<'a> {
             simple_collections: None,
             tag_keys: vec![],
             view_unique_key: None,
+            // A function's record rows offer no aggregates (the plugin aggregates tables and views).
+            aggregates: false,
         });
         Some(Codec::Row {
             sql_type: "pg_catalog.record".into(),

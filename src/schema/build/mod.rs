@@ -6,6 +6,7 @@ use super::{inflect, names, tags};
 use crate::catalog::{Attribute, Catalog, Class, PgType, Proc};
 use std::collections::{BTreeSet, HashMap};
 
+mod aggregates;
 mod connections;
 mod functions;
 mod mutations;

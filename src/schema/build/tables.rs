@@ -124,6 +124,11 @@ impl<'a> Builder<'a> {
                 simple_collections: tags.simple_collections(),
                 tag_keys: vec![],
                 view_unique_key: None,
+                aggregates: match tags.value("aggregates") {
+                    Some("off") => false,
+                    Some("on") => true,
+                    _ => !self.opts.flags.aggregates_opt_in,
+                },
             });
         }
         // Columns need every table known first (a column may hold another table's row type).

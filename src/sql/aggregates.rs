@@ -1,0 +1,234 @@
+//! Aggregates' SQL: a connection's `aggregates` and `groupedAggregates` as subqueries over the
+//! connection's filtered source (no paging), and the correlated subquery an order by related
+//! rows' aggregate sorts on. Still one statement per root field.
+
+use super::connection::no_equality_cast;
+use super::*;
+use crate::schema::aggregates::AggSpec;
+
+/// The SQL aggregate of `e` (the plugin's: sum never null).
+fn aggregate(spec: AggSpec, e: &str) -> String {
+    match spec {
+        AggSpec::Sum => format!("coalesce(sum({e}), 0)"),
+        AggSpec::DistinctCount => format!("count(distinct {e})"),
+        AggSpec::Min => format!("min({e})"),
+        AggSpec::Max => format!("max({e})"),
+        AggSpec::Average => format!("avg({e})"),
+        AggSpec::StddevSample => format!("stddev_samp({e})"),
+        AggSpec::StddevPopulation => format!("stddev_pop({e})"),
+        AggSpec::VarianceSample => format!("var_samp({e})"),
+        AggSpec::VariancePopulation => format!("var_pop({e})"),
+    }
+}
+
+/// What an aggregate reads from the row `x` (`row` is the row value itself, for functions);
+/// a distinct count of a type without `=` (json, point) counts a comparable cast of it.
+fn target(b: &mut Builder, spec: AggSpec, t: &AggTarget, x: &str, row: &str) -> String {
+    match t {
+        AggTarget::Column { column, sql_type } => {
+            let cast = match spec {
+                AggSpec::DistinctCount => no_equality_cast(sql_type),
+                _ => "",
+            };
+            format!("{x}.{}{cast}", quote_ident(column))
+        }
+        AggTarget::Computed { function, args } => call_with(b, function, Some(row), args),
+    }
+}
+
+/// How a connection's rows are read again for its aggregates: `from(x)` is the source (with
+/// its conditions, without paging) under alias `x`, `row(x)` the row value under that alias.
+pub(super) struct Rows<'a> {
+    pub from: &'a dyn Fn(&str) -> String,
+    pub row: &'a dyn Fn(&str) -> String,
+}
+
+/// The aggregates object over the rows of alias `x`; `keys`: the group's keys (a JSON list).
+fn object_for(b: &mut Builder, sel: &AggSel, x: &str, row: &str, keys: &str) -> String {
+    let mut pairs = vec![];
+    for (k, f) in &sel.fields {
+        let v = match f {
+            AggField::Typename(t) => quote_literal(t),
+            AggField::Keys => keys.to_string(),
+            AggField::Spec(values) => {
+                let mut inner = vec![];
+                for (vk, v) in values {
+                    let e = match v {
+                        AggValue::Typename(t) => quote_literal(t),
+                        AggValue::Value {
+                            spec,
+                            target: t,
+                            out,
+                        } => {
+                            let e = target(b, *spec, t, x, row);
+                            scalar(&aggregate(*spec, &e), out)
+                        }
+                    };
+                    inner.push((vk.clone(), e));
+                }
+                object(&inner)
+            }
+        };
+        pairs.push((k.clone(), v));
+    }
+    object(&pairs)
+}
+
+/// `aggregates`: one row over all the connection's rows (`group by ()` keeps it one row when
+/// nothing but keys or `__typename` is selected).
+pub(super) fn aggregates(b: &mut Builder, sel: &AggSel, rows: &Rows) -> String {
+    let x = b.alias();
+    let row = (rows.row)(&x);
+    // Outside a group there are no keys: null, as the plugin answers.
+    let obj = object_for(b, sel, &x, &row, "null::json");
+    format!("(select {obj} from {} group by ())", (rows.from)(&x))
+}
+
+/// `groupedAggregates`: one object per group, in the order of the groups' keys.
+pub(super) fn grouped(b: &mut Builder, g: &Grouped, rows: &Rows) -> String {
+    let x = b.alias();
+    let row = (rows.row)(&x);
+    let keys: Vec<String> = g
+        .keys
+        .iter()
+        .map(|k| {
+            let col = format!(
+                "{x}.{}{}",
+                quote_ident(&k.column),
+                no_equality_cast(&k.sql_type)
+            );
+            match k.truncate {
+                Some(unit) => format!("date_trunc({}, {col})", quote_literal(unit)),
+                None => col,
+            }
+        })
+        .collect();
+    let keys_json = format!(
+        "json_build_array({})",
+        keys.iter()
+            .map(|k| format!("({k})::text"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let obj = object_for(b, &g.sel, &x, &row, &keys_json);
+    let having = g
+        .having
+        .as_ref()
+        .map(|h| format!(" having {}", having(b, h, &x, &row)))
+        .unwrap_or_default();
+    let g_alias = b.alias();
+    let projected: String = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| format!(", {k} as \"__k{i}\""))
+        .collect();
+    let order: Vec<String> = (0..keys.len())
+        .map(|i| format!("{g_alias}.\"__k{i}\""))
+        .collect();
+    let order = if order.is_empty() {
+        String::new()
+    } else {
+        format!(" order by {}", order.join(", "))
+    };
+    let group = if keys.is_empty() {
+        "()".to_string()
+    } else {
+        keys.join(", ")
+    };
+    format!(
+        "(select coalesce(json_agg({g_alias}.\"__data\"{order}), '[]'::json) from (select {obj} as \"__data\"{projected} from {} group by {group}{having}) as {g_alias})",
+        (rows.from)(&x)
+    )
+}
+
+fn having(b: &mut Builder, h: &Having, x: &str, row: &str) -> String {
+    let join = |b: &mut Builder, parts: &[Having], op: &str| {
+        if parts.is_empty() {
+            return "true".to_string();
+        }
+        let parts: Vec<String> = parts.iter().map(|p| having(b, p, x, row)).collect();
+        format!("(({}))", parts.join(&format!(") {op} (")))
+    };
+    match h {
+        Having::All(parts) => join(b, parts, "and"),
+        Having::Any(parts) => join(b, parts, "or"),
+        Having::Compare {
+            spec,
+            target: t,
+            op,
+            value,
+        } => {
+            let e = target(b, *spec, t, x, row);
+            let v = b.param(value);
+            format!("({} {op} {v})", aggregate(*spec, &e))
+        }
+    }
+}
+
+/// The value an order by related rows' aggregate sorts the row `x` on: a correlated subquery.
+pub(super) fn related_order_value(x: &str, r: &RelatedOrder) -> String {
+    // A fixed alias: the subquery refers to nothing but itself and `x`.
+    let a = "__related";
+    let value = match &r.aggregate {
+        None => "count(*)".to_string(),
+        Some((spec, col)) => aggregate(*spec, &format!("{a}.{}", quote_ident(col))),
+    };
+    let join: Vec<String> = r
+        .join
+        .iter()
+        .map(|(c, pc)| format!("{a}.{} = {x}.{}", quote_ident(c), quote_ident(pc)))
+        .collect();
+    format!(
+        "(select {value} from {} as {a} where {})",
+        qualified(&r.table),
+        join.join(" and ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn having_binds_values_and_groups_order_by_their_keys() {
+        let mut b = Builder::new();
+        let g = Grouped {
+            keys: vec![GroupKey {
+                column: "taken_at".into(),
+                sql_type: "\"pg_catalog\".\"timestamptz\"".into(),
+                truncate: Some("day"),
+            }],
+            having: Some(Having::Any(vec![Having::Compare {
+                spec: AggSpec::Sum,
+                target: AggTarget::Column {
+                    column: "whole".into(),
+                    sql_type: "\"pg_catalog\".\"int4\"".into(),
+                },
+                op: ">",
+                value: Param {
+                    value: Some("4".into()),
+                    sql_type: "\"pg_catalog\".\"int4\"".into(),
+                    source: None,
+                },
+            }])),
+            sel: AggSel {
+                fields: vec![("keys".into(), AggField::Keys)],
+            },
+        };
+        let from = |x: &str| format!("\"app_public\".\"readings\" as {x}");
+        let row = |x: &str| x.to_string();
+        let sql = grouped(
+            &mut b,
+            &g,
+            &Rows {
+                from: &from,
+                row: &row,
+            },
+        );
+        assert_eq!(
+            sql,
+            "(select coalesce(json_agg(__t2.\"__data\" order by __t2.\"__k0\"), '[]'::json) from (select json_build_object('keys', json_build_array((date_trunc('day', __t1.\"taken_at\"))::text)) as \"__data\", date_trunc('day', __t1.\"taken_at\") as \"__k0\" from \"app_public\".\"readings\" as __t1 group by date_trunc('day', __t1.\"taken_at\") having (((coalesce(sum(__t1.\"whole\"), 0) > $1::\"pg_catalog\".\"int4\")))) as __t2)"
+        );
+        assert_eq!(b.params, vec![Some("4".to_string())]);
+    }
+}
