@@ -311,6 +311,15 @@ async fn in_order<T>(
     out
 }
 
+/// Whether an update or delete failed for matching no row (see `sql::NO_ROW_MATCHED`).
+fn no_row_matched(e: &tokio_postgres::Error) -> bool {
+    e.as_db_error().is_some_and(|db| {
+        db.code() == &tokio_postgres::error::SqlState::INVALID_TEXT_REPRESENTATION
+            && db.where_().is_none()
+            && db.message().contains(sql::NO_ROW_MATCHED)
+    })
+}
+
 fn has_stale_plan(results: &[Result<String, DbError>]) -> bool {
     results
         .iter()
@@ -524,9 +533,9 @@ impl Executor {
     /// failing rolls back only itself.
     ///
     /// A mutation's write leaves the written row in a transaction-local setting for its payload
-    /// statement, so begin, settings, write and payload go out together; only the decision to
-    /// commit (or roll back a failed single mutation) waits for their replies: two round trips
-    /// once the statements are prepared on the connection.
+    /// statement, and an update or delete that matches no row fails in its own statement, so
+    /// nothing waits for an answer before the commit: a single mutation sends begin, settings,
+    /// write, payload and COMMIT together, one round trip once its statements are prepared.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn write(
         &self,
@@ -560,48 +569,107 @@ impl Executor {
             Ok(o) => o,
             Err(e) => return all(e),
         };
-        let mut out = Vec::with_capacity(mutations.len());
-        let end = if let [m] = mutations {
-            let (opened, result) =
-                futures::join!(opening, Self::mutate(client, m, &prepared[0], &prepared[1]));
+        if let [m] = mutations {
+            // COMMIT travels with the rest: after any failure before it Postgres answers it by
+            // rolling back, so it committed exactly when every statement before it succeeded
+            // and it did too.
+            let (opened, result, commit) = futures::join!(
+                opening,
+                Self::mutate(client, m, &prepared[0], &prepared[1]),
+                client.batch_execute(sql::COMMIT)
+            );
             if let Err(e) = opened {
-                let _ = client.batch_execute(sql::ROLLBACK).await;
                 return all(e);
             }
-            let end = if result.is_ok() {
-                sql::COMMIT
-            } else {
-                sql::ROLLBACK
-            };
-            out.push(result);
-            end
-        } else {
-            if let Err(e) = opening.await {
-                let _ = client.batch_execute(sql::ROLLBACK).await;
-                return all(e);
-            }
-            for (m, st) in mutations.iter().zip(prepared.chunks(2)) {
-                let (savepoint, result) = futures::join!(
-                    client.batch_execute(sql::SAVEPOINT),
-                    Self::mutate(client, m, &st[0], &st[1])
-                );
-                let result = savepoint.map_err(DbError::from_pg).and(result);
-                let step = if result.is_ok() {
-                    sql::RELEASE_SAVEPOINT
-                } else {
-                    sql::ROLLBACK_TO_SAVEPOINT
-                };
-                if let Err(e) = client.batch_execute(step).await {
-                    tracing::warn!(error = %e, "savepoint handling failed");
+            if result.is_ok() {
+                if let Err(e) = commit {
+                    return all(DbError::from_pg(e));
                 }
-                out.push(result);
             }
-            sql::COMMIT
-        };
-        if let Err(e) = client.batch_execute(end).await {
-            return all(DbError::from_pg(e));
+            return vec![result];
         }
-        out
+        self.write_several(client, opening, mutations, &prepared)
+            .await
+            .unwrap_or_else(all)
+    }
+
+    /// Several mutations: all are sent at once, each behind its own savepoint (never released:
+    /// the commit keeps them all). The first that fails leaves the transaction aborted and the
+    /// rest unanswered, so the next flight returns to its savepoint and resends the rest: two
+    /// round trips when all succeed (the last is the commit), one more per failure.
+    async fn write_several<'a>(
+        &self,
+        client: &'a Object,
+        opening: Opening<'a>,
+        mutations: &'a [MutationStatements<'_>],
+        prepared: &'a [Result<tokio_postgres::Statement, DbError>],
+    ) -> Result<Vec<Result<String, DbError>>, DbError> {
+        type Flight<'f> = std::pin::Pin<
+            Box<dyn std::future::Future<Output = Result<String, DbError>> + Send + 'f>,
+        >;
+        let mut out: Vec<Result<String, DbError>> = Vec::with_capacity(mutations.len());
+        let mut opening = Some(opening);
+        // The last flight's first failure, not yet rolled back to its savepoint.
+        let mut failed = false;
+        while out.len() < mutations.len() {
+            let start = out.len();
+            let mut flight: Vec<Flight<'a>> = vec![];
+            if failed {
+                flight.push(Box::pin(async move {
+                    client
+                        .batch_execute(sql::ROLLBACK_TO_SAVEPOINT)
+                        .await
+                        .map_err(DbError::from_pg)
+                        .map(|()| String::new())
+                }));
+            }
+            for (m, st) in mutations[start..]
+                .iter()
+                .zip(prepared[2 * start..].chunks(2))
+            {
+                flight.push(Box::pin(async move {
+                    let (savepoint, result) = futures::join!(
+                        client.batch_execute(sql::SAVEPOINT),
+                        Self::mutate(client, m, &st[0], &st[1])
+                    );
+                    savepoint.map_err(DbError::from_pg).and(result)
+                }));
+            }
+            let opened = async {
+                match opening.take() {
+                    Some(o) => o.await,
+                    None => Ok(()),
+                }
+            };
+            let (opened, results) = futures::join!(opened, in_order(flight));
+            let mut results = results.into_iter();
+            let recovered = if failed { results.next() } else { None };
+            if let Some(e) = opened.err().or(recovered.and_then(Result::err)) {
+                let _ = client.batch_execute(sql::ROLLBACK).await;
+                return Err(e);
+            }
+            failed = false;
+            for r in results {
+                failed = r.is_err();
+                out.push(r);
+                if failed {
+                    break;
+                }
+            }
+        }
+        let (recovered, commit) = if failed {
+            futures::join!(
+                async { Some(client.batch_execute(sql::ROLLBACK_TO_SAVEPOINT).await) },
+                client.batch_execute(sql::COMMIT)
+            )
+        } else {
+            (None, client.batch_execute(sql::COMMIT).await)
+        };
+        if let Some(Err(e)) = recovered {
+            return Err(DbError::from_pg(e));
+        }
+        commit.map_err(DbError::from_pg)?;
+        Ok(out)
     }
 
     /// The write and its payload, sent together; a write that touched no row is NOT_FOUND
@@ -622,7 +690,12 @@ impl Executor {
             client.query_one(write, &write_args),
             client.query_one(payload, &payload_args)
         );
-        let count: i64 = written.map_err(DbError::from_pg)?.get(0);
+        let count: i64 = written
+            .map_err(|e| match m.not_found {
+                Some(msg) if no_row_matched(&e) => DbError::not_found(msg.to_string()),
+                _ => DbError::from_pg(e),
+            })?
+            .get(0);
         if count == 0 {
             if let Some(msg) = m.not_found {
                 return Err(DbError::not_found(msg.to_string()));

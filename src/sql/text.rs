@@ -105,6 +105,12 @@ pub const ROLLBACK_TO_SAVEPOINT: &str = "rollback to savepoint postgraph_mutatio
 pub const FIELD_SAVEPOINT: &str = "savepoint postgraph_field";
 pub const ROLLBACK_TO_FIELD_SAVEPOINT: &str = "rollback to savepoint postgraph_field";
 
+/// The text an update or delete that matched no row fails on: its statement casts it to an
+/// integer (22P02, naming it), so the transaction aborts and a COMMIT pipelined behind it rolls
+/// back, with no round trip to decide. Plain SQL has no `raise`; a cast of a value only known
+/// at run time is not folded away when the statement is planned.
+pub const NO_ROW_MATCHED: &str = "postgraph: no row matched";
+
 /// Applies role, statement timeout and `settings` claims, transaction-local (`true`), all as
 /// parameters: `$1` role, `$2` statement_timeout, then a name and a value per setting. One
 /// statement per number of settings (each prepared once per connection): plain
