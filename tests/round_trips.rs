@@ -333,14 +333,41 @@ async fn a_read_of_several_root_fields_is_one_round_trip() {
         json!({"a": {"totalCount": 0}, "b": {"totalCount": 0}, "c": null})
     );
     assert_eq!(cost.counts.round_trips, 1, "{cost:?}");
-    // begin read only; reset all | settings | savepoint | query | rollback to | query |
-    // rollback to | query | commit
+    // begin read only; reset all | settings | query | query | query | commit
     assert_eq!(
         cost.counts.messages,
-        messages(&[('Q', 5), ('B', 4), ('E', 4), ('S', 4)]),
+        messages(&[('Q', 2), ('B', 4), ('E', 4), ('S', 4)]),
         "{cost:?}"
     );
-    assert_eq!(cost.statements, 10, "{cost:?}");
+    assert_eq!(cost.statements, 7, "{cost:?}");
+}
+
+#[tokio::test]
+async fn a_failing_root_field_costs_the_others_one_round_trip_more_not_their_data() {
+    let c = counted_with(Some(
+        "create function app_public.boom() returns int stable language plpgsql \
+           as $$ begin raise exception 'boom'; end $$; \
+         grant execute on function app_public.boom() to public;",
+    ))
+    .await;
+    let (r, cost) = c
+        .measure(
+            "{ a: allUsers { totalCount } b: boom c: allPosts { totalCount } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.body["data"],
+        json!({"a": {"totalCount": 0}, "b": null, "c": {"totalCount": 0}})
+    );
+    let errors = r.errors().expect("errors");
+    assert_eq!(errors.len(), 1, "{}", r.body);
+    assert_eq!(errors[0]["message"], "boom");
+    assert_eq!(errors[0]["path"], json!(["b"]));
+    // The third field runs again in a transaction of its own.
+    assert_eq!(cost.counts.round_trips, 2, "{cost:?}");
 }
 
 const CREATE: &str =

@@ -285,10 +285,9 @@ pub struct MutationStatements<'a> {
     pub not_found: Option<&'a str>,
 }
 
-/// One statement of a pipelined read: a query's result, or None for a savepoint command.
-type Step<'a> = std::pin::Pin<
-    Box<dyn std::future::Future<Output = Option<Result<String, DbError>>> + Send + 'a>,
->;
+/// One query of a pipelined read: its JSON text or its error.
+type Step<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<String, DbError>> + Send + 'a>>;
 
 /// Runs `futures` pipelined: each is polled once in order (tokio-postgres sends a request
 /// on its first poll, so they go out in this order and together), then awaited in order
@@ -451,82 +450,78 @@ impl Executor {
         statements: &[Bound<'_>],
     ) -> Result<Vec<Result<String, DbError>>, ExecError> {
         let lease = Lease(Some(self.client().await?));
-        let mut results = self.read_on(lease.client(), session, statements).await;
+        let mut results = self.read_all(lease.client(), session, statements).await;
         if has_stale_plan(&results) {
             // A read can always run again: prepared afresh, it sees the schema as it is now.
             lease.client().statement_cache.clear();
-            results = self.read_on(lease.client(), session, statements).await;
+            results = self.read_all(lease.client(), session, statements).await;
         }
         lease.finish(&self.pool, results)
     }
 
-    async fn read_on(
+    /// Several root fields are independent, as in v4: one that fails gives its error and the
+    /// others their data. They all go out in one transaction; one that fails aborts it, so
+    /// the fields after it run again in a fresh transaction (a read-only transaction keeps
+    /// nothing, and under READ COMMITTED each statement takes its own snapshot anyway): one
+    /// round trip more per failing field, none when all succeed.
+    async fn read_all(
         &self,
         client: &Object,
         session: &SessionSettings,
         statements: &[Bound<'_>],
     ) -> Vec<Result<String, DbError>> {
-        let all = |e: DbError| statements.iter().map(|_| Err(e.clone())).collect();
-        let (opening, prepared) = match self
+        let mut results = Vec::with_capacity(statements.len());
+        while results.len() < statements.len() {
+            let rest = &statements[results.len()..];
+            match self.read_on(client, session, rest).await {
+                Ok(answers) => {
+                    let kept = answers
+                        .iter()
+                        .position(Result::is_err)
+                        .map_or(answers.len(), |k| k + 1);
+                    results.extend(answers.into_iter().take(kept));
+                }
+                // The transaction itself failed (begin, settings): every field's error.
+                Err(e) => results.extend(rest.iter().map(|_| Err(e.clone()))),
+            }
+        }
+        results
+    }
+
+    /// One read-only transaction: begin, settings, the queries and commit, sent together.
+    /// Err: the transaction itself failed.
+    async fn read_on(
+        &self,
+        client: &Object,
+        session: &SessionSettings,
+        statements: &[Bound<'_>],
+    ) -> Result<Vec<Result<String, DbError>>, DbError> {
+        let (opening, prepared) = self
             .open(
                 client,
                 session,
                 sql::BEGIN_READ_ONLY,
                 &statements.iter().collect::<Vec<_>>(),
             )
-            .await
-        {
-            Ok(o) => o,
-            Err(e) => return all(e),
-        };
+            .await?;
         let args: Vec<Vec<&(dyn ToSql + Sync)>> =
             statements.iter().map(|s| params(&s.params)).collect();
-        // Several root fields are independent, as in v4: one that fails gives its error and
-        // the others their data. Each runs from a savepoint (set before the first, returned
-        // to before each next one), so a failure does not leave the rest in an aborted
-        // transaction. Sent together with the queries: no round trip more. A single field
-        // needs none.
-        let several = statements.len() > 1;
-        let mut steps: Vec<Step<'_>> = Vec::with_capacity(statements.len() * 2);
-        for (i, (p, a)) in prepared.iter().zip(&args).enumerate() {
-            if several {
-                let control = if i == 0 {
-                    sql::FIELD_SAVEPOINT
-                } else {
-                    sql::ROLLBACK_TO_FIELD_SAVEPOINT
-                };
-                // Its failure shows in the next query's own error.
-                steps.push(Box::pin(async move {
-                    let _ = client.batch_execute(control).await;
-                    None
-                }));
-            }
-            steps.push(Box::pin(async move {
-                Some(
-                    async {
-                        let stmt = p.as_ref().map_err(Clone::clone)?;
-                        let row = client.query_one(stmt, a).await.map_err(DbError::from_pg)?;
-                        Ok(row
-                            .get::<_, Option<String>>(0)
-                            .unwrap_or_else(|| "null".into()))
-                    }
-                    .await,
-                )
-            }));
-        }
-        let queries = async {
-            in_order(steps)
-                .await
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-        };
+        let steps: Vec<Step<'_>> = prepared
+            .iter()
+            .zip(&args)
+            .map(|(p, a)| -> Step<'_> {
+                Box::pin(async move {
+                    let stmt = p.as_ref().map_err(Clone::clone)?;
+                    let row = client.query_one(stmt, a).await.map_err(DbError::from_pg)?;
+                    Ok(row
+                        .get::<_, Option<String>>(0)
+                        .unwrap_or_else(|| "null".into()))
+                })
+            })
+            .collect();
         let (opened, results, _commit) =
-            futures::join!(opening, queries, client.batch_execute(sql::COMMIT));
-        match opened {
-            Ok(()) => results,
-            Err(e) => all(e),
-        }
+            futures::join!(opening, in_order(steps), client.batch_execute(sql::COMMIT));
+        opened.map(|()| results)
     }
 
     /// Runs mutations in order in one transaction; with several, each gets a savepoint so one

@@ -101,9 +101,6 @@ pub const ROLLBACK: &str = "rollback";
 pub const SAVEPOINT: &str = "savepoint postgraph_mutation";
 pub const RELEASE_SAVEPOINT: &str = "release savepoint postgraph_mutation";
 pub const ROLLBACK_TO_SAVEPOINT: &str = "rollback to savepoint postgraph_mutation";
-/// Around each root field of a query with several, so one failing leaves the others be.
-pub const FIELD_SAVEPOINT: &str = "savepoint postgraph_field";
-pub const ROLLBACK_TO_FIELD_SAVEPOINT: &str = "rollback to savepoint postgraph_field";
 
 /// The text an update or delete that matched no row fails on: its statement casts it to an
 /// integer (22P02, naming it), so the transaction aborts and a COMMIT pipelined behind it rolls
