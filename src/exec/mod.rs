@@ -604,27 +604,31 @@ impl Executor {
         >;
         let mut out: Vec<Result<String, DbError>> = Vec::with_capacity(mutations.len());
         let mut opening = Some(opening);
-        // The last flight's first failure, not yet rolled back to its savepoint.
+        // Whether the last flight's last answer was a failure, not yet rolled back.
         let mut failed = false;
         while out.len() < mutations.len() {
             let start = out.len();
             let mut flight: Vec<Flight<'a>> = vec![];
             if failed {
+                let back = sql::rollback_to_savepoint(start - 1);
                 flight.push(Box::pin(async move {
                     client
-                        .batch_execute(sql::ROLLBACK_TO_SAVEPOINT)
+                        .batch_execute(&back)
                         .await
                         .map_err(DbError::from_pg)
                         .map(|()| String::new())
                 }));
             }
-            for (m, st) in mutations[start..]
+            for (i, (m, st)) in mutations
                 .iter()
-                .zip(prepared[2 * start..].chunks(2))
+                .zip(prepared.chunks(2))
+                .enumerate()
+                .skip(start)
             {
+                let savepoint = sql::savepoint(i);
                 flight.push(Box::pin(async move {
                     let (savepoint, result) = futures::join!(
-                        client.batch_execute(sql::SAVEPOINT),
+                        client.batch_execute(&savepoint),
                         Self::mutate(client, m, &st[0], &st[1])
                     );
                     savepoint.map_err(DbError::from_pg).and(result)
@@ -653,8 +657,9 @@ impl Executor {
             }
         }
         let (recovered, commit) = if failed {
+            let back = sql::rollback_to_savepoint(mutations.len() - 1);
             futures::join!(
-                async { Some(client.batch_execute(sql::ROLLBACK_TO_SAVEPOINT).await) },
+                async { Some(client.batch_execute(&back).await) },
                 client.batch_execute(sql::COMMIT)
             )
         } else {
