@@ -224,6 +224,11 @@ async fn counted() -> Counted {
 
 /// [`counted`], with `setup` run as superuser first.
 async fn counted_with(setup: Option<&'static str>) -> Counted {
+    counted_opts(setup, None).await
+}
+
+/// [`counted_with`], with a `--pre-request` function.
+async fn counted_opts(setup: Option<&'static str>, pre_request: Option<&'static str>) -> Counted {
     let app = app_with(Options {
         setup_sql: setup,
         ..Options::default()
@@ -237,6 +242,7 @@ async fn counted_with(setup: Option<&'static str>) -> Counted {
         .replace(&format!("port={pg_port}"), &format!("port={port}"));
     let opts = Options {
         max_pool_size: 1,
+        pre_request,
         ..Options::default()
     };
     let proxied = serve(&url, &opts).await.expect("proxied server");
@@ -516,4 +522,31 @@ async fn several_mutations_keep_each_others_results_when_one_fails() {
     assert_eq!(rows, vec![json!({"title": "kept", "n": 4})]);
     // The failure costs one round trip more: back to its savepoint, and the third resent.
     assert_eq!(cost.counts.round_trips, 3, "{cost:?}");
+}
+
+#[tokio::test]
+async fn the_pre_request_check_rides_in_the_same_round_trip() {
+    let c = counted_opts(None, Some("app_private.check_session")).await;
+    let token = c.app.signup("checked").await;
+    let (r, cost) = c
+        .measure(CREATE, json!({"t": "checked"}), Some(&token))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.data()["createPost"]["post"]["title"], "checked");
+    assert_eq!(cost.counts.round_trips, 1, "{cost:?}");
+    // begin; reset all | settings | the check | write | payload | commit
+    assert_eq!(
+        cost.counts.messages,
+        messages(&[('Q', 3), ('B', 3), ('E', 3), ('S', 3)]),
+        "{cost:?}"
+    );
+    let (r, cost) = c
+        .measure(
+            "{ allUsers(first: 1) { totalCount } }",
+            json!({}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(cost.counts.round_trips, 1, "{cost:?}");
 }
