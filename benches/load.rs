@@ -406,7 +406,7 @@ struct Bench<'a> {
 
 impl Bench<'_> {
     /// Warm-up then measurement with wrk, a sample response checked before and after, then
-    /// (reads) the same with pgbench.
+    /// (reads and createPost) the same with pgbench.
     async fn measure(&self, op: &ops::Op) -> Result<report::OpResult> {
         let config = self.config;
         let warmup_load = Load {
@@ -460,12 +460,15 @@ impl Bench<'_> {
             }
         }
         let ceiling = match op.kind {
-            ops::Kind::Read => Some(self.ceiling(op, warmup_load, &mut notes).await?),
+            ops::Kind::Read | ops::Kind::Write => {
+                Some(self.ceiling(op, warmup_load, &mut notes).await?)
+            }
             _ => None,
         };
         Ok(report::OpResult {
             name: op.name,
             label: op.label,
+            write: matches!(op.kind, ops::Kind::Write),
             load,
             peak_rss_kb,
             cpu,

@@ -1,5 +1,6 @@
-//! The ceiling: the SQL postgraph generates for a read, run by `pgbench -M prepared` in the
-//! transaction shape of a request (begin; role, timeout and claims; the query; commit).
+//! The ceiling: the SQL postgraph generates for a read or a mutation, run by
+//! `pgbench -M prepared` in the transaction shape of a request (begin; role, timeout and
+//! claims; the query, or the write and its payload; commit).
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -11,7 +12,7 @@ use postgraph::plan::RootField;
 use crate::ops::Op;
 use crate::{Load, Result};
 
-/// The pgbench script for one read operation. The SQL comes from the library (the same
+/// The pgbench script for one read or mutation. The SQL comes from the library (the same
 /// plan → SQL path a request takes); its parameters are inlined as literals, since a pgbench
 /// script has no other way to bind them.
 pub fn script(api: &Api, op: &Op, session: &SessionSettings, timeout_ms: u64) -> Result<String> {
@@ -25,8 +26,16 @@ pub fn script(api: &Api, op: &Op, session: &SessionSettings, timeout_ms: u64) ->
         format!("{};", session_statement(session, timeout_ms)?),
     ];
     for (_, field) in &plan.fields {
-        if let RootField::Select { select, .. } = field {
-            let statement = postgraph::sql::select(select);
+        let statements = match field {
+            RootField::Select { select, .. } => vec![postgraph::sql::select(select)],
+            // A mutation: its write, then the payload built from what the write left behind.
+            RootField::Mutation { mutation, .. } => vec![
+                postgraph::sql::write(&mutation.write),
+                postgraph::sql::payload(mutation),
+            ],
+            _ => vec![],
+        };
+        for statement in statements {
             lines.push(format!(
                 "{};",
                 inline_params(&statement.text, &statement.params)?
@@ -34,7 +43,7 @@ pub fn script(api: &Api, op: &Op, session: &SessionSettings, timeout_ms: u64) ->
         }
     }
     if lines.len() == 2 {
-        return Err(format!("{}: the plan has no SQL read", op.name).into());
+        return Err(format!("{}: the plan has no SQL", op.name).into());
     }
     lines.push("commit;".into());
     let script = lines.join("\n") + "\n";

@@ -68,6 +68,8 @@ fn command_line(program: &str, args: &[&str]) -> String {
 pub struct OpResult {
     pub name: &'static str,
     pub label: &'static str,
+    /// A mutation: its pgbench ceiling runs the write and the payload.
+    pub write: bool,
     pub load: wrk::Measured,
     pub peak_rss_kb: u64,
     pub cpu: CpuUsage,
@@ -77,7 +79,7 @@ pub struct OpResult {
     pub notes: Vec<String>,
 }
 
-/// The median of an operation's rounds, ranked by ratio to pgbench (reads) or req/s (writes),
+/// The median of an operation's rounds, ranked by ratio to pgbench (reads, createPost) or req/s,
 /// with every round's figures added as a note.
 pub fn median_round(mut rounds: Vec<OpResult>) -> OpResult {
     let rank = |r: &OpResult| r.ratio().unwrap_or(r.load.requests_per_sec);
@@ -473,7 +475,11 @@ impl Report {
     fn goals(&self, startup_median: Duration) -> Vec<String> {
         let verdict = |ok: bool| if ok { "met" } else { "NOT met" };
         let mut lines = Vec::new();
-        let reads: Vec<&OpResult> = self.ops.iter().filter(|o| o.ratio().is_some()).collect();
+        let reads: Vec<&OpResult> = self
+            .ops
+            .iter()
+            .filter(|o| o.ratio().is_some() && !o.write)
+            .collect();
         if !reads.is_empty() {
             let worst = reads
                 .iter()
@@ -484,10 +490,20 @@ impl Report {
                 .map(|o| format!("{} {}", o.name, pct(o.ratio().unwrap_or(0.0))))
                 .collect();
             lines.push(format!(
-                "reads ≥ 70 % of the pgbench ceiling (stretch 100 %): {} ({})",
+                "reads ≥ 70 % of the pgbench ceiling (issue 22: ≥ 100 %): {} ({})",
                 verdict(worst >= 0.7),
                 each.join(", ")
             ));
+        }
+        for w in self.ops.iter().filter(|o| o.write) {
+            if let Some(r) = w.ratio() {
+                lines.push(format!(
+                    "{} ≥ 90 % of pgbench running its statements (issue 22): {} ({})",
+                    w.name,
+                    verdict(r >= 0.9),
+                    pct(r)
+                ));
+            }
         }
         let find = |name: &str| self.ops.iter().find(|o| o.name == name);
         if let (Some(anon), Some(auth)) = (find("list"), find("list-auth")) {

@@ -310,10 +310,9 @@ pub struct MutationStatements<'a> {
     pub not_found: Option<&'a str>,
 }
 
-/// One statement of a pipelined read: a query's result, or None for a savepoint command.
-type Step<'a> = std::pin::Pin<
-    Box<dyn std::future::Future<Output = Option<Result<String, DbError>>> + Send + 'a>,
->;
+/// One query of a pipelined read: its JSON text or its error.
+type Step<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<String, DbError>> + Send + 'a>>;
 
 /// Runs `futures` pipelined: each is polled once in order (tokio-postgres sends a request
 /// on its first poll, so they go out in this order and together), then awaited in order
@@ -334,6 +333,15 @@ async fn in_order<T>(
         out.extend(std::pin::Pin::new(&mut f).take_output());
     }
     out
+}
+
+/// Whether an update or delete failed for matching no row (see `sql::NO_ROW_MATCHED`).
+fn no_row_matched(e: &tokio_postgres::Error) -> bool {
+    e.as_db_error().is_some_and(|db| {
+        db.code() == &tokio_postgres::error::SqlState::INVALID_TEXT_REPRESENTATION
+            && db.where_().is_none()
+            && db.message().contains(sql::NO_ROW_MATCHED)
+    })
 }
 
 fn has_stale_plan(results: &[Result<String, DbError>]) -> bool {
@@ -487,91 +495,87 @@ impl Executor {
         statements: &[Bound<'_>],
     ) -> Result<Vec<Result<String, DbError>>, ExecError> {
         let lease = Lease(Some(self.client().await?));
-        let mut results = self.read_on(lease.client(), session, statements).await;
+        let mut results = self.read_all(lease.client(), session, statements).await;
         if has_stale_plan(&results) {
             // A read can always run again: prepared afresh, it sees the schema as it is now.
             lease.client().statement_cache.clear();
-            results = self.read_on(lease.client(), session, statements).await;
+            results = self.read_all(lease.client(), session, statements).await;
         }
         lease.finish(&self.pool, results)
     }
 
-    async fn read_on(
+    /// Several root fields are independent, as in v4: one that fails gives its error and the
+    /// others their data. They all go out in one transaction; one that fails aborts it, so
+    /// the fields after it run again in a fresh transaction (a read-only transaction keeps
+    /// nothing, and under READ COMMITTED each statement takes its own snapshot anyway): one
+    /// round trip more per failing field, none when all succeed.
+    async fn read_all(
         &self,
         client: &Object,
         session: &SessionSettings,
         statements: &[Bound<'_>],
     ) -> Vec<Result<String, DbError>> {
-        let all = |e: DbError| statements.iter().map(|_| Err(e.clone())).collect();
-        let (opening, prepared) = match self
+        let mut results = Vec::with_capacity(statements.len());
+        while results.len() < statements.len() {
+            let rest = &statements[results.len()..];
+            match self.read_on(client, session, rest).await {
+                Ok(answers) => {
+                    let kept = answers
+                        .iter()
+                        .position(Result::is_err)
+                        .map_or(answers.len(), |k| k + 1);
+                    results.extend(answers.into_iter().take(kept));
+                }
+                // The transaction itself failed (begin, settings): every field's error.
+                Err(e) => results.extend(rest.iter().map(|_| Err(e.clone()))),
+            }
+        }
+        results
+    }
+
+    /// One read-only transaction: begin, settings, the queries and commit, sent together.
+    /// Err: the transaction itself failed.
+    async fn read_on(
+        &self,
+        client: &Object,
+        session: &SessionSettings,
+        statements: &[Bound<'_>],
+    ) -> Result<Vec<Result<String, DbError>>, DbError> {
+        let (opening, prepared) = self
             .open(
                 client,
                 session,
                 sql::BEGIN_READ_ONLY,
                 &statements.iter().collect::<Vec<_>>(),
             )
-            .await
-        {
-            Ok(o) => o,
-            Err(e) => return all(e),
-        };
+            .await?;
         let args: Vec<Vec<&(dyn ToSql + Sync)>> =
             statements.iter().map(|s| params(&s.params)).collect();
-        // Several root fields are independent, as in v4: one that fails gives its error and
-        // the others their data. Each runs from a savepoint (set before the first, returned
-        // to before each next one), so a failure does not leave the rest in an aborted
-        // transaction. Sent together with the queries: no round trip more. A single field
-        // needs none.
-        let several = statements.len() > 1;
-        let mut steps: Vec<Step<'_>> = Vec::with_capacity(statements.len() * 2);
-        for (i, (p, a)) in prepared.iter().zip(&args).enumerate() {
-            if several {
-                let control = if i == 0 {
-                    sql::FIELD_SAVEPOINT
-                } else {
-                    sql::ROLLBACK_TO_FIELD_SAVEPOINT
-                };
-                // Its failure shows in the next query's own error.
-                steps.push(Box::pin(async move {
-                    let _ = client.batch_execute(control).await;
-                    None
-                }));
-            }
-            steps.push(Box::pin(async move {
-                Some(
-                    async {
-                        let stmt = p.as_ref().map_err(Clone::clone)?;
-                        let row = client.query_one(stmt, a).await.map_err(DbError::from_pg)?;
-                        Ok(row
-                            .get::<_, Option<String>>(0)
-                            .unwrap_or_else(|| "null".into()))
-                    }
-                    .await,
-                )
-            }));
-        }
-        let queries = async {
-            in_order(steps)
-                .await
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-        };
+        let steps: Vec<Step<'_>> = prepared
+            .iter()
+            .zip(&args)
+            .map(|(p, a)| -> Step<'_> {
+                Box::pin(async move {
+                    let stmt = p.as_ref().map_err(Clone::clone)?;
+                    let row = client.query_one(stmt, a).await.map_err(DbError::from_pg)?;
+                    Ok(row
+                        .get::<_, Option<String>>(0)
+                        .unwrap_or_else(|| "null".into()))
+                })
+            })
+            .collect();
         let (opened, results, _commit) =
-            futures::join!(opening, queries, client.batch_execute(sql::COMMIT));
-        match opened {
-            Ok(()) => results,
-            Err(e) => all(e),
-        }
+            futures::join!(opening, in_order(steps), client.batch_execute(sql::COMMIT));
+        opened.map(|()| results)
     }
 
     /// Runs mutations in order in one transaction; with several, each gets a savepoint so one
     /// failing rolls back only itself.
     ///
     /// A mutation's write leaves the written row in a transaction-local setting for its payload
-    /// statement, so begin, settings, write and payload go out together; only the decision to
-    /// commit (or roll back a failed single mutation) waits for their replies: two round trips
-    /// once the statements are prepared on the connection.
+    /// statement, and an update or delete that matches no row fails in its own statement, so
+    /// nothing waits for an answer before the commit: a single mutation sends begin, settings,
+    /// write, payload and COMMIT together, one round trip once its statements are prepared.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn write(
         &self,
@@ -605,48 +609,112 @@ impl Executor {
             Ok(o) => o,
             Err(e) => return all(e),
         };
-        let mut out = Vec::with_capacity(mutations.len());
-        let end = if let [m] = mutations {
-            let (opened, result) =
-                futures::join!(opening, Self::mutate(client, m, &prepared[0], &prepared[1]));
+        if let [m] = mutations {
+            // COMMIT travels with the rest: after any failure before it Postgres answers it by
+            // rolling back, so it committed exactly when every statement before it succeeded
+            // and it did too.
+            let (opened, result, commit) = futures::join!(
+                opening,
+                Self::mutate(client, m, &prepared[0], &prepared[1]),
+                client.batch_execute(sql::COMMIT)
+            );
             if let Err(e) = opened {
-                let _ = client.batch_execute(sql::ROLLBACK).await;
                 return all(e);
             }
-            let end = if result.is_ok() {
-                sql::COMMIT
-            } else {
-                sql::ROLLBACK
-            };
-            out.push(result);
-            end
-        } else {
-            if let Err(e) = opening.await {
-                let _ = client.batch_execute(sql::ROLLBACK).await;
-                return all(e);
-            }
-            for (m, st) in mutations.iter().zip(prepared.chunks(2)) {
-                let (savepoint, result) = futures::join!(
-                    client.batch_execute(sql::SAVEPOINT),
-                    Self::mutate(client, m, &st[0], &st[1])
-                );
-                let result = savepoint.map_err(DbError::from_pg).and(result);
-                let step = if result.is_ok() {
-                    sql::RELEASE_SAVEPOINT
-                } else {
-                    sql::ROLLBACK_TO_SAVEPOINT
-                };
-                if let Err(e) = client.batch_execute(step).await {
-                    tracing::warn!(error = %e, "savepoint handling failed");
+            if result.is_ok() {
+                if let Err(e) = commit {
+                    return all(DbError::from_pg(e));
                 }
-                out.push(result);
             }
-            sql::COMMIT
-        };
-        if let Err(e) = client.batch_execute(end).await {
-            return all(DbError::from_pg(e));
+            return vec![result];
         }
-        out
+        self.write_several(client, opening, mutations, &prepared)
+            .await
+            .unwrap_or_else(all)
+    }
+
+    /// Several mutations: all are sent at once, each behind its own savepoint (never released:
+    /// the commit keeps them all). The first that fails leaves the transaction aborted and the
+    /// rest unanswered, so the next flight returns to its savepoint and resends the rest: two
+    /// round trips when all succeed (the last is the commit), one more per failure.
+    async fn write_several<'a>(
+        &self,
+        client: &'a Object,
+        opening: Opening<'a>,
+        mutations: &'a [MutationStatements<'_>],
+        prepared: &'a [Result<tokio_postgres::Statement, DbError>],
+    ) -> Result<Vec<Result<String, DbError>>, DbError> {
+        type Flight<'f> = std::pin::Pin<
+            Box<dyn std::future::Future<Output = Result<String, DbError>> + Send + 'f>,
+        >;
+        let mut out: Vec<Result<String, DbError>> = Vec::with_capacity(mutations.len());
+        let mut opening = Some(opening);
+        // Whether the last flight's last answer was a failure, not yet rolled back.
+        let mut failed = false;
+        while out.len() < mutations.len() {
+            let start = out.len();
+            let mut flight: Vec<Flight<'a>> = vec![];
+            if failed {
+                let back = sql::rollback_to_savepoint(start - 1);
+                flight.push(Box::pin(async move {
+                    client
+                        .batch_execute(&back)
+                        .await
+                        .map_err(DbError::from_pg)
+                        .map(|()| String::new())
+                }));
+            }
+            for (i, (m, st)) in mutations
+                .iter()
+                .zip(prepared.chunks(2))
+                .enumerate()
+                .skip(start)
+            {
+                let savepoint = sql::savepoint(i);
+                flight.push(Box::pin(async move {
+                    let (savepoint, result) = futures::join!(
+                        client.batch_execute(&savepoint),
+                        Self::mutate(client, m, &st[0], &st[1])
+                    );
+                    savepoint.map_err(DbError::from_pg).and(result)
+                }));
+            }
+            let opened = async {
+                match opening.take() {
+                    Some(o) => o.await,
+                    None => Ok(()),
+                }
+            };
+            let (opened, results) = futures::join!(opened, in_order(flight));
+            let mut results = results.into_iter();
+            let recovered = if failed { results.next() } else { None };
+            if let Some(e) = opened.err().or(recovered.and_then(Result::err)) {
+                let _ = client.batch_execute(sql::ROLLBACK).await;
+                return Err(e);
+            }
+            failed = false;
+            for r in results {
+                failed = r.is_err();
+                out.push(r);
+                if failed {
+                    break;
+                }
+            }
+        }
+        let (recovered, commit) = if failed {
+            let back = sql::rollback_to_savepoint(mutations.len() - 1);
+            futures::join!(
+                async { Some(client.batch_execute(&back).await) },
+                client.batch_execute(sql::COMMIT)
+            )
+        } else {
+            (None, client.batch_execute(sql::COMMIT).await)
+        };
+        if let Some(Err(e)) = recovered {
+            return Err(DbError::from_pg(e));
+        }
+        commit.map_err(DbError::from_pg)?;
+        Ok(out)
     }
 
     /// The write and its payload, sent together; a write that touched no row is NOT_FOUND
@@ -667,7 +735,12 @@ impl Executor {
             client.query_one(write, &write_args),
             client.query_one(payload, &payload_args)
         );
-        let count: i64 = written.map_err(DbError::from_pg)?.get(0);
+        let count: i64 = written
+            .map_err(|e| match m.not_found {
+                Some(msg) if no_row_matched(&e) => DbError::not_found(msg.to_string()),
+                _ => DbError::from_pg(e),
+            })?
+            .get(0);
         if count == 0 {
             if let Some(msg) = m.not_found {
                 return Err(DbError::not_found(msg.to_string()));

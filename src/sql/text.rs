@@ -132,12 +132,21 @@ pub const COMMIT: &str = "commit";
 /// What `/ready` asks the database: any answer will do.
 pub const PING: &str = "select 1";
 pub const ROLLBACK: &str = "rollback";
-pub const SAVEPOINT: &str = "savepoint postgraph_mutation";
-pub const RELEASE_SAVEPOINT: &str = "release savepoint postgraph_mutation";
-pub const ROLLBACK_TO_SAVEPOINT: &str = "rollback to savepoint postgraph_mutation";
-/// Around each root field of a query with several, so one failing leaves the others be.
-pub const FIELD_SAVEPOINT: &str = "savepoint postgraph_field";
-pub const ROLLBACK_TO_FIELD_SAVEPOINT: &str = "rollback to savepoint postgraph_field";
+/// Before the `i`th root field of a mutation with several. Each has its own name, so going
+/// back to one never stops at a later field's savepoint.
+pub fn savepoint(i: usize) -> String {
+    format!("savepoint postgraph_mutation_{i}")
+}
+/// Undoes the `i`th root field of a mutation and all after it.
+pub fn rollback_to_savepoint(i: usize) -> String {
+    format!("rollback to savepoint postgraph_mutation_{i}")
+}
+
+/// The text an update or delete that matched no row fails on: its statement casts it to an
+/// integer (22P02, naming it), so the transaction aborts and a COMMIT pipelined behind it rolls
+/// back, with no round trip to decide. Plain SQL has no `raise`; a cast of a value only known
+/// at run time is not folded away when the statement is planned.
+pub const NO_ROW_MATCHED: &str = "postgraph: no row matched";
 
 /// Applies role, statement timeout and `settings` claims, transaction-local (`true`), all as
 /// parameters: `$1` role, `$2` statement_timeout, then a name and a value per setting. One

@@ -113,7 +113,15 @@ pub fn write(w: &Write) -> Statement {
         Write::InsertMany { .. } => "json_agg(__r.j::json)::text",
         _ => "max(__r.j)",
     };
-    b.finish(format!("with __r as ({text}) select count(*), set_config({WRITTEN}, coalesce({written}, ''), true) from __r"))
+    // An update or delete that matched no row fails here (see NO_ROW_MATCHED).
+    let refuse_none = match w {
+        Write::Update { .. } | Write::Delete { .. } => format!(
+            ", (case when count(*) = 0 then {} end)::int",
+            quote_literal(NO_ROW_MATCHED)
+        ),
+        _ => String::new(),
+    };
+    b.finish(format!("with __r as ({text}) select count(*), set_config({WRITTEN}, coalesce({written}, ''), true){refuse_none} from __r"))
 }
 
 /// `insert into <table> as __w (<columns>) values (<params>)`, or `default values`.
