@@ -26,6 +26,7 @@ impl<'m> Planner<'m> {
         let t = self.table(table);
         let (first, last, offset) = self.page_args(node)?;
         let conditions = self.conditions(node, table)?;
+        let filter = self.table_filter(node, table)?;
         let (order, cursor_spec) = self.order(node, table)?;
         let after = self.cursor(node, "after", &order, &cursor_spec)?;
         let before = self.cursor(node, "before", &order, &cursor_spec)?;
@@ -53,6 +54,7 @@ impl<'m> Planner<'m> {
             source,
             columns,
             conditions,
+            filter,
             join,
             order,
             cursor_spec,
@@ -144,6 +146,7 @@ impl<'m> Planner<'m> {
             source,
             columns: None,
             conditions,
+            filter: None,
             join: vec![],
             order,
             cursor_spec,

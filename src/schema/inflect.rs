@@ -108,6 +108,13 @@ pub fn order_by_enum(table: &str) -> String {
 pub fn condition_type(table: &str) -> String {
     format!("{}Condition", table_type(table))
 }
+/// connection-filter's names: `PostFilter` (a table's or a scalar's filter), `IntListFilter`.
+pub fn filter_type(type_name: &str) -> String {
+    format!("{type_name}Filter")
+}
+pub fn filter_list_type(type_name: &str) -> String {
+    format!("{type_name}ListFilter")
+}
 pub fn input_type(table: &str) -> String {
     format!("{}Input", table_type(table))
 }

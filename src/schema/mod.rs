@@ -2,6 +2,7 @@
 //! named only through `inflect`. The juniper adapter and the planner both read this model.
 
 pub mod build;
+pub mod filter;
 pub mod inflect;
 mod names;
 mod prune;
@@ -42,6 +43,9 @@ pub struct SchemaFlags {
     /// is a member of) has no privilege for, as PostGraphile v4's --no-ignore-rbac
     #[arg(long = "no-ignore-rbac", env = "POSTGRAPH_NO_IGNORE_RBAC")]
     pub no_ignore_rbac: bool,
+    /// The `filter:` argument (postgraphile-plugin-connection-filter's) and how it reads input
+    #[command(flatten)]
+    pub filter: filter::FilterFlags,
 }
 
 /// `--simple-collections` and the `@simpleCollections` smart tag (v4's values): whether a
@@ -207,6 +211,8 @@ pub struct Model {
     /// Roles a token's role claim may name (read at startup): those the connecting role may
     /// switch to, minus itself, superusers, BYPASSRLS roles and owners of exposed tables.
     pub roles: HashSet<String>,
+    /// How `filter:` input is read (null and empty-object literals).
+    pub filter: filter::FilterFlags,
 }
 
 impl Model {
@@ -508,6 +514,8 @@ pub enum InputTarget {
     Key(usize),
     /// The global identifier of the row an update/delete mutation targets.
     NodeId,
+    /// A field of a `filter:` input type.
+    Filter(filter::FilterField),
     /// The key an upsert's conflict is on.
     ConflictKey,
 }

@@ -8,6 +8,7 @@ use crate::schema::Codec;
 use std::fmt::Write as _;
 
 mod connection;
+mod filter;
 pub mod text;
 mod write;
 use connection::{connection, cursor, item_json};

@@ -123,6 +123,7 @@ impl<'a> Builder<'a> {
                 Codec::Row { table, .. } if !self.model.tables[table].is_composite() => {
                     args.extend(page_args());
                     args.extend(self.sort_filter_args(&f, table));
+                    args.extend(self.function_filter_arg(&f));
                 }
                 Codec::Row { .. } | Codec::Jwt { .. } => {}
                 _ => {
@@ -130,6 +131,7 @@ impl<'a> Builder<'a> {
                         return Ok(None);
                     }
                     args.extend(page_args());
+                    args.extend(self.function_filter_arg(&f));
                 }
             }
         }
@@ -185,6 +187,7 @@ impl<'a> Builder<'a> {
         if let Codec::Row { table, .. } = f.returns {
             args.extend(self.sort_filter_args(&f, table));
         }
+        args.extend(self.function_filter_arg(&f));
         (ty, args)
     }
 

@@ -7,6 +7,7 @@ use crate::catalog::{Attribute, Catalog, Class, PgType, Proc};
 use std::collections::{BTreeSet, HashMap};
 
 mod connections;
+mod filter;
 mod functions;
 mod mutations;
 mod objects;
@@ -82,6 +83,7 @@ pub fn build(catalog: &Catalog, opts: &BuildOptions) -> Result<Model, BuildError
     let mut model = empty_model(catalog);
     model.node_id_field = inflect::node_id_field(opts.flags.classic_ids).into();
     model.dynamic_json = opts.flags.dynamic_json;
+    model.filter = opts.flags.filter.clone();
     let mut b = Builder {
         catalog,
         opts,
@@ -117,6 +119,7 @@ fn empty_model(catalog: &Catalog) -> Model {
         node_id_field: inflect::node_id_field(false).into(),
         dynamic_json: false,
         roles: catalog.roles.iter().cloned().collect(),
+        filter: Default::default(),
     }
 }
 

@@ -1,0 +1,439 @@
+//! `filter:` as postgraphile-plugin-connection-filter v2 has it: one test per operator family
+//! on a table with a column of every filterable type (and a row of NULLs), logic nesting,
+//! null and empty-object input, computed columns, functions, paging and cached plans.
+
+mod common;
+
+use common::{app_with, Options, TestApp};
+use serde_json::{json, Value};
+
+const FIXTURE: &str = include_str!("fixtures/filter.sql");
+
+async fn fixture() -> TestApp {
+    fixture_with(Default::default()).await
+}
+
+async fn fixture_with(filter: postgraph::schema::filter::FilterFlags) -> TestApp {
+    app_with(Options {
+        setup_sql: Some(FIXTURE),
+        schema_flags: postgraph::schema::SchemaFlags {
+            filter,
+            ..Default::default()
+        },
+        ..Options::default()
+    })
+    .await
+}
+
+fn node_ids(v: &Value) -> Vec<i64> {
+    v["nodes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("nodes in {v}"))
+        .iter()
+        .map(|n| n["id"].as_i64().expect("id"))
+        .collect()
+}
+
+/// The ids of `allItems(filter: <filter>)`, in key order.
+async fn ids(app: &TestApp, filter: &str) -> Vec<i64> {
+    let q = format!("{{ allItems(filter: {filter}) {{ nodes {{ id }} }} }}");
+    let r = app.gql(&q, json!({}), None).await;
+    assert_eq!(r.status, 200, "{filter}: {}", r.body);
+    assert!(r.errors().is_none(), "{filter}: {}", r.body);
+    node_ids(&r.data()["allItems"])
+}
+
+/// Each `(filter, expected ids)` pair.
+async fn check(app: &TestApp, cases: &[(&str, &[i64])]) {
+    for (filter, expected) in cases {
+        assert_eq!(ids(app, filter).await, *expected, "filter {filter}");
+    }
+}
+
+#[tokio::test]
+async fn every_type_operators_and_ordering() {
+    let app = fixture().await;
+    check(
+        &app,
+        &[
+            ("{qty: {equalTo: 20}}", &[2]),
+            ("{qty: {notEqualTo: 20}}", &[1, 3]),
+            ("{qty: {distinctFrom: 20}}", &[1, 3, 4]),
+            ("{qty: {notDistinctFrom: 20}}", &[2]),
+            ("{qty: {isNull: true}}", &[4]),
+            ("{qty: {isNull: false}}", &[1, 2, 3]),
+            ("{qty: {in: [10, 30]}}", &[1, 3]),
+            ("{qty: {notIn: [10]}}", &[2, 3]),
+            ("{qty: {in: []}}", &[]),
+            ("{qty: {notIn: []}}", &[1, 2, 3, 4]),
+            ("{qty: {lessThan: 20}}", &[1]),
+            ("{qty: {lessThanOrEqualTo: 20}}", &[1, 2]),
+            ("{qty: {greaterThan: 20}}", &[3]),
+            ("{qty: {greaterThanOrEqualTo: 20}}", &[2, 3]),
+            ("{small: {greaterThan: 1}}", &[2, 3]),
+            ("{big: {greaterThan: \"15000000000\"}}", &[2, 3]),
+            ("{price: {lessThan: \"2.5\"}}", &[1]),
+            ("{ratio: {greaterThanOrEqualTo: 1.5}}", &[2, 3]),
+            ("{active: {equalTo: true}}", &[1, 3]),
+            (
+                "{uid: {equalTo: \"00000000-0000-0000-0000-000000000002\"}}",
+                &[2],
+            ),
+            ("{day: {greaterThan: \"2024-01-15\"}}", &[2, 3]),
+            ("{clock: {lessThan: \"09:30\"}}", &[1, 2]),
+            (
+                "{stamp: {greaterThanOrEqualTo: \"2024-02-01T09:00:00\"}}",
+                &[2, 3],
+            ),
+            ("{stamptz: {lessThan: \"2024-02-01T09:00:00Z\"}}", &[1]),
+            ("{span: {greaterThan: {days: 1}}}", &[2, 3]),
+            ("{mood: {equalTo: SAD}}", &[2]),
+            ("{mood: {in: [HAPPY, MEH]}}", &[1, 3]),
+            ("{mood: {greaterThan: HAPPY}}", &[2, 3]),
+            ("{score: {greaterThan: 4}}", &[1, 2]),
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn string_operators_escape_wildcards_and_fold_case() {
+    let app = fixture().await;
+    check(
+        &app,
+        &[
+            ("{name: {includes: \"a\"}}", &[1, 2, 3]),
+            ("{name: {includes: \"100%\"}}", &[2]),
+            // `%` and `_` in the value match only themselves.
+            ("{name: {includes: \"%\"}}", &[2]),
+            ("{name: {includes: \"_\"}}", &[3]),
+            ("{code: {includes: \"_\"}}", &[2]),
+            ("{name: {notIncludes: \"a\"}}", &[]),
+            ("{name: {includesInsensitive: \"ALPHA\"}}", &[1]),
+            ("{name: {notIncludesInsensitive: \"ALPHA\"}}", &[2, 3]),
+            ("{name: {startsWith: \"Al\"}}", &[1]),
+            ("{name: {notStartsWith: \"Al\"}}", &[2, 3]),
+            ("{name: {startsWithInsensitive: \"BETA\"}}", &[2]),
+            ("{name: {notStartsWithInsensitive: \"beta\"}}", &[1, 3]),
+            ("{name: {endsWith: \"_x\"}}", &[3]),
+            ("{name: {notEndsWith: \"_x\"}}", &[1, 2]),
+            ("{name: {endsWithInsensitive: \"HA\"}}", &[1]),
+            ("{name: {notEndsWithInsensitive: \"HA\"}}", &[2, 3]),
+            // `like` takes the pattern as it is.
+            ("{code: {like: \"_-_\"}}", &[1, 3]),
+            ("{code: {notLike: \"_-_\"}}", &[2]),
+            ("{name: {likeInsensitive: \"%ALPHA%\"}}", &[1]),
+            ("{name: {notLikeInsensitive: \"%a%\"}}", &[]),
+            ("{name: {equalToInsensitive: \"ALPHA\"}}", &[1]),
+            ("{name: {notEqualToInsensitive: \"ALPHA\"}}", &[2, 3]),
+            ("{name: {distinctFromInsensitive: \"ALPHA\"}}", &[2, 3, 4]),
+            ("{name: {notDistinctFromInsensitive: \"alpha\"}}", &[1]),
+            ("{name: {inInsensitive: [\"ALPHA\", \"GAMMA_X\"]}}", &[1, 3]),
+            ("{name: {notInInsensitive: [\"ALPHA\"]}}", &[2, 3]),
+            ("{name: {lessThanInsensitive: \"B\"}}", &[1]),
+            ("{name: {lessThanOrEqualToInsensitive: \"ALPHA\"}}", &[1]),
+            ("{name: {greaterThanInsensitive: \"B\"}}", &[2, 3]),
+            (
+                "{name: {greaterThanOrEqualToInsensitive: \"GAMMA_X\"}}",
+                &[3],
+            ),
+            ("{tag: {equalTo: \"abc\"}}", &[1]),
+            ("{lbl: {startsWith: \"th\"}}", &[3]),
+            // citext: case-sensitive operators compare it as text.
+            ("{ci: {equalTo: \"mixed\"}}", &[2]),
+            ("{ci: {equalToInsensitive: \"mixed\"}}", &[1, 2]),
+            ("{ci: {includes: \"X\"}}", &[1]),
+            ("{ci: {includesInsensitive: \"x\"}}", &[1, 2]),
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn array_operators() {
+    let app = fixture().await;
+    check(
+        &app,
+        &[
+            ("{nums: {equalTo: [4, 5]}}", &[2]),
+            ("{nums: {notEqualTo: [4, 5]}}", &[1, 3]),
+            ("{nums: {distinctFrom: [4, 5]}}", &[1, 3, 4]),
+            ("{nums: {isNull: true}}", &[4]),
+            ("{nums: {lessThan: [4]}}", &[1]),
+            ("{nums: {contains: [2]}}", &[1]),
+            ("{nums: {containedBy: [1, 2, 3, 6]}}", &[1, 3]),
+            ("{nums: {overlaps: [3, 4]}}", &[1, 2]),
+            ("{nums: {anyEqualTo: 5}}", &[2]),
+            ("{nums: {anyNotEqualTo: 6}}", &[1, 2]),
+            ("{nums: {anyLessThan: 2}}", &[1]),
+            ("{nums: {anyLessThanOrEqualTo: 4}}", &[1, 2]),
+            ("{nums: {anyGreaterThan: 5}}", &[3]),
+            ("{nums: {anyGreaterThanOrEqualTo: 5}}", &[2, 3]),
+            ("{tags: {contains: [\"red\"]}}", &[1]),
+            ("{tags: {equalTo: []}}", &[3]),
+            // citext[]: as text[], so case-sensitive.
+            ("{cis: {contains: [\"foo\"]}}", &[2]),
+            ("{cis: {anyEqualTo: \"Foo\"}}", &[1]),
+            ("{cis: {anyEqualTo: \"FOO\"}}", &[]),
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn jsonb_and_inet_operators() {
+    let app = fixture().await;
+    check(
+        &app,
+        &[
+            ("{jsb: {contains: \"{\\\"a\\\": 1}\"}}", &[1]),
+            (
+                "{jsb: {containedBy: \"{\\\"b\\\": 2, \\\"z\\\": 0}\"}}",
+                &[2],
+            ),
+            ("{jsb: {containsKey: \"a\"}}", &[1, 3]),
+            ("{jsb: {containsAllKeys: [\"a\", \"b\"]}}", &[1]),
+            ("{jsb: {containsAnyKeys: [\"b\", \"c\"]}}", &[1, 2, 3]),
+            ("{jsb: {containsAllKeys: []}}", &[1, 2, 3]),
+            ("{jsb: {containsAnyKeys: []}}", &[]),
+            ("{jsb: {equalTo: \"{\\\"b\\\":2}\"}}", &[2]),
+            ("{ip: {containedBy: \"192.168.0.0/16\"}}", &[2, 3]),
+            ("{ip: {containedByOrEqualTo: \"192.168.1.5\"}}", &[2]),
+            ("{ip: {contains: \"10.0.0.1\"}}", &[]),
+            ("{ip: {containsOrEqualTo: \"10.0.0.1\"}}", &[1]),
+            ("{ip: {containsOrContainedBy: \"192.168.2.0/24\"}}", &[3]),
+        ],
+    )
+    .await;
+    // json (not jsonb) has no operators, as in the plugin; an omitted column none either.
+    let r = app
+        .gql(
+            "{ allItems(filter: {js: {isNull: true}}) { totalCount } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let r = app
+        .gql(
+            "{ allItems(filter: {secret: {isNull: true}}) { totalCount } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+}
+
+#[tokio::test]
+async fn logic_nests_and_composites_and_computed_columns_filter() {
+    let app = fixture().await;
+    check(
+        &app,
+        &[
+            ("{qty: {greaterThan: 5}, active: {equalTo: true}}", &[1, 3]),
+            ("{or: [{qty: {equalTo: 10}}, {name: {startsWith: \"Gam\"}}]}", &[1, 3]),
+            ("{and: [{qty: {greaterThan: 10}}, {qty: {lessThan: 30}}]}", &[2]),
+            ("{not: {qty: {equalTo: 10}}}", &[2, 3]),
+            (
+                "{or: [{and: [{qty: {in: [10, 20]}}, {not: {active: {equalTo: true}}}]}, {id: {equalTo: 4}}]}",
+                &[2, 4],
+            ),
+            // Empty lists are no-ops.
+            ("{and: []}", &[1, 2, 3, 4]),
+            ("{or: [], qty: {equalTo: 20}}", &[2]),
+            ("{not: {or: []}}", &[1, 2, 3, 4]),
+            ("{dims: {w: {greaterThan: 5}}}", &[2, 3]),
+            // A null composite's attributes are null too.
+            ("{dims: {label: {isNull: true}}}", &[3, 4]),
+            ("{dims: {or: [{w: {equalTo: 3}}, {label: {equalTo: \"large\"}}]}}", &[1, 2]),
+            ("{doubleQty: {equalTo: 40}}", &[2]),
+            ("{doubleQty: {isNull: true}}", &[4]),
+        ],
+    )
+    .await;
+    // A computed column with a required argument beyond the row is not offered.
+    let r = app
+        .gql(
+            "{ allItems(filter: {withExtra: {isNull: true}}) { totalCount } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+}
+
+#[tokio::test]
+async fn null_and_empty_objects_fail_the_field_only() {
+    let app = fixture().await;
+    for (filter, message) in [
+        (
+            "{qty: null}",
+            "Null literals are forbidden in filter argument input.",
+        ),
+        (
+            "{qty: {equalTo: null}}",
+            "Null literals are forbidden in filter argument input.",
+        ),
+        (
+            "null",
+            "Null literals are forbidden in filter argument input.",
+        ),
+        (
+            "{}",
+            "Empty objects are forbidden in filter argument input.",
+        ),
+        (
+            "{qty: {}}",
+            "Empty objects are forbidden in filter argument input.",
+        ),
+        (
+            "{and: [{}]}",
+            "Empty objects are forbidden in filter argument input.",
+        ),
+    ] {
+        let q = format!(
+            "{{ bad: allItems(filter: {filter}) {{ totalCount }} good: allItems {{ totalCount }} }}"
+        );
+        let r = app.gql(&q, json!({}), None).await;
+        assert_eq!(r.status, 200, "{filter}: {}", r.body);
+        assert_eq!(r.data()["bad"], Value::Null, "{filter}: {}", r.body);
+        assert_eq!(r.data()["good"]["totalCount"], 4, "{filter}: {}", r.body);
+        let errors = r.errors().expect("errors");
+        assert_eq!(errors[0]["message"], message, "{filter}");
+        assert_eq!(errors[0]["path"], json!(["bad"]), "{filter}");
+    }
+    // The same through a variable.
+    let r = app
+        .gql(
+            "query($f: ItemFilter) { allItems(filter: $f) { totalCount } }",
+            json!({"f": {"qty": {"equalTo": null}}}),
+            None,
+        )
+        .await;
+    assert_eq!(r.data()["allItems"], Value::Null, "{}", r.body);
+    assert_eq!(
+        r.errors().expect("errors")[0]["message"],
+        "Null literals are forbidden in filter argument input."
+    );
+}
+
+#[tokio::test]
+async fn flags_allow_null_and_empty_objects() {
+    let app = fixture_with(postgraph::schema::filter::FilterFlags {
+        allow_null_input: true,
+        allow_empty_object_input: true,
+        ..Default::default()
+    })
+    .await;
+    check(
+        &app,
+        &[
+            ("{qty: null}", &[1, 2, 3, 4]),
+            ("{qty: {equalTo: null}, id: {lessThan: 3}}", &[1, 2]),
+            ("null", &[1, 2, 3, 4]),
+            ("{}", &[1, 2, 3, 4]),
+            ("{not: {}}", &[1, 2, 3, 4]),
+            ("{or: [{}, {qty: {equalTo: 10}}]}", &[1]),
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn filtering_can_be_turned_off_and_omitted() {
+    let app = fixture_with(postgraph::schema::filter::FilterFlags {
+        no_connection_filter: true,
+        ..Default::default()
+    })
+    .await;
+    let r = app
+        .gql(
+            "{ allItems(filter: {qty: {equalTo: 1}}) { totalCount } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(
+        r.body.to_string().contains("Unknown argument"),
+        "{}",
+        r.body
+    );
+    let app = fixture().await;
+    let r = app
+        .gql(
+            "{ allUnfiltereds(filter: {id: {equalTo: 1}}) { totalCount } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    // `condition` stays beside `filter`.
+    let r = app
+        .gql(
+            "{ allItems(condition: {active: true}, filter: {qty: {greaterThan: 10}}) { nodes { id } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(node_ids(&r.data()["allItems"]), [3], "{}", r.body);
+}
+
+#[tokio::test]
+async fn paging_counts_and_cursors_follow_the_filter() {
+    let app = fixture().await;
+    let q = "query($f: ItemFilter, $after: Cursor) { allItems(filter: $f, first: 1, after: $after) { totalCount nodes { id } pageInfo { hasNextPage endCursor } } }";
+    let f = json!({"qty": {"greaterThan": 10}});
+    let r = app.gql(q, json!({"f": f}), None).await;
+    let c = &r.data()["allItems"];
+    assert_eq!(c["totalCount"], 2, "{}", r.body);
+    assert_eq!(node_ids(c), [2]);
+    assert_eq!(c["pageInfo"]["hasNextPage"], true);
+    let after = c["pageInfo"]["endCursor"].clone();
+    let r = app.gql(q, json!({"f": f, "after": after}), None).await;
+    let c = &r.data()["allItems"];
+    assert_eq!(node_ids(c), [3], "{}", r.body);
+    assert_eq!(c["pageInfo"]["hasNextPage"], false);
+    // The same query text with other values reuses the plan: values are parameters.
+    for (n, expected) in [(0, vec![1, 2, 3]), (20, vec![3]), (30, vec![])] {
+        let r = app
+            .gql(
+                "query($n: Int) { allItems(filter: {qty: {greaterThan: $n}}) { nodes { id } } }",
+                json!({"n": n}),
+                None,
+            )
+            .await;
+        assert_eq!(node_ids(&r.data()["allItems"]), expected, "{}", r.body);
+    }
+    // A pattern from a variable is escaped each time it is bound.
+    for (s, expected) in [("%", vec![2]), ("_", vec![3]), ("a", vec![1, 2, 3])] {
+        let r = app
+            .gql(
+                "query($s: String) { allItems(filter: {name: {includes: $s}}) { nodes { id } } }",
+                json!({"s": s}),
+                None,
+            )
+            .await;
+        assert_eq!(node_ids(&r.data()["allItems"]), expected, "{s}: {}", r.body);
+    }
+}
+
+#[tokio::test]
+async fn functions_relations_and_lists_take_filters() {
+    let app = fixture().await;
+    let r = app
+        .gql(
+            "{ itemsUpto(n: 3, filter: {active: {equalTo: true}}) { totalCount nodes { id } }
+               itemQuantities(filter: {greaterThan: 15}) { nodes }
+               allPosts(filter: {title: {includesInsensitive: \"HELLO\"}}) { totalCount }
+               allUsers(filter: {username: {equalTo: \"alice\"}}) { nodes { postsByAuthorId(filter: {id: {lessThan: 0}}) { totalCount } } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert!(r.errors().is_none(), "{}", r.body);
+    assert_eq!(node_ids(&r.data()["itemsUpto"]), [1, 3], "{}", r.body);
+    assert_eq!(r.data()["itemsUpto"]["totalCount"], 2);
+    assert_eq!(r.data()["itemQuantities"]["nodes"], json!([20, 30]));
+    assert!(r.data()["allPosts"]["totalCount"].is_number());
+}
