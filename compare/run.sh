@@ -64,10 +64,10 @@ done
 url() { echo "postgres://app_authenticator:compare@127.0.0.1:$PGPORT/$1"; }
 
 "$PGRAPH" export-schema --connection "$(url cmp_pg)" -s app_public \
-  --jwt-token-identifier app_public.jwt_token "$OUT/postgraph.graphql"
+  --jwt-token-identifier app_public.jwt_token ${PGRAPH_FLAGS:-} "$OUT/postgraph.graphql"
 "$PGRAPH" serve --connection "$(url cmp_pg)" -s app_public --port "$PGRPORT" \
   --jwt-secret "$JWT_SECRET" --jwt-token-identifier app_public.jwt_token \
-  --default-role app_anonymous >"$OUT/postgraph.log" 2>&1 &
+  --default-role app_anonymous ${PGRAPH_FLAGS:-} >"$OUT/postgraph.log" 2>&1 &
 PIDS+=($!)
 
 "$HERE/node_modules/.bin/postgraphile" -c "$(url cmp_v4)" -s app_public --port "$V4PORT" \

@@ -437,3 +437,79 @@ async fn functions_relations_and_lists_take_filters() {
     assert_eq!(r.data()["itemQuantities"]["nodes"], json!([20, 30]));
     assert!(r.data()["allPosts"]["totalCount"].is_number());
 }
+
+#[tokio::test]
+async fn v4_scalars_domains_bits_money_and_network_types() {
+    let app = fixture_with(Default::default()).await;
+    check(
+        &app,
+        &[
+            ("{bits: {equalTo: \"0110\"}}", &[2]),
+            ("{bits: {greaterThan: \"101\"}}", &[3]),
+            ("{cash: {greaterThan: 10}}", &[2, 3]),
+            ("{cash: {lessThanOrEqualTo: 20.0}}", &[1, 2]),
+        ],
+    )
+    .await;
+    // money is a Float, a domain its own scalar, bit strings `BitString`.
+    let r = app
+        .gql(
+            "{ allItems(filter: {id: {equalTo: 1}}) { nodes { cash score bits net mac } }
+               score: __type(name: \"ItemFilter\") { inputFields { name type { name } } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.data()["allItems"]["nodes"][0],
+        json!({"cash": 1.25, "score": 5, "bits": "101", "net": "10.0.0.0/8", "mac": "08:00:2b:01:02:03"}),
+        "{}",
+        r.body
+    );
+    let types: Vec<(String, Value)> = r.data()["score"]["inputFields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .map(|f| {
+            (
+                f["name"].as_str().unwrap().to_string(),
+                f["type"]["name"].clone(),
+            )
+        })
+        .collect();
+    let of = |name: &str| {
+        types
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| t.clone())
+    };
+    assert_eq!(of("score"), Some(json!("ScoreFilter")));
+    assert_eq!(of("lbl"), Some(json!("LabelFilter")));
+    assert_eq!(of("bits"), Some(json!("BitStringFilter")));
+    assert_eq!(of("cash"), Some(json!("FloatFilter")));
+    // Without custom network scalars cidr and macaddr are strings, which have no operators.
+    assert_eq!(of("net"), None);
+    let r = app
+        .gql("{ __type(name: \"Score\") { kind } }", json!({}), None)
+        .await;
+    assert_eq!(r.data()["__type"]["kind"], "SCALAR", "{}", r.body);
+
+    let app = app_with(Options {
+        setup_sql: Some(FIXTURE),
+        schema_flags: postgraph::schema::SchemaFlags {
+            custom_network_scalars: true,
+            ..Default::default()
+        },
+        ..Options::default()
+    })
+    .await;
+    check(
+        &app,
+        &[
+            ("{net: {contains: \"192.168.2.7\"}}", &[2, 3]),
+            ("{net: {containedBy: \"192.168.0.0/16\"}}", &[3]),
+            ("{mac: {greaterThan: \"08:00:2b:01:02:03\"}}", &[2, 3]),
+        ],
+    )
+    .await;
+}

@@ -43,6 +43,13 @@ pub struct SchemaFlags {
     /// is a member of) has no privilege for, as PostGraphile v4's --no-ignore-rbac
     #[arg(long = "no-ignore-rbac", env = "POSTGRAPH_NO_IGNORE_RBAC")]
     pub no_ignore_rbac: bool,
+    /// cidr, macaddr and macaddr8 as the `CidrAddress`, `MacAddress` and `MacAddress8`
+    /// scalars (v4's pgUseCustomNetworkScalars) rather than `String`
+    #[arg(
+        long = "custom-network-scalars",
+        env = "POSTGRAPH_CUSTOM_NETWORK_SCALARS"
+    )]
+    pub custom_network_scalars: bool,
     /// The `filter:` argument (postgraphile-plugin-connection-filter's) and how it reads input
     #[command(flatten)]
     pub filter: filter::FilterFlags,

@@ -75,6 +75,10 @@ const SCALARS: &[(&str, &str)] = &[
         "InternetAddress",
         "An IPv4 or IPv6 host address, and optionally its subnet.",
     ),
+    ("BitString", "A string representing a series of binary bits"),
+    ("CidrAddress", "An IPv4 or IPv6 CIDR address."),
+    ("MacAddress", "A 6-byte MAC address."),
+    ("MacAddress8", "An 8-byte MAC address."),
     ("JwtToken", "A JSON Web Token, signed by the server."),
     ("Cursor", "An opaque cursor for pagination."),
 ];
