@@ -24,6 +24,28 @@ pub enum Filter {
     Or(Vec<Filter>),
     Not(Box<Filter>),
     Test(Test),
+    /// A test on related rows: whether a row of `table` joined to the filtered one
+    /// (`inner col = outer col` per pair) exists, and matches `inner` when given.
+    Related(Related),
+}
+
+#[derive(Debug, Clone)]
+pub struct Related {
+    pub table: TableRef,
+    /// `(column of table, column of the filtered row)` pairs.
+    pub join: Vec<(String, String)>,
+    pub inner: Option<Box<Filter>>,
+    pub mode: RelatedMode,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelatedMode {
+    /// Some related row (matching `inner`) exists.
+    Exists,
+    /// No related row (matching `inner`) exists.
+    NotExists,
+    /// No related row fails `inner`: every one matches.
+    Every,
 }
 
 /// One operator applied to one operand.
@@ -280,6 +302,63 @@ impl Walk<'_, '_> {
                 (FilterField::Operator(op), On::Value { operand, codec }) => {
                     Some(Filter::Test(self.test(operand, codec, op, value)?))
                 }
+                (FilterField::Forward(ri) | FilterField::BackwardOne(ri), On::Row { .. }) => {
+                    let (other, join) = self.relation_join(ri, *target);
+                    let inner = self.object(value, ty, self.row_of(other), depth + 1)?;
+                    inner.map(|f| self.related(other, join, Some(f), RelatedMode::Exists))
+                }
+                (
+                    FilterField::ForwardExists(ri) | FilterField::BackwardExists(ri),
+                    On::Row { .. },
+                ) => {
+                    let Value::Bool(exists) = value.resolved() else {
+                        return self.fail(&format!("`{key}` takes a Boolean."));
+                    };
+                    let forward = matches!(target, FilterField::ForwardExists(_));
+                    let kind = if forward {
+                        FilterField::Forward(ri)
+                    } else {
+                        FilterField::BackwardMany(ri)
+                    };
+                    let (other, join) = self.relation_join(ri, kind);
+                    let mode = if *exists {
+                        RelatedMode::Exists
+                    } else {
+                        RelatedMode::NotExists
+                    };
+                    Some(self.related(other, join, None, mode))
+                }
+                (FilterField::BackwardMany(ri), On::Row { .. }) => {
+                    let Value::Object(parts) = value.resolved() else {
+                        return self.fail("A filter must be an object.");
+                    };
+                    let (other, join) = self.relation_join(ri, *target);
+                    let many = self.planner.model.input(ty);
+                    let mut all = vec![];
+                    for (k, v) in parts {
+                        if self.skip(v)? {
+                            continue;
+                        }
+                        let field = many.and_then(|m| m.field(k));
+                        let Some(field) = field else {
+                            return self.fail(&format!("Unable to resolve filter field '{k}'"));
+                        };
+                        let mode = match field.target {
+                            InputTarget::Filter(FilterField::Every) => RelatedMode::Every,
+                            InputTarget::Filter(FilterField::Some) => RelatedMode::Exists,
+                            _ => RelatedMode::NotExists,
+                        };
+                        let inner_ty = field.ty.innermost();
+                        if let Some(f) = self.object(v, inner_ty, self.row_of(other), depth + 2)? {
+                            all.push(self.related(other, join.clone(), Some(f), mode));
+                        }
+                    }
+                    match all.len() {
+                        0 => None,
+                        1 => all.pop(),
+                        _ => Some(Filter::And(all)),
+                    }
+                }
                 _ => return self.fail(&format!("Unable to resolve filter field '{key}'")),
             };
             all.extend(test);
@@ -288,6 +367,48 @@ impl Walk<'_, '_> {
             0 => None,
             1 => all.pop(),
             _ => Some(Filter::And(all)),
+        })
+    }
+
+    /// The table a relation filter reads and its join to the filtered row: the referenced
+    /// table for a forward relation, the referencing one for a backward relation.
+    fn relation_join(&self, ri: usize, kind: FilterField) -> (usize, Vec<(String, String)>) {
+        let m = self.planner.model;
+        let r = &m.relations[ri];
+        let (t, ft) = (&m.tables[r.table], &m.tables[r.foreign_table]);
+        let pairs = r.columns.iter().zip(&r.foreign_columns);
+        if matches!(kind, FilterField::Forward(_)) {
+            let join = pairs
+                .map(|(&c, &fc)| (ft.columns[fc].name.clone(), t.columns[c].name.clone()))
+                .collect();
+            (r.foreign_table, join)
+        } else {
+            let join = pairs
+                .map(|(&c, &fc)| (t.columns[c].name.clone(), ft.columns[fc].name.clone()))
+                .collect();
+            (r.table, join)
+        }
+    }
+
+    fn row_of(&self, table: usize) -> On<'static> {
+        On::Row {
+            table,
+            row: &Operand::Value,
+        }
+    }
+
+    fn related(
+        &self,
+        table: usize,
+        join: Vec<(String, String)>,
+        inner: Option<Filter>,
+        mode: RelatedMode,
+    ) -> Filter {
+        Filter::Related(Related {
+            table: self.planner.table(table).into(),
+            join,
+            inner: inner.map(Box::new),
+            mode,
         })
     }
 

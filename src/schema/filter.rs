@@ -22,6 +22,13 @@ pub struct FilterFlags {
         env = "POSTGRAPH_CONNECTION_FILTER_ALLOW_EMPTY_OBJECT_INPUT"
     )]
     pub allow_empty_object_input: bool,
+    /// Filters on related rows: forward and backward relations, `…Exists`, and
+    /// `every`/`some`/`none` of one-to-many ones (connectionFilterRelations)
+    #[arg(
+        long = "connection-filter-relations",
+        env = "POSTGRAPH_CONNECTION_FILTER_RELATIONS"
+    )]
+    pub relations: bool,
 }
 
 /// What a field of a filter input type means (the planner dispatches on this).
@@ -36,6 +43,20 @@ pub enum FilterField {
     Computed(usize),
     /// An operator of an operator type (`IntFilter.equalTo`).
     Operator(Operator),
+    /// The row a foreign key of the filtered row points to (`userByAuthorId`).
+    Forward(usize),
+    /// `<forward relation>Exists`: whether that row exists.
+    ForwardExists(usize),
+    /// The one row whose unique foreign key points to the filtered row.
+    BackwardOne(usize),
+    /// The rows whose foreign key points to the filtered row (`postsByAuthorId`): `every`,
+    /// `some`, `none` of them match.
+    BackwardMany(usize),
+    /// `<backward relation>Exists` / `…Exist`: whether any such row exists.
+    BackwardExists(usize),
+    Every,
+    Some,
+    None,
 }
 
 /// One operator: the comparison, the value it takes, and whether it compares lowercased.

@@ -115,6 +115,18 @@ pub fn filter_type(type_name: &str) -> String {
 pub fn filter_list_type(type_name: &str) -> String {
     format!("{type_name}ListFilter")
 }
+/// A one-to-many relation's filter: `UserToManyPostFilter`.
+pub fn filter_many_type(table_type: &str, foreign_type: &str) -> String {
+    format!("{table_type}ToMany{foreign_type}Filter")
+}
+/// `userByAuthorIdExists`, `postsByAuthorIdExist` (connection-filter's names).
+pub fn filter_exists_field(relation_field: &str, many: bool) -> String {
+    if many {
+        format!("{relation_field}Exist")
+    } else {
+        format!("{relation_field}Exists")
+    }
+}
 pub fn input_type(table: &str) -> String {
     format!("{}Input", table_type(table))
 }

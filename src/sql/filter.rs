@@ -4,7 +4,7 @@
 //! scans its source again for `totalCount` and `pageInfo`).
 
 use super::*;
-use crate::plan::filter::{Filter, Operand, OperandCast, Test, TestValue};
+use crate::plan::filter::{Filter, Operand, OperandCast, Related, RelatedMode, Test, TestValue};
 use crate::schema::filter::{AnyCmp, Cmp, Pattern};
 
 /// A piece of condition text, or the place of the row's alias.
@@ -71,7 +71,44 @@ fn filter(b: &mut Builder, f: &Filter, function: bool, t: &mut Template) {
             t.text("))");
         }
         Filter::Test(test) => self::test(b, test, function, t),
+        Filter::Related(r) => related(b, r, t),
     }
+}
+
+/// `exists(select 1 from <table> as <inner> where <join> and (<inner filter>))`, as the
+/// plugin writes it; the related table's row-level security applies inside.
+fn related(b: &mut Builder, r: &Related, t: &mut Template) {
+    let inner_alias = b.alias();
+    let inner = r.inner.as_ref().map(|f| {
+        let mut it = Template::default();
+        filter(b, f, false, &mut it);
+        it.render(&inner_alias)
+    });
+    t.text(match r.mode {
+        RelatedMode::Exists => "(exists(",
+        RelatedMode::NotExists | RelatedMode::Every => "(not exists(",
+    });
+    t.text(format!(
+        "select 1 from {} as {inner_alias} where ",
+        qualified(&r.table)
+    ));
+    for (i, (col, outer)) in r.join.iter().enumerate() {
+        if i > 0 {
+            t.text(" and ");
+        }
+        t.text(format!("{inner_alias}.{} = ", quote_ident(col)))
+            .alias()
+            .text(format!(".{}", quote_ident(outer)));
+    }
+    if let Some(inner) = inner {
+        let negate = if r.mode == RelatedMode::Every {
+            "not "
+        } else {
+            ""
+        };
+        t.text(format!(" and {negate}({inner})"));
+    }
+    t.text("))");
 }
 
 fn operand(o: &Operand, function: bool, t: &mut Template) {

@@ -124,7 +124,154 @@ impl<'a> Builder<'a> {
             )),
             fields,
         }));
+        // Relations come after the type exists, so filters of tables that refer to each
+        // other find each other; they go before `and`/`or`/`not`, as in the plugin.
+        if self.opts.flags.filter.relations && !t.is_composite() {
+            let relations = self.relation_filter_fields(ti);
+            if let Some(TypeDef::Input(def)) = self.model.types.get_mut(&name) {
+                let at = def.fields.len() - 3;
+                def.fields.splice(at..at, relations);
+            }
+        }
         Some(name)
+    }
+
+    /// The relation fields of table `ti`'s filter: backward relations (one row, or
+    /// `every`/`some`/`none` of many) and their `…Exist(s)`, then forward relations and, when
+    /// the key may be null, `…Exists`.
+    fn relation_filter_fields(&mut self, ti: usize) -> Vec<InputFieldDef> {
+        let t = self.model.tables[ti].clone();
+        let mut fields = vec![];
+        let mut push = |name: String, description: String, ty: TypeRef, target| {
+            fields.push(InputFieldDef {
+                name,
+                description: Some(description),
+                ty,
+                target: InputTarget::Filter(target),
+            })
+        };
+        let relation_ok = |b: &Self, other: usize, cols: &[usize], own: &[usize]| {
+            let o = &b.model.tables[other];
+            !o.omit.read
+                && !o.omit.filter
+                && cols.iter().all(|&c| !o.columns[c].omit.read)
+                && own.iter().all(|&c| !t.columns[c].omit.read)
+        };
+        for ri in 0..self.model.relations.len() {
+            let r = self.model.relations[ri].clone();
+            if r.foreign_table != ti || !relation_ok(self, r.table, &r.columns, &r.foreign_columns)
+            {
+                continue;
+            }
+            let rt = self.model.tables[r.table].clone();
+            let Some(other) = self.table_filter(r.table) else {
+                continue;
+            };
+            if self.model.relation_is_unique(ri) {
+                let field = self.model.backward_single_name(ri);
+                push(
+                    field.clone(),
+                    format!("Filter by the object’s `{field}` relation."),
+                    TypeRef::named(other),
+                    FilterField::BackwardOne(ri),
+                );
+                push(
+                    inflect::filter_exists_field(&field, false),
+                    format!("A related `{field}` exists."),
+                    TypeRef::named("Boolean"),
+                    FilterField::BackwardExists(ri),
+                );
+            } else if !rt.omit.many {
+                let cols: Vec<&str> = r
+                    .columns
+                    .iter()
+                    .map(|&c| rt.columns[c].inflect_name.as_str())
+                    .collect();
+                let field = if self.opts.flags.simple_collections == SimpleCollections::Only {
+                    inflect::backward_relation_list(&rt.inflect_name, &cols)
+                } else {
+                    inflect::backward_relation(&rt.inflect_name, &cols, false)
+                };
+                let many = self.many_filter(ti, r.table, other);
+                push(
+                    field.clone(),
+                    format!("Filter by the object’s `{field}` relation."),
+                    TypeRef::named(many),
+                    FilterField::BackwardMany(ri),
+                );
+                push(
+                    inflect::filter_exists_field(&field, true),
+                    format!("Some related `{field}` exist."),
+                    TypeRef::named("Boolean"),
+                    FilterField::BackwardExists(ri),
+                );
+            }
+        }
+        for ri in 0..self.model.relations.len() {
+            let r = self.model.relations[ri].clone();
+            if r.table != ti || !relation_ok(self, r.foreign_table, &r.foreign_columns, &r.columns)
+            {
+                continue;
+            }
+            let Some(other) = self.table_filter(r.foreign_table) else {
+                continue;
+            };
+            let ft = &self.model.tables[r.foreign_table];
+            let cols: Vec<&str> = r
+                .columns
+                .iter()
+                .map(|&c| t.columns[c].inflect_name.as_str())
+                .collect();
+            let field = inflect::forward_relation(&ft.inflect_name, &cols);
+            push(
+                field.clone(),
+                format!("Filter by the object’s `{field}` relation."),
+                TypeRef::named(other),
+                FilterField::Forward(ri),
+            );
+            if r.columns.iter().any(|&c| !t.columns[c].not_null) {
+                push(
+                    inflect::filter_exists_field(&field, false),
+                    format!("A related `{field}` exists."),
+                    TypeRef::named("Boolean"),
+                    FilterField::ForwardExists(ri),
+                );
+            }
+        }
+        fields
+    }
+
+    /// `<Table>ToMany<Foreign>Filter`: `every`, `some` and `none` over the foreign filter.
+    fn many_filter(&mut self, ti: usize, foreign: usize, foreign_filter: String) -> String {
+        let t = &self.model.tables[ti];
+        let ft = &self.model.tables[foreign];
+        let name = inflect::filter_many_type(&t.type_name, &ft.type_name);
+        let ft_name = ft.type_name.clone();
+        if self.model.input(&name).is_none() {
+            let fields = [
+                ("every", "Every", FilterField::Every),
+                ("some", "Some", FilterField::Some),
+                ("none", "No", FilterField::None),
+            ]
+            .into_iter()
+            .map(|(n, lead, target)| InputFieldDef {
+                name: n.into(),
+                description: Some(format!(
+                    "{lead} related `{ft_name}` matches the filter criteria. All fields are combined with a logical ‘and.’"
+                )),
+                ty: TypeRef::named(foreign_filter.clone()),
+                target: InputTarget::Filter(target),
+            })
+            .collect();
+            let _ = self.insert(TypeDef::Input(InputDef {
+                name: name.clone(),
+                description: Some(format!(
+                    "A filter to be used against many `{ft_name}` object types. All fields are combined with a logical ‘and.’"
+                )),
+                fields,
+            }));
+        }
+        name
     }
 
     /// A computed column the filter offers: not `@omit filter`, no required argument beyond
