@@ -34,13 +34,13 @@ fn node_ids(v: &Value) -> Vec<i64> {
         .collect()
 }
 
-/// The ids of `allItems(filter: <filter>)`, in key order.
+/// The ids of `allThings(filter: <filter>)`, in key order.
 async fn ids(app: &TestApp, filter: &str) -> Vec<i64> {
-    let q = format!("{{ allItems(filter: {filter}) {{ nodes {{ id }} }} }}");
+    let q = format!("{{ allThings(filter: {filter}) {{ nodes {{ id }} }} }}");
     let r = app.gql(&q, json!({}), None).await;
     assert_eq!(r.status, 200, "{filter}: {}", r.body);
     assert!(r.errors().is_none(), "{filter}: {}", r.body);
-    node_ids(&r.data()["allItems"])
+    node_ids(&r.data()["allThings"])
 }
 
 /// Each `(filter, expected ids)` pair.
@@ -208,7 +208,7 @@ async fn jsonb_and_inet_operators() {
     // json (not jsonb) has no operators, as in the plugin; an omitted column none either.
     let r = app
         .gql(
-            "{ allItems(filter: {js: {isNull: true}}) { totalCount } }",
+            "{ allThings(filter: {js: {isNull: true}}) { totalCount } }",
             json!({}),
             None,
         )
@@ -216,7 +216,7 @@ async fn jsonb_and_inet_operators() {
     assert_eq!(r.status, 400, "{}", r.body);
     let r = app
         .gql(
-            "{ allItems(filter: {secret: {isNull: true}}) { totalCount } }",
+            "{ allThings(filter: {secret: {isNull: true}}) { totalCount } }",
             json!({}),
             None,
         )
@@ -254,7 +254,7 @@ async fn logic_nests_and_composites_and_computed_columns_filter() {
     // A computed column with a required argument beyond the row is not offered.
     let r = app
         .gql(
-            "{ allItems(filter: {withExtra: {isNull: true}}) { totalCount } }",
+            "{ allThings(filter: {withExtra: {isNull: true}}) { totalCount } }",
             json!({}),
             None,
         )
@@ -292,7 +292,7 @@ async fn null_and_empty_objects_fail_the_field_only() {
         ),
     ] {
         let q = format!(
-            "{{ bad: allItems(filter: {filter}) {{ totalCount }} good: allItems {{ totalCount }} }}"
+            "{{ bad: allThings(filter: {filter}) {{ totalCount }} good: allThings {{ totalCount }} }}"
         );
         let r = app.gql(&q, json!({}), None).await;
         assert_eq!(r.status, 200, "{filter}: {}", r.body);
@@ -305,12 +305,12 @@ async fn null_and_empty_objects_fail_the_field_only() {
     // The same through a variable.
     let r = app
         .gql(
-            "query($f: ItemFilter) { allItems(filter: $f) { totalCount } }",
+            "query($f: ThingFilter) { allThings(filter: $f) { totalCount } }",
             json!({"f": {"qty": {"equalTo": null}}}),
             None,
         )
         .await;
-    assert_eq!(r.data()["allItems"], Value::Null, "{}", r.body);
+    assert_eq!(r.data()["allThings"], Value::Null, "{}", r.body);
     assert_eq!(
         r.errors().expect("errors")[0]["message"],
         "Null literals are forbidden in filter argument input."
@@ -348,7 +348,7 @@ async fn filtering_can_be_turned_off_and_omitted() {
     .await;
     let r = app
         .gql(
-            "{ allItems(filter: {qty: {equalTo: 1}}) { totalCount } }",
+            "{ allThings(filter: {qty: {equalTo: 1}}) { totalCount } }",
             json!({}),
             None,
         )
@@ -371,50 +371,55 @@ async fn filtering_can_be_turned_off_and_omitted() {
     // `condition` stays beside `filter`.
     let r = app
         .gql(
-            "{ allItems(condition: {active: true}, filter: {qty: {greaterThan: 10}}) { nodes { id } } }",
+            "{ allThings(condition: {active: true}, filter: {qty: {greaterThan: 10}}) { nodes { id } } }",
             json!({}),
             None,
         )
         .await;
-    assert_eq!(node_ids(&r.data()["allItems"]), [3], "{}", r.body);
+    assert_eq!(node_ids(&r.data()["allThings"]), [3], "{}", r.body);
 }
 
 #[tokio::test]
 async fn paging_counts_and_cursors_follow_the_filter() {
     let app = fixture().await;
-    let q = "query($f: ItemFilter, $after: Cursor) { allItems(filter: $f, first: 1, after: $after) { totalCount nodes { id } pageInfo { hasNextPage endCursor } } }";
+    let q = "query($f: ThingFilter, $after: Cursor) { allThings(filter: $f, first: 1, after: $after) { totalCount nodes { id } pageInfo { hasNextPage endCursor } } }";
     let f = json!({"qty": {"greaterThan": 10}});
     let r = app.gql(q, json!({"f": f}), None).await;
-    let c = &r.data()["allItems"];
+    let c = &r.data()["allThings"];
     assert_eq!(c["totalCount"], 2, "{}", r.body);
     assert_eq!(node_ids(c), [2]);
     assert_eq!(c["pageInfo"]["hasNextPage"], true);
     let after = c["pageInfo"]["endCursor"].clone();
     let r = app.gql(q, json!({"f": f, "after": after}), None).await;
-    let c = &r.data()["allItems"];
+    let c = &r.data()["allThings"];
     assert_eq!(node_ids(c), [3], "{}", r.body);
     assert_eq!(c["pageInfo"]["hasNextPage"], false);
     // The same query text with other values reuses the plan: values are parameters.
     for (n, expected) in [(0, vec![1, 2, 3]), (20, vec![3]), (30, vec![])] {
         let r = app
             .gql(
-                "query($n: Int) { allItems(filter: {qty: {greaterThan: $n}}) { nodes { id } } }",
+                "query($n: Int) { allThings(filter: {qty: {greaterThan: $n}}) { nodes { id } } }",
                 json!({"n": n}),
                 None,
             )
             .await;
-        assert_eq!(node_ids(&r.data()["allItems"]), expected, "{}", r.body);
+        assert_eq!(node_ids(&r.data()["allThings"]), expected, "{}", r.body);
     }
     // A pattern from a variable is escaped each time it is bound.
     for (s, expected) in [("%", vec![2]), ("_", vec![3]), ("a", vec![1, 2, 3])] {
         let r = app
             .gql(
-                "query($s: String) { allItems(filter: {name: {includes: $s}}) { nodes { id } } }",
+                "query($s: String) { allThings(filter: {name: {includes: $s}}) { nodes { id } } }",
                 json!({"s": s}),
                 None,
             )
             .await;
-        assert_eq!(node_ids(&r.data()["allItems"]), expected, "{s}: {}", r.body);
+        assert_eq!(
+            node_ids(&r.data()["allThings"]),
+            expected,
+            "{s}: {}",
+            r.body
+        );
     }
 }
 
@@ -423,8 +428,8 @@ async fn functions_relations_and_lists_take_filters() {
     let app = fixture().await;
     let r = app
         .gql(
-            "{ itemsUpto(n: 3, filter: {active: {equalTo: true}}) { totalCount nodes { id } }
-               itemQuantities(filter: {greaterThan: 15}) { nodes }
+            "{ thingsUpto(n: 3, filter: {active: {equalTo: true}}) { totalCount nodes { id } }
+               thingQuantities(filter: {greaterThan: 15}) { nodes }
                allPosts(filter: {title: {includesInsensitive: \"HELLO\"}}) { totalCount }
                allUsers(filter: {username: {equalTo: \"alice\"}}) { nodes { postsByAuthorId(filter: {id: {lessThan: 0}}) { totalCount } } } }",
             json!({}),
@@ -432,9 +437,9 @@ async fn functions_relations_and_lists_take_filters() {
         )
         .await;
     assert!(r.errors().is_none(), "{}", r.body);
-    assert_eq!(node_ids(&r.data()["itemsUpto"]), [1, 3], "{}", r.body);
-    assert_eq!(r.data()["itemsUpto"]["totalCount"], 2);
-    assert_eq!(r.data()["itemQuantities"]["nodes"], json!([20, 30]));
+    assert_eq!(node_ids(&r.data()["thingsUpto"]), [1, 3], "{}", r.body);
+    assert_eq!(r.data()["thingsUpto"]["totalCount"], 2);
+    assert_eq!(r.data()["thingQuantities"]["nodes"], json!([20, 30]));
     assert!(r.data()["allPosts"]["totalCount"].is_number());
 }
 
@@ -454,14 +459,14 @@ async fn v4_scalars_domains_bits_money_and_network_types() {
     // money is a Float, a domain its own scalar, bit strings `BitString`.
     let r = app
         .gql(
-            "{ allItems(filter: {id: {equalTo: 1}}) { nodes { cash score bits net mac } }
-               score: __type(name: \"ItemFilter\") { inputFields { name type { name } } } }",
+            "{ allThings(filter: {id: {equalTo: 1}}) { nodes { cash score bits net mac } }
+               score: __type(name: \"ThingFilter\") { inputFields { name type { name } } } }",
             json!({}),
             None,
         )
         .await;
     assert_eq!(
-        r.data()["allItems"]["nodes"][0],
+        r.data()["allThings"]["nodes"][0],
         json!({"cash": 1.25, "score": 5, "bits": "101", "net": "10.0.0.0/8", "mac": "08:00:2b:01:02:03"}),
         "{}",
         r.body
@@ -593,16 +598,16 @@ async fn relation_filters_forward_backward_multi_column_and_smart_tags() {
     assert_eq!(
         ids(
             &app,
-            "{notesByItemRef: {some: {body: {includes: \"note\"}}}}"
+            "{memosByItemRef: {some: {body: {includes: \"note\"}}}}"
         )
         .await,
         [1]
     );
-    assert_eq!(ids(&app, "{notesByItemRefExist: true}").await, [1, 2]);
+    assert_eq!(ids(&app, "{memosByItemRefExist: true}").await, [1, 2]);
     assert_eq!(
         count(
-            "allNotes",
-            "{itemByItemRef: {name: {startsWith: \"beta\"}}}"
+            "allMemos",
+            "{thingByItemRef: {name: {startsWith: \"beta\"}}}"
         )
         .await,
         1
