@@ -686,3 +686,44 @@ async fn relation_filters_see_only_rows_the_role_may_see() {
         r.body
     );
 }
+
+#[tokio::test]
+async fn filters_are_bounded_in_depth_and_tests() {
+    let app = fixture().await;
+    // 17 nested `not`s: one level over the bound.
+    let deep = format!(
+        "{}{{qty: {{equalTo: 1}}}}{}",
+        "{not: ".repeat(17),
+        "}".repeat(17)
+    );
+    let q = format!("{{ allThings(filter: {deep}) {{ totalCount }} }}");
+    let r = app.gql(&q, json!({}), None).await;
+    assert_eq!(r.data()["allThings"], Value::Null, "{}", r.body);
+    assert_eq!(r.first_error_code(), Some("INVALID_FILTER"), "{}", r.body);
+    // Every nested object counts (the column's operators too): 14 `not`s are fine (an even
+    // number keeps the test as it is).
+    let ok = format!(
+        "{}{{qty: {{equalTo: 10}}}}{}",
+        "{not: ".repeat(14),
+        "}".repeat(14)
+    );
+    assert_eq!(ids(&app, &ok).await, [1]);
+    // 501 tests, through a variable (no token limit applies to variables).
+    let many: Vec<Value> = (0..501).map(|i| json!({"qty": {"equalTo": i}})).collect();
+    let r = app
+        .gql(
+            "query($f: ThingFilter) { allThings(filter: $f) { totalCount } }",
+            json!({"f": {"or": many}}),
+            None,
+        )
+        .await;
+    assert_eq!(r.first_error_code(), Some("INVALID_FILTER"), "{}", r.body);
+    assert!(
+        r.errors().unwrap()[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("500"),
+        "{}",
+        r.body
+    );
+}
