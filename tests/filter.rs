@@ -727,3 +727,73 @@ async fn filters_are_bounded_in_depth_and_tests() {
         r.body
     );
 }
+
+#[tokio::test]
+async fn hstore_is_a_key_value_hash_with_its_operators() {
+    let app = fixture().await;
+    check(
+        &app,
+        &[
+            ("{kv: {containsKey: \"a\"}}", &[1]),
+            ("{kv: {containsKey: \"b\"}}", &[1, 2]),
+            ("{kv: {containsAllKeys: [\"a\", \"b\"]}}", &[1]),
+            ("{kv: {containsAnyKeys: [\"a\", \"b\"]}}", &[1, 2]),
+            ("{kv: {containsAllKeys: []}}", &[1, 2, 3]),
+            ("{kv: {isNull: true}}", &[4]),
+        ],
+    )
+    .await;
+    // Objects for a scalar come through variables (juniper takes no object literal there).
+    for (op, v, expected) in [
+        ("contains", json!({"b": "2"}), vec![2]),
+        ("contains", json!({"b": null}), vec![1]),
+        (
+            "containedBy",
+            json!({"a": "1", "b": null, "c": "x"}),
+            vec![1, 3],
+        ),
+        ("equalTo", json!({"b": "2"}), vec![2]),
+    ] {
+        let q = format!(
+            "query($v: KeyValueHash) {{ allThings(filter: {{kv: {{{op}: $v}}}}) {{ nodes {{ id }} }} }}"
+        );
+        let r = app.gql(&q, json!({"v": v}), None).await;
+        assert!(r.errors().is_none(), "{op} {v}: {}", r.body);
+        assert_eq!(
+            node_ids(&r.data()["allThings"]),
+            expected,
+            "{op} {v}: {}",
+            r.body
+        );
+    }
+    let r = app
+        .gql(
+            "{ allThings(filter: {id: {lessThan: 3}}) { nodes { kv } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.data()["allThings"]["nodes"],
+        json!([{"kv": {"a": "1", "b": null}}, {"kv": {"b": "2"}}]),
+        "{}",
+        r.body
+    );
+    let r = app
+        .gql(
+            "{ __type(name: \"KeyValueHashFilter\") { inputFields { name } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    let names: Vec<&str> = r.data()["__type"]["inputFields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        !names.contains(&"lessThan") && names.contains(&"containsAnyKeys"),
+        "{names:?}"
+    );
+}

@@ -76,6 +76,10 @@ const SCALARS: &[(&str, &str)] = &[
         "An IPv4 or IPv6 host address, and optionally its subnet.",
     ),
     ("BitString", "A string representing a series of binary bits"),
+    (
+        "KeyValueHash",
+        "A set of key/value pairs, keys are strings, values may be a string or null. Exposed as a JSON object.",
+    ),
     ("CidrAddress", "An IPv4 or IPv6 CIDR address."),
     ("MacAddress", "A 6-byte MAC address."),
     ("MacAddress8", "An 8-byte MAC address."),

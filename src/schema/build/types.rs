@@ -67,6 +67,9 @@ impl<'a> Builder<'a> {
                 "json" | "jsonb" if t.schema == "pg_catalog" && self.opts.flags.dynamic_json => {
                     Codec::Json { sql_type }
                 }
+                // hstore is v4's `KeyValueHash`: a JSON object out (its cast to json), the
+                // same in (see `plan::arguments::coerce`).
+                "hstore" if t.kind == "b" => Codec::Json { sql_type },
                 _ => Codec::Text { sql_type },
             }),
         }
@@ -217,6 +220,7 @@ impl<'a> Builder<'a> {
             "time" | "timetz" => "Time",
             "inet" => "InternetAddress",
             "bit" | "varbit" => "BitString",
+            "hstore" => "KeyValueHash",
             "money" => "Float",
             "cidr" if self.opts.flags.custom_network_scalars => "CidrAddress",
             "macaddr" if self.opts.flags.custom_network_scalars => "MacAddress",
