@@ -229,6 +229,8 @@ async fn run(config: &Config) -> Result<()> {
         STATEMENT_TIMEOUT_MS.to_string(),
         // The `filter` operation filters on a relation.
         "--connection-filter-relations".into(),
+        "--pre-request".into(),
+        revocation::PRE_REQUEST.into(),
     ];
     if let Some(size) = config.pool_size {
         args.extend(["--max-pool-size".into(), size.to_string()]);

@@ -418,6 +418,7 @@ mod tests {
                             sql_type: "text".into(),
                         }),
                         non_null: false,
+                        refresh_token: false,
                     },
                 )],
             },
