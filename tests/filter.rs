@@ -368,6 +368,19 @@ async fn filtering_can_be_turned_off_and_omitted() {
         )
         .await;
     assert_eq!(r.status, 400, "{}", r.body);
+    // `@omit filter` on a function.
+    let r = app
+        .gql(
+            "{ thingsAll(filter: {id: {equalTo: 1}}) { totalCount } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let r = app
+        .gql("{ thingsAll { totalCount } }", json!({}), None)
+        .await;
+    assert_eq!(r.data()["thingsAll"]["totalCount"], 4, "{}", r.body);
     // `condition` stays beside `filter`.
     let r = app
         .gql(
