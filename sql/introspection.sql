@@ -32,14 +32,14 @@ schemas as (
   where n.nspname = any ($1::text[])
 ),
 
--- Tables, views, materialized views, foreign tables, partitioned tables and
--- composite types of the exposed schemas (partitions excluded).
+-- Tables, views, materialized views, foreign tables, partitioned tables (and
+-- their partitions: the schema builder exposes either, as v4's
+-- usePartitionedParent says) and composite types of the exposed schemas.
 exposed_classes as (
   select c.oid
   from pg_catalog.pg_class c
   join schemas s on s.oid = c.relnamespace
   where c.relkind in ('r', 'v', 'm', 'f', 'p', 'c')
-    and not c.relispartition
     -- Not installed by an extension (a composite type's membership is
     -- recorded on its pg_type row, a table's on its pg_class row).
     and not exists (
@@ -61,6 +61,16 @@ exposed_procs as (
   from pg_catalog.pg_proc p
   join schemas s on s.oid = p.pronamespace
   where p.prokind = 'f'
+    -- As PostGraphile v4: no VARIADIC functions, no trigger functions, no functions
+    -- taking a `record`, and `record` results only when OUT/INOUT/TABLE parameters
+    -- describe them; names starting with `__` are private.
+    and p.provariadic = 0
+    and p.prorettype <> 'pg_catalog.trigger'::pg_catalog.regtype
+    and (p.prorettype <> 'pg_catalog.record'::pg_catalog.regtype
+         or p.proargmodes && array['o', 'b', 't']::"char"[])
+    and (p.proallargtypes is null
+         or not p.proallargtypes @> array['pg_catalog.record'::pg_catalog.regtype::oid])
+    and p.proname not like '\_\_%'
     and not exists (
       select 1 from pg_catalog.pg_depend d
       where d.classid = 'pg_catalog.pg_proc'::regclass and d.objid = p.oid
@@ -156,6 +166,7 @@ class_rows as (
       'schema', n.nspname,
       'name', c.relname,
       'kind', c.relkind::text,
+      'is_partition', c.relispartition,
       -- COMMENT ON TYPE of a composite type lands on its pg_type row.
       'comment', coalesce(d.description, td.description),
       'type_oid', c.reltype::int8,
@@ -215,8 +226,9 @@ class_rows as (
 ),
 
 -- Primary key, unique, foreign key and check constraints of the classes.
--- Constraints cloned from a parent constraint (conparentid <> 0, e.g. the
--- per-partition rows of a foreign key to a partitioned table) are skipped.
+-- Constraints cloned from a parent constraint (conparentid <> 0) are skipped
+-- (e.g. the per-partition rows of a foreign key to a partitioned table), but
+-- for a partition's own copies of its parent's keys.
 constraint_rows as (
   select
     n.nspname,
@@ -240,7 +252,7 @@ constraint_rows as (
    and d.classoid = 'pg_catalog.pg_constraint'::regclass
    and d.objsubid = 0
   where con.contype in ('p', 'u', 'f', 'c')
-    and con.conparentid = 0
+    and (con.conparentid = 0 or c.relispartition)
 ),
 
 proc_rows as (
@@ -260,6 +272,8 @@ proc_rows as (
         from unnest(p.proargnames, p.proargmodes) with ordinality as arg (name, mode, ord)
         where arg.name is not null and coalesce(arg.mode, 'i') in ('i', 'b', 'v')
       ), '[]'::json),
+      -- Names of all arguments, outputs included (aligned with all_arg_types).
+      'all_arg_names', coalesce(to_json(p.proargnames), '[]'::json),
       'arg_types', to_json(p.proargtypes::oid[]::int8[]),
       'arg_modes', coalesce(to_json(p.proargmodes), '[]'::json),
       'all_arg_types', to_json(p.proallargtypes::int8[]),

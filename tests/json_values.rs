@@ -373,6 +373,10 @@ fn expected_sql() -> String {
         .map(|(c, kind)| {
             let e = match kind {
                 Kind::Json => format!("to_json({c}) #>> '{{}}'"),
+                // A host address's text has no mask (`192.168.0.1`, Postgres' own output).
+                _ if *c == "ip" => format!(
+                    "case when masklen({c}) = case family({c}) when 4 then 32 else 128 end then host({c}) else {c}::text end"
+                ),
                 Kind::List(_) => format!(
                     "case when {c} is null then null else coalesce((select json_agg(x::text) from unnest({c}) x), '[]') end"
                 ),
@@ -509,9 +513,42 @@ async fn fixture_app() -> (TestApp, Vec<Value>) {
         .sql(&expected_sql())
         .await
         .into_iter()
-        .map(|r| r["row"].clone())
+        .map(|r| read_back(r["row"].clone()))
         .collect();
     (app, expected)
+}
+
+/// A row of [`expected_sql`] as the API shows it: JSON compact.
+fn read_back(mut row: Value) -> Value {
+    for c in ["js", "jsb"] {
+        row[c] = compact_json(&row[c]);
+    }
+    row
+}
+
+/// JSON text as v4 sends it: no whitespace outside strings (numbers keep their digits); a
+/// JSON `null` is null.
+fn compact_json(text: &Value) -> Value {
+    let Some(text) = text.as_str() else {
+        return Value::Null;
+    };
+    let (mut out, mut in_string, mut escaped) = (String::new(), false, false);
+    for c in text.chars() {
+        if in_string {
+            in_string = escaped || c != '"';
+            escaped = !escaped && c == '\\';
+        } else if c.is_whitespace() {
+            continue;
+        } else {
+            in_string = c == '"';
+        }
+        out.push(c);
+    }
+    if out == "null" {
+        Value::Null
+    } else {
+        Value::String(out)
+    }
 }
 
 #[tokio::test]
@@ -651,7 +688,7 @@ async fn every_type_reads_back_exactly_from_mutation_payloads() {
         .sql(&expected_sql())
         .await
         .into_iter()
-        .map(|r| r["row"].clone())
+        .map(|r| read_back(r["row"].clone()))
         .collect();
     assert_eq!(after, expected);
 }

@@ -730,7 +730,7 @@ async fn dynamic_json_sends_and_takes_json_values_not_strings() {
         .await;
     assert_eq!(r.body, json!({"data": {"allDocs": {"nodes": [{"id": 3}]}}}));
 
-    // Without the flag (v4's default) JSON is a string holding the JSON text.
+    // Without the flag (v4's default) JSON is a string holding the JSON text, compact as v4's.
     let plain = app_with(Options {
         setup_sql: Some(DOCS),
         ..Options::default()
@@ -745,6 +745,6 @@ async fn dynamic_json_sends_and_takes_json_values_not_strings() {
         .await;
     assert_eq!(
         r.body,
-        json!({"data": {"docById": {"raw": "\"text\"", "many": ["1", "{\"x\": true}"]}, "echo": "[1]"}})
+        json!({"data": {"docById": {"raw": "\"text\"", "many": ["1", "{\"x\":true}"]}, "echo": "[1]"}})
     );
 }

@@ -41,6 +41,9 @@ pub struct Class {
     pub schema: String,
     pub name: String,
     pub kind: String,
+    /// A partition of a partitioned table.
+    #[serde(default)]
+    pub is_partition: bool,
     pub comment: Option<String>,
     pub type_oid: u32,
     /// Table-level privileges of the connecting role or a role it is a member of (v4's
@@ -116,6 +119,10 @@ pub struct Proc {
     /// Names of the input (IN, INOUT, VARIADIC) arguments, aligned with
     /// `arg_types`; `""` for an unnamed one; empty when no argument is named.
     pub arg_names: Vec<String>,
+    /// Names of all arguments, outputs included, aligned with `all_arg_types` (`""` for an
+    /// unnamed one; empty when no argument is named).
+    #[serde(default)]
+    pub all_arg_names: Vec<String>,
     /// Types of the input arguments (`proargtypes`).
     pub arg_types: Vec<u32>,
     /// Modes of all arguments (`i`, `o`, `b`, `v`, `t`), aligned with
@@ -490,6 +497,9 @@ impl Constraint {
     }
 }
 
+/// `pg_catalog.record`.
+const RECORD_OID: u32 = 2249;
+
 /// An input argument of a [`Proc`] (IN, INOUT or VARIADIC).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InputArg<'a> {
@@ -531,6 +541,28 @@ impl Proc {
 
     pub fn is_volatile(&self) -> bool {
         self.volatility == "v"
+    }
+
+    /// The outputs (OUT, INOUT and TABLE parameters) in order: name (`None` when unnamed)
+    /// and type.
+    pub fn output_args(&self) -> Vec<(Option<&str>, u32)> {
+        let types = self.all_arg_types.as_deref().unwrap_or_default();
+        self.arg_modes
+            .iter()
+            .zip(types)
+            .enumerate()
+            .filter(|(_, (m, _))| matches!(m.as_str(), "o" | "b" | "t"))
+            .map(|(i, (_, &t))| {
+                let name = self.all_arg_names.get(i).map(String::as_str);
+                (name.filter(|n| !n.is_empty()), t)
+            })
+            .collect()
+    }
+
+    /// Whether the function returns `record` described by its outputs (several OUT
+    /// parameters or `RETURNS TABLE`).
+    pub fn returns_record(&self) -> bool {
+        self.return_type_oid == RECORD_OID
     }
 
     /// Whether the function has OUT/INOUT/TABLE arguments.

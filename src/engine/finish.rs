@@ -37,7 +37,7 @@ impl Engine {
         let floats = fixups.iter().any(|(_, f)| matches!(f, Fixup::Float { .. }))
             && (json.contains("\"NaN\"") || json.contains("Infinity\""));
         if !signs && !floats {
-            return Ok(json);
+            return Ok(compact(json));
         }
         let mut v: Json =
             serde_json::from_str(&json).map_err(|e| AuthError::Sign(e.to_string()))?;
@@ -196,5 +196,61 @@ impl Engine {
                 Ok(false)
             }
         }
+    }
+}
+
+/// JSON text without the whitespace outside strings that Postgres' builders put in
+/// (`json_build_object` writes `{"id" : 1}`, a json value keeps its own spacing): compact, as
+/// v4 sends it, every number's digits untouched.
+pub(super) fn compact(json: String) -> String {
+    let bytes = json.as_bytes();
+    let (mut in_string, mut escaped) = (false, false);
+    let loose = bytes.iter().any(|&c| {
+        let outside = !in_string;
+        match c {
+            _ if escaped => escaped = false,
+            b'\\' if in_string => escaped = true,
+            b'"' => in_string = !in_string,
+            _ => {}
+        }
+        outside && matches!(c, b' ' | b'\n' | b'\r' | b'\t')
+    });
+    if !loose {
+        return json;
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for &c in bytes {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            out.push(c);
+        } else if !matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
+            in_string = c == b'"';
+            out.push(c);
+        }
+    }
+    // Only ASCII whitespace outside strings was dropped: still UTF-8.
+    String::from_utf8(out).unwrap_or(json)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compact;
+
+    #[test]
+    fn compacts_outside_strings_only() {
+        let loose =
+            r#"{"id" : 1, "js" : {"a": [1, 2.50, 12345678901234567890]}, "s" : "a \" b , c"}"#;
+        assert_eq!(
+            compact(loose.to_string()),
+            r#"{"id":1,"js":{"a":[1,2.50,12345678901234567890]},"s":"a \" b , c"}"#
+        );
+        let tight = r#"{"a":"x y"}"#;
+        assert_eq!(compact(tight.to_string()), tight);
     }
 }

@@ -72,7 +72,10 @@ pub fn decode_cursor(
     columns: usize,
 ) -> std::result::Result<Vec<serde_json::Value>, String> {
     let invalid = || "Invalid cursor: it does not belong to this ordering".to_string();
-    let v = decode_base64_json(s).ok_or_else(invalid)?;
+    // Not a cursor at all (a blank one too): v4's words.
+    let v = decode_base64_json(s).ok_or_else(|| {
+        "Invalid cursor, please enter a cursor from a previous request, or null.".to_string()
+    })?;
     let parts = v.as_array().ok_or_else(invalid)?;
     if spec == NATURAL && columns == 1 {
         return match parts.as_slice() {

@@ -27,7 +27,37 @@ impl<'m> Planner<'m> {
         let (first, last, offset) = self.page_args(node)?;
         let conditions = self.conditions(node, table)?;
         let filter = self.table_filter(node, table)?;
-        let (order, cursor_spec) = self.order(node, table)?;
+        let (mut order, mut cursor_spec) = self.order(node, table)?;
+        // A view's unique key (v4's `viewUniqueKey`) ends an order that is not unique; the
+        // natural order's cursors are then v4's `["view_unique_key_asc",[values]]`.
+        if let Some(key) = t.view_unique_key {
+            if !self.order_is_unique(table, &order) {
+                let col = &t.columns[key];
+                if !order.iter().any(|o| o.column == col.name) {
+                    order.push(OrderCol::of(&col.name, &col.codec, true));
+                }
+                if cursor_spec == NATURAL {
+                    cursor_spec = "view_unique_key_asc".into();
+                }
+            }
+        }
+        // v4's cursors: the key values of a unique order; else the row's position
+        // (`natural`: in the table's own order, numbered; otherwise in the page).
+        let numbered = order.is_empty() && cursor_spec == NATURAL;
+        if numbered {
+            order.push(natural_order());
+        }
+        let positional = !numbered && !order.is_empty() && !self.order_is_unique(table, &order);
+        if positional {
+            for arg in ["after", "before"] {
+                if node.arg(arg).is_some_and(|v| !v.resolved().is_null()) {
+                    return err(node, "The order supplied is not unique, so before/after cursors cannot be used. Please ensure the supplied order includes all the columns from the primary key or a unique constraint.");
+                }
+            }
+        }
+        if order.is_empty() {
+            cursor_spec = String::new();
+        }
         let after = self.cursor(node, "after", &order, &cursor_spec)?;
         let before = self.cursor(node, "before", &order, &cursor_spec)?;
         let conn_type = crate::schema::inflect::connection_type(&t.inflect_name);
@@ -58,6 +88,8 @@ impl<'m> Planner<'m> {
             join,
             order,
             cursor_spec,
+            positional,
+            numbered,
             first,
             last,
             offset,
@@ -106,12 +138,7 @@ impl<'m> Planner<'m> {
         rows_of: Option<usize>,
     ) -> Result<Connection> {
         let (first, last, offset) = self.page_args(node)?;
-        let natural = OrderCol {
-            column: ORDINALITY.into(),
-            asc: true,
-            sql_type: "pg_catalog.int8".into(),
-            text_cursor: false,
-        };
+        let natural = natural_order();
         let sorted = match rows_of {
             Some(t) if node.arg("orderBy").is_some() => Some(self.order(node, t)?),
             _ => None,
@@ -150,6 +177,8 @@ impl<'m> Planner<'m> {
             join: vec![],
             order,
             cursor_spec,
+            positional: false,
+            numbered: false,
             first,
             last,
             offset,
@@ -158,6 +187,16 @@ impl<'m> Planner<'m> {
             fields,
             list,
         })
+    }
+
+    /// Whether an order names each row once: it holds the primary key (which `order` adds
+    /// to any order of a table that has one) or a one-column unique key (v4's rule).
+    fn order_is_unique(&self, table: usize, order: &[OrderCol]) -> bool {
+        let t = self.table(table);
+        let has = |c: usize| order.iter().any(|o| o.column == t.columns[c].name);
+        t.primary_key.iter().any(|k| k.iter().all(|&c| has(c)))
+            || t.unique_keys.iter().any(|k| k.len() == 1 && has(k[0]))
+            || t.view_unique_key.is_some_and(has)
     }
 
     /// `first`, `last` and `offset`, checked against each other and the page size limit;
@@ -355,5 +394,15 @@ impl<'m> Planner<'m> {
             .collect::<Vec<_>>()
             .join(",");
         Ok((order, spec))
+    }
+}
+
+/// The natural order: the row number a function's rows (or a table's, `numbered`) carry.
+fn natural_order() -> OrderCol {
+    OrderCol {
+        column: ORDINALITY.into(),
+        asc: true,
+        sql_type: "pg_catalog.int8".into(),
+        text_cursor: false,
     }
 }

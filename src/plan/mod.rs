@@ -207,6 +207,13 @@ pub struct Connection {
     pub after: Option<Vec<Param>>,
     pub before: Option<Vec<Param>>,
     pub fields: Vec<(String, ConnField)>,
+    /// The order is not unique (a table without a primary key): cursors carry the row's
+    /// position in the page plus the offset, as v4's do (`["category_asc",3]`), and no
+    /// `after`/`before` can resume from them.
+    pub positional: bool,
+    /// A table's rows in their natural order, numbered (`__ordinality`, after the filters)
+    /// for v4's `["natural",<n>]` cursors.
+    pub numbered: bool,
     /// A simple collection (`allPostsList`): the JSON list of the nodes, with no connection
     /// object around it; `fields` is then its one `Nodes` field.
     pub list: bool,
@@ -312,6 +319,9 @@ pub enum Write {
         args: Vec<Param>,
         returns: Codec,
         returns_set: bool,
+        /// A function's outputs (`RETURNS TABLE`, several OUT parameters): their names and
+        /// types, which read the returned `record` back; empty otherwise.
+        record: Vec<(String, String)>,
     },
 }
 

@@ -116,6 +116,15 @@ impl<'m> Planner<'m> {
                         args,
                         returns: f.returns.clone(),
                         returns_set: f.returns_set,
+                        record: match f.returns {
+                            Codec::Row { table, .. } if self.table(table).is_record() => self
+                                .table(table)
+                                .columns
+                                .iter()
+                                .map(|c| (c.name.clone(), c.codec.sql_type().to_string()))
+                                .collect(),
+                            _ => vec![],
+                        },
                     },
                     match (&f.returns, f.returns_set) {
                         (Codec::Row { table, .. }, false) if !self.table(*table).is_composite() => {

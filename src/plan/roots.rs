@@ -137,7 +137,12 @@ impl<'m> Planner<'m> {
         };
         // Sets of table rows or of scalars are connections; single values and sets of
         // composite values are values.
-        let composite = matches!(f.returns, Codec::Row { .. } | Codec::Jwt { .. });
+        // A set of a function's outputs (records) pages as a set of scalars does.
+        let composite = match f.returns {
+            Codec::Row { table, .. } => !self.table(table).is_record(),
+            Codec::Jwt { .. } => true,
+            _ => false,
+        };
         if !list && (!f.returns_set || (composite && rows_of.is_none())) {
             return Ok(Call::Value {
                 function: fref,

@@ -1,7 +1,42 @@
 //! All GraphQL naming, PostGraphile v4's default inflection: the only place names are made.
 
-/// `post_tags` → `PostTags`
+/// `post_tags` → `PostTags`; leading and trailing underscores are kept, as v4's
+/// `upperCamelCase` keeps them (`_group_concat` → `_GroupConcat`).
 pub fn upper_camel(s: &str) -> String {
+    let (lead, middle, trail) = underscores(s);
+    format!("{lead}{}{trail}", words_upper_camel(middle))
+}
+
+/// `author_id` → `authorId`, `_the_json` → `_theJson` (v4's `camelCase`, which keeps leading
+/// and trailing underscores).
+pub fn camel(s: &str) -> String {
+    let (lead, middle, trail) = underscores(s);
+    let u = words_upper_camel(middle);
+    let mut chars = u.chars();
+    let body: String = match chars.next() {
+        Some(f) => f.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    };
+    format!("{lead}{body}{trail}")
+}
+
+/// A name inside a longer one, after a prefix (`create` + `Post`): v4's case change drops
+/// the underscores it begins with there.
+fn inner(name: &str) -> &str {
+    name.trim_start_matches('_')
+}
+
+/// A name's leading underscores, its middle, and its trailing underscores.
+fn underscores(s: &str) -> (&str, &str, &str) {
+    let body = s.trim_start_matches('_');
+    let lead = &s[..s.len() - body.len()];
+    let middle = body.trim_end_matches('_');
+    (lead, middle, &body[middle.len()..])
+}
+
+/// Words joined in upper camel case, every separator dropped: for a name inside a longer
+/// one (`all` + `Posts`), where v4's case change sees no leading underscore.
+fn words_upper_camel(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut upper = true;
     for c in s.chars() {
@@ -15,16 +50,6 @@ pub fn upper_camel(s: &str) -> String {
         }
     }
     out
-}
-
-/// `author_id` → `authorId`
-pub fn camel(s: &str) -> String {
-    let u = upper_camel(s.trim_start_matches('_'));
-    let mut chars = u.chars();
-    match chars.next() {
-        Some(f) => f.to_lowercase().chain(chars).collect(),
-        None => String::new(),
-    }
 }
 
 /// `created_at` → `CREATED_AT`, `authorId` → `AUTHOR_ID`
@@ -86,7 +111,10 @@ pub fn column(col: &str) -> String {
 }
 /// `allPosts`
 pub fn all_rows(table: &str) -> String {
-    format!("all{}", upper_camel(&pluralize(&singular_table(table))))
+    format!(
+        "all{}",
+        words_upper_camel(&pluralize(&singular_table(table)))
+    )
 }
 /// A simple collection of a table (v4's `allRowsSimple`): `allPostsList`.
 pub fn all_rows_list(table: &str) -> String {
@@ -150,7 +178,7 @@ pub fn order_by_primary_key(ascending: bool) -> &'static str {
 }
 fn by_columns(cols: &[&str]) -> String {
     cols.iter()
-        .map(|c| upper_camel(c))
+        .map(|c| words_upper_camel(c))
         .collect::<Vec<_>>()
         .join("And")
 }
@@ -213,6 +241,23 @@ pub fn scalar_function_connection(name: &str) -> String {
 pub fn scalar_function_edge(name: &str) -> String {
     format!("{}Edge", upper_camel(&singularize(name)))
 }
+/// The object type of a function's several outputs (OUT/INOUT/TABLE parameters):
+/// `fn_two_outs` → `FnTwoOutsRecord` (v4's `recordFunctionReturnType`).
+pub fn record_type(function: &str) -> String {
+    format!("{}Record", upper_camel(function))
+}
+/// A field of such a record: the output's name, or `arg1`, `arg2`, ... counted from 1
+/// among the outputs for an unnamed one, as v4 names them.
+pub fn record_field(name: Option<&str>, position: usize) -> String {
+    match name {
+        Some(n) => argument(n),
+        None => argument(&format!("arg{}", position + 1)),
+    }
+}
+/// An unnamed input argument: `arg0`, `arg1`, ... counted from 0, as v4 counts them.
+pub fn unnamed_argument(position: usize) -> String {
+    format!("arg{position}")
+}
 pub fn function_input_type(name: &str) -> String {
     format!("{}Input", upper_camel(name))
 }
@@ -221,13 +266,21 @@ pub fn function_payload_type(name: &str) -> String {
 }
 /// The payload field holding a function mutation's result, as v4 names it: `integer`,
 /// `float`, `boolean`, `string` for those scalars, else the type's name in camelCase (`jwtToken`,
-/// `json`, `uuid`, `bigInt`); plural for a set or an array (`integers`, `strings`).
-pub fn function_result_field(graphql_type: &str, plural: bool) -> String {
+/// `json`, `uuid`, `bigInt`); plural for a set or an array (`integers`, `strings`). A
+/// function's one named OUT parameter names it (`answer`), and several outputs are `result`.
+pub fn function_result_field(
+    single_output: Option<&str>,
+    record: bool,
+    graphql_type: &str,
+    plural: bool,
+) -> String {
     let name = match graphql_type {
+        _ if single_output.is_some() => camel(single_output.unwrap_or_default()),
         "Int" => "integer".to_string(),
         "Float" => "float".to_string(),
         "Boolean" => "boolean".to_string(),
         "String" => "string".to_string(),
+        _ if record => "result".to_string(),
         other => words_camel(other),
     };
     if plural {
@@ -272,31 +325,39 @@ pub fn argument(name: &str) -> String {
     camel(name)
 }
 pub fn create_mutation(table: &str) -> String {
-    format!("create{}", table_type(table))
+    format!("create{}", inner(&table_type(table)))
 }
 pub fn create_input_type(table: &str) -> String {
-    format!("Create{}Input", table_type(table))
+    format!("Create{}Input", inner(&table_type(table)))
 }
 pub fn create_payload_type(table: &str) -> String {
-    format!("Create{}Payload", table_type(table))
+    format!("Create{}Payload", inner(&table_type(table)))
 }
 pub fn update_by_unique(table: &str, cols: &[&str]) -> String {
-    format!("update{}By{}", table_type(table), by_columns(cols))
+    format!("update{}By{}", inner(&table_type(table)), by_columns(cols))
 }
 pub fn update_by_unique_input_type(table: &str, cols: &[&str]) -> String {
-    format!("Update{}By{}Input", table_type(table), by_columns(cols))
+    format!(
+        "Update{}By{}Input",
+        inner(&table_type(table)),
+        by_columns(cols)
+    )
 }
 pub fn update_payload_type(table: &str) -> String {
-    format!("Update{}Payload", table_type(table))
+    format!("Update{}Payload", inner(&table_type(table)))
 }
 pub fn delete_by_unique(table: &str, cols: &[&str]) -> String {
-    format!("delete{}By{}", table_type(table), by_columns(cols))
+    format!("delete{}By{}", inner(&table_type(table)), by_columns(cols))
 }
 pub fn delete_by_unique_input_type(table: &str, cols: &[&str]) -> String {
-    format!("Delete{}By{}Input", table_type(table), by_columns(cols))
+    format!(
+        "Delete{}By{}Input",
+        inner(&table_type(table)),
+        by_columns(cols)
+    )
 }
 pub fn delete_payload_type(table: &str) -> String {
-    format!("Delete{}Payload", table_type(table))
+    format!("Delete{}Payload", inner(&table_type(table)))
 }
 /// The field holding a global object identifier (and the argument taking one): `nodeId`, or
 /// with `--classic-ids` `id` (v4's `nodeIdFieldName`).
@@ -323,16 +384,16 @@ pub fn row_by_node_id(table: &str) -> String {
 }
 /// `updatePost(input: {nodeId, ...})`
 pub fn update_by_node_id(table: &str) -> String {
-    format!("update{}", table_type(table))
+    format!("update{}", inner(&table_type(table)))
 }
 pub fn update_by_node_id_input_type(table: &str) -> String {
-    format!("Update{}Input", table_type(table))
+    format!("Update{}Input", inner(&table_type(table)))
 }
 pub fn delete_by_node_id(table: &str) -> String {
-    format!("delete{}", table_type(table))
+    format!("delete{}", inner(&table_type(table)))
 }
 pub fn delete_by_node_id_input_type(table: &str) -> String {
-    format!("Delete{}Input", table_type(table))
+    format!("Delete{}Input", inner(&table_type(table)))
 }
 /// The identifier naming a table inside its rows' node ids: PostGraphile v4's node alias,
 /// the plural of the Postgres table name (`person` → `people`, `network` → `networks`).
@@ -341,7 +402,7 @@ pub fn node_identifier(table: &str) -> String {
 }
 /// `deletedPostId` (v4 singularises the table name here without the `_record` suffix)
 pub fn deleted_node_id(table: &str) -> String {
-    format!("deleted{}Id", upper_camel(&singularize(table)))
+    format!("deleted{}Id", words_upper_camel(&singularize(table)))
 }
 /// The patch field of an update mutation's input: `postPatch`
 pub fn patch_field(table: &str) -> String {
@@ -367,13 +428,13 @@ pub fn listen_channel(topic: &str) -> String {
 }
 /// `upsertPost` (beyond v4): insert, or update on a key conflict.
 pub fn upsert_mutation(table: &str) -> String {
-    format!("upsert{}", table_type(table))
+    format!("upsert{}", inner(&table_type(table)))
 }
 pub fn upsert_input_type(table: &str) -> String {
-    format!("Upsert{}Input", table_type(table))
+    format!("Upsert{}Input", inner(&table_type(table)))
 }
 pub fn upsert_payload_type(table: &str) -> String {
-    format!("Upsert{}Payload", table_type(table))
+    format!("Upsert{}Payload", inner(&table_type(table)))
 }
 /// The enum of a table's keys an upsert's `onConflict` names: `PostsUniqueKey`.
 pub fn unique_key_enum(table: &str) -> String {
@@ -389,13 +450,13 @@ pub fn unique_key_value(cols: &[&str], primary: bool) -> String {
 }
 /// `createPosts` (beyond v4): many rows in one statement.
 pub fn bulk_create_mutation(table: &str) -> String {
-    format!("create{}", bulk_plural(table))
+    format!("create{}", inner(&bulk_plural(table)))
 }
 pub fn bulk_create_input_type(table: &str) -> String {
-    format!("Create{}Input", bulk_plural(table))
+    format!("Create{}Input", inner(&bulk_plural(table)))
 }
 pub fn bulk_create_payload_type(table: &str) -> String {
-    format!("Create{}Payload", bulk_plural(table))
+    format!("Create{}Payload", inner(&bulk_plural(table)))
 }
 /// The plural in bulk names; a noun whose plural is its singular (`staff`, `sheep`) takes
 /// `List` (`createStaffList`), as v4's simple collections do, so it cannot clash with the
@@ -468,7 +529,7 @@ mod tests {
             ("Post", true, "posts"),
             ("UUIDValue", false, "uuidValue"),
         ] {
-            assert_eq!(function_result_field(ty, plural), name, "{ty}");
+            assert_eq!(function_result_field(None, false, ty, plural), name, "{ty}");
         }
     }
 
@@ -495,7 +556,10 @@ mod tests {
         );
         assert_eq!(computed_column("post_summary", "posts"), "summary");
         assert_eq!(function("current_user_id"), "currentUserId");
-        assert_eq!(function_result_field("JwtToken", false), "jwtToken");
+        assert_eq!(
+            function_result_field(None, false, "JwtToken", false),
+            "jwtToken"
+        );
         assert_eq!(create_mutation("posts"), "createPost");
         assert_eq!(update_by_unique("posts", &["id"]), "updatePostById");
         assert_eq!(

@@ -64,6 +64,17 @@ pub struct SchemaFlags {
         default_value_t
     )]
     pub legacy_relations: LegacyRelations,
+    /// Expose a partitioned table itself and hide its partitions (by default, as in v4, the
+    /// partitions are exposed and the partitioned table is not)
+    #[arg(
+        long = "use-partitioned-parent",
+        env = "POSTGRAPH_USE_PARTITIONED_PARENT"
+    )]
+    pub use_partitioned_parent: bool,
+    /// A column name that orders a view's rows uniquely when no other order does (v4's
+    /// `viewUniqueKey`; a view's `@uniqueKey` smart tag names its own)
+    #[arg(long = "view-unique-key", env = "POSTGRAPH_VIEW_UNIQUE_KEY")]
+    pub view_unique_key: Option<String>,
 }
 
 /// `--legacy-relations` (v4's values): how a one-to-one backward relation is offered.
@@ -306,16 +317,76 @@ impl Model {
             .any(|k| *k == r.columns)
     }
 
-    /// The single-row backward field of a unique relation: `userProfileByUserId`.
-    pub fn backward_single_name(&self, relation: usize) -> String {
+    /// The inflection names of a relation's columns (in its own table).
+    fn relation_columns(&self, relation: usize) -> Vec<&str> {
         let r = &self.relations[relation];
         let t = &self.tables[r.table];
-        let cols: Vec<&str> = r
-            .columns
+        r.columns
             .iter()
             .map(|&c| t.columns[c].inflect_name.as_str())
-            .collect();
-        inflect::backward_relation(&t.inflect_name, &cols, true)
+            .collect()
+    }
+
+    /// The forward field of a relation: `userByAuthorId`, or its `@fieldName`.
+    pub fn forward_name(&self, relation: usize) -> String {
+        let r = &self.relations[relation];
+        match &r.names.field {
+            Some(name) => name.clone(),
+            None => inflect::forward_relation(
+                &self.tables[r.foreign_table].inflect_name,
+                &self.relation_columns(relation),
+            ),
+        }
+    }
+
+    /// The backward connection of a relation: `postsByAuthorId`, or its `@foreignFieldName`.
+    pub fn backward_name(&self, relation: usize) -> String {
+        let r = &self.relations[relation];
+        match &r.names.foreign_field {
+            Some(name) => name.clone(),
+            None => inflect::backward_relation(
+                &self.tables[r.table].inflect_name,
+                &self.relation_columns(relation),
+                false,
+            ),
+        }
+    }
+
+    /// The backward list of a relation: `postsByAuthorIdList`, or its
+    /// `@foreignSimpleFieldName` (else `@foreignFieldName`).
+    pub fn backward_list_name(&self, relation: usize) -> String {
+        let r = &self.relations[relation];
+        match r
+            .names
+            .foreign_simple
+            .as_ref()
+            .or(r.names.foreign_field.as_ref())
+        {
+            Some(name) => name.clone(),
+            None => inflect::backward_relation_list(
+                &self.tables[r.table].inflect_name,
+                &self.relation_columns(relation),
+            ),
+        }
+    }
+
+    /// The single-row backward field of a unique relation: `userProfileByUserId`, or its
+    /// `@foreignSingleFieldName` (else `@foreignFieldName`).
+    pub fn backward_single_name(&self, relation: usize) -> String {
+        let r = &self.relations[relation];
+        match r
+            .names
+            .foreign_single
+            .as_ref()
+            .or(r.names.foreign_field.as_ref())
+        {
+            Some(name) => name.clone(),
+            None => inflect::backward_relation(
+                &self.tables[r.table].inflect_name,
+                &self.relation_columns(relation),
+                true,
+            ),
+        }
     }
     pub fn enum_(&self, name: &str) -> Option<&EnumDef> {
         match self.types.get(name) {
@@ -605,11 +676,23 @@ pub struct Table {
     /// The keys only a smart tag declares (`@primaryKey`, `@unique`), with no constraint
     /// behind them: lookups work, `ON CONFLICT` cannot use them.
     pub tag_keys: Vec<Vec<usize>>,
+    /// A view's column that makes any order unique (v4's `viewUniqueKey`, `@uniqueKey`).
+    pub view_unique_key: Option<usize>,
 }
 
+/// The kind of a [`Table`] standing for a function's outputs (`RETURNS TABLE`, several OUT
+/// parameters): its `<Function>Record` object type.
+pub const RECORD_KIND: char = 'R';
+
 impl Table {
+    /// A composite value with no rows of its own: a composite type, or a function's outputs.
     pub fn is_composite(&self) -> bool {
-        self.kind == 'c'
+        self.kind == 'c' || self.kind == RECORD_KIND
+    }
+
+    /// A function's outputs (see [`RECORD_KIND`]).
+    pub fn is_record(&self) -> bool {
+        self.kind == RECORD_KIND
     }
 
     /// The keys an upsert may conflict on, the primary key first (flagged `true`): unique
@@ -663,6 +746,30 @@ pub struct Relation {
     pub foreign_columns: Vec<usize>,
     /// The foreign key's `@simpleCollections` smart tag, if any.
     pub simple_collections: Option<SimpleCollections>,
+    /// Field names its smart tags give (v4's `@fieldName`, `@foreignFieldName`, ...).
+    pub names: RelationNames,
+}
+
+/// A relation's field names from smart tags on its constraint (or in its `@foreignKey`
+/// after `|`): the forward field, and the backward connection, single row and list.
+#[derive(Debug, Clone, Default)]
+pub struct RelationNames {
+    pub field: Option<String>,
+    pub foreign_field: Option<String>,
+    pub foreign_single: Option<String>,
+    pub foreign_simple: Option<String>,
+}
+
+impl RelationNames {
+    pub fn from_tags(tags: &tags::Tags) -> RelationNames {
+        let get = |k: &str| tags.value(k).map(str::to_string);
+        RelationNames {
+            field: get("fieldName"),
+            foreign_field: get("foreignFieldName"),
+            foreign_single: get("foreignSingleFieldName"),
+            foreign_simple: get("foreignSimpleFieldName"),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -675,6 +782,10 @@ pub struct Function {
     pub args: Vec<FunctionArg>,
     pub returns: Codec,
     pub returns_set: bool,
+    /// `RETURNS void`: a mutation's payload has no result field.
+    pub returns_void: bool,
+    /// The name of its one named output (OUT parameter): a mutation's result field.
+    pub single_output: Option<String>,
     pub volatile: bool,
     pub strict: bool,
     pub num_defaults: usize,

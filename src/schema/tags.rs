@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 /// The tags of one comment and what is left of it as a description.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tags {
     /// Tag → its values in order (`None` for a bare `@tag`); a tag may repeat.
     tags: BTreeMap<String, Vec<Option<String>>>,
@@ -165,9 +165,13 @@ pub struct ForeignKey {
     pub table: String,
     /// None: the referenced table's primary key.
     pub foreign_columns: Option<Vec<String>>,
+    /// The tags after `|` (`|@fieldName author|@foreignFieldName posts`), as v4 reads them.
+    pub tags: Tags,
 }
 
 pub fn foreign_key(s: &str) -> Option<ForeignKey> {
+    let (s, options) = s.split_once('|').unwrap_or((s, ""));
+    let tags = parse(Some(&options.replace('|', "\n")));
     let s = s.trim();
     let close = s.find(')')?;
     let columns = column_list(s.strip_prefix('(')?.get(..close - 1)?);
@@ -195,6 +199,7 @@ pub fn foreign_key(s: &str) -> Option<ForeignKey> {
         schema,
         table: table.trim_matches('"').to_string(),
         foreign_columns,
+        tags,
     })
 }
 
@@ -235,8 +240,14 @@ mod tests {
                 schema: Some("app_public".into()),
                 table: "users".into(),
                 foreign_columns: Some(vec!["id".into()]),
+                tags: Tags::default(),
             })
         );
+        let fk =
+            foreign_key("(a) references t (id)|@fieldName owner|@foreignFieldName things").unwrap();
+        assert_eq!(fk.foreign_columns, Some(vec!["id".to_string()]));
+        assert_eq!(fk.tags.value("fieldName"), Some("owner"));
+        assert_eq!(fk.tags.value("foreignFieldName"), Some("things"));
         let fk = foreign_key("(a, b) references pairs").unwrap();
         assert_eq!(fk.columns, ["a", "b"]);
         assert_eq!(

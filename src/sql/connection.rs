@@ -20,18 +20,6 @@ pub(super) fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) 
             ..
         } => call_with(b, function, parent.filter(|_| *on_parent), args),
     };
-    // A function's rows are numbered in the order it returns them (an SRF in a select list
-    // keeps it): `"__value"` is what it returned (a row or a scalar), `"__ordinality"` the
-    // order; a table row's columns are spread beside them, for `orderBy` and `condition`.
-    let from = |x: &str| {
-        match &c.source {
-        Source::Table(_) => format!("{source} as {x}"),
-        Source::Function { rows, .. } => format!(
-            "(select {}__s.\"__value\", row_number() over () as \"{ORDINALITY}\" from (select {source} as \"__value\") as __s) as {x}",
-            if *rows { "(__s.\"__value\").*, " } else { "" }
-        ),
-    }
-    };
     // What a node is built from: the page row itself, or the value a function returned.
     let node_row = match &c.source {
         Source::Table(_) => a.clone(),
@@ -79,6 +67,23 @@ pub(super) fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) 
             format!(" where {}", conds.join(" and "))
         }
     };
+    // A function's rows are numbered in the order it returns them (an SRF in a select list
+    // keeps it): `"__value"` is what it returned (a row or a scalar), `"__ordinality"` the
+    // order; a table row's columns are spread beside them, for `orderBy` and `condition`.
+    let from = |x: &str| {
+        match &c.source {
+        // Rows numbered in the table's own order, after the filters (`numbered_filter`).
+        Source::Table(_) if c.numbered => format!(
+            "(select __n.*, row_number() over () as \"{ORDINALITY}\" from {source} as __n{}) as {x}",
+            filter_sql("__n", false)
+        ),
+        Source::Table(_) => format!("{source} as {x}"),
+        Source::Function { rows, .. } => format!(
+            "(select {}__s.\"__value\", row_number() over () as \"{ORDINALITY}\" from (select {source} as \"__value\") as __s) as {x}",
+            if *rows { "(__s.\"__value\").*, " } else { "" }
+        ),
+    }
+    };
     let order_sql = |x: &str, reverse: bool| -> String {
         if c.order.is_empty() {
             return String::new();
@@ -122,17 +127,34 @@ pub(super) fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) 
         Some(cols) => cols
             .iter()
             .map(|col| format!("{a}.{}", quote_ident(col)))
+            .chain(c.numbered.then(|| format!("{a}.\"{ORDINALITY}\"")))
             .collect::<Vec<_>>()
             .join(", "),
     };
-    let page = format!(
+    let mut page = format!(
         "(select {columns} from {}{}{}{limit}{offset}) as {a}",
         from(&a),
         filter_sql(&a, true),
         order_sql(&a, from_end)
     );
-    let agg_order = order_sql(&a, false);
-    let cursor = |x: &str| cursor(x, &c.order, &c.cursor_spec);
+    let mut agg_order = order_sql(&a, false);
+    // A position in the page (plus the offset), in the page's final order; rows the order
+    // ties keep their numbering in the aggregates, which then follow it.
+    if c.positional {
+        let offset = c.offset.unwrap_or(0);
+        page = format!(
+            "(select {a}.*, {offset} + row_number() over ({}) as \"{POSITION}\" from {page}) as {a}",
+            order_sql(&a, false).trim_start()
+        );
+        agg_order = format!(" order by {a}.\"{POSITION}\"");
+    }
+    let cursor = |x: &str| {
+        if c.positional {
+            positional_cursor(x, &c.cursor_spec)
+        } else {
+            cursor(x, &c.order, &c.cursor_spec)
+        }
+    };
 
     // A simple collection: the page's nodes as a plain list.
     if c.list {
@@ -140,7 +162,7 @@ pub(super) fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) 
             .fields
             .iter()
             .filter_map(|(_, f)| match f {
-                ConnField::Nodes(item) => Some(item_json(b, &node_row, item)),
+                ConnField::Nodes(item) => Some(source_item(b, c, &node_row, item)),
                 _ => None,
             })
             .collect();
@@ -153,7 +175,7 @@ pub(super) fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) 
         let v = match f {
             ConnField::Typename(t) => quote_literal(t),
             ConnField::Nodes(item) => {
-                let node = item_json(b, &node_row, item);
+                let node = source_item(b, c, &node_row, item);
                 format!("coalesce(json_agg({node}{agg_order}), '[]'::json)")
             }
             ConnField::Edges(edge) => {
@@ -162,7 +184,7 @@ pub(super) fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) 
                     let v = match ef {
                         EdgeField::Typename(t) => quote_literal(t),
                         EdgeField::Cursor => cursor(&a),
-                        EdgeField::Node(item) => item_json(b, &node_row, item),
+                        EdgeField::Node(item) => source_item(b, c, &node_row, item),
                     };
                     ep.push((ek.clone(), v));
                 }
@@ -256,6 +278,35 @@ pub(super) fn cursor(x: &str, order: &[OrderCol], spec: &str) -> String {
         "translate(encode(convert_to(concat({head}, concat_ws(',', {}), ']]'), 'utf8'), 'base64'), E'\\n', '')",
         cols.join(", ")
     )
+}
+
+/// The column holding a row's position in a page whose order is not unique.
+const POSITION: &str = "__position";
+
+/// v4's cursor of a row in an order that is not unique: the order's aliases and the row's
+/// position, `["category_asc","total_sales_asc",3]`.
+fn positional_cursor(x: &str, spec: &str) -> String {
+    let head = quote_literal(&format!(
+        "[{}",
+        spec.split(',')
+            .map(|alias| format!("{},", serde_json::Value::String(alias.to_string())))
+            .collect::<String>()
+    ));
+    format!(
+        "translate(encode(convert_to(concat({head}, {x}.\"{POSITION}\", ']'), 'utf8'), 'base64'), E'\\n', '')"
+    )
+}
+
+/// A node of connection `c`: a NULL row a set-returning function yields is a `null` node,
+/// as in v4 (an object of nulls otherwise).
+fn source_item(b: &mut Builder, c: &Connection, row: &str, item: &Item) -> String {
+    let json = item_json(b, row, item);
+    match (&c.source, item) {
+        (Source::Function { .. }, Item::Row(_)) => {
+            format!("(case when {row} is null then null else {json} end)")
+        }
+        _ => json,
+    }
 }
 
 /// The JSON of one node of a connection, built from `row` (a row, or a function's value).

@@ -265,6 +265,12 @@ fn scalar(v: &str, codec: &Codec) -> String {
         | Codec::Float { .. }
         | Codec::Interval { .. }
         | Codec::Point { .. } => v.to_string(),
+        Codec::Text { sql_type } if is_json(sql_type) => compact_json_text(v),
+        // inet's output text (`192.168.0.1`), not its cast to text, which always adds the
+        // mask (`192.168.0.1/32`); an inet is never blank, so '' is only a NULL's format.
+        Codec::Text { sql_type } if sql_type == "\"pg_catalog\".\"inet\"" => {
+            format!("nullif(format('%s', {v}), '')")
+        }
         Codec::Text { .. } => format!("({v})::text"),
         Codec::Enum { labels, .. } => {
             let mut s = format!("(case ({v})::text");
@@ -296,6 +302,22 @@ fn scalar(v: &str, codec: &Codec) -> String {
         // json as itself, jsonb made json: the value, not a string holding it.
         Codec::Row { .. } | Codec::Jwt { .. } | Codec::Json { .. } => format!("to_json({v})"),
     }
+}
+
+fn is_json(sql_type: &str) -> bool {
+    matches!(
+        sql_type,
+        "\"pg_catalog\".\"json\"" | "\"pg_catalog\".\"jsonb\""
+    )
+}
+
+/// A json/jsonb value as the compact text v4 sends (`{"a":[1,2]}`: no whitespace outside
+/// strings, which Postgres' own text has), every digit of its numbers kept; a JSON `null`
+/// is GraphQL's null, as in v4.
+fn compact_json_text(v: &str) -> String {
+    format!(
+        "(case when json_typeof(({v})::json) = 'null' then null else regexp_replace(({v})::text, '(\"(?:[^\"\\\\]|\\\\.)*\")|\\s+', '\\1', 'g') end)"
+    )
 }
 
 /// An array value `v` as the JSON list `agg` builds from its elements: NULL stays null, and
@@ -377,8 +399,16 @@ fn node_id(row: &str, spec: &NodeIdSpec) -> String {
     let values: Vec<String> = spec
         .key
         .iter()
-        // The key values as Postgres' JSON of the raw column (int8 as a number), as v4 has them.
-        .map(|(col, _)| format!("to_json({row}.{})::text", quote_ident(col)))
+        // The key values as Postgres' JSON of the raw column, as v4 has them: an int8 as a
+        // number, or as a string beyond 2^53 (where JavaScript's numbers stop being exact).
+        .map(|(col, codec)| {
+            let v = format!("{row}.{}", quote_ident(col));
+            if codec.sql_type() == "\"pg_catalog\".\"int8\"" {
+                format!("(case when abs({v}) > 9007199254740991 then to_json({v}::text) else to_json({v}) end)::text")
+            } else {
+                format!("to_json({v})::text")
+            }
+        })
         .collect();
     format!(
         "translate(encode(convert_to(concat({head}, {}, ']'), 'utf8'), 'base64'), E'\\n', '')",

@@ -87,6 +87,7 @@ pub fn write(w: &Write) -> Statement {
             args,
             returns,
             returns_set,
+            ..
         } => {
             let call = call(&mut b, function, args);
             // Rows travel as JSON objects; any other value as its output text (`format`, not a
@@ -152,8 +153,9 @@ pub fn payload(m: &Mutation) -> Statement {
         Write::Call {
             returns: Codec::Row { sql_type, .. },
             returns_set: false,
+            record,
             ..
-        } => Some(sql_type.clone()),
+        } if record.is_empty() => Some(sql_type.clone()),
         Write::Call { .. } => None,
     };
     let row_type = row_type.as_deref();
@@ -173,6 +175,33 @@ pub fn payload(m: &Mutation) -> Statement {
             PayloadField::ClientMutationId => cmid.clone(),
             PayloadField::Query(fields) => query_object(&mut b, fields),
             PayloadField::Result(out) => match (&m.write, row_type) {
+                // A function's outputs: each object read back as a record of their types.
+                (
+                    Write::Call {
+                        returns_set,
+                        record,
+                        ..
+                    },
+                    _,
+                ) if !record.is_empty() => {
+                    let r = b.alias();
+                    let defs: Vec<String> = record
+                        .iter()
+                        .map(|(name, ty)| format!("{} {ty}", quote_ident(name)))
+                        .collect();
+                    let defs = defs.join(", ");
+                    if *returns_set {
+                        let e = b.alias();
+                        let item = match out {
+                            Out::List(inner) => out_expr(&mut b, &r, inner),
+                            other => out_expr(&mut b, &r, other),
+                        };
+                        format!("(select json_agg({item}) from json_array_elements({json}) as {e}, json_to_record({e}.value) as {r}({defs}))")
+                    } else {
+                        let item = out_expr(&mut b, &r, out);
+                        format!("(select {item} from json_to_record({json}) as {r}({defs}))")
+                    }
+                }
                 (
                     Write::Call {
                         returns_set: true,

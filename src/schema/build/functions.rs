@@ -32,22 +32,9 @@ impl<'a> Builder<'a> {
     }
 
     pub(super) fn function(&mut self, p: &Proc) -> Option<Function> {
-        if p.arg_modes.iter().any(|m| m != "i") {
-            tracing::warn!(function = %p.name, "function skipped: OUT/INOUT/VARIADIC arguments are not supported yet");
+        if p.arg_modes.iter().any(|m| m == "v") {
+            tracing::warn!(function = %p.name, "function skipped: VARIADIC arguments are not supported (nor by v4)");
             return None;
-        }
-        let returns = self.codec(p.return_type_oid)?;
-        let mut args = vec![];
-        for (i, oid) in p.arg_types.iter().enumerate() {
-            let name = p
-                .arg_names
-                .get(i)
-                .filter(|n| !n.is_empty())
-                .cloned()
-                .unwrap_or_else(|| format!("arg{}", i + 1));
-            let field = inflect::argument(&name);
-            let codec = self.codec(*oid)?;
-            args.push(FunctionArg { name, field, codec });
         }
         let tags = tags::parse(p.comment.as_deref());
         let inflect_name = tags.value("name").unwrap_or(&p.name).to_string();
@@ -59,6 +46,26 @@ impl<'a> Builder<'a> {
             );
             return None;
         }
+        let mut args = vec![];
+        for a in p.input_args() {
+            let name = a
+                .name
+                .map(str::to_string)
+                .unwrap_or_else(|| inflect::unnamed_argument(a.position));
+            let field = inflect::argument(&name);
+            let codec = self.codec(a.type_oid)?;
+            args.push(FunctionArg { name, field, codec });
+        }
+        let returns = if p.returns_record() {
+            self.record_codec(p, &inflect_name, tags.value("resultTypeName"))?
+        } else {
+            self.codec(p.return_type_oid)?
+        };
+        let outputs = p.output_args();
+        let single_output = match outputs.as_slice() {
+            [(Some(name), _)] => Some(name.to_string()),
+            _ => None,
+        };
         Some(Function {
             oid: p.oid,
             schema: p.schema.clone(),
@@ -67,6 +74,8 @@ impl<'a> Builder<'a> {
             args,
             returns,
             returns_set: p.returns_set,
+            returns_void: p.return_type_oid == VOID_OID,
+            single_output,
             volatile: p.volatility == "v",
             strict: p.is_strict,
             num_defaults: p.num_defaults.max(0) as usize,
@@ -77,6 +86,74 @@ impl<'a> Builder<'a> {
         })
     }
 
+    /// The object type of a function's outputs (`RETURNS TABLE` or several OUT parameters):
+    /// a table of kind `'R'` whose columns are the outputs, named `<Function>Record` (or by
+    /// its `@resultTypeName` smart tag), as v4 makes it.
+    fn record_codec(
+        &mut self,
+        p: &Proc,
+        inflect_name: &str,
+        type_name: Option<&str>,
+    ) -> Option<Codec> {
+        let type_name = type_name
+            .map(str::to_string)
+            .unwrap_or_else(|| inflect::record_type(inflect_name));
+        let owner = format!("the outputs of function {}.{}", p.schema, p.name);
+        if !inflect::is_valid_name(&type_name) {
+            tracing::warn!("function {}.{} left out: `{type_name}` is not a valid GraphQL name; rename it with a `@resultTypeName` smart comment", p.schema, p.name);
+            return None;
+        }
+        if let Err((name, holder)) =
+            names::claim(&mut self.claimed, std::slice::from_ref(&type_name), &owner)
+        {
+            tracing::warn!("function {}.{} left out: its GraphQL type `{name}` is already taken by {holder}; rename it with a `@resultTypeName` smart comment", p.schema, p.name);
+            return None;
+        }
+        let mut columns = vec![];
+        for (i, (name, type_oid)) in p.output_args().into_iter().enumerate() {
+            let codec = self.codec(type_oid)?;
+            // Postgres names an unnamed output `column<N>`.
+            let column = name
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("column{}", i + 1));
+            columns.push(Column {
+                name: column.clone(),
+                inflect_name: column.clone(),
+                order_name: column,
+                omit: tags::Omit::default(),
+                deprecated: None,
+                refresh_token: false,
+                field: inflect::record_field(name, i),
+                codec,
+                not_null: false,
+                has_default: false,
+                writable: false,
+                readable: true,
+            });
+        }
+        let table = self.model.tables.len();
+        self.model.tables.push(Table {
+            oid: 0,
+            schema: p.schema.clone(),
+            name: p.name.clone(),
+            kind: RECORD_KIND,
+            type_name,
+            inflect_name: inflect_name.to_string(),
+            omit: tags::Omit::default(),
+            node_identifier: String::new(),
+            columns,
+            primary_key: None,
+            unique_keys: vec![],
+            simple_collections: None,
+            tag_keys: vec![],
+            view_unique_key: None,
+        });
+        Some(Codec::Row {
+            sql_type: "pg_catalog.record".into(),
+            table,
+        })
+    }
+
     /// Which table a function is a computed column of: STABLE, first argument that table's row.
     pub(super) fn computed_column_of(&self, f: &Function) -> Option<usize> {
         if f.volatile {
@@ -84,7 +161,7 @@ impl<'a> Builder<'a> {
         }
         match f.args.first()?.codec {
             Codec::Row { table, .. }
-                if !self.model.tables[table].is_composite()
+                if !self.model.tables[table].is_record()
                     && inflect::is_computed_column_name(
                         &f.name,
                         &self.model.tables[table].name,
@@ -125,6 +202,13 @@ impl<'a> Builder<'a> {
                     args.extend(self.sort_filter_args(&f, table));
                     args.extend(self.function_filter_arg(&f));
                 }
+                // A set of a function's outputs pages as a set of scalars does (v4).
+                Codec::Row { table, .. } if self.model.tables[table].is_record() => {
+                    if !self.scalar_connection_types(&f)? {
+                        return Ok(None);
+                    }
+                    args.extend(page_args());
+                }
                 Codec::Row { .. } | Codec::Jwt { .. } => {}
                 _ => {
                     if !self.scalar_connection_types(&f)? {
@@ -161,7 +245,10 @@ impl<'a> Builder<'a> {
     pub(super) fn function_collections(&self, f: &Function) -> (bool, bool) {
         let paged = f.returns_set
             && match f.returns {
-                Codec::Row { table, .. } => !self.model.tables[table].is_composite(),
+                Codec::Row { table, .. } => {
+                    let t = &self.model.tables[table];
+                    !t.is_composite() || t.is_record()
+                }
                 Codec::Jwt { .. } => false,
                 _ => true,
             };
@@ -213,6 +300,9 @@ impl<'a> Builder<'a> {
                 TypeRef::named(inflect::connection_type(
                     &self.model.tables[*table].inflect_name,
                 ))
+            }
+            (Codec::Row { table, .. }, true) if self.model.tables[*table].is_record() => {
+                TypeRef::named(inflect::scalar_function_connection(&f.inflect_name))
             }
             (Codec::Row { .. } | Codec::Jwt { .. }, true) => {
                 let item = self.gql_type(&f.returns);

@@ -35,6 +35,9 @@ pub enum BuildError {
     JwtTypeNotFound(String),
 }
 
+/// `pg_catalog.void`: a function returning nothing.
+const VOID_OID: u32 = 2278;
+
 const INTERVAL: &str = "Interval";
 const INTERVAL_INPUT: &str = "IntervalInput";
 const POINT: &str = "Point";

@@ -14,14 +14,48 @@ impl<'a> Builder<'a> {
                 .any(|c| c.writable && !matches!(c.codec, Codec::Jwt { .. }) && !omitted(c))
         };
         let (creatable, updatable) = (settable(|c| c.omit.create), settable(|c| c.omit.update));
-        let mut out = self.all_crud_mutations(ti)?;
-        out.retain(|f| match f.kind {
+        let out = self.all_crud_mutations(ti)?;
+        Ok(self.keep_mutations(out, |f| match f.kind {
             FieldKind::Create { .. } | FieldKind::CreateMany { .. } => creatable,
             FieldKind::Upsert { .. } => creatable && updatable,
             FieldKind::Update { .. } | FieldKind::UpdateByNodeId { .. } => updatable,
             _ => true,
-        });
-        Ok(out)
+        }))
+    }
+
+    /// The mutations `keep` wants; the input and payload types of the others are forgotten,
+    /// so that a function may take their names (v4 gives `create_organization()` the name
+    /// `createOrganization` when the table's own create is `@omit`ted or not granted).
+    pub(super) fn keep_mutations(
+        &mut self,
+        fields: Vec<FieldDef>,
+        keep: impl Fn(&FieldDef) -> bool,
+    ) -> Vec<FieldDef> {
+        let (kept, dropped): (Vec<FieldDef>, Vec<FieldDef>) = fields.into_iter().partition(keep);
+        let used: BTreeSet<&str> = kept
+            .iter()
+            .flat_map(|f| {
+                f.args
+                    .iter()
+                    .map(|a| a.ty.innermost())
+                    .chain([f.ty.innermost()])
+            })
+            .collect();
+        let forget: Vec<String> = dropped
+            .iter()
+            .flat_map(|f| {
+                f.args
+                    .iter()
+                    .map(|a| a.ty.innermost())
+                    .chain([f.ty.innermost()])
+            })
+            .filter(|n| !used.contains(n))
+            .map(str::to_string)
+            .collect();
+        for name in forget {
+            self.model.types.remove(&name);
+        }
+        kept
     }
 
     fn all_crud_mutations(&mut self, ti: usize) -> Result<Vec<FieldDef>, BuildError> {
@@ -520,13 +554,8 @@ impl<'a> Builder<'a> {
             if ft.omit.read {
                 continue;
             }
-            let cols: Vec<&str> = r
-                .columns
-                .iter()
-                .map(|&c| t.columns[c].inflect_name.as_str())
-                .collect();
             fields.push(field(
-                &inflect::forward_relation(&ft.inflect_name, &cols),
+                &self.model.forward_name(ri),
                 TypeRef::named(ft.type_name.clone()),
                 FieldKind::PayloadForward { relation: ri },
                 &format!(
@@ -601,12 +630,30 @@ impl<'a> Builder<'a> {
             (c, false) => self.gql_type(c),
         };
         let plural = f.returns_set || matches!(f.returns, Codec::Array { .. });
-        let result_name = inflect::function_result_field(result_ty.innermost(), plural);
-        let mut fields = vec![
-            field("clientMutationId", TypeRef::named("String"), FieldKind::ClientMutationId, "The exact same `clientMutationId` that was provided in the mutation input, unchanged and unused. May be used by a client to track mutations."),
-            field(&result_name, result_ty, FieldKind::PayloadResult, ""),
-            field("query", TypeRef::named("Query"), FieldKind::Query, "Our root query field type. Allows us to run any query from our mutation payload."),
-        ];
+        let record =
+            matches!(f.returns, Codec::Row { table, .. } if self.model.tables[table].is_record());
+        let result_name = inflect::function_result_field(
+            f.single_output.as_deref(),
+            record,
+            result_ty.innermost(),
+            plural,
+        );
+        let mut fields = vec![field(
+            "clientMutationId",
+            TypeRef::named("String"),
+            FieldKind::ClientMutationId,
+            "The exact same `clientMutationId` that was provided in the mutation input, unchanged and unused. May be used by a client to track mutations.",
+        )];
+        // `RETURNS void`: nothing to show (v4 has no result field then).
+        if !f.returns_void {
+            fields.push(field(&result_name, result_ty, FieldKind::PayloadResult, ""));
+        }
+        fields.push(field(
+            "query",
+            TypeRef::named("Query"),
+            FieldKind::Query,
+            "Our root query field type. Allows us to run any query from our mutation payload.",
+        ));
         // One row of a table: its relations and its edge too, as v4 gives them.
         if let (Codec::Row { table, .. }, false) = (&f.returns, f.returns_set) {
             if !self.model.tables[*table].is_composite() {

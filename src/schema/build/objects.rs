@@ -26,11 +26,11 @@ impl<'a> Builder<'a> {
                 },
             });
         }
-        if t.is_composite() {
+        if t.is_record() {
             return Ok(ObjectDef {
                 interfaces: vec![],
                 name: t.type_name.clone(),
-                description: self.class_comment(&t),
+                description: self.record_description(ti),
                 fields,
             });
         }
@@ -43,6 +43,11 @@ impl<'a> Builder<'a> {
             if connection {
                 let Some((ty, args)) = self.function_field(fi, 1)? else {
                     continue;
+                };
+                // A computed column's connection is never null (v4); a root one may be.
+                let ty = match ty {
+                    TypeRef::Named(_) if f.returns_set => ty.non_null(),
+                    ty => ty,
                 };
                 fields.push(FieldDef {
                     name: inflect::computed_column(&f.name, &t.name),
@@ -63,17 +68,21 @@ impl<'a> Builder<'a> {
                 });
             }
         }
+        // A composite type has computed fields (as v4 gives it) but no relations.
+        if t.is_composite() {
+            return Ok(ObjectDef {
+                interfaces: vec![],
+                name: t.type_name.clone(),
+                description: self.class_comment(&t),
+                fields: names::dedupe_fields(&self.model, &t.type_name, fields),
+            });
+        }
         for ri in 0..self.model.relations.len() {
             let r = self.model.relations[ri].clone();
             if r.table == ti && !self.model.tables[r.foreign_table].omit.read {
                 let ft = &self.model.tables[r.foreign_table];
-                let cols: Vec<&str> = r
-                    .columns
-                    .iter()
-                    .map(|&c| t.columns[c].inflect_name.as_str())
-                    .collect();
                 fields.push(FieldDef {
-                    name: inflect::forward_relation(&ft.inflect_name, &cols),
+                    name: self.model.forward_name(ri),
                     description: Some(format!(
                         "Reads a single `{}` that is related to this `{}`.",
                         ft.type_name, t.type_name
@@ -86,11 +95,6 @@ impl<'a> Builder<'a> {
             let rt_omit = self.model.tables[r.table].omit;
             if r.foreign_table == ti && !rt_omit.many && !rt_omit.read {
                 let rt = self.model.tables[r.table].clone();
-                let cols: Vec<&str> = r
-                    .columns
-                    .iter()
-                    .map(|&c| rt.columns[c].inflect_name.as_str())
-                    .collect();
                 // The foreign key's tag, else the referencing table's, else the flag (v4's order).
                 let collections = r
                     .simple_collections
@@ -114,7 +118,7 @@ impl<'a> Builder<'a> {
                 }
                 if collections.connections() && !(unique && legacy == LegacyRelations::Omit) {
                     fields.push(FieldDef {
-                        name: inflect::backward_relation(&rt.inflect_name, &cols, false),
+                        name: self.model.backward_name(ri),
                         description: Some(format!(
                             "Reads and enables pagination through a set of `{}`.",
                             rt.type_name
@@ -126,7 +130,7 @@ impl<'a> Builder<'a> {
                 }
                 if collections.lists() && !unique {
                     fields.push(FieldDef {
-                        name: inflect::backward_relation_list(&rt.inflect_name, &cols),
+                        name: self.model.backward_list_name(ri),
                         description: Some(format!(
                             "Reads and enables pagination through a set of `{}`.",
                             rt.type_name
@@ -149,5 +153,21 @@ impl<'a> Builder<'a> {
             description,
             fields,
         })
+    }
+
+    /// v4's description of a function's outputs type: "The return type of our `fnTable`
+    /// query." (the field's name; `mutation` for a VOLATILE function).
+    fn record_description(&self, ti: usize) -> Option<String> {
+        let f = self
+            .model
+            .functions
+            .iter()
+            .find(|f| matches!(f.returns, Codec::Row { table, .. } if table == ti))?;
+        let name = match self.computed_column_of(f) {
+            Some(on) => inflect::computed_column(&f.name, &self.model.tables[on].name),
+            None => inflect::function(&f.inflect_name),
+        };
+        let kind = if f.volatile { "mutation" } else { "query" };
+        Some(format!("The return type of our `{name}` {kind}."))
     }
 }

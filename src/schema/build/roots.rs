@@ -139,7 +139,8 @@ impl<'a> Builder<'a> {
                     FieldKind::Delete { .. } | FieldKind::DeleteByNodeId { .. } => !omit.delete,
                     _ => true,
                 };
-                mutation_fields.extend(self.crud_mutations(ti)?.into_iter().filter(wanted));
+                let crud = self.crud_mutations(ti)?;
+                mutation_fields.extend(self.keep_mutations(crud, wanted));
             }
         }
 

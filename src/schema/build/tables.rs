@@ -10,6 +10,14 @@ impl<'a> Builder<'a> {
             .classes
             .iter()
             .filter(|c| self.exposed(&c.schema) && c.kind != "c")
+            // Partitions, or their partitioned table (`--use-partitioned-parent`), as v4.
+            .filter(|c| {
+                if self.opts.flags.use_partitioned_parent {
+                    !c.is_partition
+                } else {
+                    c.kind != "p"
+                }
+            })
             .collect();
         // Composite types become object types when a function or a column uses them (through
         // arrays and domains too), or they are the JWT type.
@@ -115,6 +123,7 @@ impl<'a> Builder<'a> {
                 unique_keys: vec![],
                 simple_collections: tags.simple_collections(),
                 tag_keys: vec![],
+                view_unique_key: None,
             });
         }
         // Columns need every table known first (a column may hold another table's row type).
@@ -238,6 +247,13 @@ impl<'a> Builder<'a> {
             for &c in pk.iter().flatten() {
                 t.columns[c].not_null = true;
             }
+            // v4's `viewUniqueKey` (a view's `@uniqueKey` first): a column to order by last.
+            if t.kind == 'v' && pk.is_none() {
+                let name = tags
+                    .value("uniqueKey")
+                    .or(self.opts.flags.view_unique_key.as_deref());
+                t.view_unique_key = name.and_then(|n| t.columns.iter().position(|c| c.name == n));
+            }
             t.primary_key = pk;
             t.unique_keys = uniques;
             t.tag_keys = tag_keys;
@@ -252,7 +268,9 @@ impl<'a> Builder<'a> {
             .iter()
             .filter(|c| c.kind == "f" && !tags::parse(c.comment.as_deref()).omit().whole)
         {
-            let simple_collections = tags::parse(con.comment.as_deref()).simple_collections();
+            let con_tags = tags::parse(con.comment.as_deref());
+            let simple_collections = con_tags.simple_collections();
+            let names = RelationNames::from_tags(&con_tags);
             let (Some(&t), Some(&ft)) = (
                 self.class_table.get(&con.class_oid),
                 con.foreign_class_oid.and_then(|o| self.class_table.get(&o)),
@@ -272,6 +290,7 @@ impl<'a> Builder<'a> {
                     foreign_table: ft,
                     foreign_columns,
                     simple_collections,
+                    names,
                 });
             }
         }
@@ -302,6 +321,7 @@ impl<'a> Builder<'a> {
                     foreign_table: ft,
                     foreign_columns,
                     simple_collections: None,
+                    names: RelationNames::from_tags(&fk.tags),
                 })
             });
             match resolved {

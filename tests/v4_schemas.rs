@@ -1,0 +1,162 @@
+//! Schemas as PostGraphile v4 users have them, beyond the golden corpus (which runs with the
+//! default flags): `--use-partitioned-parent`, `--view-unique-key`, and a CRUD mutation that
+//! grants take away (`--no-ignore-rbac`) leaving its name to a function.
+
+mod common;
+
+use common::{app_with, Options, TestApp};
+use postgraph::schema::SchemaFlags;
+use serde_json::json;
+
+const FIXTURE: &str = include_str!("fixtures/v4_schema.sql");
+
+/// The fixture and a view with an `id` column but no `@uniqueKey` tag.
+const UNTAGGED_VIEW: &str = concat!(
+    include_str!("fixtures/v4_schema.sql"),
+    "create view app_public.untagged_keys as select id, region from app_public.sales;
+     grant select on app_public.untagged_keys to app_anonymous;"
+);
+
+/// `create_sale_event(note)` wants the name of the table's own create mutation, which the
+/// role may not use (no INSERT on the table) once grants count.
+const RBAC_NAMES: &str = r#"
+create table app_public.audit_entries (id serial primary key, note text not null);
+grant select on app_public.audit_entries to app_anonymous;
+create function app_public.create_audit_entry(note text) returns app_public.audit_entries
+  volatile security definer language sql
+  as $$ insert into app_public.audit_entries (note) values (note) returning * $$;
+grant execute on function app_public.create_audit_entry(text) to app_anonymous;
+"#;
+
+async fn app(sql: &'static str, flags: SchemaFlags) -> TestApp {
+    app_with(Options {
+        setup_sql: Some(sql),
+        schema_flags: flags,
+        ..Options::default()
+    })
+    .await
+}
+
+async fn root_fields(app: &TestApp, root: &str) -> Vec<String> {
+    let r = app
+        .gql(
+            "query($t: String!) { __type(name: $t) { fields { name } } }",
+            json!({ "t": root }),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.data()["__type"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn partitions_are_exposed_by_default_and_the_parent_with_the_flag() {
+    let app = app(FIXTURE, SchemaFlags::default()).await;
+    let query = root_fields(&app, "Query").await;
+    assert!(query.iter().any(|f| f == "allSales2023S"), "{query:?}");
+    assert!(!query.iter().any(|f| f == "allSales"), "{query:?}");
+    let r = app
+        .gql("{ allSales2024S { totalCount } }", json!({}), None)
+        .await;
+    assert_eq!(r.data()["allSales2024S"]["totalCount"], 3, "{}", r.body);
+
+    let flags = SchemaFlags {
+        use_partitioned_parent: true,
+        ..SchemaFlags::default()
+    };
+    let app = self::app(FIXTURE, flags).await;
+    let query = root_fields(&app, "Query").await;
+    assert!(query.iter().any(|f| f == "allSales"), "{query:?}");
+    assert!(
+        !query.iter().any(|f| f.starts_with("allSales20")),
+        "{query:?}"
+    );
+    let r = app
+        .gql(
+            "{ allSales(orderBy: ID_ASC, first: 2) { totalCount nodes { id soldOn } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.data()["allSales"],
+        json!({"totalCount": 6, "nodes": [
+            {"id": 1, "soldOn": "2023-03-01"}, {"id": 2, "soldOn": "2023-05-01"}
+        ]}),
+        "{}",
+        r.body
+    );
+}
+
+#[tokio::test]
+async fn a_create_mutation_the_role_may_not_use_leaves_its_name_to_a_function() {
+    let flags = SchemaFlags {
+        no_ignore_rbac: true,
+        ..SchemaFlags::default()
+    };
+    let app = app(RBAC_NAMES, flags).await;
+    let r = app
+        .gql(
+            r#"mutation { createAuditEntry(input: {note: "hello"}) { auditEntry { id note } } }"#,
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.data()["createAuditEntry"]["auditEntry"],
+        json!({"id": 1, "note": "hello"}),
+        "{}",
+        r.body
+    );
+    let rows = app.sql("select note from app_public.audit_entries").await;
+    assert_eq!(rows, vec![json!({"note": "hello"})]);
+}
+
+#[tokio::test]
+async fn the_view_unique_key_flag_orders_views_by_that_column() {
+    let flags = SchemaFlags {
+        view_unique_key: Some("id".into()),
+        ..SchemaFlags::default()
+    };
+    let app = app(UNTAGGED_VIEW, flags).await;
+    let r = app
+        .gql(
+            "{ allCategoryTotals(first: 1) { edges { cursor } } allSaleKeys: allUntaggedKeys(first: 2) { edges { cursor node { id } } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.data()["allCategoryTotals"]["edges"][0]["cursor"],
+        "WyJuYXR1cmFsIiwxXQ==",
+        "{}",
+        r.body
+    );
+    // A view without `id` keeps its natural cursors; one with it is ordered by it.
+    let edges = &r.data()["allSaleKeys"]["edges"];
+    // `["view_unique_key_asc",[2]]`
+    assert_eq!(
+        edges[1]["cursor"], "WyJ2aWV3X3VuaXF1ZV9rZXlfYXNjIixbMl1d",
+        "{}",
+        r.body
+    );
+    let r = app
+        .gql(
+            "query($a: Cursor) { allSaleKeys: allUntaggedKeys(first: 2, after: $a) { nodes { id } } }",
+            json!({"a": edges[1]["cursor"]}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.data()["allSaleKeys"]["nodes"],
+        json!([{"id": 3}, {"id": 4}]),
+        "{}",
+        r.body
+    );
+}
