@@ -227,6 +227,8 @@ async fn run(config: &Config) -> Result<()> {
         example::DEFAULT_ROLE.into(),
         "--statement-timeout".into(),
         STATEMENT_TIMEOUT_MS.to_string(),
+        // The `filter` operation filters on a relation.
+        "--connection-filter-relations".into(),
         "--pre-request".into(),
         revocation::PRE_REQUEST.into(),
     ];
@@ -251,10 +253,20 @@ async fn run(config: &Config) -> Result<()> {
     let http = reqwest::Client::new();
     let reader_token = ops::sign_in(&http, &server.url, &cluster::user_email(1)).await?;
     let writer_token = ops::sign_in(&http, &server.url, cluster::WRITER_EMAIL).await?;
-    let api = postgraph::server::build_api(
+    let flags = postgraph::schema::SchemaFlags {
+        filter: postgraph::schema::filter::FilterFlags {
+            relations: true,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let api = postgraph::server::build_api_with(
         &postgraph::db::connect(&app.authenticator).await?,
         &["app_public".to_string()],
         &Some(example::JWT_TOKEN_IDENTIFIER.to_string()),
+        false,
+        false,
+        &flags,
     )
     .await?;
 

@@ -64,18 +64,21 @@ done
 url() { echo "postgres://app_authenticator:compare@127.0.0.1:$PGPORT/$1"; }
 
 # Both engines get the same v4 command line (plus V4_FLAGS, which both take too: postgraph
-# reads v4's options, e.g. V4_FLAGS="-j -N -M --legacy-relations omit -l 200kB").
+# reads v4's options, e.g. V4_FLAGS="-j -N -M --legacy-relations omit -l 200kB"); PGRAPH_FLAGS
+# go to postgraph only, V4_ONLY_FLAGS to PostGraphile only (e.g. its --append-plugins).
 rm -f "$OUT/postgraph.graphql" "$OUT/v4.graphql"
 "$PGRAPH" serve -c "$(url cmp_pg)" -s app_public --port "$PGRPORT" \
   --jwt-secret "$JWT_SECRET" --jwt-token-identifier app_public.jwt_token \
   --default-role app_anonymous --export-schema-graphql "$OUT/postgraph.graphql" \
-  --disable-query-log --extended-errors hint,detail,errcode ${V4_FLAGS:-} >"$OUT/postgraph.log" 2>&1 &
+  --disable-query-log --extended-errors hint,detail,errcode ${V4_FLAGS:-} ${PGRAPH_FLAGS:-} \
+  >"$OUT/postgraph.log" 2>&1 &
 PIDS+=($!)
 
 "$HERE/node_modules/.bin/postgraphile" -c "$(url cmp_v4)" -s app_public --port "$V4PORT" \
   --jwt-secret "$JWT_SECRET" --jwt-token-identifier app_public.jwt_token \
   --default-role app_anonymous --export-schema-graphql "$OUT/v4.graphql" \
-  --disable-query-log --extended-errors hint,detail,errcode ${V4_FLAGS:-} >"$OUT/v4.log" 2>&1 &
+  --disable-query-log --extended-errors hint,detail,errcode ${V4_FLAGS:-} ${V4_ONLY_FLAGS:-} \
+  >"$OUT/v4.log" 2>&1 &
 PIDS+=($!)
 
 wait_up() {

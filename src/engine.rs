@@ -90,6 +90,8 @@ pub enum CompiledField {
         not_found: Option<String>,
         fixups: Vec<FixupPath>,
     },
+    /// A field error known when planning (a filter the plugin refuses): null, with it.
+    Error(PlanError),
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
@@ -101,6 +103,7 @@ fn compile(plan: &plan::Plan) -> CompiledOperation {
             let compiled = match f {
                 RootField::Constant(t) => CompiledField::Constant(t),
                 RootField::Introspection => CompiledField::Introspection,
+                RootField::Error(e) => CompiledField::Error(e.clone()),
                 RootField::Select { select, fixups } => CompiledField::Select {
                     statement: sql::select(select),
                     fixups: fixups.clone(),
@@ -608,6 +611,16 @@ impl Engine {
                         .cloned()
                         .unwrap_or(Json::Null);
                     data.push_str(&v.to_string());
+                }
+                CompiledField::Error(e) => {
+                    data.push_str("null");
+                    errors.push(error_json(
+                        &e.message,
+                        &[e.location],
+                        &[key.as_str().into()],
+                        e.code,
+                        None,
+                    ));
                 }
                 f if unsignable(f) => {
                     data.push_str("null");

@@ -21,6 +21,8 @@ const SETUP: &str = concat!(
     include_str!("fixtures/v4_schema.sql"),
     include_str!("../compare/fixtures/10_forum.sql"),
     include_str!("../compare/fixtures/20_samples.sql"),
+    // The filter corpus (compare/queries/5x_filter_*) reads its own tables.
+    include_str!("fixtures/filter.sql"),
 );
 
 /// The seed accounts of compare/fixtures/10_forum.sql.

@@ -97,27 +97,27 @@ async fn simple_collections_both_adds_lists_beside_connections() {
     let query = fields(&app, "Query").await;
     assert_eq!(
         field(&query, "allPostsList"),
-        Some("allPostsList(first: Int, offset: Int, orderBy: [PostsOrderBy!], condition: PostCondition): [Post!]")
+        Some("allPostsList(first: Int, offset: Int, orderBy: [PostsOrderBy!], condition: PostCondition, filter: PostFilter): [Post!]")
     );
     assert!(field(&query, "allPosts").is_some());
     assert_eq!(
         field(&query, "searchPostsList"),
-        Some("searchPostsList(q: String, first: Int, offset: Int): [Post]")
+        Some("searchPostsList(q: String, first: Int, offset: Int, filter: PostFilter): [Post]")
     );
     assert!(field(&query, "searchPosts").is_some());
     assert_eq!(
         field(&query, "titleListList"),
-        Some("titleListList(first: Int, offset: Int): [String]")
+        Some("titleListList(first: Int, offset: Int, filter: StringFilter): [String]")
     );
     let user = fields(&app, "User").await;
     assert_eq!(
         field(&user, "postsByAuthorIdList"),
-        Some("postsByAuthorIdList(first: Int, offset: Int, orderBy: [PostsOrderBy!], condition: PostCondition): [Post!]!")
+        Some("postsByAuthorIdList(first: Int, offset: Int, orderBy: [PostsOrderBy!], condition: PostCondition, filter: PostFilter): [Post!]!")
     );
     assert!(field(&user, "postsByAuthorId").is_some());
     assert_eq!(
         field(&user, "recentPostsList"),
-        Some("recentPostsList(n: Int, first: Int, offset: Int): [Post]")
+        Some("recentPostsList(n: Int, first: Int, offset: Int, filter: PostFilter): [Post]")
     );
     // A unique backward relation would be one row: `users` has no list of itself.
     let post = fields(&app, "Post").await;
@@ -284,12 +284,12 @@ async fn no_setof_functions_contain_nulls_makes_set_rows_non_null() {
     let query = fields(&app, "Query").await;
     assert_eq!(
         field(&query, "searchPostsList"),
-        Some("searchPostsList(q: String, first: Int, offset: Int): [Post!]")
+        Some("searchPostsList(q: String, first: Int, offset: Int, filter: PostFilter): [Post!]")
     );
     // Sets of scalars are not rows: unchanged.
     assert_eq!(
         field(&query, "titleListList"),
-        Some("titleListList(first: Int, offset: Int): [String]")
+        Some("titleListList(first: Int, offset: Int, filter: StringFilter): [String]")
     );
     let scalars = fields(&app, "TitleListConnection").await;
     assert_eq!(field(&scalars, "nodes"), Some("nodes(): [String]!"));
@@ -341,16 +341,16 @@ async fn sortable_and_filterable_functions_take_order_by_and_condition() {
     let query = fields(&app, "Query").await;
     assert_eq!(
         field(&query, "searchPosts"),
-        Some("searchPosts(q: String, first: Int, last: Int, offset: Int, before: Cursor, after: Cursor, orderBy: [PostsOrderBy!], condition: PostCondition): PostsConnection")
+        Some("searchPosts(q: String, first: Int, last: Int, offset: Int, before: Cursor, after: Cursor, orderBy: [PostsOrderBy!], condition: PostCondition, filter: PostFilter): PostsConnection")
     );
     assert_eq!(
         field(&query, "searchPostsList"),
-        Some("searchPostsList(q: String, first: Int, offset: Int, orderBy: [PostsOrderBy!], condition: PostCondition): [Post]")
+        Some("searchPostsList(q: String, first: Int, offset: Int, orderBy: [PostsOrderBy!], condition: PostCondition, filter: PostFilter): [Post]")
     );
     let user = fields(&app, "User").await;
     assert!(
         field(&user, "recentPosts").is_some_and(|f| f.starts_with(
-            "recentPosts(n: Int, first: Int, last: Int, offset: Int, before: Cursor, after: Cursor, orderBy: [PostsOrderBy!]):"
+            "recentPosts(n: Int, first: Int, last: Int, offset: Int, before: Cursor, after: Cursor, orderBy: [PostsOrderBy!], filter: PostFilter):"
         )),
         "{user:?}"
     );

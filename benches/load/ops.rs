@@ -79,6 +79,15 @@ pub fn all(reader_token: &str, writer_token: &str) -> Vec<Op> {
             expect: "/data/allUsers/nodes/19/postsByAuthorId/aggregates/distinctCount/id",
         },
         Op {
+            name: "filter",
+            label: "`allPosts(filter:)` on a title and the author (relation filter)",
+            query: "{ allPosts(first: 20, filter: {title: {includesInsensitive: \"NUMBER 1\"}, userByAuthorId: {username: {startsWith: \"user1\"}}}) { nodes { id title } } }",
+            variables: None,
+            token: None,
+            kind: Kind::Read,
+            expect: "/data/allPosts/nodes/19/title",
+        },
+        Op {
             name: "by-pk",
             label: "by primary key `postById`",
             query: "query($id: Int!) { postById(id: $id) { id title body } }",

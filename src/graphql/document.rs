@@ -303,7 +303,8 @@ fn check_variables(
     variables: &Variables<S>,
 ) -> Result<(), GraphqlError> {
     let masked;
-    let variables = if root.query_info.model.dynamic_json {
+    let model = &root.query_info.model;
+    let variables = if model.dynamic_json || model.types.contains_key("KeyValueHash") {
         masked = json_values_masked(root, op, variables);
         &masked
     } else {
@@ -317,9 +318,10 @@ fn check_variables(
     }
 }
 
-/// With `--dynamic-json` a `JSON` value may be an object or a list, which juniper's check of
-/// the variables refuses for a scalar: a copy of the variables with such values replaced by
-/// a string is checked instead (the planner reads the real ones).
+/// With `--dynamic-json` a `JSON` value may be an object or a list, and a `KeyValueHash`
+/// (hstore) is an object, which juniper's check of the variables refuses for a scalar: a
+/// copy of the variables with such values replaced by a string is checked instead (the
+/// planner reads the real ones).
 fn json_values_masked(
     root: &Root,
     op: &Spanning<juniper::Operation<'_, S>>,
@@ -342,7 +344,10 @@ fn json_values_masked(
             return;
         }
         match root.schema.concrete_type_by_name(name) {
-            Some(MetaType::Scalar(s)) if s.name == "JSON" => {
+            Some(MetaType::Scalar(s))
+                if (s.name == "JSON" && root.query_info.model.dynamic_json)
+                    || s.name == "KeyValueHash" =>
+            {
                 if matches!(v, InputValue::List(_) | InputValue::Object(_)) {
                     *v = InputValue::scalar("JSON");
                 }

@@ -139,6 +139,7 @@ pub fn decode_node_id(
 pub fn coerce(codec: &Codec, v: &Value) -> std::result::Result<Option<String>, String> {
     Ok(Some(match (codec, v.resolved()) {
         (_, Value::Null) => return Ok(None),
+        (Codec::Json { sql_type }, v) if sql_type.ends_with(".\"hstore\"") => hstore_text(v)?,
         // `--dynamic-json`: whatever was given is the JSON value.
         (Codec::Json { .. }, v) => json_of(v).to_string(),
         (Codec::Enum { labels, .. }, Value::Enum(e) | Value::String(e)) => {
@@ -218,6 +219,31 @@ pub fn coerce(codec: &Codec, v: &Value) -> std::result::Result<Option<String>, S
             return Err("a list or object was given where a scalar is expected".into())
         }
     }))
+}
+
+/// A `KeyValueHash` object as hstore's text form: `"key"=>"value"` pairs, NULL for a null.
+fn hstore_text(v: &Value) -> std::result::Result<String, String> {
+    let Value::Object(fields) = v.resolved() else {
+        return Err("a KeyValueHash takes an object of strings".into());
+    };
+    let mut out = String::new();
+    for (i, (k, v)) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        quote_element(&mut out, k);
+        out.push_str("=>");
+        match v.resolved() {
+            Value::Null => out.push_str("NULL"),
+            Value::String(s) if !s.contains('\0') => quote_element(&mut out, s),
+            _ => {
+                return Err(format!(
+                    "the KeyValueHash value of {k} must be a string or null"
+                ))
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// A GraphQL input value as the JSON value it stands for (enum values as strings).

@@ -26,6 +26,7 @@ impl<'m> Planner<'m> {
         let t = self.table(table);
         let (first, last, offset) = self.page_args(node)?;
         let conditions = self.conditions(node, table)?;
+        let filter = self.table_filter(node, table)?;
         let (mut order, mut cursor_spec) = self.order(node, table)?;
         // A view's unique key (v4's `viewUniqueKey`) ends an order that is not unique; the
         // natural order's cursors are then v4's `["view_unique_key_asc",[values]]`.
@@ -83,6 +84,7 @@ impl<'m> Planner<'m> {
             source,
             columns,
             conditions,
+            filter,
             join,
             order,
             cursor_spec,
@@ -171,6 +173,7 @@ impl<'m> Planner<'m> {
             source,
             columns: None,
             conditions,
+            filter: None,
             join: vec![],
             order,
             cursor_spec,

@@ -5,6 +5,7 @@
 mod aggregates;
 mod arguments;
 mod connections;
+pub mod filter;
 pub mod fixups;
 mod mutation;
 mod roots;
@@ -197,6 +198,8 @@ pub struct Connection {
     pub columns: Option<Vec<String>>,
     /// `col = param` (or `col IS NULL` when the param is null).
     pub conditions: Vec<(String, Param)>,
+    /// `filter:`, when given and not a no-op.
+    pub filter: Option<filter::Filter>,
     /// `child.col = parent.col` pairs for backward relations.
     pub join: Vec<(String, String)>,
     pub order: Vec<OrderCol>,
@@ -354,6 +357,8 @@ pub struct PayloadEdge {
 }
 
 /// What to do for one root field of the operation.
+// Plans are built once per query text and cached; the size of a variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum RootField {
     /// A string known at plan time (`__typename`, `Query.nodeId`).
@@ -368,6 +373,8 @@ pub enum RootField {
         mutation: Mutation,
         fixups: Vec<FixupPath>,
     },
+    /// A field error known at plan time: the field is null, with this error.
+    Error(PlanError),
 }
 
 #[derive(Debug, Clone)]
@@ -414,11 +421,15 @@ pub fn plan_with(model: &Model, op: &Operation, options: &PlanOptions) -> Result
                 };
                 match op.kind {
                     OpKind::Query if def.kind == FieldKind::NodeId => RootField::Constant("query"),
-                    OpKind::Query => {
-                        let select = p.root_select(node, &def.kind, &def.ty)?;
-                        let fixups = fixups::in_select(&select);
-                        RootField::Select { select, fixups }
-                    }
+                    OpKind::Query => match p.root_select(node, &def.kind, &def.ty) {
+                        Ok(select) => {
+                            let fixups = fixups::in_select(&select);
+                            RootField::Select { select, fixups }
+                        }
+                        // A filter the plugin refuses fails its root field only.
+                        Err(e) if e.code == filter::INVALID_FILTER => RootField::Error(e),
+                        Err(e) => return Err(e),
+                    },
                     OpKind::Mutation => {
                         let mutation = p.mutation(node, &def.kind)?;
                         let fixups = fixups::in_payload(&mutation);

@@ -161,14 +161,10 @@ impl<'m> Planner<'m> {
         let value = |n: &FieldNode| Ok(Item::Value(self.out(n, &f.returns)?));
         let item: &dyn Fn(&FieldNode) -> Result<Item> =
             if rows_of.is_some() { &row } else { &value };
-        Ok(Call::Connection(self.function_connection(
-            node,
-            source,
-            ty.innermost(),
-            item,
-            list,
-            rows_of,
-        )?))
+        let mut connection =
+            self.function_connection(node, source, ty.innermost(), item, list, rows_of)?;
+        connection.filter = self.function_filter(node, function)?;
+        Ok(Call::Connection(connection))
     }
 
     /// A set-returning function's simple collection (root or computed column).

@@ -138,6 +138,25 @@ pub fn order_by_enum(table: &str) -> String {
 pub fn condition_type(table: &str) -> String {
     format!("{}Condition", table_type(table))
 }
+/// connection-filter's names: `PostFilter` (a table's or a scalar's filter), `IntListFilter`.
+pub fn filter_type(type_name: &str) -> String {
+    format!("{type_name}Filter")
+}
+pub fn filter_list_type(type_name: &str) -> String {
+    format!("{type_name}ListFilter")
+}
+/// A one-to-many relation's filter: `UserToManyPostFilter`.
+pub fn filter_many_type(table_type: &str, foreign_type: &str) -> String {
+    format!("{table_type}ToMany{foreign_type}Filter")
+}
+/// `userByAuthorIdExists`, `postsByAuthorIdExist` (connection-filter's names).
+pub fn filter_exists_field(relation_field: &str, many: bool) -> String {
+    if many {
+        format!("{relation_field}Exist")
+    } else {
+        format!("{relation_field}Exists")
+    }
+}
 pub fn input_type(table: &str) -> String {
     format!("{}Input", table_type(table))
 }

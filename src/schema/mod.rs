@@ -3,6 +3,7 @@
 
 pub mod aggregates;
 pub mod build;
+pub mod filter;
 pub mod inflect;
 mod names;
 mod prune;
@@ -48,6 +49,16 @@ pub struct SchemaFlags {
     /// tables tagged `@aggregates on` (pg-aggregates' `disableAggregatesByDefault`)
     #[arg(long = "aggregates-opt-in", env = "POSTGRAPH_AGGREGATES_OPT_IN")]
     pub aggregates_opt_in: bool,
+    /// cidr, macaddr and macaddr8 as the `CidrAddress`, `MacAddress` and `MacAddress8`
+    /// scalars (v4's pgUseCustomNetworkScalars) rather than `String`
+    #[arg(
+        long = "custom-network-scalars",
+        env = "POSTGRAPH_CUSTOM_NETWORK_SCALARS"
+    )]
+    pub custom_network_scalars: bool,
+    /// The `filter:` argument (postgraphile-plugin-connection-filter's) and how it reads input
+    #[command(flatten)]
+    pub filter: filter::FilterFlags,
     /// A backward relation over a unique key (one row): `deprecated` gives the single-row
     /// field and the connection (v4's default), `omit` the single-row field only, `only` the
     /// connection only
@@ -243,6 +254,8 @@ pub struct Model {
     /// Roles a token's role claim may name (read at startup): those the connecting role may
     /// switch to, minus itself, superusers, BYPASSRLS roles and owners of exposed tables.
     pub roles: HashSet<String>,
+    /// How `filter:` input is read (null and empty-object literals).
+    pub filter: filter::FilterFlags,
 }
 
 impl Model {
@@ -633,6 +646,8 @@ pub enum InputTarget {
     Key(usize),
     /// The global identifier of the row an update/delete mutation targets.
     NodeId,
+    /// A field of a `filter:` input type.
+    Filter(filter::FilterField),
     /// The key an upsert's conflict is on.
     ConflictKey,
     /// A computed column (the function's index) in a `having` condition.

@@ -44,6 +44,10 @@ pub(super) fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) 
             filters.push(Box::new(move |x| format!("{x}.{col}{cast} = {v}{cast}")));
         }
     }
+    if let Some(f) = &c.filter {
+        let function = matches!(c.source, Source::Function { .. });
+        filters.push(super::filter::condition(b, f, function));
+    }
     let mut bounds: Vec<ForAlias> = vec![];
     if let Some(after) = &c.after {
         bounds.push(keyset(b, &c.order, after, true));

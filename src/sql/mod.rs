@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 
 mod aggregates;
 mod connection;
+mod filter;
 pub mod text;
 mod write;
 use connection::{connection, cursor, item_json};
@@ -98,6 +99,8 @@ impl Builder {
         }
     }
 }
+
+const MONEY: &str = "\"pg_catalog\".\"money\"";
 
 /// `json_build_object(k1, v1, ...)`; past 50 pairs (Postgres allows 100 arguments) a row of
 /// aliased columns keeps the order instead.
@@ -257,6 +260,8 @@ fn out_expr(b: &mut Builder, v: &str, out: &Out) -> String {
 
 fn scalar(v: &str, codec: &Codec) -> String {
     match codec {
+        // money's `to_json` is its text (`$1.50`): v4 sends the number.
+        Codec::Float { sql_type } if sql_type == MONEY => format!("({v})::numeric"),
         Codec::Native { .. }
         | Codec::Float { .. }
         | Codec::Interval { .. }
@@ -282,6 +287,10 @@ fn scalar(v: &str, codec: &Codec) -> String {
             s
         }
         Codec::Array { element, .. } => match **element {
+            Codec::Float { ref sql_type } if sql_type == MONEY => list(
+                v,
+                &format!("(select json_agg((__e)::numeric) from unnest({v}) as __e)"),
+            ),
             Codec::Native { .. } | Codec::Float { .. } => format!("to_json({v})"),
             ref inner => list(
                 v,

@@ -18,7 +18,8 @@ use serde_json::{json, Value};
 
 const FIXTURES: &str = concat!(
     include_str!("../fixtures/json_values.sql"),
-    include_str!("../fixtures/mutations.sql")
+    include_str!("../fixtures/mutations.sql"),
+    include_str!("../fixtures/filter.sql")
 );
 
 /// SQLSTATEs that mean the engine wrote SQL Postgres could not take, whatever the input.
@@ -121,6 +122,14 @@ fn parse_corpus(text: &str) -> Case {
 async fn fuzz_app() -> (TestApp, Schema, String) {
     let app = app_with(Options {
         setup_sql: Some(FIXTURES),
+        // Filters on relations too, so generated filters reach EXISTS subqueries.
+        schema_flags: postgraph::schema::SchemaFlags {
+            filter: postgraph::schema::filter::FilterFlags {
+                relations: true,
+                ..Default::default()
+            },
+            ..Default::default()
+        },
         ..Options::default()
     })
     .await;

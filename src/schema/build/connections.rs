@@ -35,6 +35,7 @@ impl<'a> Builder<'a> {
         ]);
         // `@omit filter` on the table: no `condition`.
         args.retain(|a| filterable || a.name != "condition");
+        args.extend(self.filter_arg(ti));
         args
     }
 

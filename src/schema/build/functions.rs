@@ -202,6 +202,7 @@ impl<'a> Builder<'a> {
                 Codec::Row { table, .. } if !self.model.tables[table].is_composite() => {
                     args.extend(page_args());
                     args.extend(self.sort_filter_args(&f, table));
+                    args.extend(self.function_filter_arg(&f));
                 }
                 // A set of a function's outputs pages as a set of scalars does (v4).
                 Codec::Row { table, .. } if self.model.tables[table].is_record() => {
@@ -216,6 +217,7 @@ impl<'a> Builder<'a> {
                         return Ok(None);
                     }
                     args.extend(page_args());
+                    args.extend(self.function_filter_arg(&f));
                 }
             }
         }
@@ -274,6 +276,7 @@ impl<'a> Builder<'a> {
         if let Codec::Row { table, .. } = f.returns {
             args.extend(self.sort_filter_args(&f, table));
         }
+        args.extend(self.function_filter_arg(&f));
         (ty, args)
     }
 

@@ -8,6 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 
 mod aggregates;
 mod connections;
+mod filter;
 mod functions;
 mod mutations;
 mod objects;
@@ -78,6 +79,14 @@ const SCALARS: &[(&str, &str)] = &[
         "InternetAddress",
         "An IPv4 or IPv6 host address, and optionally its subnet.",
     ),
+    ("BitString", "A string representing a series of binary bits"),
+    (
+        "KeyValueHash",
+        "A set of key/value pairs, keys are strings, values may be a string or null. Exposed as a JSON object.",
+    ),
+    ("CidrAddress", "An IPv4 or IPv6 CIDR address."),
+    ("MacAddress", "A 6-byte MAC address."),
+    ("MacAddress8", "An 8-byte MAC address."),
     ("JwtToken", "A JSON Web Token, signed by the server."),
     ("Cursor", "An opaque cursor for pagination."),
 ];
@@ -86,6 +95,7 @@ pub fn build(catalog: &Catalog, opts: &BuildOptions) -> Result<Model, BuildError
     let mut model = empty_model(catalog);
     model.node_id_field = inflect::node_id_field(opts.flags.classic_ids).into();
     model.dynamic_json = opts.flags.dynamic_json;
+    model.filter = opts.flags.filter.clone();
     let mut b = Builder {
         catalog,
         opts,
@@ -121,6 +131,7 @@ fn empty_model(catalog: &Catalog) -> Model {
         node_id_field: inflect::node_id_field(false).into(),
         dynamic_json: false,
         roles: catalog.roles.iter().cloned().collect(),
+        filter: Default::default(),
     }
 }
 

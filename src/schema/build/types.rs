@@ -53,7 +53,10 @@ impl<'a> Builder<'a> {
             // `String` field always holds a string (int8 and numeric keep their precision, JSON
             // is a JSON-encoded string as in PostGraphile v4).
             _ => Some(match t.name.as_str() {
-                "float4" | "float8" if t.schema == "pg_catalog" => Codec::Float { sql_type },
+                // money is a Float in v4 (sent as its numeric value).
+                "float4" | "float8" | "money" if t.schema == "pg_catalog" => {
+                    Codec::Float { sql_type }
+                }
                 "interval" if t.schema == "pg_catalog" => Codec::Interval { sql_type },
                 // Only `point` is an object in v4 by default; the other geometric types
                 // (line, lseg, box, path, polygon, circle) stay strings there, as here.
@@ -64,6 +67,9 @@ impl<'a> Builder<'a> {
                 "json" | "jsonb" if t.schema == "pg_catalog" && self.opts.flags.dynamic_json => {
                     Codec::Json { sql_type }
                 }
+                // hstore is v4's `KeyValueHash`: a JSON object out (its cast to json), the
+                // same in (see `plan::arguments::coerce`).
+                "hstore" if t.kind == "b" => Codec::Json { sql_type },
                 _ => Codec::Text { sql_type },
             }),
         }
@@ -154,11 +160,44 @@ impl<'a> Builder<'a> {
             Codec::Native { sql_type }
             | Codec::Float { sql_type }
             | Codec::Text { sql_type }
-            | Codec::Json { sql_type } => {
-                let name = self.scalar_name(sql_type);
-                TypeRef::named(name)
-            }
+            | Codec::Json { sql_type } => match self.domain_scalar(sql_type) {
+                Some(name) => TypeRef::named(name),
+                None => TypeRef::named(self.scalar_name(sql_type)),
+            },
         }
+    }
+
+    /// A domain over a scalar is a scalar of its own, named after it (v4: `create domain
+    /// year as int` → `Year`); None for other types, or when its name is not free.
+    fn domain_scalar(&mut self, sql_type: &str) -> Option<String> {
+        let t = self
+            .types_by_name
+            .get(sql_type)
+            .copied()
+            .filter(|t| t.kind == "d")?;
+        let tags = tags::parse(t.comment.as_deref());
+        let name = inflect::pg_type(tags.value("name").unwrap_or(&t.name));
+        let taken = match self.model.types.get(&name) {
+            Some(TypeDef::Scalar(_)) => false,
+            Some(_) => true,
+            None => self.claimed.contains_key(&name) || SCALARS.iter().any(|(n, _)| *n == name),
+        };
+        if !inflect::is_valid_name(&name) || taken {
+            tracing::warn!(
+                "domain {sql_type} is exposed as its base type: the scalar name `{name}` is taken or not valid"
+            );
+            return None;
+        }
+        if !self.model.types.contains_key(&name) {
+            self.model.types.insert(
+                name.clone(),
+                TypeDef::Scalar(ScalarDef {
+                    name: name.clone(),
+                    description: tags.description.clone(),
+                }),
+            );
+        }
+        Some(name)
     }
 
     pub(super) fn scalar_name(&mut self, sql_type: &str) -> &'static str {
@@ -180,6 +219,12 @@ impl<'a> Builder<'a> {
             "date" => "Date",
             "time" | "timetz" => "Time",
             "inet" => "InternetAddress",
+            "bit" | "varbit" => "BitString",
+            "hstore" => "KeyValueHash",
+            "money" => "Float",
+            "cidr" if self.opts.flags.custom_network_scalars => "CidrAddress",
+            "macaddr" if self.opts.flags.custom_network_scalars => "MacAddress",
+            "macaddr8" if self.opts.flags.custom_network_scalars => "MacAddress8",
             _ => "String",
         };
         if SCALARS.iter().any(|(n, _)| *n == scalar) {
