@@ -206,6 +206,41 @@ pub struct ServeOptions {
         value_parser = parse_error_field
     )]
     pub extended_errors: Vec<String>,
+    #[command(flatten)]
+    pub scale: ScaleOptions,
+}
+
+/// Beyond one database server: read replicas and a transaction pooler in front (docs/deploying.md).
+#[derive(Debug, Clone, Args)]
+pub struct ScaleOptions {
+    /// A streaming replica for queries (read-only transactions), as for --connection; repeat for several
+    #[arg(long = "read-replica")]
+    pub read_replicas: Vec<String>,
+    /// A replica further behind the primary than this is skipped until it catches up (900ms, 5s, 1m)
+    #[arg(long = "replica-max-lag", env = "POSTGRAPH_REPLICA_MAX_LAG", default_value = "5s", value_parser = parse_lag)]
+    pub replica_max_lag: std::time::Duration,
+    /// `transaction`: --connection is a transaction pooler (pgbouncer, Supavisor, RDS Proxy): no named statements kept
+    #[arg(long = "pooler", env = "POSTGRAPH_POOLER", value_enum)]
+    pub pooler: Option<Pooler>,
+    /// Direct connection (not through a pooler) for the subscriptions' LISTEN [default: --connection]
+    #[arg(long = "listen-connection", env = "POSTGRAPH_LISTEN_CONNECTION")]
+    pub listen_connection: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Pooler {
+    Transaction,
+}
+
+/// `900ms`, `5s`, `1m` (a bare number is seconds).
+fn parse_lag(s: &str) -> Result<std::time::Duration, String> {
+    match s.trim().strip_suffix("ms") {
+        Some(ms) => ms
+            .parse()
+            .map(std::time::Duration::from_millis)
+            .map_err(|_| format!("`{s}` is not a duration (e.g. 900ms, 5s, 1m)")),
+        None => parse_duration_secs(s).map(std::time::Duration::from_secs),
+    }
 }
 
 /// Limits against abusive queries: a query over one is refused (400) before any database

@@ -164,6 +164,16 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
         max_page_size: o.limits.max_page_size(),
         production: o.production,
         extended_errors: o.extended_errors.clone(),
+        scale: server::ScaleConfig {
+            read_replicas: o.scale.read_replicas.clone(),
+            replica_max_lag: o.scale.replica_max_lag,
+            statement_mode: match o.scale.pooler {
+                Some(postgraph::config::Pooler::Transaction) => {
+                    postgraph::exec::StatementMode::Unnamed
+                }
+                None => postgraph::exec::StatementMode::Cached,
+            },
+        },
     };
     if cfg.jwt.secret.is_none() && !asymmetric {
         tracing::warn!("no --jwt-secret or keys: tokens are neither signed nor accepted");
@@ -185,7 +195,13 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
             Err(e) => return Err(e.into()),
         }
     };
-    http_options.ws.listen_connection = Some(cfg.connection.clone());
+    // A pooler cannot hold a LISTEN: --listen-connection goes around it.
+    http_options.ws.listen_connection = Some(
+        o.scale
+            .listen_connection
+            .clone()
+            .unwrap_or(cfg.connection.clone()),
+    );
     let running = server::start(engine, http_options, addr).await?;
     say!("postgraph listening");
     say!("  GraphQL:  {}", running.url());

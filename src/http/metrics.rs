@@ -141,6 +141,50 @@ impl Metrics {
     }
 }
 
+/// Each read replica: whether it serves queries, its lag, queries in flight and served.
+pub fn render_replicas(out: &mut String, replicas: &[crate::db::replicas::ReplicaStatus]) {
+    if replicas.is_empty() {
+        return;
+    }
+    out.push_str("# HELP postgraph_replica_up Whether a read replica serves queries (1), or is skipped: down or lagging (0).\n# TYPE postgraph_replica_up gauge\n");
+    for r in replicas {
+        let _ = writeln!(
+            out,
+            "postgraph_replica_up{{replica=\"{}\",state=\"{}\"}} {}",
+            escape(&r.name),
+            r.state,
+            u8::from(r.state == "ok")
+        );
+    }
+    out.push_str("# HELP postgraph_replica_lag_seconds How far a read replica's replay is behind the primary.\n# TYPE postgraph_replica_lag_seconds gauge\n");
+    for r in replicas {
+        let _ = writeln!(
+            out,
+            "postgraph_replica_lag_seconds{{replica=\"{}\"}} {}",
+            escape(&r.name),
+            r.lag_ms as f64 / 1000.0
+        );
+    }
+    out.push_str("# HELP postgraph_replica_in_flight Queries running on a read replica.\n# TYPE postgraph_replica_in_flight gauge\n");
+    for r in replicas {
+        let _ = writeln!(
+            out,
+            "postgraph_replica_in_flight{{replica=\"{}\"}} {}",
+            escape(&r.name),
+            r.in_flight
+        );
+    }
+    out.push_str("# HELP postgraph_replica_reads_total Queries a read replica has answered.\n# TYPE postgraph_replica_reads_total counter\n");
+    for r in replicas {
+        let _ = writeln!(
+            out,
+            "postgraph_replica_reads_total{{replica=\"{}\"}} {}",
+            escape(&r.name),
+            r.reads
+        );
+    }
+}
+
 /// Longest operation name kept as a label (longer ones are cut, at a character boundary).
 const MAX_LABEL: usize = 100;
 
