@@ -481,6 +481,52 @@ mod tests {
     }
 
     #[test]
+    fn scale_out_flags() {
+        let cli = Cli::try_parse_from([
+            "postgraph",
+            "serve",
+            "--read-replica",
+            "postgres://r1/app",
+            "--read-replica",
+            "host=r2 port=5433 dbname=app",
+            "--replica-max-lag",
+            "900ms",
+            "--pooler",
+            "transaction",
+            "--listen-connection",
+            "postgres://primary/app",
+        ])
+        .unwrap();
+        let Command::Serve(o) = cli.command else {
+            panic!("not serve")
+        };
+        assert_eq!(
+            o.scale.read_replicas,
+            ["postgres://r1/app", "host=r2 port=5433 dbname=app"]
+        );
+        assert_eq!(
+            o.scale.replica_max_lag,
+            std::time::Duration::from_millis(900)
+        );
+        assert_eq!(o.scale.pooler, Some(Pooler::Transaction));
+        assert_eq!(
+            o.scale.listen_connection.as_deref(),
+            Some("postgres://primary/app")
+        );
+        let cli = Cli::try_parse_from(["postgraph", "serve"]).unwrap();
+        let Command::Serve(o) = cli.command else {
+            panic!("not serve")
+        };
+        assert_eq!(o.scale.replica_max_lag, std::time::Duration::from_secs(5));
+        assert!(o.scale.read_replicas.is_empty() && o.scale.pooler.is_none());
+        for bad in [["--pooler", "session"], ["--replica-max-lag", "soon"]] {
+            let mut args = vec!["postgraph", "serve"];
+            args.extend(bad);
+            assert!(Cli::try_parse_from(args).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn cookie_and_cors_flags() {
         let cli = Cli::try_parse_from([
             "postgraph",

@@ -195,6 +195,10 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
             Err(e) => return Err(e.into()),
         }
     };
+    if o.scale.pooler.is_some() && o.scale.listen_connection.is_none() && o.db.simple_subscriptions
+    {
+        tracing::warn!("--pooler transaction without --listen-connection: subscriptions LISTEN through the pooler, which loses their events");
+    }
     // A pooler cannot hold a LISTEN: --listen-connection goes around it.
     http_options.ws.listen_connection = Some(
         o.scale

@@ -70,7 +70,13 @@ impl Executor {
             Ok(c) => c,
             Err(e) => {
                 tracing::debug!(replica = %replica.name, error = %e, "no replica connection");
-                self.replicas.failed(replica);
+                // All its connections busy is not a fault; failing to open one is.
+                if !matches!(
+                    e,
+                    deadpool_postgres::PoolError::Timeout(deadpool_postgres::TimeoutType::Wait)
+                ) {
+                    self.replicas.failed(replica);
+                }
                 return None;
             }
         };
