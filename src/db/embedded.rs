@@ -334,26 +334,7 @@ impl EmbeddedPostgres {
             .arg(self.data_dir())
             .args(["-A", "trust", "-U", SUPERUSER, "-E", "UTF8", "--locale=C"])
             .arg("--no-sync");
-        let output = tokio::process::Command::from(cmd)
-            .kill_on_drop(true)
-            .output()
-            .await
-            .map_err(|e| EmbeddedError::Failed {
-                step: "run initdb",
-                output: e.to_string(),
-            })?;
-        if !output.status.success() {
-            return Err(EmbeddedError::Failed {
-                step: "initdb",
-                output: format!(
-                    "{}\n{}{}",
-                    output.status,
-                    String::from_utf8_lossy(&output.stdout),
-                    String::from_utf8_lossy(&output.stderr)
-                ),
-            });
-        }
-        Ok(())
+        run_to_end(cmd, "initdb").await
     }
 
     fn spawn_postgres(&mut self, opts: &EmbeddedOptions) -> Result<(), EmbeddedError> {
@@ -506,6 +487,30 @@ impl Drop for EmbeddedPostgres {
 enum Readiness {
     Ready,
     PortTaken,
+}
+
+/// Runs a server tool (initdb, pg_basebackup) to its end; its output is the error when it fails.
+async fn run_to_end(cmd: Command, step: &'static str) -> Result<(), EmbeddedError> {
+    let output = tokio::process::Command::from(cmd)
+        .kill_on_drop(true)
+        .output()
+        .await
+        .map_err(|e| EmbeddedError::Failed {
+            step,
+            output: format!("could not run it: {e}"),
+        })?;
+    if !output.status.success() {
+        return Err(EmbeddedError::Failed {
+            step,
+            output: format!(
+                "{}\n{}{}",
+                output.status,
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Fast shutdown (SIGINT), bounded wait, then SIGKILL (backends exit when the postmaster dies).

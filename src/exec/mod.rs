@@ -1,6 +1,8 @@
 //! Per-request transaction: role, timeout and claims applied transaction-locally, the
 //! statements run, then commit. Reads are pipelined so the whole request costs one network
-//! round trip once statements are prepared; every statement is prepared once per connection.
+//! round trip once statements are prepared; every statement is prepared once per connection
+//! (or sent unnamed behind a transaction pooler: `statements`). Queries may run on a read
+//! replica (`route`).
 
 mod route;
 mod statements;
@@ -348,11 +350,6 @@ impl Executor {
         self.mode = mode;
         self.replicas = replicas;
         self
-    }
-
-    /// The primary's pool (the replica monitor samples the primary's position through it).
-    pub fn primary_pool(&self) -> &Pool {
-        &self.pool
     }
 
     async fn client(&self) -> Result<Object, ExecError> {

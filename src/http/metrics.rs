@@ -143,45 +143,55 @@ impl Metrics {
 
 /// Each read replica: whether it serves queries, its lag, queries in flight and served.
 pub fn render_replicas(out: &mut String, replicas: &[crate::db::replicas::ReplicaStatus]) {
-    if replicas.is_empty() {
-        return;
-    }
-    out.push_str("# HELP postgraph_replica_up Whether a read replica serves queries (1), or is skipped: down or lagging (0).\n# TYPE postgraph_replica_up gauge\n");
-    for r in replicas {
+    type Value = fn(&crate::db::replicas::ReplicaStatus) -> f64;
+    let series: [(&str, &str, &str, Value); 4] = [
+        (
+            "up",
+            "gauge",
+            "Whether a read replica serves queries (1), or is skipped: down or lagging (0).",
+            |r| f64::from(u8::from(r.state == "ok")),
+        ),
+        (
+            "lag_seconds",
+            "gauge",
+            "How far a read replica's replay is behind the primary.",
+            |r| r.lag_ms as f64 / 1000.0,
+        ),
+        (
+            "in_flight",
+            "gauge",
+            "Queries running on a read replica.",
+            |r| r.in_flight as f64,
+        ),
+        (
+            "reads_total",
+            "counter",
+            "Queries a read replica has answered.",
+            |r| r.reads as f64,
+        ),
+    ];
+    for (name, kind, help, value) in series {
+        if replicas.is_empty() {
+            return;
+        }
         let _ = writeln!(
             out,
-            "postgraph_replica_up{{replica=\"{}\",state=\"{}\"}} {}",
-            escape(&r.name),
-            r.state,
-            u8::from(r.state == "ok")
+            "# HELP postgraph_replica_{name} {help}\n# TYPE postgraph_replica_{name} {kind}"
         );
-    }
-    out.push_str("# HELP postgraph_replica_lag_seconds How far a read replica's replay is behind the primary.\n# TYPE postgraph_replica_lag_seconds gauge\n");
-    for r in replicas {
-        let _ = writeln!(
-            out,
-            "postgraph_replica_lag_seconds{{replica=\"{}\"}} {}",
-            escape(&r.name),
-            r.lag_ms as f64 / 1000.0
-        );
-    }
-    out.push_str("# HELP postgraph_replica_in_flight Queries running on a read replica.\n# TYPE postgraph_replica_in_flight gauge\n");
-    for r in replicas {
-        let _ = writeln!(
-            out,
-            "postgraph_replica_in_flight{{replica=\"{}\"}} {}",
-            escape(&r.name),
-            r.in_flight
-        );
-    }
-    out.push_str("# HELP postgraph_replica_reads_total Queries a read replica has answered.\n# TYPE postgraph_replica_reads_total counter\n");
-    for r in replicas {
-        let _ = writeln!(
-            out,
-            "postgraph_replica_reads_total{{replica=\"{}\"}} {}",
-            escape(&r.name),
-            r.reads
-        );
+        for r in replicas {
+            // The state names why a replica is skipped; only `up` carries it.
+            let state = if name == "up" {
+                format!(",state=\"{}\"", r.state)
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                out,
+                "postgraph_replica_{name}{{replica=\"{}\"{state}}} {}",
+                escape(&r.name),
+                value(r)
+            );
+        }
     }
 }
 

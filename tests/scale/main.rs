@@ -1,6 +1,7 @@
 //! Beyond one database server: pgbouncer in transaction mode in front (`--pooler transaction`),
 //! two instances on one database, read replicas and read-your-writes.
 
+mod cli;
 #[path = "../common/mod.rs"]
 mod common;
 mod instances;

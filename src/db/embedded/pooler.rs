@@ -12,11 +12,12 @@ use std::time::{Duration, Instant};
 
 const READY_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// Runs pgbouncer and stops it when our end of its stdin closes.
+/// Runs pgbouncer ($0, config $1) and stops it, and removes its folder ($2), when our end of
+/// its stdin closes.
 const SCRIPT: &str = r#"trap '' INT HUP
 exec 3<&0
 "$0" "$1" </dev/null & pid=$!
-{ read -r _ <&3; kill -TERM "$pid" 2>/dev/null; } &
+{ read -r _ <&3; kill -TERM "$pid" 2>/dev/null; rm -rf "$2"; } &
 wait "$pid""#;
 
 /// A running pgbouncer; stopped (and its folder removed) on drop.
@@ -114,6 +115,7 @@ impl EmbeddedPostgres {
                 .arg(SCRIPT)
                 .arg(&bin)
                 .arg(&ini_path)
+                .arg(&bouncer.folder)
                 .current_dir(&bouncer.folder)
                 .stdin(Stdio::piped())
                 .stdout(log.try_clone()?)

@@ -43,25 +43,7 @@ impl EmbeddedPostgres {
             .arg("-p")
             .arg(self.port.to_string())
             .args(["-U", SUPERUSER]);
-        let output = tokio::process::Command::from(cmd)
-            .kill_on_drop(true)
-            .output()
-            .await
-            .map_err(|e| EmbeddedError::Failed {
-                step: "run pg_basebackup",
-                output: e.to_string(),
-            })?;
-        if !output.status.success() {
-            return Err(EmbeddedError::Failed {
-                step: "pg_basebackup",
-                output: format!(
-                    "{}\n{}{}",
-                    output.status,
-                    String::from_utf8_lossy(&output.stdout),
-                    String::from_utf8_lossy(&output.stderr)
-                ),
-            });
-        }
+        super::run_to_end(cmd, "pg_basebackup").await?;
         replica.serve_on_free_port(started).await
     }
 }
