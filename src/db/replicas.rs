@@ -364,7 +364,66 @@ pub async fn replay_position(client: &tokio_postgres::Client) -> Option<Lsn> {
 
 #[cfg(test)]
 mod tests {
-    use super::Lsn;
+    use super::{Lsn, Replicas, Route};
+    use std::sync::atomic::Ordering;
+    use std::time::Duration;
+
+    /// Three replicas r1..r3 (pools not connected) in these states: (up, lag ms, replayed).
+    fn replicas(states: [(bool, u64, u64); 3]) -> Replicas {
+        let conns: Vec<String> = (1..=3).map(|i| format!("host=r{i} dbname=app")).collect();
+        let set = Replicas::new(&conns, 2, Duration::from_secs(1), Duration::from_secs(5))
+            .expect("pools");
+        for (r, (up, lag, replayed)) in set.list.iter().zip(states) {
+            r.up.store(up, Ordering::Relaxed);
+            r.lag_ms.store(lag, Ordering::Relaxed);
+            r.replayed.store(replayed, Ordering::Relaxed);
+        }
+        set
+    }
+
+    fn name(route: &Route) -> String {
+        match route {
+            Route::Replica(busy) => busy.replica().name.clone(),
+            Route::Check(busy, _) => format!("check {}", busy.replica().name),
+            Route::Primary => "primary".into(),
+        }
+    }
+
+    #[test]
+    fn a_down_or_lagging_replica_is_skipped() {
+        let set = replicas([(true, 0, 10), (false, 0, 10), (true, 9000, 10)]);
+        for _ in 0..3 {
+            assert_eq!(name(&set.route(None)), "r1:5432");
+        }
+        let none = replicas([(false, 0, 10), (false, 0, 10), (true, 5001, 10)]);
+        assert_eq!(name(&none.route(None)), "primary");
+        assert_eq!(name(&Replicas::default().route(None)), "primary");
+    }
+
+    #[test]
+    fn the_least_busy_replica_serves_next() {
+        let set = replicas([(true, 0, 10), (true, 0, 10), (true, 0, 10)]);
+        let held: Vec<Route> = (0..3).map(|_| set.route(None)).collect();
+        let mut names: Vec<String> = held.iter().map(name).collect();
+        names.sort();
+        assert_eq!(names, ["r1:5432", "r2:5432", "r3:5432"]);
+        // With one released, it is the only idle one: the next query goes there.
+        let mut held = held;
+        let released = name(&held.remove(1));
+        assert_eq!(name(&set.route(None)), released);
+    }
+
+    #[test]
+    fn a_read_after_a_write_needs_a_replica_that_replayed_it() {
+        let set = replicas([(true, 0, 10), (true, 0, 50), (false, 0, 99)]);
+        // r2 has replayed 40; r3 has 99 but is down.
+        assert_eq!(name(&set.route(Some(Lsn(40)))), "r2:5432");
+        assert_eq!(name(&set.route(Some(Lsn(50)))), "r2:5432");
+        // None known that far: one healthy replica is asked.
+        assert!(name(&set.route(Some(Lsn(60)))).starts_with("check r"));
+        let down = replicas([(false, 0, 10), (false, 0, 50), (false, 0, 99)]);
+        assert_eq!(name(&down.route(Some(Lsn(60)))), "primary");
+    }
 
     #[test]
     fn wal_positions_parse_and_print_as_postgres_writes_them() {
