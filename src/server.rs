@@ -26,12 +26,30 @@ pub enum StartError {
     Schema(#[from] BuildError),
     #[error(transparent)]
     Auth(#[from] AuthError),
+    #[error("{} not exist in this database; --schema names the schemas to expose (this database has: {})",
+        plural_schemas(.0), .1.join(", "))]
+    MissingSchemas(Vec<String>, Vec<String>),
     #[error("--jwt-token-identifier must be `schema.type`, got `{0}`")]
     JwtIdentifier(String),
     #[error("{0}")]
     Http(String),
+    #[error("{0}")]
+    PreRequest(String),
     #[error("could not listen on {0}: {1}")]
     Bind(SocketAddr, std::io::Error),
+}
+
+fn plural_schemas(names: &[String]) -> String {
+    let list = names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() == 1 {
+        format!("schema {list} does")
+    } else {
+        format!("schemas {list} do")
+    }
 }
 
 impl StartError {
@@ -75,6 +93,9 @@ pub struct EngineConfig {
     pub production: bool,
     /// `--extended-errors`: Postgres error fields added to GraphQL errors (v4's names).
     pub extended_errors: Vec<String>,
+    /// `--pre-request`: `schema.function` run in every request's transaction after the claims
+    /// are set (PostgREST's `db-pre-request`); raising `PT401` refuses the token (401).
+    pub pre_request: Option<String>,
     /// `--read-replica`, `--replica-max-lag`, `--pooler`.
     pub scale: ScaleConfig,
 }
@@ -149,7 +170,22 @@ pub async fn build_api_with(
     flags: &SchemaFlags,
 ) -> Result<Api, StartError> {
     let started = Instant::now();
+    // A mistyped schema would otherwise give an empty API and a clean log.
+    let (missing, existing) = catalog::missing_schemas(client, schemas).await?;
+    if !missing.is_empty() {
+        return Err(StartError::MissingSchemas(missing, existing));
+    }
     let catalog = catalog::load(client, schemas).await?;
+    for s in schemas {
+        let empty = !catalog.classes.iter().any(|c| &c.schema == s)
+            && !catalog.procs.iter().any(|p| &p.schema == s);
+        if empty {
+            tracing::warn!(
+                schema = s.as_str(),
+                "schema has no tables, views or functions to expose"
+            );
+        }
+    }
     let model = schema::build(
         &catalog,
         &BuildOptions {
@@ -197,6 +233,23 @@ pub async fn build_engine(cfg: &EngineConfig) -> Result<Engine, StartError> {
         cfg.max_pool_size,
         std::time::Duration::from_millis(cfg.pool_timeout_ms),
     )?;
+    let pre_request = match &cfg.pre_request {
+        None => None,
+        Some(f) => {
+            let (schema, name) = crate::sql::pre_request(f).map_err(StartError::PreRequest)?;
+            let exists: bool = client
+                .query_one(crate::sql::PRE_REQUEST_EXISTS, &[&schema, &name])
+                .await
+                .map_err(DbError::Sql)?
+                .get(0);
+            if !exists {
+                return Err(StartError::PreRequest(format!(
+                    "--pre-request `{f}`: no such function without arguments"
+                )));
+            }
+            Some(crate::sql::pre_request_call(&schema, &name))
+        }
+    };
     let wait = std::time::Duration::from_millis(cfg.pool_timeout_ms);
     let replicas = Arc::new(Replicas::new(
         &cfg.scale.read_replicas,
@@ -207,8 +260,9 @@ pub async fn build_engine(cfg: &EngineConfig) -> Result<Engine, StartError> {
     replicas
         .start_monitor(pool.clone(), cfg.scale.monitor_interval())
         .await;
-    let exec =
-        Executor::new(pool, cfg.statement_timeout_ms).scaled(cfg.scale.statement_mode, replicas);
+    let exec = Executor::new(pool, cfg.statement_timeout_ms)
+        .with_pre_request(pre_request)
+        .scaled(cfg.scale.statement_mode, replicas);
     let mut engine = Engine::new(api, auth, exec, default_role)?;
     engine.plan_options.max_page_size = cfg.max_page_size;
     engine.production = cfg.production;

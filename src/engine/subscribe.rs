@@ -195,6 +195,7 @@ impl Engine {
                     &sub.variables,
                     session,
                     None,
+                    None,
                     &mut outcome,
                     ReadFrom::Primary,
                 )

@@ -70,7 +70,14 @@ pub struct DbError {
     /// The fields Postgres sent with it, by v4's names (`errcode`, `detail`, `hint`, ...),
     /// for `--extended-errors`; None for an error that is not Postgres'.
     pub fields: Option<Vec<(&'static str, String)>>,
+    /// The `--pre-request` function refused the request: the HTTP status its SQLSTATE asks
+    /// for (`PT401` → 401, `PT403` → 403).
+    pub refused: Option<u16>,
 }
+
+/// The SQLSTATEs a `--pre-request` function raises to refuse a request, and their statuses
+/// (PostgREST's `PTxyz` convention).
+const REFUSALS: &[(&str, u16)] = &[("PT401", 401), ("PT403", 403)];
 
 /// The fields of a Postgres error `--extended-errors` may name (v4's names for them).
 pub const ERROR_FIELDS: &[&str] = &[
@@ -103,6 +110,7 @@ impl DbError {
                     constraint: None,
                     stale_plan: stale_plan(db),
                     fields: None,
+                    refused: None,
                 }
             }
             Some(db) => DbError {
@@ -111,6 +119,7 @@ impl DbError {
                 constraint: db.constraint().map(str::to_string),
                 stale_plan: false,
                 fields: Some(pg_fields(db)),
+                refused: None,
             },
             None if e.is_closed()
                 || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>()) =>
@@ -122,6 +131,7 @@ impl DbError {
                     constraint: None,
                     stale_plan: false,
                     fields: None,
+                    refused: None,
                 }
             }
             None => {
@@ -132,6 +142,7 @@ impl DbError {
                     constraint: None,
                     stale_plan: false,
                     fields: None,
+                    refused: None,
                 }
             }
         }
@@ -161,7 +172,19 @@ impl DbError {
             constraint: None,
             stale_plan: false,
             fields: None,
+            refused: None,
         }
+    }
+
+    /// An error of the `--pre-request` call: a refusal when its SQLSTATE is one of
+    /// [`REFUSALS`].
+    fn from_pre_request(e: tokio_postgres::Error) -> Self {
+        let mut e = DbError::from_pg(e);
+        e.refused = REFUSALS
+            .iter()
+            .find(|(code, _)| *code == e.code)
+            .map(|(_, status)| *status);
+        e
     }
 }
 
@@ -289,6 +312,8 @@ pub struct Executor {
     mode: StatementMode,
     /// Where queries may run instead of the primary (none: everything on the primary).
     pub replicas: Arc<Replicas>,
+    /// `--pre-request`: the call run after the settings in every request's transaction.
+    pre_request: Option<String>,
 }
 
 /// One mutation: the write, the payload built from what it wrote, and what to say when the
@@ -342,6 +367,7 @@ impl Executor {
             statement_timeout: format!("{statement_timeout_ms}ms"),
             mode: StatementMode::default(),
             replicas: Arc::new(Replicas::default()),
+            pre_request: None,
         }
     }
 
@@ -349,6 +375,13 @@ impl Executor {
     pub fn scaled(mut self, mode: StatementMode, replicas: Arc<Replicas>) -> Self {
         self.mode = mode;
         self.replicas = replicas;
+        self
+    }
+
+    /// Runs `call` (see [`sql::pre_request`]) in every request's transaction once the role and
+    /// claims are set; it may refuse the request (see [`DbError::refused`]).
+    pub fn with_pre_request(mut self, call: Option<String>) -> Self {
+        self.pre_request = call;
         self
     }
 
@@ -427,12 +460,24 @@ impl Executor {
         statements: &[&'b Bound<'_>],
     ) -> Result<(Opening<'a>, Vec<Result<Prepared<'b>, DbError>>), DbError> {
         let (set, args) = self.prepare_session(client, session).await?;
+        let pre_request = self.pre_request.as_deref();
         let opening: Opening<'a> = Box::pin(async move {
-            // join! polls in order, and tokio-postgres sends a request on its first poll.
-            let (begin, setup) =
-                futures::join!(client.batch_execute(begin), set.query_one(client, &args));
+            // join! polls in order, and tokio-postgres sends a request on its first poll: the
+            // pre-request call goes out behind the settings, in the same round trip.
+            let check = async {
+                match pre_request {
+                    Some(call) => client.batch_execute(call).await,
+                    None => Ok(()),
+                }
+            };
+            let (begin, setup, checked) = futures::join!(
+                client.batch_execute(begin),
+                set.query_one(client, &args),
+                check
+            );
             begin.map_err(DbError::from_pg)?;
             setup.map_err(DbError::from_pg)?;
+            checked.map_err(DbError::from_pre_request)?;
             Ok(())
         });
         let mut opening = Box::pin(futures::future::maybe_done(opening));

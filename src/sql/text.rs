@@ -59,6 +59,9 @@ pub const INTROSPECTION_SQL: &str = include_str!("../../sql/introspection.sql");
 /// servers with LLVM it would cost far more than the query itself on large catalogs.
 pub const INTROSPECTION_BEGIN: &str = "begin read only; set local jit = off";
 /// The connecting role: the role of requests without a token when none is configured.
+/// The database's own schemas (not Postgres' system ones), to check `--schema` against.
+pub const USER_SCHEMAS: &str = "select nspname::text from pg_namespace \
+    where nspname !~ '^pg_' and nspname <> 'information_schema' order by 1";
 pub const CURRENT_USER: &str = "select current_user::text";
 
 /// `create database "name" [template "template"]` (the embedded cluster's databases).
@@ -87,6 +90,37 @@ pub fn listen(channel: &str) -> String {
 pub fn unlisten(channel: &str) -> String {
     format!("unlisten {}", quote_ident(channel))
 }
+
+/// The `--pre-request` function, `schema.function` (either part may be double-quoted), as its
+/// schema and name.
+pub fn pre_request(function: &str) -> Result<(String, String), String> {
+    let bad = || format!("--pre-request `{function}` must be `schema.function`");
+    let (schema, name) = function.split_once('.').ok_or_else(bad)?;
+    let unquote = |s: &str| {
+        let s = s.trim();
+        s.strip_prefix('"')
+            .and_then(|s| s.strip_suffix('"'))
+            .map(|s| s.replace("\"\"", "\""))
+            .unwrap_or_else(|| s.to_string())
+    };
+    let (schema, name) = (unquote(schema), unquote(name));
+    if schema.is_empty() || name.is_empty() || name.contains('.') {
+        return Err(bad());
+    }
+    Ok((schema, name))
+}
+
+/// The call of the `--pre-request` function (see [`pre_request`]), run in every request's
+/// transaction after the claims are set.
+pub fn pre_request_call(schema: &str, name: &str) -> String {
+    format!("select {}.{}()", quote_ident(schema), quote_ident(name))
+}
+
+/// Whether the `--pre-request` function exists and takes no arguments: `$1` schema, `$2` name.
+/// Read from the catalog, which the authenticator may read without rights on the schema.
+pub const PRE_REQUEST_EXISTS: &str = "select exists (select 1 from pg_catalog.pg_proc p \
+     join pg_catalog.pg_namespace n on n.oid = p.pronamespace \
+     where n.nspname = $1 and p.proname = $2 and p.pronargs = 0)";
 
 /// Opens a request's transaction; `RESET ALL` drops anything a previous request's function set
 /// at session level, so pooled connections never carry settings from one request to the next.

@@ -2,6 +2,8 @@
 //! template database, and per test a fresh clone of it served by a real postgraph over HTTP.
 #![allow(dead_code)]
 
+pub mod ws;
+
 use postgraph::auth::JwtConfig;
 use postgraph::config::example;
 use postgraph::db::{self, embedded::EmbeddedOptions, embedded::EmbeddedPostgres};
@@ -78,6 +80,8 @@ pub struct Options {
     pub schema_flags: postgraph::schema::SchemaFlags,
     /// `--extended-errors`.
     pub extended_errors: Vec<&'static str>,
+    /// `--pre-request` (the example app has `app_private.check_session`).
+    pub pre_request: Option<&'static str>,
     /// `--jwt-cookie`: the token cookie's name.
     pub jwt_cookie: Option<&'static str>,
     /// `--insecure-cookies`: cookies without `Secure`.
@@ -94,6 +98,8 @@ pub struct Options {
     pub scale: server::ScaleConfig,
     /// `--listen-connection`: the LISTEN connection's own (default: the engine's).
     pub listen_connection: Option<String>,
+    /// A GET of this path panics in the handler (tests of the panic guard).
+    pub panic_path: Option<String>,
 }
 
 impl Default for Options {
@@ -116,6 +122,7 @@ impl Default for Options {
             disable_default_mutations: false,
             schema_flags: Default::default(),
             extended_errors: vec![],
+            pre_request: None,
             jwt_cookie: None,
             insecure_cookies: false,
             simple_subscriptions: false,
@@ -125,6 +132,7 @@ impl Default for Options {
             max_connections: postgraph::config::DEFAULT_MAX_CONNECTIONS,
             scale: Default::default(),
             listen_connection: None,
+            panic_path: None,
         }
     }
 }
@@ -194,6 +202,7 @@ pub async fn serve(connection: &str, opts: &Options) -> Result<Running, server::
         production: opts.production,
         extended_errors: opts.extended_errors.iter().map(|f| f.to_string()).collect(),
         scale: opts.scale.clone(),
+        pre_request: opts.pre_request.map(str::to_owned),
     };
     let engine = server::build_engine(&cfg).await?;
     server::start(
@@ -217,6 +226,8 @@ pub async fn serve(connection: &str, opts: &Options) -> Result<Running, server::
             header_timeout: postgraph::config::timeout(opts.header_timeout_ms),
             body_timeout: postgraph::config::timeout(opts.body_timeout_ms),
             max_connections: (opts.max_connections > 0).then_some(opts.max_connections),
+            panic_path: opts.panic_path.clone(),
+            ..HttpOptions::default()
         },
         "127.0.0.1:0".parse().unwrap(),
     )

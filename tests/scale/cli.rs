@@ -35,7 +35,15 @@ async fn serve_with_a_pooler_a_listen_connection_and_a_replica() {
         .expect("replica");
     let replica_url = replica.connection_string(example::AUTHENTICATOR, &database);
     let mut child = Command::new(BIN)
-        .args(["serve", "--port", "0", "--connection", &pooled])
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--connection",
+            &pooled,
+            "--schema",
+            "app_public",
+        ])
         .args(["--pooler", "transaction", "--listen-connection", &direct])
         .args(["--read-replica", &replica_url, "--replica-max-lag", "1h"])
         .args(["--simple-subscriptions", "--jwt-secret", SECRET])
