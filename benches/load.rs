@@ -26,6 +26,8 @@ mod proc;
 mod report;
 #[path = "load/revocation.rs"]
 mod revocation;
+#[path = "load/scale.rs"]
+mod scale;
 #[path = "load/server.rs"]
 mod server;
 #[path = "load/soak.rs"]
@@ -48,6 +50,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub const STATEMENT_TIMEOUT_MS: u64 = 30_000;
 /// The BENCH_ONLY name of the subscriptions measurement (benches/load/events.rs).
 pub const EVENTS: &str = "events";
+/// The BENCH_ONLY name of the replica and pooler measurements (benches/load/scale.rs).
+pub const SCALE: &str = "scale";
 /// HS256 secret for the benchmark's tokens (throwaway data, so a constant is fine).
 pub const JWT_SECRET: &str = "postgraph-bench-secret-at-least-32-bytes";
 
@@ -272,10 +276,10 @@ async fn run(config: &Config) -> Result<()> {
 
     let all = ops::all(&reader_token, &writer_token);
     if let Some(only) = &config.only {
-        let known = |o: &String| o == EVENTS || all.iter().any(|op| op.name == *o);
+        let known = |o: &String| o == EVENTS || o == SCALE || all.iter().any(|op| op.name == *o);
         if let Some(unknown) = only.iter().find(|o| !known(o)) {
             let mut names: Vec<&str> = all.iter().map(|op| op.name).collect();
-            names.push(EVENTS);
+            names.extend([EVENTS, SCALE]);
             return Err(
                 format!("BENCH_ONLY: unknown operation {unknown:?} (have {names:?})").into(),
             );
@@ -369,6 +373,29 @@ async fn run(config: &Config) -> Result<()> {
         None
     };
 
+    let scale = if config
+        .only
+        .as_ref()
+        .is_none_or(|o| o.iter().any(|n| n == SCALE))
+    {
+        step("scale: replicas, pooler mode, read-your-writes");
+        Some(
+            scale::measure(
+                config,
+                &pg,
+                &app.authenticator,
+                example::DATABASE,
+                &args,
+                &writer_token,
+                &work.0,
+                &lua,
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
+
     step(format_args!(
         "startup figure: {} tables",
         config.startup_tables
@@ -389,6 +416,10 @@ async fn run(config: &Config) -> Result<()> {
         log_problems,
     }
     .markdown();
+    let report = match &scale {
+        Some(s) => format!("{report}{}", scale::markdown(s)),
+        None => report,
+    };
     println!("{report}");
     if let Some(dir) = config.output.parent() {
         std::fs::create_dir_all(dir)?;

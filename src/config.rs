@@ -249,6 +249,41 @@ pub struct ServeOptions {
     /// answers 401 JWT_REVOKED, PT403 answers 403 [example app: app_private.check_session]
     #[arg(long = "pre-request", env = "POSTGRAPH_PRE_REQUEST")]
     pub pre_request: Option<String>,
+    #[command(flatten)]
+    pub scale: ScaleOptions,
+}
+
+/// Beyond one database server: read replicas and a transaction pooler in front (docs/deploying.md).
+#[derive(Debug, Clone, Args)]
+pub struct ScaleOptions {
+    /// A streaming replica for queries (read-only transactions), as for --connection; repeat for several
+    #[arg(long = "read-replica")]
+    pub read_replicas: Vec<String>,
+    /// A replica further behind the primary than this is skipped until it catches up (900ms, 5s, 1m)
+    #[arg(long = "replica-max-lag", env = "POSTGRAPH_REPLICA_MAX_LAG", default_value = "5s", value_parser = parse_lag)]
+    pub replica_max_lag: std::time::Duration,
+    /// `transaction`: --connection is a transaction pooler (pgbouncer, Supavisor, RDS Proxy): no named statements kept
+    #[arg(long = "pooler", env = "POSTGRAPH_POOLER", value_enum)]
+    pub pooler: Option<Pooler>,
+    /// Direct connection (not through a pooler) for the subscriptions' LISTEN [default: --connection]
+    #[arg(long = "listen-connection", env = "POSTGRAPH_LISTEN_CONNECTION")]
+    pub listen_connection: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Pooler {
+    Transaction,
+}
+
+/// `900ms`, `5s`, `1m` (a bare number is seconds).
+fn parse_lag(s: &str) -> Result<std::time::Duration, String> {
+    match s.trim().strip_suffix("ms") {
+        Some(ms) => ms
+            .parse()
+            .map(std::time::Duration::from_millis)
+            .map_err(|_| format!("`{s}` is not a duration (e.g. 900ms, 5s, 1m)")),
+        None => parse_duration_secs(s).map(std::time::Duration::from_secs),
+    }
 }
 
 /// Limits against abusive queries: a query over one is refused (400) before any database
@@ -501,6 +536,52 @@ mod tests {
         assert_eq!((o.jwt_leeway, o.jwt_expires_in), (0, 3600));
         assert_eq!(o.jwt_public_keys.len(), 2);
         assert_eq!(o.jwt_role_claim_key, ".app.role");
+    }
+
+    #[test]
+    fn scale_out_flags() {
+        let cli = Cli::try_parse_from([
+            "postgraph",
+            "serve",
+            "--read-replica",
+            "postgres://r1/app",
+            "--read-replica",
+            "host=r2 port=5433 dbname=app",
+            "--replica-max-lag",
+            "900ms",
+            "--pooler",
+            "transaction",
+            "--listen-connection",
+            "postgres://primary/app",
+        ])
+        .unwrap();
+        let Command::Serve(o) = cli.command else {
+            panic!("not serve")
+        };
+        assert_eq!(
+            o.scale.read_replicas,
+            ["postgres://r1/app", "host=r2 port=5433 dbname=app"]
+        );
+        assert_eq!(
+            o.scale.replica_max_lag,
+            std::time::Duration::from_millis(900)
+        );
+        assert_eq!(o.scale.pooler, Some(Pooler::Transaction));
+        assert_eq!(
+            o.scale.listen_connection.as_deref(),
+            Some("postgres://primary/app")
+        );
+        let cli = Cli::try_parse_from(["postgraph", "serve"]).unwrap();
+        let Command::Serve(o) = cli.command else {
+            panic!("not serve")
+        };
+        assert_eq!(o.scale.replica_max_lag, std::time::Duration::from_secs(5));
+        assert!(o.scale.read_replicas.is_empty() && o.scale.pooler.is_none());
+        for bad in [["--pooler", "session"], ["--replica-max-lag", "soon"]] {
+            let mut args = vec!["postgraph", "serve"];
+            args.extend(bad);
+            assert!(Cli::try_parse_from(args).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

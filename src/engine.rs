@@ -2,7 +2,8 @@
 //! execute → response JSON (JWT fields signed). The HTTP layer only translates to and from this.
 
 use crate::auth::{self, Auth, AuthError, Claims, SessionSettings};
-use crate::exec::{DbError, ExecError, Executor, MutationStatements};
+use crate::db::replicas::Lsn;
+use crate::exec::{DbError, ExecError, Executor, MutationStatements, ReadFrom};
 use crate::graphql::document::OpKind;
 use crate::graphql::document::VarPath;
 use crate::graphql::schema::S;
@@ -189,6 +190,10 @@ pub struct Request {
     pub variables: Option<Json>,
     #[serde(default, rename = "operationName")]
     pub operation_name: Option<String>,
+    /// The WAL position of the client's last write (the HTTP layer reads it from a header):
+    /// a query then runs where that write is visible.
+    #[serde(skip)]
+    pub read_after: Option<Lsn>,
 }
 
 /// A 200 response: the body, and whether it holds a freshly signed token (then no cache
@@ -199,6 +204,8 @@ pub struct Response {
     pub carries_token: bool,
     /// What a mutation's result says about the token cookie (queries leave it alone).
     pub issued: Issued,
+    /// A committed mutation's WAL position on the primary (with read replicas only).
+    pub position: Option<Lsn>,
 }
 
 /// The tokens a response carries, for the HTTP layer's cookies. A mutation's result decides
@@ -454,6 +461,9 @@ impl Engine {
         // The token is checked first: a bad token never reaches the database.
         let session = self.session(creds).await?;
         outcome.session = Some(session.clone());
+        let from = ReadFrom::Replica {
+            after: req.read_after,
+        };
         let query = req
             .query
             .as_deref()
@@ -505,11 +515,13 @@ impl Engine {
             introspection,
             fingerprint,
             outcome,
+            from,
         )
         .await
     }
 
     /// Runs a compiled operation in one transaction under `session` and assembles its body.
+    #[allow(clippy::too_many_arguments)]
     async fn run(
         &self,
         compiled: &CompiledOperation,
@@ -518,6 +530,7 @@ impl Engine {
         introspection: Option<Json>,
         fingerprint: Option<auth::Fingerprint>,
         outcome: &mut Outcome,
+        from: ReadFrom,
     ) -> Result<Response, RequestError> {
         // This request's values for the parameters that came from variables.
         let lookup = |src: &plan::ParamSource| -> Result<Option<String>, RequestError> {
@@ -525,6 +538,7 @@ impl Engine {
             plan::bind(src, &value).map_err(RequestError::BadRequest)
         };
         let mut results: Vec<Option<Result<String, DbError>>> = vec![None; compiled.fields.len()];
+        let mut position = None;
         let mut slots = vec![];
         // A field that would return a token cannot run on an instance that cannot sign one
         // (verify-only): it is not run at all, so no sign-up happens without its token.
@@ -548,7 +562,7 @@ impl Engine {
                 }
                 if !statements.is_empty() {
                     let started = Instant::now();
-                    let rows = self.exec.read(session, &statements).await;
+                    let rows = self.exec.read_from(from, session, &statements).await;
                     outcome.database = Some(started.elapsed());
                     for (slot, r) in slots.into_iter().zip(refusal(rows?)?) {
                         results[slot] = Some(r);
@@ -578,9 +592,10 @@ impl Engine {
                 }
                 if !statements.is_empty() {
                     let started = Instant::now();
-                    let rows = self.exec.write(session, &statements).await;
+                    let (rows, at) = self.exec.write_at(session, &statements).await?;
                     outcome.database = Some(started.elapsed());
-                    for (slot, r) in slots.into_iter().zip(refusal(rows?)?) {
+                    position = at;
+                    for (slot, r) in slots.into_iter().zip(refusal(rows)?) {
                         results[slot] = Some(r);
                     }
                 }
@@ -718,6 +733,7 @@ impl Engine {
             body,
             carries_token,
             issued,
+            position,
         })
     }
 

@@ -226,6 +226,16 @@ async fn serve(mut o: ServeOptions, demo: bool) -> Result<(), AnyError> {
         max_page_size: o.limits.max_page_size(),
         production: o.production,
         extended_errors: o.extended_errors.clone(),
+        scale: server::ScaleConfig {
+            read_replicas: o.scale.read_replicas.clone(),
+            replica_max_lag: o.scale.replica_max_lag,
+            statement_mode: match o.scale.pooler {
+                Some(postgraph::config::Pooler::Transaction) => {
+                    postgraph::exec::StatementMode::Unnamed
+                }
+                None => postgraph::exec::StatementMode::Cached,
+            },
+        },
         pre_request: pick(&o.pre_request, example::PRE_REQUEST),
     };
     if cfg.jwt.secret.is_none() && !asymmetric {
@@ -256,7 +266,17 @@ async fn serve(mut o: ServeOptions, demo: bool) -> Result<(), AnyError> {
         drop(embedded);
         return Ok(());
     }
-    http_options.ws.listen_connection = Some(cfg.connection.clone());
+    if o.scale.pooler.is_some() && o.scale.listen_connection.is_none() && o.db.simple_subscriptions
+    {
+        tracing::warn!("--pooler transaction without --listen-connection: subscriptions LISTEN through the pooler, which loses their events");
+    }
+    // A pooler cannot hold a LISTEN: --listen-connection goes around it.
+    http_options.ws.listen_connection = Some(
+        o.scale
+            .listen_connection
+            .clone()
+            .unwrap_or(cfg.connection.clone()),
+    );
     let running = server::start(engine, http_options, addr).await?;
     say!("postgraph listening");
     say!("  GraphQL:  {}", running.url());

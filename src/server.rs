@@ -4,9 +4,10 @@
 use crate::auth::{Auth, AuthError, JwtConfig};
 use crate::catalog::{self, CatalogError};
 use crate::config::example;
+use crate::db::replicas::Replicas;
 use crate::db::{self, embedded::EmbeddedOptions, embedded::EmbeddedPostgres, DbError};
 use crate::engine::Engine;
-use crate::exec::Executor;
+use crate::exec::{Executor, StatementMode};
 use crate::graphql::{limits::Limits, Api};
 use crate::http::{self, HttpOptions};
 use crate::schema::{self, BuildError, BuildOptions, SchemaFlags};
@@ -95,6 +96,37 @@ pub struct EngineConfig {
     /// `--pre-request`: `schema.function` run in every request's transaction after the claims
     /// are set (PostgREST's `db-pre-request`); raising `PT401` refuses the token (401).
     pub pre_request: Option<String>,
+    /// `--read-replica`, `--replica-max-lag`, `--pooler`.
+    pub scale: ScaleConfig,
+}
+
+/// Read replicas and the statement mode a pooler in front needs.
+#[derive(Debug, Clone)]
+pub struct ScaleConfig {
+    pub read_replicas: Vec<String>,
+    pub replica_max_lag: std::time::Duration,
+    pub statement_mode: StatementMode,
+}
+
+impl Default for ScaleConfig {
+    fn default() -> Self {
+        ScaleConfig {
+            read_replicas: vec![],
+            replica_max_lag: std::time::Duration::from_secs(5),
+            statement_mode: StatementMode::Cached,
+        }
+    }
+}
+
+impl ScaleConfig {
+    /// How often the replicas' replay positions are sampled: often enough to notice the
+    /// allowed lag being passed within a quarter of it, at most once a second.
+    fn monitor_interval(&self) -> std::time::Duration {
+        (self.replica_max_lag / 4).clamp(
+            std::time::Duration::from_millis(50),
+            std::time::Duration::from_secs(1),
+        )
+    }
 }
 
 fn jwt_type(identifier: &Option<String>) -> Result<Option<(String, String)>, StartError> {
@@ -187,8 +219,9 @@ pub async fn build_engine(cfg: &EngineConfig) -> Result<Engine, StartError> {
     api.limits = cfg.limits.clone();
     let default_role = match &cfg.default_role {
         Some(r) => r.clone(),
+        // The unnamed statement: a transaction pooler may be in front.
         None => client
-            .query_one(crate::sql::CURRENT_USER, &[])
+            .query_typed_one(crate::sql::CURRENT_USER, &[])
             .await
             .map_err(DbError::Sql)?
             .get(0),
@@ -217,7 +250,19 @@ pub async fn build_engine(cfg: &EngineConfig) -> Result<Engine, StartError> {
             Some(crate::sql::pre_request_call(&schema, &name))
         }
     };
-    let exec = Executor::new(pool, cfg.statement_timeout_ms).with_pre_request(pre_request);
+    let wait = std::time::Duration::from_millis(cfg.pool_timeout_ms);
+    let replicas = Arc::new(Replicas::new(
+        &cfg.scale.read_replicas,
+        cfg.max_pool_size,
+        wait,
+        cfg.scale.replica_max_lag,
+    )?);
+    replicas
+        .start_monitor(pool.clone(), cfg.scale.monitor_interval())
+        .await;
+    let exec = Executor::new(pool, cfg.statement_timeout_ms)
+        .with_pre_request(pre_request)
+        .scaled(cfg.scale.statement_mode, replicas);
     let mut engine = Engine::new(api, auth, exec, default_role)?;
     engine.plan_options.max_page_size = cfg.max_page_size;
     engine.production = cfg.production;

@@ -462,6 +462,7 @@ async fn a_short_secret_is_refused_at_startup() {
         max_page_size: None,
         production: false,
         extended_errors: vec![],
+        scale: Default::default(),
         pre_request: None,
     };
     let err = match postgraph::server::build_engine(&cfg).await {

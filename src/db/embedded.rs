@@ -16,6 +16,10 @@ use std::time::{Duration, Instant};
 
 use tokio_postgres::NoTls;
 
+mod pooler;
+mod replica;
+pub use pooler::Pgbouncer;
+
 const HOST: &str = "127.0.0.1";
 const SUPERUSER: &str = "postgres";
 const LOG_FILE: &str = "postgres.log";
@@ -115,21 +119,31 @@ impl EmbeddedPostgres {
         };
         pg.arm_watchdog();
         pg.initdb().await?;
+        pg.serve_on_free_port(started).await
+    }
 
+    /// Starts the server of the data folder on a free port (retrying when another process
+    /// took it meanwhile).
+    async fn serve_on_free_port(mut self, started: Instant) -> Result<Self, EmbeddedError> {
+        let opts = self.opts.clone();
         for attempt in 1..=PORT_ATTEMPTS {
-            pg.port = free_port()?;
-            let log_offset = fs::metadata(pg.log_path()).map(|m| m.len()).unwrap_or(0);
-            pg.spawn_postgres(&opts)?;
-            match pg.wait_ready(log_offset).await? {
+            self.port = free_port()?;
+            let log_offset = fs::metadata(self.log_path()).map(|m| m.len()).unwrap_or(0);
+            self.spawn_postgres(&opts)?;
+            match self.wait_ready(log_offset).await? {
                 Readiness::Ready => {
-                    tracing::info!(port = pg.port, folder = %pg.folder.display(),
+                    tracing::info!(port = self.port, folder = %self.folder.display(),
                         elapsed_ms = started.elapsed().as_millis() as u64,
                         "embedded PostgreSQL started");
-                    return Ok(pg);
+                    return Ok(self);
                 }
                 Readiness::PortTaken => {
-                    tracing::debug!(port = pg.port, attempt, "port taken, retrying with another");
-                    pg.child = None;
+                    tracing::debug!(
+                        port = self.port,
+                        attempt,
+                        "port taken, retrying with another"
+                    );
+                    self.child = None;
                 }
             }
         }
@@ -137,7 +151,7 @@ impl EmbeddedPostgres {
             step: "start postgres",
             output: format!(
                 "no free port after {PORT_ATTEMPTS} attempts; log:\n{}",
-                pg.log_tail(0)
+                self.log_tail(0)
             ),
         })
     }
@@ -320,26 +334,7 @@ impl EmbeddedPostgres {
             .arg(self.data_dir())
             .args(["-A", "trust", "-U", SUPERUSER, "-E", "UTF8", "--locale=C"])
             .arg("--no-sync");
-        let output = tokio::process::Command::from(cmd)
-            .kill_on_drop(true)
-            .output()
-            .await
-            .map_err(|e| EmbeddedError::Failed {
-                step: "run initdb",
-                output: e.to_string(),
-            })?;
-        if !output.status.success() {
-            return Err(EmbeddedError::Failed {
-                step: "initdb",
-                output: format!(
-                    "{}\n{}{}",
-                    output.status,
-                    String::from_utf8_lossy(&output.stdout),
-                    String::from_utf8_lossy(&output.stderr)
-                ),
-            });
-        }
-        Ok(())
+        run_to_end(cmd, "initdb").await
     }
 
     fn spawn_postgres(&mut self, opts: &EmbeddedOptions) -> Result<(), EmbeddedError> {
@@ -494,6 +489,30 @@ enum Readiness {
     PortTaken,
 }
 
+/// Runs a server tool (initdb, pg_basebackup) to its end; its output is the error when it fails.
+async fn run_to_end(cmd: Command, step: &'static str) -> Result<(), EmbeddedError> {
+    let output = tokio::process::Command::from(cmd)
+        .kill_on_drop(true)
+        .output()
+        .await
+        .map_err(|e| EmbeddedError::Failed {
+            step,
+            output: format!("could not run it: {e}"),
+        })?;
+    if !output.status.success() {
+        return Err(EmbeddedError::Failed {
+            step,
+            output: format!(
+                "{}\n{}{}",
+                output.status,
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// Fast shutdown (SIGINT), bounded wait, then SIGKILL (backends exit when the postmaster dies).
 fn shut_down(mut child: Child) {
     if let Ok(Some(_)) = child.try_wait() {
@@ -540,14 +559,14 @@ fn wait_with_timeout(child: &mut Child, timeout: Duration) -> Option<ExitStatus>
 }
 
 /// `postmaster.pid`: line 1 is the postmaster's pid, line 8 its status ("ready" once it accepts
-/// connections; PostgreSQL 10+).
+/// connections, "standby" for a replica that does; PostgreSQL 10+).
 fn postmaster_ready(data_dir: &Path, pid: u32) -> bool {
     let Ok(text) = fs::read_to_string(data_dir.join("postmaster.pid")) else {
         return false;
     };
     let lines: Vec<&str> = text.lines().collect();
     lines.first().map(|l| l.trim()) == Some(pid.to_string().as_str())
-        && lines.get(7).map(|l| l.trim()) == Some("ready")
+        && matches!(lines.get(7).map(|l| l.trim()), Some("ready" | "standby"))
 }
 
 /// First folder holding both `initdb` and `postgres`: PATH, `pg_config --bindir`, then

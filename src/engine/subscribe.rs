@@ -189,7 +189,16 @@ impl Engine {
             let compiled = compile(&plan);
             let mut outcome = Outcome::default();
             let response = self
-                .run(&compiled, &sub.variables, session, None, None, &mut outcome)
+                // The event's WAL position is not known: the primary has it.
+                .run(
+                    &compiled,
+                    &sub.variables,
+                    session,
+                    None,
+                    None,
+                    &mut outcome,
+                    ReadFrom::Primary,
+                )
                 .await?;
             let mut body: Json = serde_json::from_str(&response.body)
                 .map_err(|e| RequestError::BadRequest(format!("internal: {e}")))?;

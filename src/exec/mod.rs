@@ -1,11 +1,21 @@
 //! Per-request transaction: role, timeout and claims applied transaction-locally, the
 //! statements run, then commit. Reads are pipelined so the whole request costs one network
-//! round trip once statements are prepared; every statement is prepared once per connection.
+//! round trip once statements are prepared; every statement is prepared once per connection
+//! (or sent unnamed behind a transaction pooler: `statements`). Queries may run on a read
+//! replica (`route`).
+
+mod route;
+mod statements;
 
 use crate::auth::SessionSettings;
+use crate::db::replicas::{Lsn, Replicas};
 use crate::sql::{self, Bound};
 use deadpool_postgres::{Object, Pool, PoolError};
-use tokio_postgres::types::{ToSql, Type};
+pub use route::ReadFrom;
+use statements::Prepared;
+pub use statements::StatementMode;
+use std::sync::Arc;
+use tokio_postgres::types::ToSql;
 
 /// Failures before anything ran: no connection to be had.
 #[derive(Debug, thiserror::Error)]
@@ -298,6 +308,10 @@ pub struct Executor {
     pool: Pool,
     /// The per-transaction `statement_timeout`, e.g. `30000ms` (`0ms`: none).
     statement_timeout: String,
+    /// Named statements kept per connection, or none (behind a transaction pooler).
+    mode: StatementMode,
+    /// Where queries may run instead of the primary (none: everything on the primary).
+    pub replicas: Arc<Replicas>,
     /// `--pre-request`: the call run after the settings in every request's transaction.
     pre_request: Option<String>,
 }
@@ -359,8 +373,17 @@ impl Executor {
         Executor {
             pool,
             statement_timeout: format!("{statement_timeout_ms}ms"),
+            mode: StatementMode::default(),
+            replicas: Arc::new(Replicas::default()),
             pre_request: None,
         }
+    }
+
+    /// With `--pooler transaction` and `--read-replica`s.
+    pub fn scaled(mut self, mode: StatementMode, replicas: Arc<Replicas>) -> Self {
+        self.mode = mode;
+        self.replicas = replicas;
+        self
     }
 
     /// Runs `call` (see [`sql::pre_request`]) in every request's transaction once the role and
@@ -405,15 +428,13 @@ impl Executor {
         }
     }
 
-    async fn prepare(
+    async fn prepare<'t>(
+        &self,
         client: &Object,
-        text: &str,
+        text: &'t str,
         n: usize,
-    ) -> Result<tokio_postgres::Statement, DbError> {
-        client
-            .prepare_typed_cached(text, &vec![Type::TEXT; n])
-            .await
-            .map_err(DbError::from_pg)
+    ) -> Result<Prepared<'t>, DbError> {
+        self.mode.prepare(client, text, n).await
     }
 
     /// The session statement for these settings and its arguments (role, timeout, pairs).
@@ -421,12 +442,9 @@ impl Executor {
         &'s self,
         client: &Object,
         s: &'s SessionSettings,
-    ) -> Result<(tokio_postgres::Statement, Vec<&'s (dyn ToSql + Sync)>), DbError> {
+    ) -> Result<(Prepared<'static>, Vec<&'s (dyn ToSql + Sync)>), DbError> {
         let text = sql::set_session(s.settings.len());
-        let statement = client
-            .prepare_typed_cached(text, &vec![Type::TEXT; 2 + 2 * s.settings.len()])
-            .await
-            .map_err(DbError::from_pg)?;
+        let statement = self.prepare(client, text, 2 + 2 * s.settings.len()).await?;
         let mut args: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(2 + 2 * s.settings.len());
         args.push(&s.role);
         args.push(&self.statement_timeout);
@@ -442,13 +460,13 @@ impl Executor {
     /// must be parsed under the request's role): cached statements cost nothing, new ones one
     /// round trip. The returned future resolves once begin and the settings are answered; await
     /// it together with what is sent next, so that everything shares one round trip.
-    async fn open<'a>(
+    async fn open<'a, 'b>(
         &'a self,
         client: &'a Object,
         session: &'a SessionSettings,
         begin: &'static str,
-        statements: &[&Bound<'_>],
-    ) -> Result<(Opening<'a>, Vec<Result<tokio_postgres::Statement, DbError>>), DbError> {
+        statements: &[&'b Bound<'_>],
+    ) -> Result<(Opening<'a>, Vec<Result<Prepared<'b>, DbError>>), DbError> {
         let (set, args) = self.prepare_session(client, session).await?;
         let pre_request = self.pre_request.as_deref();
         let opening: Opening<'a> = Box::pin(async move {
@@ -462,7 +480,7 @@ impl Executor {
             };
             let (begin, setup, checked) = futures::join!(
                 client.batch_execute(begin),
-                client.query(&set, &args),
+                set.query_one(client, &args),
                 check
             );
             begin.map_err(DbError::from_pg)?;
@@ -475,7 +493,7 @@ impl Executor {
         let prepared = futures::future::join_all(
             statements
                 .iter()
-                .map(|s| Self::prepare(client, s.text, s.params.len())),
+                .map(|s| self.prepare(client, s.text, s.params.len())),
         )
         .await;
         let opened: Opening<'a> = Box::pin(async move {
@@ -494,14 +512,36 @@ impl Executor {
         session: &SessionSettings,
         statements: &[Bound<'_>],
     ) -> Result<Vec<Result<String, DbError>>, ExecError> {
+        self.read_from(ReadFrom::default(), session, statements)
+            .await
+    }
+
+    /// [`Executor::read`] on the primary's pool.
+    async fn read_primary(
+        &self,
+        session: &SessionSettings,
+        statements: &[Bound<'_>],
+    ) -> Result<Vec<Result<String, DbError>>, ExecError> {
         let lease = Lease(Some(self.client().await?));
+        self.read_leased(lease, &self.pool, session, statements)
+            .await
+    }
+
+    /// [`Executor::read`] on a connection of `pool`.
+    async fn read_leased(
+        &self,
+        lease: Lease,
+        pool: &Pool,
+        session: &SessionSettings,
+        statements: &[Bound<'_>],
+    ) -> Result<Vec<Result<String, DbError>>, ExecError> {
         let mut results = self.read_all(lease.client(), session, statements).await;
         if has_stale_plan(&results) {
             // A read can always run again: prepared afresh, it sees the schema as it is now.
             lease.client().statement_cache.clear();
             results = self.read_all(lease.client(), session, statements).await;
         }
-        lease.finish(&self.pool, results)
+        lease.finish(pool, results)
     }
 
     /// Several root fields are independent, as in v4: one that fails gives its error and the
@@ -557,7 +597,7 @@ impl Executor {
             .map(|(p, a)| -> Step<'_> {
                 Box::pin(async move {
                     let stmt = p.as_ref().map_err(Clone::clone)?;
-                    let row = client.query_one(stmt, a).await.map_err(DbError::from_pg)?;
+                    let row = stmt.query_one(client, a).await.map_err(DbError::from_pg)?;
                     Ok(row
                         .get::<_, Option<String>>(0)
                         .unwrap_or_else(|| "null".into()))
@@ -582,16 +622,26 @@ impl Executor {
         session: &SessionSettings,
         mutations: &[MutationStatements<'_>],
     ) -> Result<Vec<Result<String, DbError>>, ExecError> {
+        Ok(self.write_at(session, mutations).await?.0)
+    }
+
+    /// [`Executor::write`], with the primary's WAL position after the commit when there are
+    /// read replicas (for read-your-writes).
+    pub async fn write_at(
+        &self,
+        session: &SessionSettings,
+        mutations: &[MutationStatements<'_>],
+    ) -> Result<(Vec<Result<String, DbError>>, Option<Lsn>), ExecError> {
         let lease = Lease(Some(self.client().await?));
-        let mut results = self.write_on(lease.client(), session, mutations).await;
+        let (mut results, mut position) = self.write_on(lease.client(), session, mutations).await;
         // Run again only when nothing was kept: a failed single mutation rolled back, several
         // that all failed rolled back to their savepoints. A stale plan after one that
         // succeeded stays that mutation's error, so nothing is written twice.
         if has_stale_plan(&results) && results.iter().all(Result::is_err) {
             lease.client().statement_cache.clear();
-            results = self.write_on(lease.client(), session, mutations).await;
+            (results, position) = self.write_on(lease.client(), session, mutations).await;
         }
-        lease.finish(&self.pool, results)
+        Ok((lease.finish(&self.pool, results)?, position))
     }
 
     async fn write_on(
@@ -599,8 +649,8 @@ impl Executor {
         client: &Object,
         session: &SessionSettings,
         mutations: &[MutationStatements<'_>],
-    ) -> Vec<Result<String, DbError>> {
-        let all = |e: DbError| mutations.iter().map(|_| Err(e.clone())).collect();
+    ) -> (Vec<Result<String, DbError>>, Option<Lsn>) {
+        let all = |e: DbError| (mutations.iter().map(|_| Err(e.clone())).collect(), None);
         let statements: Vec<&Bound<'_>> = mutations
             .iter()
             .flat_map(|m| [&m.write, &m.payload])
@@ -616,17 +666,19 @@ impl Executor {
             let (opened, result, commit) = futures::join!(
                 opening,
                 Self::mutate(client, m, &prepared[0], &prepared[1]),
-                client.batch_execute(sql::COMMIT)
+                route::end(client, sql::COMMIT, !self.replicas.is_empty())
             );
             if let Err(e) = opened {
                 return all(e);
             }
+            let mut position = None;
             if result.is_ok() {
-                if let Err(e) = commit {
-                    return all(DbError::from_pg(e));
+                match commit {
+                    Ok(p) => position = p,
+                    Err(e) => return all(DbError::from_pg(e)),
                 }
             }
-            return vec![result];
+            return (vec![result], position);
         }
         self.write_several(client, opening, mutations, &prepared)
             .await
@@ -642,11 +694,13 @@ impl Executor {
         client: &'a Object,
         opening: Opening<'a>,
         mutations: &'a [MutationStatements<'_>],
-        prepared: &'a [Result<tokio_postgres::Statement, DbError>],
-    ) -> Result<Vec<Result<String, DbError>>, DbError> {
+        prepared: &'a [Result<Prepared<'_>, DbError>],
+    ) -> Result<(Vec<Result<String, DbError>>, Option<Lsn>), DbError> {
         type Flight<'f> = std::pin::Pin<
             Box<dyn std::future::Future<Output = Result<String, DbError>> + Send + 'f>,
         >;
+        // With read replicas, the commit also reads the WAL position (read-your-writes).
+        let positions = !self.replicas.is_empty();
         let mut out: Vec<Result<String, DbError>> = Vec::with_capacity(mutations.len());
         let mut opening = Some(opening);
         // Whether the last flight's last answer was a failure, not yet rolled back.
@@ -705,16 +759,16 @@ impl Executor {
             let back = sql::rollback_to_savepoint(mutations.len() - 1);
             futures::join!(
                 async { Some(client.batch_execute(&back).await) },
-                client.batch_execute(sql::COMMIT)
+                route::end(client, sql::COMMIT, positions)
             )
         } else {
-            (None, client.batch_execute(sql::COMMIT).await)
+            (None, route::end(client, sql::COMMIT, positions).await)
         };
         if let Some(Err(e)) = recovered {
             return Err(DbError::from_pg(e));
         }
-        commit.map_err(DbError::from_pg)?;
-        Ok(out)
+        let position = commit.map_err(DbError::from_pg)?;
+        Ok((out, position))
     }
 
     /// The write and its payload, sent together; a write that touched no row is NOT_FOUND
@@ -722,8 +776,8 @@ impl Executor {
     async fn mutate(
         client: &Object,
         m: &MutationStatements<'_>,
-        write: &Result<tokio_postgres::Statement, DbError>,
-        payload: &Result<tokio_postgres::Statement, DbError>,
+        write: &Result<Prepared<'_>, DbError>,
+        payload: &Result<Prepared<'_>, DbError>,
     ) -> Result<String, DbError> {
         let (write, payload) = (
             write.as_ref().map_err(Clone::clone)?,
@@ -732,8 +786,8 @@ impl Executor {
         let write_args = params(&m.write.params);
         let payload_args = params(&m.payload.params);
         let (written, result) = futures::join!(
-            client.query_one(write, &write_args),
-            client.query_one(payload, &payload_args)
+            write.query_one(client, &write_args),
+            payload.query_one(client, &payload_args)
         );
         let count: i64 = written
             .map_err(|e| match m.not_found {

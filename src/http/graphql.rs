@@ -220,6 +220,18 @@ where
         (request, Method::Post)
     };
 
+    let mut request = request;
+    match read_after(&headers) {
+        Ok(after) => request.read_after = after,
+        Err(message) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                content_type,
+                &message,
+                "BAD_REQUEST",
+            )
+        }
+    }
     let mut logged = Logged {
         operation: request.operation_name.clone(),
         outcome: Outcome::default(),
@@ -245,6 +257,11 @@ where
                 r.headers_mut()
                     .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             }
+            if let Some(position) = response.position {
+                if let Ok(v) = HeaderValue::from_str(&position.to_string()) {
+                    r.headers_mut().insert(super::POSITION_HEADER, v);
+                }
+            }
             set_cookies(&opts, &response.issued, r.headers_mut());
             set_fingerprint_cookie(&engine, &opts, &response.issued, r.headers_mut());
             set_refresh_cookie(&engine, &opts, &response.issued, r.headers_mut());
@@ -260,6 +277,23 @@ where
     }
     reply.extensions_mut().insert(logged);
     reply
+}
+
+/// The position header a client sent back: the WAL position of its last write.
+fn read_after(headers: &HeaderMap) -> Result<Option<crate::db::replicas::Lsn>, String> {
+    let Some(v) = headers.get(super::POSITION_HEADER) else {
+        return Ok(None);
+    };
+    let text = v.to_str().unwrap_or("");
+    // Several writes' positions (a link that appends): the latest is the one to wait for.
+    let mut latest = None;
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let lsn = part
+            .parse()
+            .map_err(|e: String| format!("{}: {e}", super::POSITION_HEADER))?;
+        latest = latest.max(Some(lsn));
+    }
+    Ok(latest)
 }
 
 /// The token cookie a mutation's result asks for: set to its token, or cleared.

@@ -141,6 +141,60 @@ impl Metrics {
     }
 }
 
+/// Each read replica: whether it serves queries, its lag, queries in flight and served.
+pub fn render_replicas(out: &mut String, replicas: &[crate::db::replicas::ReplicaStatus]) {
+    type Value = fn(&crate::db::replicas::ReplicaStatus) -> f64;
+    let series: [(&str, &str, &str, Value); 4] = [
+        (
+            "up",
+            "gauge",
+            "Whether a read replica serves queries (1), or is skipped: down or lagging (0).",
+            |r| f64::from(u8::from(r.state == "ok")),
+        ),
+        (
+            "lag_seconds",
+            "gauge",
+            "How far a read replica's replay is behind the primary.",
+            |r| r.lag_ms as f64 / 1000.0,
+        ),
+        (
+            "in_flight",
+            "gauge",
+            "Queries running on a read replica.",
+            |r| r.in_flight as f64,
+        ),
+        (
+            "reads_total",
+            "counter",
+            "Queries a read replica has answered.",
+            |r| r.reads as f64,
+        ),
+    ];
+    for (name, kind, help, value) in series {
+        if replicas.is_empty() {
+            return;
+        }
+        let _ = writeln!(
+            out,
+            "# HELP postgraph_replica_{name} {help}\n# TYPE postgraph_replica_{name} {kind}"
+        );
+        for r in replicas {
+            // The state names why a replica is skipped; only `up` carries it.
+            let state = if name == "up" {
+                format!(",state=\"{}\"", r.state)
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                out,
+                "postgraph_replica_{name}{{replica=\"{}\"{state}}} {}",
+                escape(&r.name),
+                value(r)
+            );
+        }
+    }
+}
+
 /// Longest operation name kept as a label (longer ones are cut, at a character boundary).
 const MAX_LABEL: usize = 100;
 

@@ -116,6 +116,10 @@ struct Logged {
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 
+/// A mutation's response carries the primary's WAL position after its commit in this header;
+/// a request sending it back reads from where that write is visible (docs/deploying.md).
+pub const POSITION_HEADER: &str = "x-postgraph-lsn";
+
 /// The routes over a shared engine.
 pub fn routes(
     engine: Arc<Engine>,
@@ -210,6 +214,11 @@ pub fn routes(
                             );
                         }
                         h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+                        // Browser clients read the position header and send it back.
+                        h.insert(
+                            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+                            HeaderValue::from_static(POSITION_HEADER),
+                        );
                     }
                     if by_origin {
                         // The answer depends on the Origin header: caches must keep them apart.
@@ -376,7 +385,7 @@ where
             );
             h.insert(
                 header::ACCESS_CONTROL_ALLOW_HEADERS,
-                HeaderValue::from_static("Authorization, Content-Type, Accept"),
+                HeaderValue::from_static("Authorization, Content-Type, Accept, X-Postgraph-Lsn"),
             );
             h.insert(
                 header::ACCESS_CONTROL_MAX_AGE,
@@ -420,7 +429,9 @@ where
         ),
         ("/ready", &http::Method::GET) => ready(&engine).await,
         ("/metrics", &http::Method::GET) if opts.metrics => {
-            let mut r = Reply::new(metrics.render(engine.exec.pool_status()).into());
+            let mut text = metrics.render(engine.exec.pool_status());
+            metrics::render_replicas(&mut text, &engine.exec.replicas.status());
+            let mut r = Reply::new(text.into());
             r.headers_mut().insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
@@ -467,12 +478,21 @@ const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 /// Readiness: 200 when the database answers (or every pooled connection is busy serving
 /// requests), 503 with `Retry-After` when it cannot be reached.
 async fn ready(engine: &Engine) -> Reply {
+    // Replicas are reported, not required: without them queries run on the primary.
+    let replicas = engine.exec.replicas.status();
+    let with_replicas = |mut body: serde_json::Value| {
+        if !replicas.is_empty() {
+            body["replicas"] = serde_json::json!(replicas);
+        }
+        body.to_string()
+    };
     match engine.exec.ping(READY_TIMEOUT).await {
         Ok(idle) => json_reply(
             StatusCode::OK,
             "application/json",
-            serde_json::json!({"status": "ready", "database": if idle { "ok" } else { "busy" }})
-                .to_string(),
+            with_replicas(
+                serde_json::json!({"status": "ready", "database": if idle { "ok" } else { "busy" }}),
+            ),
         ),
         Err(e) => {
             if let ExecError::Unavailable(detail) = &e {
@@ -481,7 +501,9 @@ async fn ready(engine: &Engine) -> Reply {
             let mut r = json_reply(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "application/json",
-                serde_json::json!({"status": "unavailable", "database": "unreachable"}).to_string(),
+                with_replicas(
+                    serde_json::json!({"status": "unavailable", "database": "unreachable"}),
+                ),
             );
             r.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));

@@ -20,7 +20,7 @@ const TEMPLATE: &str = "app_template";
 static CLUSTER: OnceCell<EmbeddedPostgres> = OnceCell::const_new();
 static NEXT_DB: AtomicUsize = AtomicUsize::new(0);
 
-async fn cluster() -> &'static EmbeddedPostgres {
+pub async fn cluster() -> &'static EmbeddedPostgres {
     CLUSTER
         .get_or_init(|| async {
             let opts = EmbeddedOptions::default()
@@ -94,6 +94,10 @@ pub struct Options {
     pub header_timeout_ms: u64,
     pub body_timeout_ms: u64,
     pub max_connections: usize,
+    /// `--read-replica`s, `--replica-max-lag`, `--pooler`.
+    pub scale: server::ScaleConfig,
+    /// `--listen-connection`: the LISTEN connection's own (default: the engine's).
+    pub listen_connection: Option<String>,
     /// A GET of this path panics in the handler (tests of the panic guard).
     pub panic_path: Option<String>,
 }
@@ -126,6 +130,8 @@ impl Default for Options {
             header_timeout_ms: postgraph::config::DEFAULT_HEADER_TIMEOUT_MS,
             body_timeout_ms: postgraph::config::DEFAULT_BODY_TIMEOUT_MS,
             max_connections: postgraph::config::DEFAULT_MAX_CONNECTIONS,
+            scale: Default::default(),
+            listen_connection: None,
             panic_path: None,
         }
     }
@@ -141,6 +147,20 @@ pub async fn app_with(opts: Options) -> TestApp {
 
 /// [`app_with`], returning the startup error instead of panicking on it.
 pub async fn try_app_with(opts: Options) -> Result<TestApp, server::StartError> {
+    let (database, admin_url, authenticator_url) = fresh_database(opts.setup_sql).await;
+    let running = serve(&authenticator_url, &opts).await?;
+    Ok(TestApp {
+        running,
+        http: reqwest::Client::new(),
+        database,
+        admin_url,
+        authenticator_url,
+    })
+}
+
+/// A fresh clone of the migrated template (`setup_sql` run in it as superuser): its name, and
+/// the superuser's and the authenticator's connection strings.
+pub async fn fresh_database(setup_sql: Option<&str>) -> (String, String, String) {
     let pg = cluster().await;
     let database = format!(
         "test_{}_{}",
@@ -151,19 +171,12 @@ pub async fn try_app_with(opts: Options) -> Result<TestApp, server::StartError> 
         .await
         .expect("clone template");
     let admin_url = pg.connection_string(pg.superuser(), &database);
-    if let Some(sql) = opts.setup_sql {
+    if let Some(sql) = setup_sql {
         let admin = db::connect(&admin_url).await.expect("admin");
         admin.batch_execute(sql).await.expect("setup sql");
     }
     let authenticator_url = pg.connection_string(example::AUTHENTICATOR, &database);
-    let running = serve(&authenticator_url, &opts).await?;
-    Ok(TestApp {
-        running,
-        http: reqwest::Client::new(),
-        database,
-        admin_url,
-        authenticator_url,
-    })
+    (database, admin_url, authenticator_url)
 }
 
 /// A postgraph serving the example app's schema through `connection` (the authenticator's),
@@ -188,6 +201,7 @@ pub async fn serve(connection: &str, opts: &Options) -> Result<Running, server::
         max_page_size: opts.max_page_size,
         production: opts.production,
         extended_errors: opts.extended_errors.iter().map(|f| f.to_string()).collect(),
+        scale: opts.scale.clone(),
         pre_request: opts.pre_request.map(str::to_owned),
     };
     let engine = server::build_engine(&cfg).await?;
@@ -202,7 +216,11 @@ pub async fn serve(connection: &str, opts: &Options) -> Result<Running, server::
             jwt_cookie: opts.jwt_cookie.map(str::to_owned),
             insecure_cookies: opts.insecure_cookies,
             ws: postgraph::ws::WsOptions {
-                listen_connection: Some(connection.to_string()),
+                listen_connection: Some(
+                    opts.listen_connection
+                        .clone()
+                        .unwrap_or_else(|| connection.to_string()),
+                ),
                 ..opts.ws.clone()
             },
             header_timeout: postgraph::config::timeout(opts.header_timeout_ms),
