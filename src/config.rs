@@ -206,6 +206,29 @@ pub struct ServeOptions {
         value_parser = parse_error_field
     )]
     pub extended_errors: Vec<String>,
+    #[command(flatten)]
+    pub live: LiveFlags,
+}
+
+/// The live schema (docs/live-schema.md): `NOTIFY postgraph, 'reload schema'` and SIGHUP always
+/// reload; these make postgraph follow DDL by itself, as v4's `--watch` does.
+#[derive(Debug, Clone, Args)]
+pub struct LiveFlags {
+    /// Follow DDL in the exposed schemas: event triggers when the role may install them, else a
+    /// polled catalog fingerprint
+    #[arg(short = 'w', long = "watch", env = "POSTGRAPH_WATCH")]
+    pub watch: bool,
+    /// Connection string of a role that may install --watch's event triggers (a superuser)
+    #[arg(
+        short = 'C',
+        long = "owner-connection",
+        env = "OWNER_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub owner_connection: Option<String>,
+    /// --watch without event triggers: how often the catalog fingerprint is compared, in ms
+    #[arg(long = "watch-interval", env = "POSTGRAPH_WATCH_INTERVAL", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(100..))]
+    pub watch_interval_ms: u64,
 }
 
 /// Limits against abusive queries: a query over one is refused (400) before any database

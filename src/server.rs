@@ -23,6 +23,8 @@ pub enum StartError {
     Catalog(#[from] CatalogError),
     #[error(transparent)]
     Schema(#[from] BuildError),
+    #[error("building the schema failed: {0}")]
+    Build(String),
     #[error(transparent)]
     Auth(#[from] AuthError),
     #[error("--jwt-token-identifier must be `schema.type`, got `{0}`")]
@@ -118,23 +120,41 @@ pub async fn build_api_with(
 ) -> Result<Api, StartError> {
     let started = Instant::now();
     let catalog = catalog::load(client, schemas).await?;
-    let model = schema::build(
-        &catalog,
-        &BuildOptions {
-            schemas: schemas.to_vec(),
-            jwt_type: jwt_type(jwt_token_identifier)?,
-            disable_default_mutations,
-            simple_subscriptions,
-            flags: flags.clone(),
-        },
-    )?;
-    let api = Api::new(model);
+    let opts = BuildOptions {
+        schemas: schemas.to_vec(),
+        jwt_type: jwt_type(jwt_token_identifier)?,
+        disable_default_mutations,
+        simple_subscriptions,
+        flags: flags.clone(),
+    };
+    // CPU-bound (seconds at tens of thousands of tables): off the threads serving requests.
+    let api = tokio::task::spawn_blocking(move || {
+        let model = schema::build(&catalog, &opts)?;
+        drop(catalog);
+        Ok::<Api, BuildError>(Api::new(model))
+    })
+    .await
+    .map_err(|e| StartError::Build(e.to_string()))??;
     tracing::info!(
         ms = started.elapsed().as_secs_f64() * 1000.0,
         types = api.model.types.len(),
         "schema built"
     );
     Ok(api)
+}
+
+/// A new API for a running engine (a reload): introspected on a connection of its own.
+pub async fn rebuild_api(cfg: &EngineConfig) -> Result<Api, StartError> {
+    let client = db::connect(&cfg.connection).await?;
+    build_api_with(
+        &client,
+        &cfg.schemas,
+        &cfg.jwt_token_identifier,
+        cfg.disable_default_mutations,
+        cfg.simple_subscriptions,
+        &cfg.schema_flags,
+    )
+    .await
 }
 
 pub async fn build_engine(cfg: &EngineConfig) -> Result<Engine, StartError> {
@@ -175,6 +195,8 @@ pub async fn build_engine(cfg: &EngineConfig) -> Result<Engine, StartError> {
 /// A server running in the background (tests, demo); stops when dropped or on `stop()`.
 pub struct Running {
     pub addr: SocketAddr,
+    /// The engine serving (for [`crate::live::start`]: reloads swap its schema).
+    pub engine: Arc<Engine>,
     shutdown: Option<oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<()>>,
 }
@@ -214,11 +236,13 @@ pub async fn start(
         .local_addr()
         .map_err(|e| StartError::Bind(addr, e))?;
     let (tx, rx) = oneshot::channel::<()>();
-    let handle = tokio::spawn(http::serve(Arc::new(engine), opts, listener, async move {
+    let engine = Arc::new(engine);
+    let handle = tokio::spawn(http::serve(engine.clone(), opts, listener, async move {
         let _ = rx.await;
     }));
     Ok(Running {
         addr,
+        engine,
         shutdown: Some(tx),
         handle: Some(handle),
     })

@@ -116,17 +116,29 @@ impl Api {
         Ok(doc)
     }
 
-    /// Runs the document through juniper (introspection only; data fields are placeholders).
+    /// Runs the document through juniper (introspection only; data fields are placeholders):
+    /// each root field's response key with its value as JSON text. The values are written
+    /// straight from juniper's result, without a `serde_json::Value` copy of a large answer.
     pub async fn introspect(
         &self,
         source: &str,
         operation_name: Option<&str>,
         variables: &Variables<S>,
-    ) -> Result<serde_json::Value, GraphqlError> {
+    ) -> Result<Vec<(String, String)>, GraphqlError> {
         let (value, _errors) = juniper::execute(source, operation_name, &self.root, variables, &())
             .await
             .map_err(|e| GraphqlError::Request(e.to_string()))?;
-        serde_json::to_value(&value).map_err(|e| GraphqlError::Request(e.to_string()))
+        let Some(object) = value.as_object_value() else {
+            return Ok(vec![]);
+        };
+        object
+            .iter()
+            .map(|(key, v)| {
+                serde_json::to_string(v)
+                    .map(|text| (key.to_string(), text))
+                    .map_err(|e| GraphqlError::Request(e.to_string()))
+            })
+            .collect()
     }
 }
 
