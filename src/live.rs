@@ -24,6 +24,8 @@ pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(2);
 pub const DEFAULT_QUIET: Duration = Duration::from_millis(300);
 /// The longest a rebuild waits for quiet while triggers keep coming.
 const MAX_WAIT: Duration = Duration::from_secs(5);
+/// How long [`start`] waits for the LISTEN connection.
+const LISTEN_WAIT: Duration = Duration::from_secs(10);
 const RECONNECT_MIN: Duration = Duration::from_millis(200);
 const RECONNECT_MAX: Duration = Duration::from_secs(10);
 /// `application_name` of the reload LISTEN connection, so it shows in `pg_stat_activity`.
@@ -112,6 +114,7 @@ pub async fn start(engine: Arc<Engine>, cfg: EngineConfig, opts: LiveOptions) ->
     } else {
         WatchMode::Off
     };
+    let listening = Arc::new(Notify::new());
     let mut channels = vec![RELOAD_CHANNEL];
     if mode == WatchMode::EventTrigger {
         channels.push(WATCH_CHANNEL);
@@ -125,8 +128,23 @@ pub async fn start(engine: Arc<Engine>, cfg: EngineConfig, opts: LiveOptions) ->
             counts.clone(),
         ))
         .abort_handle(),
-        tokio::spawn(listen(cfg.connection.clone(), channels, wake.clone())).abort_handle(),
+        tokio::spawn(listen(
+            cfg.connection.clone(),
+            channels,
+            wake.clone(),
+            listening.clone(),
+        ))
+        .abort_handle(),
     ];
+    // Returns once the LISTEN is in place (or the wait is over): a NOTIFY from then on counts.
+    if tokio::time::timeout(LISTEN_WAIT, listening.notified())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "the schema reload LISTEN connection is not up yet; retrying in the background"
+        );
+    }
     if mode == WatchMode::Fingerprint {
         // The baseline is read before returning: DDL from here on is seen.
         let mut poller = Poller {
@@ -218,7 +236,12 @@ async fn rebuilds(
 /// LISTENs on `channels` on a connection of its own; a `reload schema` (or empty) payload on
 /// `postgraph`, and anything on `postgraph_watch`, wakes the rebuild. After a lost connection
 /// a rebuild is asked for too: a notification may have been missed meanwhile.
-async fn listen(connection: String, channels: Vec<&'static str>, wake: Arc<Notify>) {
+async fn listen(
+    connection: String,
+    channels: Vec<&'static str>,
+    wake: Arc<Notify>,
+    listening: Arc<Notify>,
+) {
     let mut backoff = RECONNECT_MIN;
     let mut lost = false;
     loop {
@@ -241,6 +264,7 @@ async fn listen(connection: String, channels: Vec<&'static str>, wake: Arc<Notif
             });
             let statements: String = channels.iter().map(|c| text::listen(c) + ";").collect();
             client.batch_execute(&statements).await?;
+            listening.notify_one();
             backoff = RECONNECT_MIN;
             if lost {
                 wake.notify_one();

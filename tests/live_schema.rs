@@ -417,18 +417,21 @@ async fn sighup_reloads_the_schema_of_a_running_server() {
     };
     ddl(&app, "create table app_public.hups (id serial primary key)").await;
     assert!(!has_hup_table().await);
-    let status = std::process::Command::new("kill")
-        .args(["-HUP", &child.id().to_string()])
-        .status()
-        .unwrap();
+    // The shell's own `kill`: no procps needed.
+    let pid = child.id();
+    let signal = |name: &str| {
+        std::process::Command::new("sh")
+            .args(["-c", &format!("kill -{name} {pid}")])
+            .status()
+            .unwrap()
+    };
+    let status = signal("HUP");
     assert!(status.success());
     eventually("the table after SIGHUP", has_hup_table).await;
     assert!(
         child.try_wait().unwrap().is_none(),
         "SIGHUP ended the process"
     );
-    let _ = std::process::Command::new("kill")
-        .arg(child.id().to_string())
-        .status();
+    signal("TERM");
     let _ = child.wait();
 }
