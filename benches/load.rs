@@ -227,6 +227,8 @@ async fn run(config: &Config) -> Result<()> {
         example::DEFAULT_ROLE.into(),
         "--statement-timeout".into(),
         STATEMENT_TIMEOUT_MS.to_string(),
+        "--pre-request".into(),
+        revocation::PRE_REQUEST.into(),
     ];
     if let Some(size) = config.pool_size {
         args.extend(["--max-pool-size".into(), size.to_string()]);

@@ -105,7 +105,7 @@ pub struct ServeOptions {
     /// Least seconds between two JWKS re-fetches caused by tokens with an unknown kid
     #[arg(long = "jwt-jwks-cooldown", env = "JWT_JWKS_COOLDOWN", default_value_t = crate::auth::DEFAULT_JWKS_COOLDOWN_SECS)]
     pub jwt_jwks_cooldown: u64,
-    /// Signing algorithm [default: RS256/ES256/ES384/EdDSA by private key, else HS256]
+    /// Signing algorithm, and the only one accepted for keys of its kind [default: RS256/ES256/ES384/EdDSA by private key, else HS256; every algorithm of the key kind accepted]
     #[arg(long = "jwt-algorithm", env = "JWT_ALGORITHM", value_parser = parse_algorithm)]
     pub jwt_algorithm: Option<jsonwebtoken::Algorithm>,
     /// Audience: added to signed tokens and required of incoming ones
@@ -129,6 +129,13 @@ pub struct ServeOptions {
     /// Bind tokens to a random fingerprint cookie (OWASP token sidejacking): claim `fgp`
     #[arg(long = "jwt-fingerprint", env = "JWT_FINGERPRINT")]
     pub jwt_fingerprint: bool,
+    /// Carry refresh tokens (result attributes tagged @refreshToken) in an HttpOnly cookie,
+    /// never in a response body; SQL reads the incoming one as request.refresh_token
+    #[arg(long = "jwt-refresh-cookie", env = "JWT_REFRESH_COOKIE")]
+    pub jwt_refresh_cookie: bool,
+    /// Lifetime of the browser session's cookies (fingerprint, refresh token), e.g. 30d
+    #[arg(long = "jwt-session-lifetime", env = "JWT_SESSION_LIFETIME", default_value = "30d", value_parser = parse_duration_secs)]
+    pub jwt_session_lifetime: u64,
     /// Role for requests without a token
     #[arg(long = "default-role", env = "DEFAULT_ROLE")]
     pub default_role: Option<String>,
@@ -206,6 +213,11 @@ pub struct ServeOptions {
         value_parser = parse_error_field
     )]
     pub extended_errors: Vec<String>,
+    /// A function (`schema.function`, no arguments) run in every request's transaction once
+    /// the role and claims are set, as PostgREST's db-pre-request: raising SQLSTATE PT401
+    /// answers 401 JWT_REVOKED, PT403 answers 403 [example app: app_private.check_session]
+    #[arg(long = "pre-request", env = "POSTGRAPH_PRE_REQUEST")]
+    pub pre_request: Option<String>,
     #[command(flatten)]
     pub live: LiveFlags,
 }
@@ -397,6 +409,8 @@ pub mod example {
     /// A development-only secret: the embedded database lives only as long as the process.
     /// At least 32 bytes, as every HMAC secret must be.
     pub const JWT_SECRET: &str = "postgraph-demo-secret-change-me-before-production";
+    /// The example app's session check: an access token of a revoked session version is 401.
+    pub const PRE_REQUEST: &str = "app_private.check_session";
 }
 
 #[cfg(test)]

@@ -34,6 +34,12 @@ struct Sessions {
 /// A verified token's claims (for the expiry check on reuse) and its session.
 type VerifiedSession = (Arc<Claims>, Arc<SessionSettings>);
 
+/// The setting holding the hex SHA-256 of the browser's fingerprint cookie (in mutations, with
+/// `--jwt-fingerprint`): SQL binds refresh tokens to it.
+pub const FINGERPRINT_HASH_SETTING: &str = "request.fingerprint_hash";
+/// The setting holding the incoming refresh cookie (in mutations, with `--jwt-refresh-cookie`).
+pub const REFRESH_TOKEN_SETTING: &str = "request.refresh_token";
+
 /// How many distinct verified tokens keep their session.
 const SESSION_CACHE_SIZE: usize = 4096;
 
@@ -217,17 +223,31 @@ pub struct Response {
     pub issued: Issued,
 }
 
-/// The tokens a response carries, for the HTTP layer's cookies.
+/// The tokens a response carries, for the HTTP layer's cookies. A mutation's result decides
+/// them, whatever the client selected of it.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Issued {
     /// The last token signed into a mutation's result, with its `exp`.
     pub token: Option<(String, f64)>,
-    /// A mutation's token came back null (a sign-out, or a failed sign-in): the cookie is
-    /// cleared, unless a token was signed too.
+    /// A mutation's token, or the row holding it, came back null (a sign-out, a failed
+    /// sign-in, a refused refresh): the token cookie is cleared, unless a token was signed too.
     pub cleared: bool,
-    /// With `--jwt-fingerprint`: the fingerprint whose hash went into the tokens signed
-    /// (queries too), and the latest `exp` among them, for its cookie.
+    /// A mutation's token itself came back null (a sign-out): the whole browser session ends,
+    /// its fingerprint and refresh cookies too. A null row holding a token (a refused refresh,
+    /// a failed sign-in) does not end it: other tabs may still be signed in.
+    pub signed_out: bool,
+    /// With `--jwt-fingerprint`: the request's fingerprint (the browser's valid cookie, or a new
+    /// one), whose hash went into the tokens signed, and the latest `exp` among them. Set only
+    /// when a token or a refresh token was issued: then its cookie is (re)set.
     pub fingerprint: Option<(auth::Fingerprint, f64)>,
+    /// A `@refreshToken` value of the result: the refresh cookie's new value.
+    pub refresh: Option<String>,
+    /// The `@refreshToken` value, or the row holding it, came back null: the refresh cookie
+    /// is cleared (and nothing else).
+    pub refresh_cleared: bool,
+    /// Tokens signed for this response, by their claims: a token selected and the same token
+    /// read for the cookie are signed once.
+    pub(crate) signed: Vec<(String, String, f64)>,
 }
 
 /// Where the request's token may come from, as the HTTP layer found it.
@@ -239,6 +259,9 @@ pub struct Credentials<'a> {
     pub cookie: Option<&'a str>,
     /// The fingerprint cookie's value (checked with `--jwt-fingerprint`).
     pub fingerprint: Option<&'a str>,
+    /// The refresh cookie's value (`--jwt-refresh-cookie`): SQL reads it as the setting
+    /// `request.refresh_token` in mutations.
+    pub refresh: Option<&'a str>,
 }
 
 /// A failure before execution: decides the HTTP status.
@@ -370,6 +393,18 @@ fn extend_error(error: &mut Json, fields: Option<&[(&'static str, String)]>, wan
     }
 }
 
+/// The results of a transaction, unless the `--pre-request` function refused it: then every
+/// result carries that refusal, and the request is answered 401 (`JWT_REVOKED`) or 403.
+fn refusal(
+    rows: Vec<Result<String, DbError>>,
+) -> Result<Vec<Result<String, DbError>>, RequestError> {
+    match rows.first() {
+        Some(Err(e)) if e.refused == Some(401) => Err(AuthError::Revoked(e.message.clone()).into()),
+        Some(Err(e)) if e.refused.is_some() => Err(AuthError::Refused(e.message.clone()).into()),
+        _ => Ok(rows),
+    }
+}
+
 /// Where a request came from; GET may not mutate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
@@ -453,6 +488,30 @@ impl Engine {
         if method == Method::Get && compiled.kind == OpKind::Mutation {
             return Err(RequestError::MutationOverGet);
         }
+        // A mutation may start or renew a browser session: SQL sees the browser's fingerprint
+        // (its hash) and the refresh cookie as settings, and the tokens signed reuse that
+        // fingerprint, so every tab of the browser shares one cookie.
+        let mut fingerprint = None;
+        let session = if compiled.kind == OpKind::Mutation {
+            let mut extra = vec![];
+            if self.auth.fingerprint_enabled() {
+                let f = auth::Fingerprint::reuse_or_generate(creds.fingerprint)?;
+                extra.push((FINGERPRINT_HASH_SETTING.to_string(), f.hash.clone()));
+                fingerprint = Some(f);
+            }
+            if let Some(refresh) = creds.refresh.filter(|_| self.auth.refresh_cookie_enabled()) {
+                extra.push((REFRESH_TOKEN_SETTING.to_string(), refresh.to_string()));
+            }
+            if extra.is_empty() {
+                session
+            } else {
+                let mut with = (*session).clone();
+                with.settings.extend(extra);
+                Arc::new(with)
+            }
+        } else {
+            session
+        };
         let introspection = if compiled.has_introspection() {
             Some(
                 schema
@@ -462,8 +521,15 @@ impl Engine {
         } else {
             None
         };
-        self.run(&compiled, &variables, &session, introspection, outcome)
-            .await
+        self.run(
+            &compiled,
+            &variables,
+            &session,
+            introspection,
+            fingerprint,
+            outcome,
+        )
+        .await
     }
 
     /// Runs a compiled operation in one transaction under `session` and assembles its body.
@@ -473,6 +539,7 @@ impl Engine {
         variables: &juniper::Variables<S>,
         session: &Arc<SessionSettings>,
         introspection: Option<Arc<IntrospectionAnswer>>,
+        fingerprint: Option<auth::Fingerprint>,
         outcome: &mut Outcome,
     ) -> Result<Response, RequestError> {
         // This request's values for the parameters that came from variables.
@@ -506,7 +573,7 @@ impl Engine {
                     let started = Instant::now();
                     let rows = self.exec.read(session, &statements).await;
                     outcome.database = Some(started.elapsed());
-                    for (slot, r) in slots.into_iter().zip(rows?) {
+                    for (slot, r) in slots.into_iter().zip(refusal(rows?)?) {
                         results[slot] = Some(r);
                     }
                 }
@@ -536,7 +603,7 @@ impl Engine {
                     let started = Instant::now();
                     let rows = self.exec.write(session, &statements).await;
                     outcome.database = Some(started.elapsed());
-                    for (slot, r) in slots.into_iter().zip(rows?) {
+                    for (slot, r) in slots.into_iter().zip(refusal(rows?)?) {
                         results[slot] = Some(r);
                     }
                 }
@@ -547,7 +614,10 @@ impl Engine {
         let mut data = String::from("{");
         let mut errors: Vec<Json> = vec![];
         let mut carries_token = false;
-        let mut issued = Issued::default();
+        let mut issued = Issued {
+            fingerprint: fingerprint.map(|f| (f, 0.0)),
+            ..Issued::default()
+        };
         for (i, (key, f)) in compiled.fields.iter().enumerate() {
             if i > 0 {
                 data.push(',');
@@ -584,7 +654,7 @@ impl Engine {
                                 }
                                 Err(e) => {
                                     data.push_str("null");
-                                    let message = if self.production {
+                                    let message = if self.production && e.status() >= 500 {
                                         tracing::error!(error = %e, "signing a token failed");
                                         INTERNAL_MESSAGE.to_string()
                                     } else {
@@ -640,7 +710,16 @@ impl Engine {
             let _ = write!(body, ",\"errors\":{}", Json::Array(errors));
         }
         body.push('}');
-        carries_token |= issued.token.is_some();
+        // A refused session (the row holding the refresh token came back null) is no sign-out:
+        // other tabs keep their access tokens, so only the refresh cookie goes.
+        if issued.refresh_cleared && !issued.signed_out {
+            issued.cleared = false;
+        }
+        carries_token |= issued.token.is_some() || issued.refresh.is_some();
+        if issued.token.is_none() && issued.refresh.is_none() {
+            issued.fingerprint = None;
+        }
+        issued.signed.clear();
         if compiled.kind != OpKind::Mutation {
             issued = Issued {
                 fingerprint: issued.fingerprint,

@@ -155,6 +155,8 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
             expires_in_secs: o.jwt_expires_in,
             role_claim: o.jwt_role_claim_key.clone(),
             fingerprint: o.jwt_fingerprint,
+            refresh_cookie: o.jwt_refresh_cookie,
+            session_lifetime_secs: o.jwt_session_lifetime,
         },
         default_role: pick(&o.default_role, example::DEFAULT_ROLE),
         max_pool_size: o
@@ -166,6 +168,7 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
         max_page_size: o.limits.max_page_size(),
         production: o.production,
         extended_errors: o.extended_errors.clone(),
+        pre_request: pick(&o.pre_request, example::PRE_REQUEST),
     };
     if cfg.jwt.secret.is_none() && !asymmetric {
         tracing::warn!("no --jwt-secret or keys: tokens are neither signed nor accepted");

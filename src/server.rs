@@ -31,6 +31,8 @@ pub enum StartError {
     JwtIdentifier(String),
     #[error("{0}")]
     Http(String),
+    #[error("{0}")]
+    PreRequest(String),
     #[error("could not listen on {0}: {1}")]
     Bind(SocketAddr, std::io::Error),
 }
@@ -76,6 +78,9 @@ pub struct EngineConfig {
     pub production: bool,
     /// `--extended-errors`: Postgres error fields added to GraphQL errors (v4's names).
     pub extended_errors: Vec<String>,
+    /// `--pre-request`: `schema.function` run in every request's transaction after the claims
+    /// are set (PostgREST's `db-pre-request`); raising `PT401` refuses the token (401).
+    pub pre_request: Option<String>,
 }
 
 fn jwt_type(identifier: &Option<String>) -> Result<Option<(String, String)>, StartError> {
@@ -206,7 +211,24 @@ pub async fn build_engine(cfg: &EngineConfig) -> Result<Engine, StartError> {
         cfg.max_pool_size,
         std::time::Duration::from_millis(cfg.pool_timeout_ms),
     )?;
-    let exec = Executor::new(pool, cfg.statement_timeout_ms);
+    let pre_request = match &cfg.pre_request {
+        None => None,
+        Some(f) => {
+            let (schema, name) = crate::sql::pre_request(f).map_err(StartError::PreRequest)?;
+            let exists: bool = client
+                .query_one(crate::sql::PRE_REQUEST_EXISTS, &[&schema, &name])
+                .await
+                .map_err(DbError::Sql)?
+                .get(0);
+            if !exists {
+                return Err(StartError::PreRequest(format!(
+                    "--pre-request `{f}`: no such function without arguments"
+                )));
+            }
+            Some(crate::sql::pre_request_call(&schema, &name))
+        }
+    };
+    let exec = Executor::new(pool, cfg.statement_timeout_ms).with_pre_request(pre_request);
     let mut engine = Engine::new(api, auth, exec, default_role)?;
     engine.plan_options.max_page_size = cfg.max_page_size;
     engine.production = cfg.production;

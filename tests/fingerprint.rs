@@ -14,11 +14,6 @@ const ME: &str = "{ me { username } }";
 
 fn opts(insecure: bool, cookie: Option<&'static str>) -> Options {
     Options {
-        setup_sql: Some(
-            "create function app_public.signout() returns app_public.jwt_token \
-             language sql volatile as $$ select null::app_public.jwt_token $$; \
-             grant execute on function app_public.signout() to app_user;",
-        ),
         jwt: JwtConfig {
             secret: Some(SECRET.into()),
             fingerprint: true,

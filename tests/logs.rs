@@ -279,3 +279,43 @@ async fn requests_refused_before_the_engine_still_log_one_line_with_status_and_c
         "{all}"
     );
 }
+
+#[tokio::test]
+async fn a_refused_socket_logs_one_line_with_its_close_code() {
+    use futures::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let app = common::app().await;
+    let (child, url, log) = serve(&app.authenticator_url, &[]);
+    let mut req = url
+        .replacen("http://", "ws://", 1)
+        .into_client_request()
+        .unwrap();
+    req.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(req)
+        .await
+        .expect("upgrade");
+    let init =
+        json!({"type": "connection_init", "payload": {"Authorization": "Bearer not.a.token"}});
+    socket.send(Message::text(init.to_string())).await.unwrap();
+    // Read until the server's Close (the client answers it while reading).
+    while let Some(Ok(m)) = socket.next().await {
+        if m.is_close() {
+            break;
+        }
+    }
+    let (all, events) = stop(child, log);
+    let refused: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["message"] == "websocket refused")
+        .collect();
+    assert_eq!(refused.len(), 1, "{all}");
+    assert_eq!(refused[0]["close"], 4403, "{all}");
+    assert_eq!(refused[0]["reason"], "Forbidden: JWT_MALFORMED", "{all}");
+    assert_eq!(refused[0]["protocol"], "graphql-transport-ws", "{all}");
+    assert!(!all.contains("not.a.token"), "a token in the log:\n{all}");
+}

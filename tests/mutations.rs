@@ -678,7 +678,8 @@ async fn disable_default_mutations_keeps_function_mutations_only() {
             "signinWithRefresh",
             "signout",
             "signoutEverywhere",
-            "signup"
+            "signup",
+            "signupWithRefresh"
         ]
     );
     let r = app

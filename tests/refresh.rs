@@ -145,7 +145,7 @@ async fn signout_revokes_the_refresh_token_and_clears_the_cookie() {
 }
 
 #[tokio::test]
-async fn a_refused_refresh_clears_the_cookie() {
+async fn a_refused_refresh_leaves_the_token_cookie_alone() {
     let app = app_with(Options {
         cors_origins: vec!["https://app.example"],
         jwt_cookie: Some("jwt"),
@@ -158,20 +158,40 @@ async fn a_refused_refresh_clears_the_cookie() {
         .await;
     let (_, r1) = pair(&r.data()["signinWithRefresh"]["authToken"]).unwrap();
     assert!(refresh(&app, &r1).await.is_some());
-    // r1 is spent: `authToken` (the composite holding the access token) comes back null,
-    // and the access token cookie goes with it.
+    // r1 is spent: `authToken` comes back without tokens. That
+    // is no sign-out: the access token cookie, which every tab shares, stays until it expires.
     let r = app.gql(REFRESH, json!({ "r": r1 }), None).await;
-    assert!(r.data()["refresh"]["authToken"].is_null(), "{}", r.body);
-    let set = r.headers["set-cookie"].to_str().unwrap();
-    assert!(
-        set.starts_with("jwt=; Max-Age=0; Path=/; HttpOnly"),
-        "{set}"
+    assert_eq!(
+        r.data()["refresh"]["authToken"],
+        json!({"accessToken": null, "refreshToken": null}),
+        "{}",
+        r.body
     );
+    // A wrong password (a null row) is no sign-out either.
+    let r = app
+        .gql(
+            "mutation { signinWithRefresh(input: {email: \"alice@example.com\", password: \"wrong password\"}) { authToken { accessToken } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert!(
+        r.data()["signinWithRefresh"]["authToken"].is_null(),
+        "{}",
+        r.body
+    );
+    assert!(r.headers.get("set-cookie").is_none(), "{:?}", r.headers);
+    assert!(r.headers.get("set-cookie").is_none(), "{:?}", r.headers);
 }
 
 #[tokio::test]
 async fn signout_everywhere_revokes_every_refresh_and_access_token_of_the_user() {
-    let app = app().await;
+    // The example app checks the session version once per request (--pre-request).
+    let app = app_with(Options {
+        pre_request: Some("app_private.check_session"),
+        ..Options::default()
+    })
+    .await;
     let signup_token = app.signup("alice").await;
     let bob = app.signup("bob").await;
     let (a1, r1) = signin(&app, "alice").await;
@@ -189,10 +209,21 @@ async fn signout_everywhere_revokes_every_refresh_and_access_token_of_the_user()
     for t in [&r1, &r2, &r3] {
         assert_eq!(refresh(&app, t).await, None, "refresh token still accepted");
     }
-    // Every access token of alice signed before is no longer alice (the request runs
-    // as an anonymous visitor would); bob's are untouched.
+    // Every access token of alice signed before is refused with 401, so that a client's
+    // "401: refresh, else sign in" notices; bob's are untouched.
     for t in [&a1, &a2, &signup_token] {
-        assert_eq!(me(&app, t).await, Value::Null);
+        let r = app.gql(ME, json!({}), Some(t)).await;
+        assert_eq!(r.status, 401, "{}", r.body);
+        assert_eq!(r.first_error_code(), Some("JWT_REVOKED"), "{}", r.body);
+        assert_eq!(
+            r.errors().unwrap()[0]["message"],
+            "this session was signed out; sign in again"
+        );
+        let challenge = r.headers["www-authenticate"].to_str().unwrap();
+        assert!(
+            challenge.starts_with("Bearer error=\"invalid_token\""),
+            "{challenge}"
+        );
     }
     assert_eq!(me(&app, &bob).await, "bob");
     assert!(refresh(&app, &bobs_refresh).await.is_some());

@@ -3,78 +3,18 @@
 
 mod common;
 
+use common::ws::{open, recv, send, Socket, LEGACY, MODERN, PATIENCE};
 use common::{app_with, claims, Options, TestApp, SECRET};
-use futures::{SinkExt, StreamExt};
+use futures::SinkExt;
 use jsonwebtoken::{encode, EncodingKey, Header};
 use serde_json::{json, Value};
 use std::time::Duration;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
-
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-const MODERN: &str = "graphql-transport-ws";
-const LEGACY: &str = "graphql-ws";
-
-/// Guards every wait so that a broken server fails the test instead of hanging it.
-const PATIENCE: Duration = Duration::from_secs(20);
 
 fn subscriptions() -> Options {
     Options {
         simple_subscriptions: true,
         ..Options::default()
-    }
-}
-
-async fn open(app: &TestApp, protocol: &str, headers: &[(&str, &str)]) -> Socket {
-    let url = format!("ws://{}/graphql", app.running.addr);
-    let mut req = url.into_client_request().unwrap();
-    if !protocol.is_empty() {
-        req.headers_mut()
-            .insert("sec-websocket-protocol", protocol.parse().unwrap());
-    }
-    for (k, v) in headers {
-        let name: http::HeaderName = k.parse().unwrap();
-        req.headers_mut().insert(name, v.parse().unwrap());
-    }
-    let (socket, response) = tokio_tungstenite::connect_async(req)
-        .await
-        .expect("upgrade");
-    if !protocol.is_empty() {
-        assert_eq!(response.headers()["sec-websocket-protocol"], protocol);
-    }
-    socket
-}
-
-async fn send(s: &mut Socket, v: Value) {
-    s.send(Message::text(v.to_string())).await.expect("send");
-}
-
-/// What the server sent next (legacy keep-alives skipped); a close frame as
-/// `{"close": code, "reason": ...}`.
-async fn recv(s: &mut Socket) -> Value {
-    loop {
-        let m = tokio::time::timeout(PATIENCE, s.next())
-            .await
-            .expect("a message in time");
-        match m {
-            Some(Ok(Message::Text(t))) => {
-                let v: Value = serde_json::from_str(&t).unwrap();
-                if v["type"] != "ka" {
-                    return v;
-                }
-            }
-            Some(Ok(Message::Close(frame))) => {
-                let (code, reason) = frame
-                    .map(|f| (u16::from(f.code), f.reason.to_string()))
-                    .unwrap_or((1005, String::new()));
-                return json!({"close": code, "reason": reason});
-            }
-            Some(Ok(_)) => {}
-            Some(Err(e)) => return json!({"error": e.to_string()}),
-            None => return json!({"error": "ended"}),
-        }
     }
 }
 
@@ -613,42 +553,6 @@ async fn the_schema_has_v4s_subscription_root_with_the_flag_only() {
     let r = app.gql(query, json!({}), None).await;
     assert_eq!(r.data()["__schema"]["subscriptionType"], Value::Null);
     assert_eq!(r.data()["__type"], Value::Null);
-}
-
-#[tokio::test]
-async fn a_revoked_token_sees_no_more_than_anonymous_at_the_next_event() {
-    let app = app_with(subscriptions()).await;
-    let gina = app.signup("gina").await;
-    let post = draft(&app, &gina).await;
-    let mut s = connected(&app, MODERN, json!({"Authorization": bearer(&gina)})).await;
-    listen(&mut s, MODERN, "1", SELECTION).await;
-    let event = json!({"__node__": ["posts", post]}).to_string();
-    notify(&app, "posts", &event).await;
-    let before = recv(&mut s).await;
-    assert_eq!(
-        before["payload"]["data"]["listen"]["relatedNode"]["title"],
-        "draft"
-    );
-
-    // Sign-out everywhere bumps her session version: the policies stop recognising the token.
-    let r = app
-        .gql(
-            "mutation { signoutEverywhere(input: {}) { clientMutationId } }",
-            json!({}),
-            Some(&gina),
-        )
-        .await;
-    assert_eq!(r.errors(), None, "{}", r.body);
-    notify(&app, "posts", &event).await;
-    let after = recv(&mut s).await;
-    assert_eq!(
-        after["payload"]["data"]["listen"]["relatedNode"],
-        Value::Null
-    );
-    assert_eq!(
-        after["payload"]["data"]["listen"]["query"],
-        json!({"me": null})
-    );
 }
 
 #[tokio::test]

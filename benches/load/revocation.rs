@@ -1,23 +1,26 @@
-//! What the example app's revocation check costs per request. Since V4 every policy calls
-//! `app_private.current_user_id()`, which also compares the token's `session_version` claim
+//! What the example app's revocation check costs per request. Since V5 it is the pre-request
+//! function (`--pre-request app_private.check_session`, run once per request in its transaction,
+//! sent in the same round trip as the claims): it compares the token's `session_version` claim
 //! with the account's (one index lookup in `user_accounts`), so `signout_everywhere` revokes
-//! access tokens before their `exp`. The signed-in operations are measured with that function,
-//! then with a claim-only version of it (what it was before V4), back to back in each round,
-//! and the original is put back.
+//! access tokens before their `exp`, with a 401. The signed-in operations are measured with
+//! that function, then with a no-op of the same signature, back to back in each round, and the
+//! original is put back. The call itself (one more statement in the pipeline) is in both.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::{ops, wrk, Load, Result};
 
-/// The claim-only `current_user_id()`: the user id from the token, no revocation check.
-const WITHOUT_CHECK: &str =
-    "create or replace function app_private.current_user_id() returns integer
-  language sql stable
-  set search_path = pg_catalog, pg_temp
-as $$ select nullif(pg_catalog.current_setting('jwt.claims.user_id', true), '')::integer $$";
+/// The pre-request function the benchmark's postgraph runs (the example app's).
+pub const PRE_REQUEST: &str = "app_private.check_session";
 
-const DEFINITION: &str = "select pg_get_functiondef('app_private.current_user_id()'::regprocedure)";
+/// A `check_session()` that checks nothing: the call stays, the lookup goes.
+const WITHOUT_CHECK: &str = "create or replace function app_private.check_session() returns void
+  language plpgsql stable security definer
+  set search_path = pg_catalog, pg_temp
+as $$ begin end $$";
+
+const DEFINITION: &str = "select pg_get_functiondef('app_private.check_session()'::regprocedure)";
 
 /// One operation measured with and without the check, every round.
 pub struct Cost {
@@ -92,9 +95,10 @@ pub fn markdown(costs: &[Cost], cores: usize) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "\nThe revocation check (example app V4: `current_user_id()` compares the token's \
-         `session_version` with the account's), measured with it and with a claim-only \
-         `current_user_id()` back to back in each round; medians of the rounds. Under this \
+        "\nThe revocation check (example app V5: the pre-request function `check_session()` \
+         compares the token's `session_version` with the account's, once per request), \
+         measured with it and with a no-op `check_session()` back to back in each round; \
+         medians of the rounds. Under this \
          load the machine is saturated, so the cost per request is the machine time the check \
          adds: {cores} cores × (1 / req/s with − 1 / req/s without):\n"
     );

@@ -34,6 +34,17 @@ pub enum AuthError {
     /// The role claim is not a string or names a role the server may not switch to.
     #[error("invalid role claim: {0}")]
     Role(String),
+    /// The `--pre-request` function refused the token (SQLSTATE `PT401`): revoked, say by a
+    /// sign-out everywhere. The message is the function's own.
+    #[error("{0}")]
+    Revoked(String),
+    /// The `--pre-request` function refused the request (SQLSTATE `PT403`), 403.
+    #[error("{0}")]
+    Refused(String),
+    /// With `--jwt-refresh-cookie`: a mutation that would start or renew a session gave none
+    /// (a refused refresh token, wrong credentials). A field error: the field is null.
+    #[error("no session: the refresh token or the credentials were refused; sign in again")]
+    SessionRefused,
     #[error("JWT secret not configured")]
     NotConfigured,
     /// Public keys only: this instance verifies tokens but cannot sign them.
@@ -65,6 +76,9 @@ impl AuthError {
             AuthError::InvalidAlgorithm => "JWT_INVALID_ALGORITHM",
             AuthError::UnknownKid => "JWT_UNKNOWN_KID",
             AuthError::Fingerprint(_) => "JWT_FINGERPRINT",
+            AuthError::Revoked(_) => "JWT_REVOKED",
+            AuthError::SessionRefused => "SESSION_REFUSED",
+            AuthError::Refused(_) => "FORBIDDEN",
             AuthError::NoSigningKey => "JWT_NO_SIGNING_KEY",
             AuthError::Role(_) => "JWT_ROLE_NOT_ALLOWED",
             AuthError::NotConfigured => "JWT_NOT_CONFIGURED",
@@ -79,6 +93,7 @@ impl AuthError {
     pub fn status(&self) -> u16 {
         match self {
             AuthError::HeaderTooLarge => 431,
+            AuthError::Refused(_) => 403,
             AuthError::Sign(_)
             | AuthError::Config(_)
             | AuthError::Internal(_)

@@ -28,6 +28,21 @@ impl Fingerprint {
         let hash = hash(&value);
         Ok(Fingerprint { value, hash })
     }
+
+    /// The browser's fingerprint: its cookie's value when it is one this server could have
+    /// made (64 hex digits), else a new one. One fingerprint per browser session, not per
+    /// token: every tab of a browser shares the cookie, so every token it is given must name
+    /// the same one.
+    pub fn reuse_or_generate(cookie: Option<&str>) -> Result<Self, AuthError> {
+        match cookie {
+            Some(v) if v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                let value = v.to_ascii_lowercase();
+                let hash = hash(&value);
+                Ok(Fingerprint { value, hash })
+            }
+            _ => Self::generate(),
+        }
+    }
 }
 
 /// Hex SHA-256 of a fingerprint cookie's value.
@@ -90,6 +105,13 @@ mod tests {
         assert_ne!(a.value, b.value);
         assert_eq!(a.value.len(), 64);
         assert_eq!(a.hash, hash(&a.value));
+        // A valid cookie is kept; anything else is replaced.
+        assert_eq!(Fingerprint::reuse_or_generate(Some(&a.value)).unwrap(), a);
+        for bad in [None, Some("short"), Some(&"z".repeat(64)[..])] {
+            let fresh = Fingerprint::reuse_or_generate(bad).unwrap();
+            assert_ne!(fresh, a);
+            assert_eq!(fresh.value.len(), 64);
+        }
         // SHA-256 of "abc", FIPS 180-2.
         assert_eq!(
             hash("abc"),

@@ -152,6 +152,16 @@ impl KeySet {
                 })
             }
         };
+        // `--jwt-algorithm` pins what the keys of its kind accept: with HS256, an HS512 token
+        // signed with the same secret is refused (keys of other kinds keep their lists).
+        if let Some(alg) = algorithm {
+            for k in verify
+                .iter_mut()
+                .filter(|k| k.kind.algorithms().contains(&alg))
+            {
+                k.only = Some(alg);
+            }
+        }
         let jwks = (!jwks.is_empty())
             .then(|| serde_json::to_string(&JwkSet { keys: jwks }).expect("a JWK set serializes"));
         Ok(KeySet { verify, sign, jwks })

@@ -82,8 +82,9 @@ pub struct JwtConfig {
     /// Least time between two JWKS fetches caused by tokens with an unknown `kid`.
     pub jwks_cooldown_secs: u64,
     /// The signing algorithm; it must suit the signing key. `None`: the private key's
-    /// default (RS256, ES256, ES384, EdDSA), else HS256. Verification accepts every
-    /// algorithm of the configured keys' kinds.
+    /// default (RS256, ES256, ES384, EdDSA), else HS256, and verification accepts every
+    /// algorithm of the configured keys' kinds. When given, it is the only algorithm keys of
+    /// its kind accept.
     pub algorithm: Option<Algorithm>,
     /// `--jwt-audience`: added as `aud` when signing (unless the row has one); required and
     /// checked when verifying. `None`: a token carrying `aud` is refused.
@@ -103,7 +104,17 @@ pub struct JwtConfig {
     /// `--jwt-fingerprint`: signed tokens carry `fgp`, the hash of a random value set in a
     /// hardened cookie, and incoming tokens are accepted only with that cookie.
     pub fingerprint: bool,
+    /// `--jwt-refresh-cookie`: a mutation's `@refreshToken` value goes into an HttpOnly cookie
+    /// instead of the response body, and the incoming cookie reaches SQL as
+    /// `request.refresh_token`.
+    pub refresh_cookie: bool,
+    /// `--jwt-session-lifetime`: how long the fingerprint and refresh cookies live (a browser
+    /// session outlives its short access tokens); at least the access token's lifetime.
+    pub session_lifetime_secs: u64,
 }
+
+/// Default lifetime of the session cookies (fingerprint, refresh token): 30 days.
+pub const DEFAULT_SESSION_LIFETIME_SECS: u64 = 30 * 86_400;
 
 impl Default for JwtConfig {
     fn default() -> Self {
@@ -121,6 +132,8 @@ impl Default for JwtConfig {
             expires_in_secs: DEFAULT_EXPIRES_IN_SECS,
             role_claim: DEFAULT_ROLE_CLAIM.to_owned(),
             fingerprint: false,
+            refresh_cookie: false,
+            session_lifetime_secs: DEFAULT_SESSION_LIFETIME_SECS,
         }
     }
 }
@@ -152,6 +165,8 @@ impl fmt::Debug for JwtConfig {
             .field("expires_in_secs", &self.expires_in_secs)
             .field("role_claim", &self.role_claim)
             .field("fingerprint", &self.fingerprint)
+            .field("refresh_cookie", &self.refresh_cookie)
+            .field("session_lifetime_secs", &self.session_lifetime_secs)
             .finish()
     }
 }
@@ -172,6 +187,8 @@ pub struct Auth {
     role_claim: String,
     role_path: Vec<String>,
     fingerprint: bool,
+    refresh_cookie: bool,
+    session_lifetime_secs: u64,
 }
 
 impl fmt::Debug for Auth {
@@ -251,6 +268,8 @@ impl Auth {
             role_claim: cfg.role_claim,
             role_path,
             fingerprint: cfg.fingerprint,
+            refresh_cookie: cfg.refresh_cookie,
+            session_lifetime_secs: cfg.session_lifetime_secs,
         })
     }
 
@@ -276,6 +295,16 @@ impl Auth {
     /// The public keys as a JWKS document, when asymmetric keys are configured.
     pub fn jwks(&self) -> Option<&str> {
         self.keys.jwks()
+    }
+
+    /// Whether refresh tokens travel in their own HttpOnly cookie (`--jwt-refresh-cookie`).
+    pub fn refresh_cookie_enabled(&self) -> bool {
+        self.refresh_cookie
+    }
+
+    /// Seconds the session cookies (fingerprint, refresh token) live from their last renewal.
+    pub fn session_lifetime_secs(&self) -> u64 {
+        self.session_lifetime_secs
     }
 
     /// The claim naming the Postgres role, as configured.

@@ -255,6 +255,13 @@ fn every_hmac_size_is_accepted_with_the_secret() {
     assert!(token.starts_with(&b64(r#"{"typ":"JWT","alg":"HS512"}"#)[..10]));
     assert!(auth().verify(&token).is_ok());
     assert!(hs512.verify(&token).is_ok());
+    // Pinned to HS512, it no longer accepts the HS256 tokens others sign with the secret.
+    let hs256 = auth().sign(&obj(json!({"user_id": 1}))).unwrap();
+    assert!(auth().verify(&hs256).is_ok());
+    assert_eq!(
+        hs512.verify(&hs256).unwrap_err(),
+        AuthError::InvalidAlgorithm
+    );
     // RSA-PSS and the like are not HMAC.
     let ps = format!(
         "{}.{}.sig",
@@ -262,6 +269,22 @@ fn every_hmac_size_is_accepted_with_the_secret() {
         b64(&format!(r#"{{"exp":{}}}"#, now() + 60))
     );
     assert_eq!(auth().verify(&ps).unwrap_err(), AuthError::InvalidAlgorithm);
+}
+
+#[test]
+fn a_pinned_algorithm_is_the_only_one_its_key_accepts() {
+    // Without --jwt-algorithm the secret accepts HS256/384/512; with it, only the one named.
+    let hs512 = auth_with(|c| c.algorithm = Some(Algorithm::HS512))
+        .sign(&obj(json!({"user_id": 1})))
+        .unwrap();
+    let hs256 = auth_with(|c| c.algorithm = Some(Algorithm::HS256));
+    assert_eq!(
+        hs256.verify(&hs512).unwrap_err(),
+        AuthError::InvalidAlgorithm
+    );
+    let own = hs256.sign(&obj(json!({"user_id": 1}))).unwrap();
+    assert!(hs256.verify(&own).is_ok());
+    assert!(auth().verify(&hs512).is_ok());
 }
 
 #[test]

@@ -36,6 +36,11 @@ impl Auth {
             .map(|exp| exp + self.leeway_secs as f64)
     }
 
+    /// When a token with this `exp` stops being accepted (Unix seconds): `exp` plus the leeway.
+    pub fn accepted_after(&self, exp: f64) -> f64 {
+        exp + self.leeway_secs as f64
+    }
+
     /// Checks `aud` and `iss` against the configuration, then the time claims.
     fn check_claims(&self, claims: &Claims) -> Result<(), AuthError> {
         match (&self.audience, claims.get("aud")) {

@@ -6,8 +6,14 @@
 
 use super::{error_json, Engine, Issued};
 use crate::auth::{AuthError, Fingerprint, FINGERPRINT_CLAIM};
-use crate::plan::{Fixup, FixupPath};
+use crate::plan::{Fixup, FixupPath, SESSION_KEY};
 use serde_json::Value as Json;
+
+/// Whether a null token at response path `at` is a sign-out: the mutation's own result is the
+/// null token (as `signout` returns), not a token inside a row of tokens.
+fn signs_out(at: &[Json]) -> bool {
+    at.last().and_then(Json::as_str) == Some(SESSION_KEY)
+}
 
 /// The stable code of a float field error.
 const NON_FINITE_FLOAT: &str = "NON_FINITE_FLOAT";
@@ -23,7 +29,9 @@ impl Engine {
         errors: &mut Vec<Json>,
         issued: &mut Issued,
     ) -> Result<String, AuthError> {
-        let signs = fixups.iter().any(|(_, f)| *f == Fixup::Jwt);
+        let signs = fixups
+            .iter()
+            .any(|(_, f)| matches!(f, Fixup::Jwt | Fixup::RefreshToken));
         // Postgres' JSON for a non-finite float is one of these strings; a finite float is a
         // number, so when neither text occurs there is nothing to check.
         let floats = fixups.iter().any(|(_, f)| matches!(f, Fixup::Float { .. }))
@@ -34,12 +42,58 @@ impl Engine {
         let mut v: Json =
             serde_json::from_str(&json).map_err(|e| AuthError::Sign(e.to_string()))?;
         for (path, fixup) in fixups {
-            if *fixup == Fixup::Jwt || floats {
+            if matches!(fixup, Fixup::Jwt | Fixup::RefreshToken) || floats {
                 let mut at = vec![Json::String(key.to_string())];
                 self.fix_at(&mut v, path, fixup, &mut at, errors, issued)?;
             }
         }
+        // The tokens read for the cookies leave the response: the client did not ask for them.
+        let session = match &mut v {
+            Json::Object(payload) => payload.remove(SESSION_KEY),
+            _ => None,
+        };
+        // With the refresh cookie, a result that should carry a refresh token and carries none
+        // (a spent, stolen or unknown refresh token, wrong credentials) is a field error with
+        // the field null: token-refresh client links read a null field as "sign in again". The
+        // transaction has committed all the same (a revoked family stays revoked).
+        let refresh_row = fixups
+            .iter()
+            .any(|(p, f)| *f == Fixup::RefreshToken && p.len() == 2 && p[0] == SESSION_KEY);
+        if self.auth.refresh_cookie_enabled()
+            && refresh_row
+            && session.is_some()
+            && issued.refresh.is_none()
+        {
+            return Err(AuthError::SessionRefused);
+        }
         Ok(v.to_string())
+    }
+
+    /// Signs `claims` (with the request's fingerprint), once per response for the same claims.
+    fn sign_once(
+        &self,
+        claims: &mut serde_json::Map<String, Json>,
+        issued: &mut Issued,
+    ) -> Result<(String, f64), AuthError> {
+        if self.auth.fingerprint_enabled() {
+            // One fingerprint per browser session: the request's (its valid cookie, or a new
+            // one made before the statements ran), or a new one for a query that signs.
+            if issued.fingerprint.is_none() {
+                issued.fingerprint = Some((Fingerprint::generate()?, 0.0));
+            }
+            let hash = issued.fingerprint.as_ref().map(|(f, _)| f.hash.clone());
+            claims.insert(FINGERPRINT_CLAIM.into(), hash.into());
+        }
+        let key = Json::Object(claims.clone()).to_string();
+        if let Some((_, token, exp)) = issued.signed.iter().find(|(k, _, _)| *k == key) {
+            return Ok((token.clone(), *exp));
+        }
+        let (token, exp) = self.auth.sign_with_exp(claims)?;
+        if let Some((_, latest)) = &mut issued.fingerprint {
+            *latest = latest.max(exp);
+        }
+        issued.signed.push((key, token.clone(), exp));
+        Ok((token, exp))
     }
 
     /// Applies `fixup` below `v` along `path`; `at` is the response path so far. Returns
@@ -62,24 +116,35 @@ impl Engine {
                         Json::Object(claims) if claims.values().all(Json::is_null) => {
                             *v = Json::Null;
                             issued.cleared = true;
+                            issued.signed_out |= signs_out(at);
                         }
                         Json::Object(claims) => {
-                            if self.auth.fingerprint_enabled() {
-                                // One fingerprint per response: it has one cookie.
-                                if issued.fingerprint.is_none() {
-                                    issued.fingerprint = Some((Fingerprint::generate()?, 0.0));
-                                }
-                                let hash = issued.fingerprint.as_ref().map(|(f, _)| f.hash.clone());
-                                claims.insert(FINGERPRINT_CLAIM.into(), hash.into());
-                            }
-                            let (token, exp) = self.auth.sign_with_exp(claims)?;
-                            if let Some((_, latest)) = &mut issued.fingerprint {
-                                *latest = latest.max(exp);
-                            }
+                            let (token, exp) = self.sign_once(claims, issued)?;
                             *v = Json::String(token.clone());
                             issued.token = Some((token, exp));
                         }
-                        Json::Null => issued.cleared = true,
+                        Json::Null => {
+                            issued.cleared = true;
+                            issued.signed_out |= signs_out(at);
+                        }
+                        _ => {}
+                    }
+                    Ok(false)
+                }
+                Fixup::RefreshToken => {
+                    match v {
+                        // Empty: SQL says the refresh token is no more (refused, revoked).
+                        Json::String(token) if token.is_empty() => {
+                            issued.refresh_cleared = true;
+                            *v = Json::Null;
+                        }
+                        Json::String(token) => {
+                            issued.refresh = Some(token.clone());
+                            // Carried by the cookie only: no script ever reads it.
+                            if self.auth.refresh_cookie_enabled() {
+                                *v = Json::Null;
+                            }
+                        }
                         _ => {}
                     }
                     Ok(false)
@@ -97,10 +162,11 @@ impl Engine {
                     Ok(*non_null)
                 }
             },
-            // The row or list that would hold the token is null (a failed refresh returning a
-            // composite of tokens): no token, so a cookie holding one is cleared.
-            Some(_) if v.is_null() && *fixup == Fixup::Jwt => {
-                issued.cleared = true;
+            // The row that would hold the tokens is null (wrong credentials, a refused refresh):
+            // no session was given, and none is taken away: the browser's cookies stay, so a
+            // failed attempt in one tab never signs the others out. (SQL clears the refresh
+            // cookie by returning a row whose refresh token is null.)
+            Some(_) if v.is_null() && matches!(fixup, Fixup::Jwt | Fixup::RefreshToken) => {
                 Ok(false)
             }
             Some((head, rest)) if head == "[]" => {

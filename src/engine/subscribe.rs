@@ -192,7 +192,7 @@ impl Engine {
             let compiled = compile(&plan);
             let mut outcome = Outcome::default();
             let response = self
-                .run(&compiled, &sub.variables, session, None, &mut outcome)
+                .run(&compiled, &sub.variables, session, None, None, &mut outcome)
                 .await?;
             let mut body: Json = serde_json::from_str(&response.body)
                 .map_err(|e| RequestError::BadRequest(format!("internal: {e}")))?;

@@ -60,7 +60,14 @@ pub struct DbError {
     /// The fields Postgres sent with it, by v4's names (`errcode`, `detail`, `hint`, ...),
     /// for `--extended-errors`; None for an error that is not Postgres'.
     pub fields: Option<Vec<(&'static str, String)>>,
+    /// The `--pre-request` function refused the request: the HTTP status its SQLSTATE asks
+    /// for (`PT401` → 401, `PT403` → 403).
+    pub refused: Option<u16>,
 }
+
+/// The SQLSTATEs a `--pre-request` function raises to refuse a request, and their statuses
+/// (PostgREST's `PTxyz` convention).
+const REFUSALS: &[(&str, u16)] = &[("PT401", 401), ("PT403", 403)];
 
 /// The fields of a Postgres error `--extended-errors` may name (v4's names for them).
 pub const ERROR_FIELDS: &[&str] = &[
@@ -93,6 +100,7 @@ impl DbError {
                     constraint: None,
                     stale_plan: stale_plan(db),
                     fields: None,
+                    refused: None,
                 }
             }
             Some(db) => DbError {
@@ -101,6 +109,7 @@ impl DbError {
                 constraint: db.constraint().map(str::to_string),
                 stale_plan: false,
                 fields: Some(pg_fields(db)),
+                refused: None,
             },
             None if e.is_closed()
                 || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>()) =>
@@ -112,6 +121,7 @@ impl DbError {
                     constraint: None,
                     stale_plan: false,
                     fields: None,
+                    refused: None,
                 }
             }
             None => {
@@ -122,6 +132,7 @@ impl DbError {
                     constraint: None,
                     stale_plan: false,
                     fields: None,
+                    refused: None,
                 }
             }
         }
@@ -151,7 +162,19 @@ impl DbError {
             constraint: None,
             stale_plan: false,
             fields: None,
+            refused: None,
         }
+    }
+
+    /// An error of the `--pre-request` call: a refusal when its SQLSTATE is one of
+    /// [`REFUSALS`].
+    fn from_pre_request(e: tokio_postgres::Error) -> Self {
+        let mut e = DbError::from_pg(e);
+        e.refused = REFUSALS
+            .iter()
+            .find(|(code, _)| *code == e.code)
+            .map(|(_, status)| *status);
+        e
     }
 }
 
@@ -275,6 +298,8 @@ pub struct Executor {
     pool: Pool,
     /// The per-transaction `statement_timeout`, e.g. `30000ms` (`0ms`: none).
     statement_timeout: String,
+    /// `--pre-request`: the call run after the settings in every request's transaction.
+    pre_request: Option<String>,
 }
 
 /// One mutation: the write, the payload built from what it wrote, and what to say when the
@@ -326,7 +351,15 @@ impl Executor {
         Executor {
             pool,
             statement_timeout: format!("{statement_timeout_ms}ms"),
+            pre_request: None,
         }
+    }
+
+    /// Runs `call` (see [`sql::pre_request`]) in every request's transaction once the role and
+    /// claims are set; it may refuse the request (see [`DbError::refused`]).
+    pub fn with_pre_request(mut self, call: Option<String>) -> Self {
+        self.pre_request = call;
+        self
     }
 
     async fn client(&self) -> Result<Object, ExecError> {
@@ -415,12 +448,24 @@ impl Executor {
         statements: &[&Bound<'_>],
     ) -> Result<(Opening<'a>, Vec<Result<tokio_postgres::Statement, DbError>>), DbError> {
         let (set, args) = self.prepare_session(client, session).await?;
+        let pre_request = self.pre_request.as_deref();
         let opening: Opening<'a> = Box::pin(async move {
-            // join! polls in order, and tokio-postgres sends a request on its first poll.
-            let (begin, setup) =
-                futures::join!(client.batch_execute(begin), client.query(&set, &args));
+            // join! polls in order, and tokio-postgres sends a request on its first poll: the
+            // pre-request call goes out behind the settings, in the same round trip.
+            let check = async {
+                match pre_request {
+                    Some(call) => client.batch_execute(call).await,
+                    None => Ok(()),
+                }
+            };
+            let (begin, setup, checked) = futures::join!(
+                client.batch_execute(begin),
+                client.query(&set, &args),
+                check
+            );
             begin.map_err(DbError::from_pg)?;
             setup.map_err(DbError::from_pg)?;
+            checked.map_err(DbError::from_pre_request)?;
             Ok(())
         });
         let mut opening = Box::pin(futures::future::maybe_done(opening));

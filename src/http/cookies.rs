@@ -22,6 +22,16 @@ pub fn fingerprint_cookie(opts: &super::HttpOptions) -> &'static str {
     }
 }
 
+/// The refresh-token cookie (`--jwt-refresh-cookie`), `__Host-` for the same reasons as the
+/// fingerprint cookie.
+pub fn refresh_cookie(opts: &super::HttpOptions) -> &'static str {
+    if opts.insecure_cookies {
+        "refresh"
+    } else {
+        "__Host-refresh"
+    }
+}
+
 /// The value of cookie `name` in the request's `Cookie` headers (the first one wins), if any
 /// and not empty.
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

@@ -228,6 +228,7 @@ where
         authorization,
         cookie: cookie_token,
         fingerprint: cookies::cookie(&headers, cookies::fingerprint_cookie(&opts)),
+        refresh: cookies::cookie(&headers, cookies::refresh_cookie(&opts)),
     };
     let mut reply = match engine
         .execute(request, creds, http_method, &mut logged.outcome)
@@ -235,12 +236,18 @@ where
     {
         Ok(response) => {
             let mut r = json_reply(StatusCode::OK, content_type, response.body);
-            if response.carries_token || response.issued.cleared {
+            let issued = &response.issued;
+            if response.carries_token
+                || issued.cleared
+                || issued.refresh_cleared
+                || issued.signed_out
+            {
                 r.headers_mut()
                     .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             }
             set_cookies(&opts, &response.issued, r.headers_mut());
             set_fingerprint_cookie(&engine, &opts, &response.issued, r.headers_mut());
+            set_refresh_cookie(&engine, &opts, &response.issued, r.headers_mut());
             r
         }
         Err(e) => {
@@ -275,7 +282,10 @@ fn set_cookies(opts: &HttpOptions, issued: &crate::engine::Issued, headers: &mut
     }
 }
 
-/// The fingerprint cookie of the tokens signed (or, on sign-out, its clearing).
+/// The fingerprint cookie of the tokens signed (or, on sign-out, its clearing). It is the
+/// browser session's, not one token's: it lives as long as the session
+/// (`--jwt-session-lifetime`), and at least until the last token signed is refused (its `exp`
+/// plus the leeway), so tabs and sockets of the browser keep using it across refreshes.
 fn set_fingerprint_cookie(
     engine: &Engine,
     opts: &HttpOptions,
@@ -288,10 +298,38 @@ fn set_fingerprint_cookie(
     };
     let name = cookies::fingerprint_cookie(opts);
     if let Some((fingerprint, exp)) = &issued.fingerprint {
-        let age = cookies::max_age_until(*exp);
+        let until_refused = engine.auth.accepted_after(*exp);
+        let age = cookies::max_age_until(until_refused).max(engine.auth.session_lifetime_secs());
         let c = cookies::set_cookie(name, &fingerprint.value, Some(age), &attrs);
         cookies::append(headers, &c);
-    } else if issued.cleared && engine.auth.fingerprint_enabled() {
+    } else if issued.signed_out && engine.auth.fingerprint_enabled() {
+        cookies::append(headers, &cookies::set_cookie(name, "", Some(0), &attrs));
+    }
+}
+
+/// With `--jwt-refresh-cookie`: the refresh token a mutation's result carries, or the cookie's
+/// clearing when its value (or the row holding it) came back null, or on sign-out.
+fn set_refresh_cookie(
+    engine: &Engine,
+    opts: &HttpOptions,
+    issued: &crate::engine::Issued,
+    headers: &mut HeaderMap,
+) {
+    if !engine.auth.refresh_cookie_enabled() {
+        return;
+    }
+    let attrs = cookies::CookieAttrs {
+        secure: !opts.insecure_cookies,
+        same_site: "Strict",
+    };
+    let name = cookies::refresh_cookie(opts);
+    if let Some(token) = &issued.refresh {
+        let age = engine.auth.session_lifetime_secs();
+        cookies::append(
+            headers,
+            &cookies::set_cookie(name, token, Some(age), &attrs),
+        );
+    } else if issued.refresh_cleared || issued.signed_out {
         cookies::append(headers, &cookies::set_cookie(name, "", Some(0), &attrs));
     }
 }

@@ -13,7 +13,14 @@ pub enum Fixup {
     /// A float: a string there is NaN or ±Infinity. When the field is non-null, the error
     /// nulls the object holding it instead.
     Float { non_null: bool },
+    /// A `@refreshToken` value: with the refresh cookie it goes into the cookie, not the body.
+    RefreshToken,
 }
+
+/// The response key of the part of a mutation's payload that the client did not ask for: the
+/// tokens of the result, whatever the selection, so that cookies follow the result. Not a
+/// GraphQL name, so no selection can collide with it; removed before the response is sent.
+pub const SESSION_KEY: &str = "@session";
 
 /// A response path below the root field (`"[]"` stands for every element of a list).
 pub type FixupPath = (Vec<String>, Fixup);
@@ -86,6 +93,10 @@ impl Walk {
     fn row(&mut self, sel: &RowSel) {
         for (k, f) in &sel.fields {
             self.at(k, |w| match f {
+                RowField::Column {
+                    refresh_token: true,
+                    ..
+                } => w.found.push((w.path.clone(), Fixup::RefreshToken)),
                 RowField::Column { out, non_null, .. } => w.out(out, *non_null),
                 RowField::Computed { out, .. } => w.out(out, false),
                 RowField::Forward(f) => w.row(&f.sel),

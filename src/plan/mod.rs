@@ -10,7 +10,7 @@ mod roots;
 mod rows;
 
 pub use arguments::*;
-pub use fixups::{Fixup, FixupPath};
+pub use fixups::{Fixup, FixupPath, SESSION_KEY};
 
 use crate::graphql::document::{merge, FieldNode, OpKind, Operation, Value, VarPath};
 use crate::schema::{
@@ -78,6 +78,8 @@ pub enum RowField {
         out: Out,
         /// NOT NULL: a value that cannot be sent nulls the row instead (GraphQL's rule).
         non_null: bool,
+        /// The column is tagged `@refreshToken` (see `fixups`).
+        refresh_token: bool,
     },
     /// A computed column: `function(row, args...)`, a set of composite values when
     /// `returns_set` (sets of table rows and of scalars are connections, `Backward`).

@@ -190,12 +190,54 @@ impl<'m> Planner<'m> {
             }
             _ => None,
         };
+        if let Some(session) = self.session_out(&write) {
+            payload.push((SESSION_KEY.to_string(), PayloadField::Result(session)));
+        }
         Ok(Mutation {
             write,
             client_mutation_id,
             payload,
             not_found,
         })
+    }
+
+    /// The tokens a function's result carries (a JWT, or a composite's JWT and `@refreshToken`
+    /// attributes), read whatever the client selected: the cookies follow the result.
+    fn session_out(&self, write: &Write) -> Option<Out> {
+        let Write::Call {
+            returns,
+            returns_set: false,
+            ..
+        } = write
+        else {
+            return None;
+        };
+        match returns {
+            Codec::Jwt { .. } => Some(Out::Jwt),
+            Codec::Row { table, .. } => {
+                let fields: Vec<(String, RowField)> = self
+                    .table(*table)
+                    .columns
+                    .iter()
+                    .filter(|c| c.refresh_token || matches!(c.codec, Codec::Jwt { .. }))
+                    .map(|c| {
+                        let out = match &c.codec {
+                            Codec::Jwt { .. } => Out::Jwt,
+                            other => Out::Scalar(other.clone()),
+                        };
+                        let column = RowField::Column {
+                            column: c.name.clone(),
+                            out,
+                            non_null: false,
+                            refresh_token: c.refresh_token,
+                        };
+                        (c.name.clone(), column)
+                    })
+                    .collect();
+                (!fields.is_empty()).then_some(Out::Row(RowSel { fields }))
+            }
+            _ => None,
+        }
     }
 
     /// `postEdge(orderBy:)`: the written row as an edge, its cursor in the order asked for

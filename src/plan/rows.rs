@@ -139,6 +139,7 @@ impl<'m> Planner<'m> {
                         column: c.name.clone(),
                         out: self.out(child, &c.codec)?,
                         non_null: def.ty.is_non_null(),
+                        refresh_token: c.refresh_token,
                     }
                 }
                 // The first argument is the row itself; the rest come from the field's arguments.

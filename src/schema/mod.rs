@@ -604,6 +604,9 @@ pub struct Column {
     pub omit: tags::Omit,
     /// The reason of its `@deprecated` smart tag.
     pub deprecated: Option<String>,
+    /// Its `@refreshToken` smart tag: the attribute of a mutation's result that is the refresh
+    /// token (carried in the refresh cookie with `--jwt-refresh-cookie`).
+    pub refresh_token: bool,
     pub field: String,
     pub codec: Codec,
     pub not_null: bool,

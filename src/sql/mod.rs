@@ -409,6 +409,7 @@ mod tests {
                             sql_type: "text".into(),
                         }),
                         non_null: false,
+                        refresh_token: false,
                     },
                 )],
             },

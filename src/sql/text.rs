@@ -88,6 +88,37 @@ pub fn unlisten(channel: &str) -> String {
     format!("unlisten {}", quote_ident(channel))
 }
 
+/// The `--pre-request` function, `schema.function` (either part may be double-quoted), as its
+/// schema and name.
+pub fn pre_request(function: &str) -> Result<(String, String), String> {
+    let bad = || format!("--pre-request `{function}` must be `schema.function`");
+    let (schema, name) = function.split_once('.').ok_or_else(bad)?;
+    let unquote = |s: &str| {
+        let s = s.trim();
+        s.strip_prefix('"')
+            .and_then(|s| s.strip_suffix('"'))
+            .map(|s| s.replace("\"\"", "\""))
+            .unwrap_or_else(|| s.to_string())
+    };
+    let (schema, name) = (unquote(schema), unquote(name));
+    if schema.is_empty() || name.is_empty() || name.contains('.') {
+        return Err(bad());
+    }
+    Ok((schema, name))
+}
+
+/// The call of the `--pre-request` function (see [`pre_request`]), run in every request's
+/// transaction after the claims are set.
+pub fn pre_request_call(schema: &str, name: &str) -> String {
+    format!("select {}.{}()", quote_ident(schema), quote_ident(name))
+}
+
+/// Whether the `--pre-request` function exists and takes no arguments: `$1` schema, `$2` name.
+/// Read from the catalog, which the authenticator may read without rights on the schema.
+pub const PRE_REQUEST_EXISTS: &str = "select exists (select 1 from pg_catalog.pg_proc p \
+     join pg_catalog.pg_namespace n on n.oid = p.pronamespace \
+     where n.nspname = $1 and p.proname = $2 and p.pronargs = 0)";
+
 /// Opens a request's transaction; `RESET ALL` drops anything a previous request's function set
 /// at session level, so pooled connections never carry settings from one request to the next.
 pub const BEGIN: &str = "begin; reset all";

@@ -140,7 +140,7 @@ impl Sockets {
             Some(_) => None,
         };
         if let Some((code, reason)) = refuse {
-            socket::refuse(ws, code, reason).await;
+            socket::refuse(ws, upgrade.protocol, code, reason).await;
             return;
         }
         socket::serve(self.clone(), ws, upgrade).await;

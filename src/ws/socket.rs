@@ -16,11 +16,57 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use warp::ws::{Message, WebSocket};
 
+/// How long a server that closed a socket waits for the client's Close frame before it drops
+/// the connection (RFC 6455 §7.1.1). Dropping it at once, with frames of the client still
+/// unread, makes the kernel reset the connection, and a reset may lose the Close frame: the
+/// client then sees 1006 (a dropped network) instead of the close code.
+const CLOSE_WAIT: Duration = Duration::from_secs(2);
+
+/// Reads (and ignores) what the client still sends until its Close frame, for a while.
+async fn await_client_close(stream: &mut SplitStream<WebSocket>) {
+    let _ = tokio::time::timeout(CLOSE_WAIT, async {
+        while let Some(Ok(m)) = stream.next().await {
+            if m.is_close() {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
+/// The log line of a socket the server closed with an error code (as an HTTP refusal has one).
+fn log_refusal(protocol: Option<Protocol>, code: u16, reason: &str) {
+    tracing::info!(
+        path = "/graphql",
+        protocol = protocol.map(Protocol::name),
+        close = code,
+        reason,
+        "websocket refused"
+    );
+}
+
 /// Closes a socket that is not served (no protocol in common, too many sockets).
-pub(super) async fn refuse(ws: WebSocket, code: u16, reason: &'static str) {
-    let (mut sink, _stream) = ws.split();
+pub(super) async fn refuse(
+    ws: WebSocket,
+    protocol: Option<Protocol>,
+    code: u16,
+    reason: &'static str,
+) {
+    log_refusal(protocol, code, reason);
+    let (mut sink, mut stream) = ws.split();
     let _ = sink.send(Message::close_with(code, reason)).await;
+    await_client_close(&mut stream).await;
     let _ = sink.close().await;
+}
+
+/// How a socket's service ended.
+enum Ended {
+    /// The client does not read: dropped without ceremony.
+    Dropped,
+    /// The client closed it, or the connection is gone.
+    ByClient,
+    /// The server closed it with this code and reason.
+    ByServer(u16, String),
 }
 
 /// The credentials a socket authenticated with: every operation and event checks them again
@@ -38,6 +84,7 @@ impl Creds {
             authorization: self.authorization.as_deref(),
             cookie: self.cookie.as_deref(),
             fingerprint: self.fingerprint.as_deref(),
+            refresh: None,
         }
     }
 }
@@ -125,17 +172,28 @@ pub(super) async fn serve(sockets: Arc<Sockets>, ws: WebSocket, upgrade: Upgrade
         expires: None,
         ops: HashMap::new(),
     };
-    let dropped = conn.run(&mut stream, &slow).await;
+    let ended = conn.run(&mut stream, &slow).await;
     for (_, op) in conn.ops.drain() {
         op.abort();
     }
     drop(conn);
-    if dropped {
-        // Whatever the writer is stuck on goes with it: the connection is closed.
-        writer.abort();
-        tracing::info!("socket dropped: the client does not read its messages");
-    } else {
-        let _ = tokio::time::timeout(Duration::from_secs(1), writer).await;
+    match ended {
+        Ended::Dropped => {
+            // Whatever the writer is stuck on goes with it: the connection is closed.
+            writer.abort();
+            tracing::info!("socket dropped: the client does not read its messages");
+        }
+        Ended::ByClient => {
+            let _ = tokio::time::timeout(Duration::from_secs(1), writer).await;
+        }
+        Ended::ByServer(code, reason) => {
+            if code >= 4000 || code == close::TRY_AGAIN_LATER {
+                log_refusal(Some(protocol), code, &reason);
+            }
+            // The writer sends the Close frame; the client's frames are read until its own.
+            let _ = tokio::time::timeout(Duration::from_secs(1), writer).await;
+            await_client_close(&mut stream).await;
+        }
     }
 }
 
@@ -171,8 +229,8 @@ impl Conn {
         &self.sockets.engine
     }
 
-    /// Serves the socket; true when it was dropped for not reading.
-    async fn run(&mut self, stream: &mut SplitStream<WebSocket>, slow: &Notify) -> bool {
+    /// Serves the socket until it ends.
+    async fn run(&mut self, stream: &mut SplitStream<WebSocket>, slow: &Notify) -> Ended {
         let init_deadline = tokio::time::sleep(self.sockets.opts.init_timeout);
         tokio::pin!(init_deadline);
         let period = self.sockets.opts.keep_alive;
@@ -180,7 +238,7 @@ impl Conn {
         loop {
             let legacy_acked = self.protocol == Protocol::Legacy && self.creds.is_some();
             let flow = tokio::select! {
-                _ = slow.notified() => return true,
+                _ = slow.notified() => return Ended::Dropped,
                 m = stream.next() => match m {
                     Some(Ok(m)) if m.is_text() => {
                         let text = m.to_str().unwrap_or_default().to_string();
@@ -190,10 +248,10 @@ impl Conn {
                         close::BAD_REQUEST,
                         "Invalid message received: binary".into(),
                     ),
-                    Some(Ok(m)) if m.is_close() => return false,
+                    Some(Ok(m)) if m.is_close() => return Ended::ByClient,
                     // Ping and pong frames (warp answers pings itself).
                     Some(Ok(_)) => Flow::Continue,
-                    Some(Err(_)) | None => return false,
+                    Some(Err(_)) | None => return Ended::ByClient,
                 },
                 _ = &mut init_deadline, if self.creds.is_none() => Flow::Close(
                     close::INIT_TIMEOUT,
@@ -208,8 +266,11 @@ impl Conn {
                 }
             };
             if let Flow::Close(code, reason) = flow {
-                let _ = self.out.tx.try_send(Message::close_with(code, reason));
-                return false;
+                let _ = self
+                    .out
+                    .tx
+                    .try_send(Message::close_with(code, reason.clone()));
+                return Ended::ByServer(code, reason);
             }
         }
     }
@@ -421,6 +482,19 @@ impl Conn {
                 };
                 let body = match engine.event(&sub, &session, event.as_ref().as_ref()).await {
                     Ok(body) => body,
+                    // The pre-request check refused the token (revoked): the socket closes
+                    // as it does at expiry, so the client refreshes or signs in again.
+                    Err(RequestError::Auth(e)) if e.status() == 401 || e.status() == 403 => {
+                        let (code, label) = if e.status() == 401 {
+                            (close::UNAUTHORIZED, "Unauthorized")
+                        } else {
+                            (close::FORBIDDEN, "Forbidden")
+                        };
+                        let reason = format!("{label}: {}", e.code());
+                        log_refusal(Some(protocol), code, &reason);
+                        let _ = out.tx.try_send(Message::close_with(code, reason));
+                        return;
+                    }
                     Err(e) => e.body(engine.production),
                 };
                 if !out

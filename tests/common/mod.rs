@@ -2,6 +2,8 @@
 //! template database, and per test a fresh clone of it served by a real postgraph over HTTP.
 #![allow(dead_code)]
 
+pub mod ws;
+
 use postgraph::auth::JwtConfig;
 use postgraph::config::example;
 use postgraph::db::{self, embedded::EmbeddedOptions, embedded::EmbeddedPostgres};
@@ -78,6 +80,8 @@ pub struct Options {
     pub schema_flags: postgraph::schema::SchemaFlags,
     /// `--extended-errors`.
     pub extended_errors: Vec<&'static str>,
+    /// `--pre-request` (the example app has `app_private.check_session`).
+    pub pre_request: Option<&'static str>,
     /// `--jwt-cookie`: the token cookie's name.
     pub jwt_cookie: Option<&'static str>,
     /// `--insecure-cookies`: cookies without `Secure`.
@@ -112,6 +116,7 @@ impl Default for Options {
             disable_default_mutations: false,
             schema_flags: Default::default(),
             extended_errors: vec![],
+            pre_request: None,
             jwt_cookie: None,
             insecure_cookies: false,
             simple_subscriptions: false,
@@ -206,6 +211,7 @@ pub fn engine_config(connection: &str, opts: &Options) -> EngineConfig {
         max_page_size: opts.max_page_size,
         production: opts.production,
         extended_errors: opts.extended_errors.iter().map(|f| f.to_string()).collect(),
+        pre_request: opts.pre_request.map(str::to_owned),
     }
 }
 

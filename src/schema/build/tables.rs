@@ -160,6 +160,7 @@ impl<'a> Builder<'a> {
                         order_name,
                         omit,
                         deprecated: deprecation(a.comment.as_deref()),
+                        refresh_token: tags::parse(a.comment.as_deref()).has("refreshToken"),
                         field,
                         codec,
                         not_null: a.not_null,
