@@ -63,11 +63,13 @@ done
 "${PSQL[@]}" -d postgres -c "alter role app_authenticator password 'compare'"
 url() { echo "postgres://app_authenticator:compare@127.0.0.1:$PGPORT/$1"; }
 
-"$PGRAPH" export-schema --connection "$(url cmp_pg)" -s app_public \
-  --jwt-token-identifier app_public.jwt_token "$OUT/postgraph.graphql"
-"$PGRAPH" serve --connection "$(url cmp_pg)" -s app_public --port "$PGRPORT" \
+# Both engines get the same v4 command line (plus V4_FLAGS, which both take too: postgraph
+# reads v4's options, e.g. V4_FLAGS="-j -N -M --legacy-relations omit -l 200kB").
+rm -f "$OUT/postgraph.graphql" "$OUT/v4.graphql"
+"$PGRAPH" serve -c "$(url cmp_pg)" -s app_public --port "$PGRPORT" \
   --jwt-secret "$JWT_SECRET" --jwt-token-identifier app_public.jwt_token \
-  --default-role app_anonymous >"$OUT/postgraph.log" 2>&1 &
+  --default-role app_anonymous --export-schema-graphql "$OUT/postgraph.graphql" \
+  --disable-query-log --extended-errors hint,detail,errcode ${V4_FLAGS:-} >"$OUT/postgraph.log" 2>&1 &
 PIDS+=($!)
 
 "$HERE/node_modules/.bin/postgraphile" -c "$(url cmp_v4)" -s app_public --port "$V4PORT" \
@@ -87,7 +89,7 @@ wait_up() {
 }
 wait_up "$V4PORT"
 wait_up "$PGRPORT"
-for _ in $(seq 1 50); do [ -s "$OUT/v4.graphql" ] && break; sleep 0.2; done
+for _ in $(seq 1 50); do [ -s "$OUT/v4.graphql" ] && [ -s "$OUT/postgraph.graphql" ] && break; sleep 0.2; done
 
 node "$HERE/compare.js" "http://127.0.0.1:$V4PORT/graphql" "http://127.0.0.1:$PGRPORT/graphql" \
   "$OUT" "$HERE/results.md"

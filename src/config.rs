@@ -1,13 +1,25 @@
 //! Command-line flags and environment variables: every option of every command, with defaults.
 
+pub mod connection;
+pub mod v4;
+
 use crate::graphql::limits::Limits;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+/// `postgraph --version`: the crate's version and the commit it was built from (build.rs).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("POSTGRAPH_COMMIT"),
+    ")"
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "postgraph",
-    version,
+    version = VERSION,
+    propagate_version = true,
     about = "A GraphQL API generated from your PostgreSQL schema"
 )]
 pub struct Cli {
@@ -26,7 +38,7 @@ pub enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve the GraphQL API (on an embedded Postgres with the example app when no --connection is given)
+    /// Serve the GraphQL API of a database (--connection, DATABASE_URL or libpq's PG* variables)
     Serve(ServeOptions),
     /// Start a private Postgres with the example app and a few rows, and serve it
     Demo(ServeOptions),
@@ -39,34 +51,37 @@ pub enum Command {
 /// Options shared by everything that introspects a database.
 #[derive(Debug, Clone, Args)]
 pub struct DbOptions {
-    /// PostgreSQL connection string; none = embedded Postgres with the example app
+    /// The database: a name (`mydb`), a URL (`postgres://user:pass@host:5432/mydb`) or
+    /// `key=value` pairs; what it leaves out comes from PGHOST, PGPORT, PGDATABASE, PGUSER and
+    /// PGPASSWORD as libpq reads them
     #[arg(short = 'c', long = "connection", env = "DATABASE_URL")]
     pub connection: Option<String>,
-    /// Comma-separated Postgres schemas to expose
+    /// Comma-separated Postgres schemas to expose [default: public; the demo's: app_public]
     #[arg(
         short = 's',
         long = "schema",
         env = "POSTGRAPH_SCHEMA",
-        value_delimiter = ',',
-        default_value = "app_public"
+        value_delimiter = ','
     )]
     pub schemas: Vec<String>,
     /// Composite type whose values become signed JWTs, as `schema.type`
-    #[arg(long = "jwt-token-identifier", env = "JWT_TOKEN_IDENTIFIER")]
+    #[arg(
+        short = 't',
+        long = "jwt-token-identifier",
+        alias = "token",
+        env = "JWT_TOKEN_IDENTIFIER"
+    )]
     pub jwt_token_identifier: Option<String>,
     /// No create, update and delete mutations for tables (function mutations stay)
     #[arg(
+        short = 'M',
         long = "disable-default-mutations",
         env = "POSTGRAPH_DISABLE_DEFAULT_MUTATIONS"
     )]
     pub disable_default_mutations: bool,
     /// PostGraphile v4's simple subscriptions: `subscription { listen(topic: "...") { ... } }`
     /// over WebSocket, fed by `NOTIFY "postgraphile:<topic>"`
-    #[arg(
-        short = 'S',
-        long = "simple-subscriptions",
-        env = "POSTGRAPH_SIMPLE_SUBSCRIPTIONS"
-    )]
+    #[arg(long = "simple-subscriptions", env = "POSTGRAPH_SIMPLE_SUBSCRIPTIONS")]
     pub simple_subscriptions: bool,
     #[command(flatten)]
     pub schema_flags: crate::schema::SchemaFlags,
@@ -77,14 +92,16 @@ pub struct ServeOptions {
     #[command(flatten)]
     pub db: DbOptions,
     /// Address to listen on
-    #[arg(long, env = "POSTGRAPH_HOST", default_value = "127.0.0.1")]
+    #[arg(short = 'n', long, env = "POSTGRAPH_HOST", default_value = "127.0.0.1")]
     pub host: String,
     /// Port to listen on
     #[arg(short = 'p', long, env = "PORT", default_value_t = 5000)]
     pub port: u16,
     /// Secret for signing and verifying JWTs (HS256), at least 32 bytes
     #[arg(
+        short = 'e',
         long = "jwt-secret",
+        alias = "secret",
         env = "JWT_SECRET",
         hide_env_values = true,
         conflicts_with = "jwt_secret_file"
@@ -108,14 +125,21 @@ pub struct ServeOptions {
     /// Signing algorithm, and the only one accepted for keys of its kind [default: RS256/ES256/ES384/EdDSA by private key, else HS256; every algorithm of the key kind accepted]
     #[arg(long = "jwt-algorithm", env = "JWT_ALGORITHM", value_parser = parse_algorithm)]
     pub jwt_algorithm: Option<jsonwebtoken::Algorithm>,
-    /// Audience: added to signed tokens and required of incoming ones
-    #[arg(long = "jwt-audience", env = "JWT_AUDIENCE")]
+    /// Audience: added to signed tokens and required of incoming ones. `postgraphile` makes
+    /// tokens interchangeable with PostGraphile v4's (v4 signs and checks that audience)
+    #[arg(
+        short = 'A',
+        long = "jwt-audience",
+        aliases = ["jwt-verify-audience", "jwt-audiences"],
+        env = "JWT_AUDIENCE",
+        value_parser = parse_audience
+    )]
     pub jwt_audience: Option<String>,
     /// Issuer: added to signed tokens and required of incoming ones
-    #[arg(long = "jwt-issuer", env = "JWT_ISSUER")]
+    #[arg(long = "jwt-issuer", alias = "jwt-verify-issuer", env = "JWT_ISSUER")]
     pub jwt_issuer: Option<String>,
     /// Clock-skew allowance for exp, nbf and iat, in seconds (0 allowed)
-    #[arg(long = "jwt-leeway", env = "JWT_LEEWAY", default_value_t = crate::auth::DEFAULT_LEEWAY_SECS)]
+    #[arg(long = "jwt-leeway", alias = "jwt-verify-clock-tolerance", env = "JWT_LEEWAY", default_value_t = crate::auth::DEFAULT_LEEWAY_SECS)]
     pub jwt_leeway: u64,
     /// Accept incoming tokens that have no exp claim
     #[arg(long = "jwt-allow-missing-exp", env = "JWT_ALLOW_MISSING_EXP")]
@@ -137,10 +161,10 @@ pub struct ServeOptions {
     #[arg(long = "jwt-session-lifetime", env = "JWT_SESSION_LIFETIME", default_value = "30d", value_parser = parse_duration_secs)]
     pub jwt_session_lifetime: u64,
     /// Role for requests without a token
-    #[arg(long = "default-role", env = "DEFAULT_ROLE")]
+    #[arg(short = 'r', long = "default-role", env = "DEFAULT_ROLE")]
     pub default_role: Option<String>,
     /// Maximum pooled database connections [default: 2 × CPU cores, at least 4]
-    #[arg(long = "max-pool-size", env = "POSTGRAPH_MAX_POOL_SIZE")]
+    #[arg(short = 'm', long = "max-pool-size", env = "POSTGRAPH_MAX_POOL_SIZE")]
     pub max_pool_size: Option<usize>,
     /// On SIGTERM/SIGINT, how long requests in flight may take to finish, in ms
     #[arg(
@@ -159,8 +183,8 @@ pub struct ServeOptions {
         default_value_t = 30_000
     )]
     pub statement_timeout_ms: u64,
-    /// Largest accepted request body, in bytes
-    #[arg(long = "body-size-limit", env = "POSTGRAPH_BODY_SIZE_LIMIT", default_value_t = DEFAULT_BODY_SIZE_LIMIT)]
+    /// Largest accepted request body: bytes, or with a unit (200kB, 5MB)
+    #[arg(short = 'l', long = "body-size-limit", env = "POSTGRAPH_BODY_SIZE_LIMIT", default_value = "100kB", value_parser = v4::parse_size)]
     pub body_size_limit: u64,
     /// Longest wait for a request's headers, in ms; an idle kept-alive connection is closed
     /// after it too (0 = none)
@@ -173,7 +197,12 @@ pub struct ServeOptions {
     #[arg(long = "max-connections", env = "POSTGRAPH_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS)]
     pub max_connections: usize,
     /// Allow cross-origin requests from any origin (CORS)
-    #[arg(long, env = "POSTGRAPH_CORS", conflicts_with = "cors_origins")]
+    #[arg(
+        short = 'o',
+        long,
+        env = "POSTGRAPH_CORS",
+        conflicts_with = "cors_origins"
+    )]
     pub cors: bool,
     /// Allow cross-origin requests from this origin only, e.g. `https://app.example.com`;
     /// repeat (or comma-separate) for several
@@ -185,8 +214,8 @@ pub struct ServeOptions {
     /// Cookies without `Secure`, for a local http server only
     #[arg(long = "insecure-cookies", env = "POSTGRAPH_INSECURE_COOKIES")]
     pub insecure_cookies: bool,
-    /// Serve the GraphiQL IDE at /graphiql
-    #[arg(long = "no-graphiql", action = clap::ArgAction::SetFalse, default_value_t = true)]
+    /// Do not serve the GraphiQL IDE (served at /graphiql by default)
+    #[arg(short = 'b', long = "no-graphiql", alias = "disable-graphiql", action = clap::ArgAction::SetFalse, default_value_t = true)]
     pub graphiql: bool,
     /// Serve Prometheus metrics at /metrics (requests by operation and status, latency,
     /// errors by code, pool connections)
@@ -200,6 +229,8 @@ pub struct ServeOptions {
     pub max_subscriptions_per_socket: usize,
     #[command(flatten)]
     pub limits: LimitOptions,
+    #[command(flatten)]
+    pub v4: v4::V4Options,
     /// Production mode: no introspection, no GraphiQL, no suggestions in validation messages,
     /// and errors keep their code but not the server's internal detail
     #[arg(long, env = "POSTGRAPH_PRODUCTION")]
@@ -332,6 +363,17 @@ pub fn parse_algorithm(s: &str) -> Result<jsonwebtoken::Algorithm, String> {
     }
 }
 
+/// One audience (v4's `--jwt-verify-audience` takes a list; postgraph checks one).
+fn parse_audience(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    if s.is_empty() || s.contains(',') {
+        return Err(format!(
+            "`{s}`: give one audience (postgraph signs it into tokens and requires it of incoming ones; `postgraphile` is v4's)"
+        ));
+    }
+    Ok(s.to_string())
+}
+
 /// One `--extended-errors` field: a name v4 knows for a Postgres error field.
 fn parse_error_field(s: &str) -> Result<String, String> {
     let s = s.trim();
@@ -403,6 +445,8 @@ pub fn default_pool_size() -> usize {
 /// Settings of the embedded example app: what `serve` and `demo` use when no connection is given.
 pub mod example {
     pub const DATABASE: &str = "postgraph";
+    /// The schema the example app exposes (`demo`'s default `--schema`).
+    pub const SCHEMA: &str = "app_public";
     pub const AUTHENTICATOR: &str = "app_authenticator";
     pub const DEFAULT_ROLE: &str = "app_anonymous";
     pub const JWT_TOKEN_IDENTIFIER: &str = "app_public.jwt_token";

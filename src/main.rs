@@ -1,8 +1,10 @@
 //! The `postgraph` command: serve, demo, migrate, export-schema.
 
 use clap::Parser;
-use postgraph::auth::{JwtConfig, Pem};
-use postgraph::config::{example, Cli, Command, DbOptions, LogFormat, ServeOptions};
+use postgraph::auth::{Auth, JwtConfig, Pem};
+use postgraph::config::{
+    connection, example, v4, Cli, Command, DbOptions, LogFormat, ServeOptions,
+};
 use postgraph::db::embedded::{EmbeddedOptions, EmbeddedPostgres};
 use postgraph::http::HttpOptions;
 use postgraph::server::{self, EngineConfig};
@@ -16,7 +18,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse_args();
     // warp reports every client that hangs up mid-request as an error; that is the client's
     // business, so its connection log is off unless RUST_LOG asks for it.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -57,6 +59,44 @@ async fn main() -> ExitCode {
 
 type AnyError = Box<dyn std::error::Error>;
 
+/// The command line, with v4's options that cannot apply refused with what postgraph does
+/// instead, and an unknown option named as such (not clap's guess at a similar one).
+fn parse_args() -> Cli {
+    if let Some(why) = v4::refusal(std::env::args()) {
+        eprintln!("error: {why}");
+        std::process::exit(2);
+    }
+    match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if e.kind() == clap::error::ErrorKind::UnknownArgument => {
+            let arg = match e.get(clap::error::ContextKind::InvalidArg) {
+                Some(clap::error::ContextValue::String(a)) => a.clone(),
+                _ => String::new(),
+            };
+            eprintln!("error: {}", v4::unknown_option(&arg));
+            std::process::exit(2);
+        }
+        Err(e) => e.exit(),
+    }
+}
+
+/// The schemas to expose: those given, else v4's `public` (the example app's own when it is
+/// the example app).
+fn schemas(db: &DbOptions, example_app: bool) -> Vec<String> {
+    if !db.schemas.is_empty() {
+        db.schemas.clone()
+    } else if example_app {
+        vec![example::SCHEMA.into()]
+    } else {
+        vec!["public".into()]
+    }
+}
+
+/// The database `--connection` and libpq's environment name, if any.
+fn resolve_connection(given: Option<&str>) -> Result<Option<String>, AnyError> {
+    Ok(connection::resolve(given, |k| std::env::var(k).ok())?)
+}
+
 /// Prints a line to stdout, ignoring a closed stdout: a server must not die for its banner.
 macro_rules! say {
     ($($arg:tt)*) => {{
@@ -70,8 +110,8 @@ async fn database(
     db: &DbOptions,
     seed: bool,
 ) -> Result<(String, Option<EmbeddedPostgres>, bool), AnyError> {
-    match &db.connection {
-        Some(c) => Ok((c.clone(), None, false)),
+    match resolve_connection(db.connection.as_deref())? {
+        Some(c) => Ok((c, None, false)),
         None => {
             tracing::info!(
                 "no --connection given: starting a private PostgreSQL with the example app"
@@ -82,11 +122,25 @@ async fn database(
     }
 }
 
-async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
+async fn serve(mut o: ServeOptions, demo: bool) -> Result<(), AnyError> {
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     // SIGHUP reloads the schema; installed now, so one during startup does not end the process.
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    // `serve` needs a database; only `demo` starts the embedded example app.
+    if !demo && resolve_connection(o.db.connection.as_deref())?.is_none() {
+        return Err(NO_DATABASE.into());
+    }
+    let is_example = demo && o.db.connection.is_none();
+    for note in o.v4.notes() {
+        tracing::warn!("{note}");
+    }
+    if let Some(keys) = &o.v4.jwt_role {
+        o.jwt_role_claim_key = v4::role_claim_path(keys);
+    }
+    if let Some(ms) = o.v4.timeout {
+        (o.header_timeout_ms, o.body_timeout_ms) = (ms, ms);
+    }
     // Everything that can be checked without a database is checked first: a bad flag or key
     // file must not wait for (or start) a Postgres.
     let secret = match &o.jwt_secret_file {
@@ -103,6 +157,8 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
     let graphiql = o.graphiql && !o.production;
     let addr: SocketAddr = format!("{}:{}", o.host, o.port).parse()?;
     let mut http_options = HttpOptions {
+        graphiql_route: o.v4.graphiql_route.clone(),
+        request_log: !o.v4.disable_query_log,
         body_limit: o.body_size_limit,
         header_timeout: postgraph::config::timeout(o.header_timeout_ms),
         body_timeout: postgraph::config::timeout(o.body_timeout_ms),
@@ -119,9 +175,9 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
             max_message_bytes: usize::try_from(o.body_size_limit).unwrap_or(usize::MAX),
             ..Default::default()
         },
+        panic_path: None,
     };
     http_options.check()?;
-    let (connection, embedded, is_example) = database(&o.db, true).await?;
     let pick = |given: &Option<String>, fallback: &str| {
         given
             .clone()
@@ -134,30 +190,34 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
     } else {
         pick(&secret, example::JWT_SECRET)
     };
+    let jwt = JwtConfig {
+        secret,
+        private_key,
+        public_keys,
+        jwks_url: o.jwt_jwks_url.clone(),
+        jwks_cooldown_secs: o.jwt_jwks_cooldown,
+        algorithm: o.jwt_algorithm,
+        audience: o.jwt_audience.clone(),
+        issuer: o.jwt_issuer.clone(),
+        leeway_secs: o.jwt_leeway,
+        allow_missing_exp: o.jwt_allow_missing_exp,
+        expires_in_secs: o.jwt_expires_in,
+        role_claim: o.jwt_role_claim_key.clone(),
+        fingerprint: o.jwt_fingerprint,
+        refresh_cookie: o.jwt_refresh_cookie,
+        session_lifetime_secs: o.jwt_session_lifetime,
+    };
+    // Keys and JWT settings are checked before any database is asked (or started).
+    Auth::new(jwt.clone())?;
+    let (connection, embedded, _) = database(&o.db, true).await?;
     let cfg = EngineConfig {
         connection,
-        schemas: o.db.schemas.clone(),
+        schemas: schemas(&o.db, is_example),
         jwt_token_identifier: pick(&o.db.jwt_token_identifier, example::JWT_TOKEN_IDENTIFIER),
         disable_default_mutations: o.db.disable_default_mutations,
         simple_subscriptions: o.db.simple_subscriptions,
         schema_flags: o.db.schema_flags.clone(),
-        jwt: JwtConfig {
-            secret,
-            private_key,
-            public_keys,
-            jwks_url: o.jwt_jwks_url.clone(),
-            jwks_cooldown_secs: o.jwt_jwks_cooldown,
-            algorithm: o.jwt_algorithm,
-            audience: o.jwt_audience.clone(),
-            issuer: o.jwt_issuer.clone(),
-            leeway_secs: o.jwt_leeway,
-            allow_missing_exp: o.jwt_allow_missing_exp,
-            expires_in_secs: o.jwt_expires_in,
-            role_claim: o.jwt_role_claim_key.clone(),
-            fingerprint: o.jwt_fingerprint,
-            refresh_cookie: o.jwt_refresh_cookie,
-            session_lifetime_secs: o.jwt_session_lifetime,
-        },
+        jwt,
         default_role: pick(&o.default_role, example::DEFAULT_ROLE),
         max_pool_size: o
             .max_pool_size
@@ -171,31 +231,39 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
         pre_request: pick(&o.pre_request, example::PRE_REQUEST),
     };
     if cfg.jwt.secret.is_none() && !asymmetric {
-        tracing::warn!("no --jwt-secret or keys: tokens are neither signed nor accepted");
+        tracing::info!("JWT off (no --jwt-secret or keys): requests run as the default role");
     }
-    // A database that is not up yet (refused, starting, full) is waited for, with backoff;
-    // anything else (bad credentials, no such database, a bad schema) stops postgraph.
+    // As v4: a failed first connection or schema build stops postgraph, unless
+    // --retry-on-init-fail asks to wait (for a database started alongside, say).
+    let target = connection::describe(&cfg.connection);
     let mut backoff = std::time::Duration::from_millis(250);
     let engine = loop {
         match server::build_engine(&cfg).await {
             Ok(engine) => break engine,
-            Err(e) if e.is_transient() => {
-                tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "the database does not answer yet; retrying");
+            Err(e) => {
+                let e = startup_error(e, &target);
+                if !o.v4.retry_on_init_fail {
+                    return Err(e.into());
+                }
+                tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "startup failed; retrying (--retry-on-init-fail)");
                 tokio::select! {
                     _ = &mut shutdown => return Ok(()),
                     _ = tokio::time::sleep(backoff) => {}
                 }
                 backoff = (backoff * 2).min(std::time::Duration::from_secs(10));
             }
-            Err(e) => return Err(e.into()),
         }
     };
+    if export(&engine.schema().api, &o.v4).await? {
+        drop(embedded);
+        return Ok(());
+    }
     http_options.ws.listen_connection = Some(cfg.connection.clone());
     let running = server::start(engine, http_options, addr).await?;
     say!("postgraph listening");
     say!("  GraphQL:  {}", running.url());
     if graphiql {
-        say!("  GraphiQL: http://{}/graphiql", running.addr);
+        say!("  GraphiQL: http://{}{}", running.addr, o.v4.graphiql_route);
     }
     if demo || is_example {
         say!("\nTry it (the example app, a throwaway database that is gone on exit):\n");
@@ -235,6 +303,38 @@ async fn serve(o: ServeOptions, demo: bool) -> Result<(), AnyError> {
     Ok(())
 }
 
+const NO_DATABASE: &str = "no database to serve: give one with -c/--connection (a database \
+    name such as `mydb`, or a URL such as postgres://user:password@localhost:5432/mydb), \
+    DATABASE_URL, or libpq's PGHOST/PGPORT/PGDATABASE/PGUSER/PGPASSWORD. To try postgraph \
+    without a database of your own, `postgraph demo` serves an example app on a private PostgreSQL.";
+
+/// A startup error; a failed connection says where it tried (never with the password).
+fn startup_error(e: server::StartError, target: &str) -> String {
+    match e {
+        server::StartError::Db(postgraph::db::DbError::Connect(_)) => {
+            format!("{e} ({target})")
+        }
+        e => e.to_string(),
+    }
+}
+
+/// v4's `--export-schema-graphql`/`--export-schema-json`; whether to stop there (`-X`).
+async fn export(api: &postgraph::graphql::Api, v4: &v4::V4Options) -> Result<bool, AnyError> {
+    if let Some(path) = &v4.export_schema_graphql {
+        std::fs::write(path, api.sdl()).map_err(|e| {
+            format!(
+                "cannot write --export-schema-graphql {}: {e}",
+                path.display()
+            )
+        })?;
+    }
+    if let Some(path) = &v4.export_schema_json {
+        std::fs::write(path, api.introspection_json().await?)
+            .map_err(|e| format!("cannot write --export-schema-json {}: {e}", path.display()))?;
+    }
+    Ok(v4.no_server)
+}
+
 /// The secret in a file, without the trailing newline an editor or `echo` leaves.
 fn read_secret(path: &std::path::Path) -> Result<String, AnyError> {
     let text = std::fs::read_to_string(path)
@@ -258,7 +358,8 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
 }
 
 async fn migrate(o: postgraph::config::MigrateOptions) -> Result<(), AnyError> {
-    let mut client = postgraph::db::connect(&o.connection).await?;
+    let conn = resolve_connection(Some(&o.connection))?.ok_or(NO_DATABASE)?;
+    let mut client = postgraph::db::connect(&conn).await?;
     let applied = postgraph::db::migrate_dir(&mut client, &o.dir).await?;
     if applied.is_empty() {
         println!("nothing to apply: the database is up to date");
@@ -278,7 +379,7 @@ async fn export_schema(o: postgraph::config::ExportOptions) -> Result<(), AnyErr
     let client = postgraph::db::connect(&connection).await?;
     let api = server::build_api_with(
         &client,
-        &o.db.schemas,
+        &schemas(&o.db, is_example),
         &token,
         o.db.disable_default_mutations,
         o.db.simple_subscriptions,

@@ -27,6 +27,9 @@ pub enum StartError {
     Build(String),
     #[error(transparent)]
     Auth(#[from] AuthError),
+    #[error("{} not exist in this database; --schema names the schemas to expose (this database has: {})",
+        plural_schemas(.0), .1.join(", "))]
+    MissingSchemas(Vec<String>, Vec<String>),
     #[error("--jwt-token-identifier must be `schema.type`, got `{0}`")]
     JwtIdentifier(String),
     #[error("{0}")]
@@ -35,6 +38,19 @@ pub enum StartError {
     PreRequest(String),
     #[error("could not listen on {0}: {1}")]
     Bind(SocketAddr, std::io::Error),
+}
+
+fn plural_schemas(names: &[String]) -> String {
+    let list = names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() == 1 {
+        format!("schema {list} does")
+    } else {
+        format!("schemas {list} do")
+    }
 }
 
 impl StartError {
@@ -124,7 +140,22 @@ pub async fn build_api_with(
     flags: &SchemaFlags,
 ) -> Result<Api, StartError> {
     let started = Instant::now();
+    // A mistyped schema would otherwise give an empty API and a clean log.
+    let (missing, existing) = catalog::missing_schemas(client, schemas).await?;
+    if !missing.is_empty() {
+        return Err(StartError::MissingSchemas(missing, existing));
+    }
     let catalog = catalog::load(client, schemas).await?;
+    for s in schemas {
+        let empty = !catalog.classes.iter().any(|c| &c.schema == s)
+            && !catalog.procs.iter().any(|p| &p.schema == s);
+        if empty {
+            tracing::warn!(
+                schema = s.as_str(),
+                "schema has no tables, views or functions to expose"
+            );
+        }
+    }
     let opts = BuildOptions {
         schemas: schemas.to_vec(),
         jwt_type: jwt_type(jwt_token_identifier)?,

@@ -78,6 +78,8 @@ async fn export_schema_writes_the_checked_in_sdl() {
             "export-schema",
             "--connection",
             &app.authenticator_url,
+            "--schema",
+            "app_public",
             "--jwt-token-identifier",
             "app_public.jwt_token",
             file.to_str().unwrap(),
@@ -101,7 +103,7 @@ async fn export_schema_writes_the_checked_in_sdl() {
 #[test]
 fn serve_embedded_answers_and_cleans_up_on_sigterm() {
     let mut child = Command::new(BIN)
-        .args(["serve", "--port", "0"])
+        .args(["demo", "--port", "0"])
         .env("RUST_LOG", "debug")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -239,7 +241,15 @@ async fn serve_refuses_a_short_secret_file_and_a_private_key_given_as_public() {
         "/tests/data/jwt/rsa-private.pem"
     );
     let run = |extra: &[&str]| {
-        let mut args = vec!["serve", "--connection", &url, "--port", "0"];
+        let mut args = vec![
+            "serve",
+            "--connection",
+            &url,
+            "--port",
+            "0",
+            "-s",
+            "app_public",
+        ];
         args.extend_from_slice(extra);
         let out = Command::new(BIN).args(&args).output().unwrap();
         assert!(!out.status.success(), "{extra:?} started");
@@ -260,10 +270,10 @@ async fn serve_refuses_a_short_secret_file_and_a_private_key_given_as_public() {
 
 #[test]
 fn bad_http_flags_and_key_files_are_refused_before_a_private_postgres_starts() {
-    // No --connection: serve would start the embedded example app. A flag that cannot work
+    // demo starts the embedded example app. A flag that cannot work
     // must be refused first, without starting (or waiting for) any Postgres.
     let run = |extra: &[&str]| {
-        let mut args = vec!["serve", "--port", "0"];
+        let mut args = vec!["demo", "--port", "0"];
         args.extend_from_slice(extra);
         let out = Command::new(BIN)
             .args(&args)

@@ -379,10 +379,11 @@ fn spawn_serve(app: &TestApp) -> (std::process::Child, String) {
             "--connection",
             &app.authenticator_url,
         ])
+        .args(["--schema", "app_public"])
         .args(["--jwt-token-identifier", "app_public.jwt_token"])
         .args(["--default-role", "app_anonymous"])
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
         .spawn()
         .expect("postgraph serve");
     let stdout = std::io::BufReader::new(child.stdout.take().unwrap());

@@ -23,6 +23,8 @@ fn serve(
     let mut child = Command::new(BIN)
         .args([
             "serve",
+            "--schema",
+            "app_public",
             "--port",
             "0",
             "--log-format",

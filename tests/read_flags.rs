@@ -499,6 +499,8 @@ async fn the_flags_reach_export_schema_and_bad_values_are_refused() {
             "export-schema",
             "--connection",
             &app.authenticator_url,
+            "--schema",
+            "app_public",
             "--simple-collections",
             "only",
             "--no-setof-functions-contain-nulls",

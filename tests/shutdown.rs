@@ -32,9 +32,15 @@ fn serve(connection: &str, shutdown_timeout_ms: &str) -> (Child, String) {
 }
 
 fn spawn(connection: &str, shutdown_timeout_ms: &str) -> Child {
+    spawn_with(connection, shutdown_timeout_ms, &[])
+}
+
+fn spawn_with(connection: &str, shutdown_timeout_ms: &str, extra: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_postgraph"))
         .args([
             "serve",
+            "--schema",
+            "app_public",
             "--port",
             "0",
             "--connection",
@@ -44,6 +50,7 @@ fn spawn(connection: &str, shutdown_timeout_ms: &str) -> Child {
             "--shutdown-timeout",
             shutdown_timeout_ms,
         ])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -128,7 +135,7 @@ async fn sigterm_does_not_wait_longer_than_the_shutdown_timeout() {
 }
 
 #[tokio::test]
-async fn a_database_down_at_start_is_waited_for_and_bad_credentials_are_not() {
+async fn a_database_down_at_start_stops_postgraph_unless_retry_on_init_fail() {
     let app = app_with(Options::default()).await;
     let real: tokio_postgres::Config = app.authenticator_url.parse().unwrap();
     let (user, db) = (real.get_user().unwrap(), real.get_dbname().unwrap());
@@ -190,7 +197,19 @@ async fn a_database_down_at_start_is_waited_for_and_bad_credentials_are_not() {
             )
         }
     };
+    // As v4: nothing answers, so postgraph stops at once and says where it tried.
     let mut child = spawn(&connection, "1000");
+    let (ok, _) = exit_within(&mut child, Duration::from_secs(30));
+    assert!(!ok);
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(
+        err.contains("could not connect to the database")
+            && err.contains(&format!("database {db}, user {user}")),
+        "{err}"
+    );
+    // With --retry-on-init-fail it waits until the database answers.
+    let mut child = spawn_with(&connection, "1000", &["--retry-on-init-fail"]);
     let stdout = BufReader::new(child.stdout.take().unwrap());
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {

@@ -65,6 +65,7 @@ impl Server {
         let child = command
             .arg("serve")
             .args(["--connection", connection, "--host", "127.0.0.1"])
+            .args(["--schema", "app_public"])
             .args(["--port", &port.to_string()])
             .args(args)
             .env("RUST_LOG", rust_log)

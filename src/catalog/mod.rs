@@ -175,6 +175,25 @@ pub enum CatalogError {
 ///
 /// The query runs in its own short read-only transaction, so `client` must
 /// not be inside one.
+/// The schemas of `wanted` that the database does not have, and the ones it has.
+pub async fn missing_schemas(
+    client: &tokio_postgres::Client,
+    wanted: &[String],
+) -> Result<(Vec<String>, Vec<String>), CatalogError> {
+    let existing: Vec<String> = client
+        .query(crate::sql::text::USER_SCHEMAS, &[])
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let missing = wanted
+        .iter()
+        .filter(|w| !existing.contains(w))
+        .cloned()
+        .collect();
+    Ok((missing, existing))
+}
+
 pub async fn load(
     client: &tokio_postgres::Client,
     schemas: &[String],

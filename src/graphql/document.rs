@@ -154,6 +154,7 @@ pub fn parse(
             Err(e) => return Err(parse_failure(root, source, e)),
         };
         super::limits::check(&document, limits)?;
+        unknown_variable_types(root, &document)?;
         let mut ctx = ValidatorContext::new(&root.schema, &document);
         visit_all_rules(&mut ctx, &document);
         let errors = ctx.into_errors();
@@ -162,6 +163,33 @@ pub fn parse(
         }
         Ok(document)
     })
+}
+
+/// Variable types the schema does not have, as validation errors. juniper's rules look such a
+/// type up and panic when it is missing (a variable with a default value), so this runs first.
+fn unknown_variable_types(root: &Root, document: &Document) -> Result<(), GraphqlError> {
+    let errors: Vec<_> = document
+        .iter()
+        .filter_map(|def| match def {
+            Definition::Operation(op) => op.item.variables_definition.as_ref(),
+            Definition::Fragment(_) => None,
+        })
+        .flat_map(|vars| vars.item.items.iter())
+        .filter_map(|(_, var)| {
+            let name = var.var_type.item.innermost_name();
+            root.schema.type_by_name(name).is_none().then(|| {
+                (
+                    format!("Unknown type \"{name}\"."),
+                    vec![location(&var.var_type.span.start)],
+                )
+            })
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(GraphqlError::Validation(errors))
+    }
 }
 
 /// juniper's parser knows each argument's type and refuses a value of the wrong shape (an
@@ -179,6 +207,9 @@ fn parse_failure(
     let Ok(untyped) = parse_document_source(source, &untyped_root().schema) else {
         return syntax;
     };
+    if let Err(unknown) = unknown_variable_types(root, &untyped) {
+        return unknown;
+    }
     let mut ctx = ValidatorContext::new(&root.schema, &untyped);
     visit_all_rules(&mut ctx, &untyped);
     let errors = ctx.into_errors();

@@ -87,6 +87,16 @@ impl Api {
         self.root.as_sdl()
     }
 
+    /// The result of graphql-js' standard introspection query, as v4's
+    /// `--export-schema-json` writes it (`{"data": {"__schema": ...}}`).
+    pub async fn introspection_json(&self) -> Result<String, GraphqlError> {
+        let data = self
+            .introspect(INTROSPECTION_QUERY, None, &Variables::new())
+            .await?;
+        serde_json::to_string_pretty(&serde_json::json!({ "data": data }))
+            .map_err(|e| GraphqlError::Request(e.to_string()))
+    }
+
     pub fn prepare(
         &self,
         source: &str,
@@ -141,6 +151,8 @@ impl Api {
             .collect()
     }
 }
+
+const INTROSPECTION_QUERY: &str = include_str!("introspection.graphql");
 
 /// Converts request variables (JSON) to juniper's input values.
 pub fn variables_from_json(v: Option<serde_json::Value>) -> Result<Variables<S>, GraphqlError> {

@@ -31,6 +31,10 @@ pub struct HttpOptions {
     /// Most connections served at once (`--max-connections`); None: no cap.
     pub max_connections: Option<usize>,
     pub graphiql: bool,
+    /// Where GraphiQL is served (`--graphiql`, v4's `-i`).
+    pub graphiql_route: String,
+    /// One log line per request (off with `--disable-query-log`).
+    pub request_log: bool,
     /// Allow cross-origin requests from any origin (`Access-Control-Allow-Origin: *`, never
     /// with credentials).
     pub cors: bool,
@@ -45,6 +49,10 @@ pub struct HttpOptions {
     pub insecure_cookies: bool,
     /// GraphQL over WebSocket on `/graphql`: limits, and the LISTEN connection.
     pub ws: ws::WsOptions,
+    /// For tests only (no flag sets it): a GET of this path panics inside the handler, which
+    /// proves that a panic anywhere in a request is answered 500 and the server keeps serving.
+    #[doc(hidden)]
+    pub panic_path: Option<String>,
 }
 
 impl Default for HttpOptions {
@@ -59,12 +67,15 @@ impl Default for HttpOptions {
             )),
             max_connections: Some(crate::config::DEFAULT_MAX_CONNECTIONS),
             graphiql: false,
+            graphiql_route: "/graphiql".into(),
+            request_log: true,
             cors: false,
             cors_origins: vec![],
             metrics: false,
             jwt_cookie: None,
             insecure_cookies: false,
             ws: ws::WsOptions::default(),
+            panic_path: None,
         }
     }
 }
@@ -90,6 +101,7 @@ impl HttpOptions {
     }
 }
 
+mod graphiql;
 mod metrics;
 
 type Reply = warp::reply::Response;
@@ -161,6 +173,7 @@ pub fn routes(
                 async move {
                     let started = Instant::now();
                     let count = opts.metrics;
+                    let request_log = opts.request_log;
                     let allow_origin = allowed_origin(&opts, &headers);
                     let by_origin = !opts.cors_origins.is_empty();
                     // Credentials (the token cookie) only ever for an origin named exactly.
@@ -217,16 +230,18 @@ pub fn routes(
                             outcome.outcome.code.as_deref(),
                         );
                     }
-                    tracing::info!(
-                        method = %method,
-                        path = path.as_str(),
-                        status = reply.status().as_u16(),
-                        ms = elapsed.as_secs_f64() * 1000.0,
-                        operation = outcome.operation.as_deref(),
-                        role = outcome.outcome.session.as_ref().map(|s| s.role.as_str()),
-                        code = outcome.outcome.code.as_deref(),
-                        "request"
-                    );
+                    if request_log {
+                        tracing::info!(
+                            method = %method,
+                            path = path.as_str(),
+                            status = reply.status().as_u16(),
+                            ms = elapsed.as_secs_f64() * 1000.0,
+                            operation = outcome.operation.as_deref(),
+                            role = outcome.outcome.session.as_ref().map(|s| s.role.as_str()),
+                            code = outcome.outcome.code.as_deref(),
+                            "request"
+                        );
+                    }
                     reply
                 }
                 .instrument(span)
@@ -332,6 +347,9 @@ where
     T: Buf,
 {
     match (path.as_str(), &method) {
+        (p, &http::Method::GET) if opts.panic_path.as_deref() == Some(p) => {
+            panic!("the test route {p} panics on purpose")
+        }
         ("/graphql", &http::Method::POST) | ("/graphql", &http::Method::GET) => {
             graphql::handle(engine, opts, method, headers, query, body).await
         }
@@ -409,13 +427,16 @@ where
             );
             r
         }
-        ("/graphiql", &http::Method::GET) if opts.graphiql => {
-            let mut r = Reply::new(GRAPHIQL_HTML.into());
-            r.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/html; charset=utf-8"),
-            );
-            r
+        (p, &http::Method::GET) if opts.graphiql && p == opts.graphiql_route => graphiql::page(),
+        (p, &http::Method::GET) if opts.graphiql && p.starts_with(graphiql::ASSETS) => {
+            graphiql::file(p).unwrap_or_else(|| {
+                refuse(
+                    StatusCode::NOT_FOUND,
+                    "application/json",
+                    "not found",
+                    "NOT_FOUND",
+                )
+            })
         }
         _ => refuse(
             StatusCode::NOT_FOUND,
@@ -468,24 +489,3 @@ async fn ready(engine: &Engine) -> Reply {
         }
     }
 }
-
-const GRAPHIQL_HTML: &str = r#"<!doctype html>
-<html>
-<head>
-  <meta charset="utf-8" />
-  <title>postgraph GraphiQL</title>
-  <link rel="stylesheet" href="https://unpkg.com/graphiql@3/graphiql.min.css" />
-  <style>body { margin: 0; height: 100vh; } #graphiql { height: 100vh; }</style>
-</head>
-<body>
-  <div id="graphiql">Loading GraphiQL…</div>
-  <script crossorigin src="https://unpkg.com/react@18/umd/react.production.min.js"></script>
-  <script crossorigin src="https://unpkg.com/react-dom@18/umd/react-dom.production.min.js"></script>
-  <script crossorigin src="https://unpkg.com/graphiql@3/graphiql.min.js"></script>
-  <script>
-    const fetcher = GraphiQL.createFetcher({ url: '/graphql' });
-    ReactDOM.createRoot(document.getElementById('graphiql')).render(React.createElement(GraphiQL, { fetcher }));
-  </script>
-</body>
-</html>
-"#;

@@ -370,13 +370,24 @@ pub fn unique_key_value(cols: &[&str], primary: bool) -> String {
 }
 /// `createPosts` (beyond v4): many rows in one statement.
 pub fn bulk_create_mutation(table: &str) -> String {
-    format!("create{}", plural_type(table))
+    format!("create{}", bulk_plural(table))
 }
 pub fn bulk_create_input_type(table: &str) -> String {
-    format!("Create{}Input", plural_type(table))
+    format!("Create{}Input", bulk_plural(table))
 }
 pub fn bulk_create_payload_type(table: &str) -> String {
-    format!("Create{}Payload", plural_type(table))
+    format!("Create{}Payload", bulk_plural(table))
+}
+/// The plural in bulk names; a noun whose plural is its singular (`staff`, `sheep`) takes
+/// `List` (`createStaffList`), as v4's simple collections do, so it cannot clash with the
+/// single create (`createStaff`).
+fn bulk_plural(table: &str) -> String {
+    let plural = plural_type(table);
+    if plural == table_type(table) {
+        format!("{plural}List")
+    } else {
+        plural
+    }
 }
 /// The input and payload field of a bulk create: `posts`
 pub fn bulk_rows_field(table: &str) -> String {
@@ -490,6 +501,15 @@ mod tests {
             assert_eq!(pluralize(s), p);
             assert_eq!(singularize(p), s);
         }
+    }
+
+    #[test]
+    fn bulk_creates_of_uncountable_nouns_have_names_of_their_own() {
+        assert_eq!(bulk_create_mutation("posts"), "createPosts");
+        assert_eq!(bulk_create_mutation("staff"), "createStaffList");
+        assert_eq!(create_mutation("staff"), "createStaff");
+        assert_eq!(bulk_create_input_type("sheep"), "CreateSheepListInput");
+        assert_eq!(bulk_create_payload_type("staff"), "CreateStaffListPayload");
     }
 
     #[test]

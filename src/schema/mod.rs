@@ -26,22 +26,42 @@ pub struct SchemaFlags {
     /// Rows of connections and of set-returning functions are never null (`nodes: [Post!]!`,
     /// `node: Post!`, `[Post!]`), as v4's `--no-setof-functions-contain-nulls` makes them
     #[arg(
+        short = 'N',
         long = "no-setof-functions-contain-nulls",
         env = "POSTGRAPH_NO_SETOF_FUNCTIONS_CONTAIN_NULLS"
     )]
     pub no_setof_functions_contain_nulls: bool,
     /// v4's classic ids: `id` is the global object identifier (`nodeId` otherwise) and a
     /// column named `id` becomes `rowId`
-    #[arg(long = "classic-ids", env = "POSTGRAPH_CLASSIC_IDS")]
+    #[arg(short = 'a', long = "classic-ids", env = "POSTGRAPH_CLASSIC_IDS")]
     pub classic_ids: bool,
     /// JSON and JSONB values are the JSON itself (objects, lists, ...) rather than a string
     /// holding it, in output and input
-    #[arg(long = "dynamic-json", env = "POSTGRAPH_DYNAMIC_JSON")]
+    #[arg(short = 'j', long = "dynamic-json", env = "POSTGRAPH_DYNAMIC_JSON")]
     pub dynamic_json: bool,
     /// Leave out tables, columns, mutations and functions the connecting role (or a role it
     /// is a member of) has no privilege for, as PostGraphile v4's --no-ignore-rbac
     #[arg(long = "no-ignore-rbac", env = "POSTGRAPH_NO_IGNORE_RBAC")]
     pub no_ignore_rbac: bool,
+    /// A backward relation over a unique key (one row): `deprecated` gives the single-row
+    /// field and the connection (v4's default), `omit` the single-row field only, `only` the
+    /// connection only
+    #[arg(
+        long = "legacy-relations",
+        env = "POSTGRAPH_LEGACY_RELATIONS",
+        value_enum,
+        default_value_t
+    )]
+    pub legacy_relations: LegacyRelations,
+}
+
+/// `--legacy-relations` (v4's values): how a one-to-one backward relation is offered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LegacyRelations {
+    Omit,
+    #[default]
+    Deprecated,
+    Only,
 }
 
 /// `--simple-collections` and the `@simpleCollections` smart tag (v4's values): whether a

@@ -59,6 +59,9 @@ pub const INTROSPECTION_SQL: &str = include_str!("../../sql/introspection.sql");
 /// servers with LLVM it would cost far more than the query itself on large catalogs.
 pub const INTROSPECTION_BEGIN: &str = "begin read only; set local jit = off";
 /// The connecting role: the role of requests without a token when none is configured.
+/// The database's own schemas (not Postgres' system ones), to check `--schema` against.
+pub const USER_SCHEMAS: &str = "select nspname::text from pg_namespace \
+    where nspname !~ '^pg_' and nspname <> 'information_schema' order by 1";
 pub const CURRENT_USER: &str = "select current_user::text";
 
 /// `create database "name" [template "template"]` (the embedded cluster's databases).

@@ -94,6 +94,8 @@ pub struct Options {
     pub header_timeout_ms: u64,
     pub body_timeout_ms: u64,
     pub max_connections: usize,
+    /// A GET of this path panics in the handler (tests of the panic guard).
+    pub panic_path: Option<String>,
 }
 
 impl Default for Options {
@@ -124,6 +126,7 @@ impl Default for Options {
             header_timeout_ms: postgraph::config::DEFAULT_HEADER_TIMEOUT_MS,
             body_timeout_ms: postgraph::config::DEFAULT_BODY_TIMEOUT_MS,
             max_connections: postgraph::config::DEFAULT_MAX_CONNECTIONS,
+            panic_path: None,
         }
     }
 }
@@ -184,6 +187,8 @@ pub async fn serve(connection: &str, opts: &Options) -> Result<Running, server::
             header_timeout: postgraph::config::timeout(opts.header_timeout_ms),
             body_timeout: postgraph::config::timeout(opts.body_timeout_ms),
             max_connections: (opts.max_connections > 0).then_some(opts.max_connections),
+            panic_path: opts.panic_path.clone(),
+            ..HttpOptions::default()
         },
         "127.0.0.1:0".parse().unwrap(),
     )

@@ -352,6 +352,37 @@ pub fn valid(schema: &Schema, rng: &mut Rng) -> Case {
     }
 }
 
+/// A variable definition the document may not use, of a type that may not exist or may not be
+/// an input type, wrapped in lists and non-nulls, often with a default of any shape: juniper's
+/// validation looks each such type up (it once panicked on an unknown one).
+fn odd_variable(schema: &Schema, rng: &mut Rng) -> String {
+    let mut names: Vec<&str> = schema.types.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    let mut ty = match rng.below(3) {
+        0 => ["NoSuchType", "query", "Int_", "__Nope"][rng.below(4)].to_string(),
+        _ => rng.pick(&names).to_string(),
+    };
+    for _ in 0..rng.below(4) {
+        ty = if rng.chance(50) {
+            format!("[{ty}]")
+        } else if ty.ends_with('!') {
+            format!("[{ty}]!")
+        } else {
+            format!("{ty}!")
+        };
+    }
+    let default = match rng.below(7) {
+        0 => String::new(),
+        1 => " = 1".into(),
+        2 => " = \"text\"".into(),
+        3 => " = null".into(),
+        4 => " = [1, [2], null]".into(),
+        5 => " = {a: 1, b: {c: [true]}}".into(),
+        _ => " = SOME_ENUM".into(),
+    };
+    format!("$odd{}: {ty}{default}", rng.below(3))
+}
+
 const NOISE: &[&str] = &[
     "{", "}", "(", ")", "[", "]", ":", "$", "@", "!", "\"", "\\", ",", "...", "=", "#", "\u{0}",
     "on", "null", "query", "fragment", "1e999", "__schema",
@@ -361,7 +392,14 @@ const NOISE: &[&str] = &[
 pub fn corrupted(schema: &Schema, rng: &mut Rng) -> Case {
     let mut case = valid(schema, rng);
     let chars: Vec<char> = case.query.chars().collect();
-    match rng.below(4) {
+    match rng.below(5) {
+        4 => {
+            let def = odd_variable(schema, rng);
+            case.query = match case.query.split_once("Fuzz(") {
+                Some((head, tail)) => format!("{head}Fuzz({def}, {tail}"),
+                None => case.query.replacen("Fuzz", &format!("Fuzz({def})"), 1),
+            };
+        }
         0 => {
             let at = rng.below(chars.len());
             let len = 1 + rng.below(10);

@@ -39,7 +39,7 @@ async function until(f, ms = 15000) {
 const server = spawn(
   bin,
   [
-    "serve", "--port", "0", "--jwt-fingerprint", "--jwt-refresh-cookie",
+    "demo", "--port", "0", "--jwt-fingerprint", "--jwt-refresh-cookie",
     "--jwt-expires-in", "4s", "--jwt-leeway", "0", "--simple-subscriptions",
   ],
   { stdio: ["ignore", "pipe", "inherit"], env: { RUST_LOG: "warn", ...process.env } },

@@ -369,7 +369,9 @@ impl<'a> Builder<'a> {
             return false;
         };
         tracing::warn!(
-            "function {}.{} left out: the GraphQL name `{name}` its mutation needs is taken by              {holder}; rename the function with a `@name` smart comment, or hide one of them              with `@omit` (`@omit create` on a table gives up its `create` mutation)",
+            "function {}.{} left out: the GraphQL name `{name}` its mutation needs is taken by \
+             {holder}; rename the function with a `@name` smart comment, or hide one of them \
+             with `@omit` (`@omit create` on a table gives up its `create` mutation)",
             f.schema,
             f.name
         );

@@ -99,7 +99,8 @@ impl<'a> Builder<'a> {
                 // A unique key gives one row: v4 adds the single-row field, keeps the connection
                 // (deprecated, pointing at it) and no list.
                 let unique = self.model.relation_is_unique(ri);
-                if unique {
+                let legacy = self.opts.flags.legacy_relations;
+                if unique && legacy != LegacyRelations::Only {
                     fields.push(FieldDef {
                         name: self.model.backward_single_name(ri),
                         description: Some(format!(
@@ -111,7 +112,7 @@ impl<'a> Builder<'a> {
                         kind: FieldKind::BackwardSingle { relation: ri },
                     });
                 }
-                if collections.connections() {
+                if collections.connections() && !(unique && legacy == LegacyRelations::Omit) {
                     fields.push(FieldDef {
                         name: inflect::backward_relation(&rt.inflect_name, &cols, false),
                         description: Some(format!(
