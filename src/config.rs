@@ -251,6 +251,8 @@ pub struct ServeOptions {
     pub pre_request: Option<String>,
     #[command(flatten)]
     pub scale: ScaleOptions,
+    #[command(flatten)]
+    pub live: LiveFlags,
 }
 
 /// Beyond one database server: read replicas and a transaction pooler in front (docs/deploying.md).
@@ -284,6 +286,27 @@ fn parse_lag(s: &str) -> Result<std::time::Duration, String> {
             .map_err(|_| format!("`{s}` is not a duration (e.g. 900ms, 5s, 1m)")),
         None => parse_duration_secs(s).map(std::time::Duration::from_secs),
     }
+}
+
+/// The live schema (docs/live-schema.md): `NOTIFY postgraph, 'reload schema'` and SIGHUP always
+/// reload; these make postgraph follow DDL by itself, as v4's `--watch` does.
+#[derive(Debug, Clone, Args)]
+pub struct LiveFlags {
+    /// Follow DDL in the exposed schemas: event triggers when the role may install them, else a
+    /// polled catalog fingerprint
+    #[arg(short = 'w', long = "watch", env = "POSTGRAPH_WATCH")]
+    pub watch: bool,
+    /// Connection string of a role that may install --watch's event triggers (a superuser)
+    #[arg(
+        short = 'C',
+        long = "owner-connection",
+        env = "OWNER_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub owner_connection: Option<String>,
+    /// --watch without event triggers: how often the catalog fingerprint is compared, in ms
+    #[arg(long = "watch-interval", env = "POSTGRAPH_WATCH_INTERVAL", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(100..))]
+    pub watch_interval_ms: u64,
 }
 
 /// Limits against abusive queries: a query over one is refused (400) before any database

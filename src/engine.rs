@@ -15,16 +15,16 @@ use serde_json::Value as Json;
 use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::num::NonZeroUsize;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 mod finish;
 mod plan_cache;
+mod schema_value;
 mod subscribe;
 
+pub use schema_value::{IntrospectionAnswer, SchemaValue};
 pub use subscribe::Subscription;
-
-use plan_cache::PlanCache;
 
 /// Sessions of verified tokens, and the anonymous one.
 struct Sessions {
@@ -44,9 +44,10 @@ pub const REFRESH_TOKEN_SETTING: &str = "request.refresh_token";
 /// How many distinct verified tokens keep their session.
 const SESSION_CACHE_SIZE: usize = 4096;
 
-/// Everything a request needs, built once at startup.
+/// Everything a request needs: built at startup, its schema value replaced on reload.
 pub struct Engine {
-    pub api: Api,
+    /// The schema now served; a request clones the `Arc` once and keeps it to its end.
+    schema: RwLock<Arc<SchemaValue>>,
     pub auth: Auth,
     pub exec: Executor,
     pub default_role: String,
@@ -56,7 +57,6 @@ pub struct Engine {
     pub production: bool,
     /// `--extended-errors`: the fields of Postgres errors added to GraphQL errors, as v4 adds them.
     pub extended_errors: Vec<String>,
-    plans: PlanCache,
     sessions: Sessions,
 }
 
@@ -152,19 +152,44 @@ impl Engine {
             NonZeroUsize::new(SESSION_CACHE_SIZE).expect("non-zero"),
         ));
         Ok(Engine {
-            api,
+            schema: RwLock::new(Arc::new(SchemaValue::new(api, 1))),
             auth,
             exec,
             default_role,
             plan_options: plan::PlanOptions::default(),
             production: false,
             extended_errors: vec![],
-            plans: PlanCache::default(),
             sessions: Sessions {
                 anonymous,
                 verified,
             },
         })
+    }
+}
+
+impl Engine {
+    /// The schema value serving new requests.
+    pub fn schema(&self) -> Arc<SchemaValue> {
+        self.schema.read().expect("schema").clone()
+    }
+
+    /// Serves `api` from now on: requests that started before finish on the old value, which
+    /// is freed with the last of them (and with it its plans and introspection answers). The
+    /// pool's prepared statements are dropped, and verified tokens are checked again against
+    /// the new schema's roles. Returns the new value's generation.
+    pub fn replace_api(&self, mut api: Api) -> u64 {
+        let mut current = self.schema.write().expect("schema");
+        api.limits = current.api.limits.clone();
+        let generation = current.generation + 1;
+        *current = Arc::new(SchemaValue::new(api, generation));
+        drop(current);
+        self.exec.forget_statements();
+        self.sessions
+            .verified
+            .lock()
+            .expect("session cache")
+            .clear();
+        generation
     }
 }
 
@@ -439,7 +464,7 @@ impl Engine {
         let session = Arc::new(self.auth.session_settings(
             Some(&claims),
             &self.default_role,
-            &self.api.model.roles,
+            &self.schema().api.model.roles,
         )?);
         let claims = Arc::new(claims);
         self.sessions
@@ -471,7 +496,8 @@ impl Engine {
             .ok_or_else(|| RequestError::BadRequest("the request has no `query`".into()))?;
         let operation_name = req.operation_name.as_deref();
         let variables = graphql::variables_from_json(req.variables)?;
-        let compiled = self.compiled(query, operation_name, &variables, outcome)?;
+        let schema = self.schema();
+        let compiled = self.compiled(&schema, query, operation_name, &variables, outcome)?;
         if method == Method::Get && compiled.kind == OpKind::Mutation {
             return Err(RequestError::MutationOverGet);
         }
@@ -501,8 +527,8 @@ impl Engine {
         };
         let introspection = if compiled.has_introspection() {
             Some(
-                self.api
-                    .introspect(query, operation_name, &variables)
+                schema
+                    .introspection(query, operation_name, &variables)
                     .await?,
             )
         } else {
@@ -527,7 +553,7 @@ impl Engine {
         compiled: &CompiledOperation,
         variables: &juniper::Variables<S>,
         session: &Arc<SessionSettings>,
-        introspection: Option<Json>,
+        introspection: Option<Arc<IntrospectionAnswer>>,
         fingerprint: Option<auth::Fingerprint>,
         outcome: &mut Outcome,
         from: ReadFrom,
@@ -620,12 +646,11 @@ impl Engine {
                     data.push_str(&Json::String((*t).into()).to_string());
                 }
                 CompiledField::Introspection => {
-                    let v = introspection
+                    let value = introspection
                         .as_ref()
-                        .and_then(|d| d.get(key))
-                        .cloned()
-                        .unwrap_or(Json::Null);
-                    data.push_str(&v.to_string());
+                        .and_then(|a| a.iter().find(|(k, _)| k == key))
+                        .map_or("null", |(_, v)| v.as_str());
+                    data.push_str(value);
                 }
                 CompiledField::Error(e) => {
                     data.push_str("null");
@@ -741,26 +766,28 @@ impl Engine {
     /// (only the variables are checked again), or parsed, validated, planned and cached.
     fn compiled(
         &self,
+        schema: &SchemaValue,
         query: &str,
         operation_name: Option<&str>,
         variables: &juniper::Variables<S>,
         outcome: &mut Outcome,
     ) -> Result<Arc<CompiledOperation>, RequestError> {
         let started = Instant::now();
-        let document = self.api.document(query);
+        let api = &schema.api;
+        let document = api.document(query);
         outcome.parse = Some(started.elapsed());
         let document = document?;
         let started = Instant::now();
-        if let Some(compiled) = self.plans.get(query, operation_name, variables) {
-            graphql::document::check(&self.api.root, &document, operation_name, variables)?;
+        if let Some(compiled) = schema.plans.get(query, operation_name, variables) {
+            graphql::document::check(&api.root, &document, operation_name, variables)?;
             outcome.plan = Some(started.elapsed());
             return Ok(compiled);
         }
-        let op =
-            graphql::document::operation(&self.api.root, &document, operation_name, variables)?;
-        let plan = plan::plan_with(&self.api.model, &op, &self.plan_options)?;
+        let op = graphql::document::operation(&api.root, &document, operation_name, variables)?;
+        let plan = plan::plan_with(&api.model, &op, &self.plan_options)?;
         let compiled = Arc::new(compile(&plan));
-        self.plans
+        schema
+            .plans
             .put(query, operation_name, variables, compiled.clone());
         outcome.plan = Some(started.elapsed());
         Ok(compiled)

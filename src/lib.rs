@@ -13,7 +13,8 @@
 //! - [`auth`]: JWT verify/sign, claims → settings.
 //! - [`engine`]: one request end to end; [`http`]: the warp edge; [`ws`]: GraphQL over
 //!   WebSocket (subscriptions through one LISTEN connection).
-//! - [`server`]: wiring it all together for `serve`, `demo` and the tests.
+//! - [`server`]: wiring it all together for `serve`, `demo` and the tests; [`live`]: schema
+//!   reloads (`--watch`, `NOTIFY postgraph, 'reload schema'`, SIGHUP).
 
 pub mod auth;
 pub mod catalog;
@@ -23,6 +24,7 @@ pub mod engine;
 pub mod exec;
 pub mod graphql;
 pub mod http;
+pub mod live;
 pub mod plan;
 pub mod schema;
 pub mod server;

@@ -125,6 +125,8 @@ async fn database(
 async fn serve(mut o: ServeOptions, demo: bool) -> Result<(), AnyError> {
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
+    // SIGHUP reloads the schema; installed now, so one during startup does not end the process.
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     // `serve` needs a database; only `demo` starts the embedded example app.
     if !demo && resolve_connection(o.db.connection.as_deref())?.is_none() {
         return Err(NO_DATABASE.into());
@@ -262,7 +264,7 @@ async fn serve(mut o: ServeOptions, demo: bool) -> Result<(), AnyError> {
             }
         }
     };
-    if export(&engine.api, &o.v4).await? {
+    if export(&engine.schema().api, &o.v4).await? {
         drop(embedded);
         return Ok(());
     }
@@ -290,7 +292,27 @@ async fn serve(mut o: ServeOptions, demo: bool) -> Result<(), AnyError> {
             running.url()
         );
     }
-    shutdown.await;
+    let live = postgraph::live::start(
+        running.engine.clone(),
+        cfg.clone(),
+        postgraph::live::LiveOptions {
+            watch: o.live.watch,
+            owner_connection: o.live.owner_connection.clone(),
+            poll_interval: std::time::Duration::from_millis(o.live.watch_interval_ms),
+            ..Default::default()
+        },
+    )
+    .await;
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            _ = hangup.recv() => {
+                tracing::info!("SIGHUP: reloading the schema");
+                live.reload();
+            }
+        }
+    }
+    drop(live);
     // New connections are refused from here; requests in flight get a bounded time to finish.
     let bound = std::time::Duration::from_millis(o.shutdown_timeout_ms);
     tracing::info!(timeout_ms = o.shutdown_timeout_ms, "shutting down");

@@ -287,10 +287,10 @@ impl Report {
         );
         let _ = writeln!(
             out,
-            "Startup on {} tables (primary key, 5 columns, a foreign key to the previous table): \
+            "Startup on {} generated tables (bench/generate_schema.sql): \
              introspection + schema build {} best / {} median of {} runs (the introspection \
              query alone: {} best); `postgraph serve` from spawn to /health {} best / {} median \
-             (RSS {} once up).\n",
+             (RSS {} once up). GraphiQL's introspection query: {}; peak RSS after it {}.\n",
             self.startup.tables,
             secs_ms(build_best),
             secs_ms(build_median),
@@ -298,7 +298,14 @@ impl Report {
             secs_ms(self.startup.introspection),
             secs_ms(serve_best),
             secs_ms(serve_median),
-            mib(self.startup.serve_rss_kb)
+            mib(self.startup.serve_rss_kb),
+            self.startup
+                .introspection_answers
+                .iter()
+                .map(|(t, bytes)| format!("{} ({:.1} MB)", secs_ms(*t), *bytes as f64 / 1e6))
+                .collect::<Vec<_>>()
+                .join(", then from the cache "),
+            mib(self.startup.introspection_peak_kb)
         );
 
         if !self.ops.is_empty() {
@@ -539,6 +546,13 @@ impl Report {
             self.startup.tables,
             verdict(startup_median < Duration::from_secs(1)),
             secs_ms(startup_median)
+        ));
+        // Issue 23: 20,000 tables introspected without the process passing 1 GiB.
+        lines.push(format!(
+            "peak RSS after GraphiQL's introspection query on {} tables ≤ 1 GiB: {} ({})",
+            self.startup.tables,
+            verdict(self.startup.introspection_peak_kb <= 1024 * 1024),
+            mib(self.startup.introspection_peak_kb)
         ));
         lines
     }

@@ -55,9 +55,10 @@ impl Engine {
             .filter(|q| !q.trim().is_empty())
             .ok_or_else(|| RequestError::BadRequest("the request has no `query`".into()))?;
         let variables = graphql::variables_from_json(req.variables.clone())?;
-        let doc = self.api.document(query)?;
+        let schema = self.schema();
+        let doc = schema.api.document(query)?;
         let Some(roots) = document::subscription(
-            &self.api.root,
+            &schema.api.root,
             &doc,
             req.operation_name.as_deref(),
             &variables,
@@ -72,7 +73,7 @@ impl Engine {
                 location,
             ));
         };
-        let model = &self.api.model;
+        let model = &schema.api.model;
         let is_listen = model
             .subscription_type
             .as_deref()
@@ -178,14 +179,16 @@ impl Engine {
             .and_then(|p| p.get("__node__"))
             .filter(|n| !n.is_null())
             .map(|n| base64::engine::general_purpose::STANDARD.encode(n.to_string()));
+        // Each event is planned on the schema now served: a subscription outlives reloads.
+        let schema = self.schema();
         // A node id naming no table (or of the wrong shape) has no node: `relatedNode` null.
         let readable = related_id
             .as_deref()
-            .filter(|id| plan::decode_node_id(&self.api.model, id).is_ok());
+            .filter(|id| plan::decode_node_id(&schema.api.model, id).is_ok());
         let mut data = serde_json::Map::new();
         let mut errors = vec![];
         if let Some(op) = self.event_operation(sub, readable) {
-            let plan = plan::plan_with(&self.api.model, &op, &self.plan_options)?;
+            let plan = plan::plan_with(&schema.api.model, &op, &self.plan_options)?;
             let compiled = compile(&plan);
             let mut outcome = Outcome::default();
             let response = self

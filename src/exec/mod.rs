@@ -401,6 +401,12 @@ impl Executor {
         })
     }
 
+    /// Drops every connection's prepared statements (after a schema reload: the new schema's
+    /// statements are prepared afresh, the old ones are not kept around).
+    pub fn forget_statements(&self) {
+        self.pool.manager().statement_caches.clear();
+    }
+
     pub fn pool_status(&self) -> PoolStatus {
         self.pool.status()
     }

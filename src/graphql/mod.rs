@@ -90,11 +90,15 @@ impl Api {
     /// The result of graphql-js' standard introspection query, as v4's
     /// `--export-schema-json` writes it (`{"data": {"__schema": ...}}`).
     pub async fn introspection_json(&self) -> Result<String, GraphqlError> {
-        let data = self
+        let fields = self
             .introspect(INTROSPECTION_QUERY, None, &Variables::new())
             .await?;
-        serde_json::to_string_pretty(&serde_json::json!({ "data": data }))
-            .map_err(|e| GraphqlError::Request(e.to_string()))
+        let err = |e: serde_json::Error| GraphqlError::Request(e.to_string());
+        let mut data = serde_json::Map::new();
+        for (key, text) in fields {
+            data.insert(key, serde_json::from_str(&text).map_err(err)?);
+        }
+        serde_json::to_string_pretty(&serde_json::json!({ "data": data })).map_err(err)
     }
 
     pub fn prepare(
@@ -126,17 +130,29 @@ impl Api {
         Ok(doc)
     }
 
-    /// Runs the document through juniper (introspection only; data fields are placeholders).
+    /// Runs the document through juniper (introspection only; data fields are placeholders):
+    /// each root field's response key with its value as JSON text. The values are written
+    /// straight from juniper's result, without a `serde_json::Value` copy of a large answer.
     pub async fn introspect(
         &self,
         source: &str,
         operation_name: Option<&str>,
         variables: &Variables<S>,
-    ) -> Result<serde_json::Value, GraphqlError> {
+    ) -> Result<Vec<(String, String)>, GraphqlError> {
         let (value, _errors) = juniper::execute(source, operation_name, &self.root, variables, &())
             .await
             .map_err(|e| GraphqlError::Request(e.to_string()))?;
-        serde_json::to_value(&value).map_err(|e| GraphqlError::Request(e.to_string()))
+        let Some(object) = value.as_object_value() else {
+            return Ok(vec![]);
+        };
+        object
+            .iter()
+            .map(|(key, v)| {
+                serde_json::to_string(v)
+                    .map(|text| (key.to_string(), text))
+                    .map_err(|e| GraphqlError::Request(e.to_string()))
+            })
+            .collect()
     }
 }
 

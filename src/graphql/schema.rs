@@ -69,19 +69,16 @@ fn builtin_type(registry: &mut Registry<S>, name: &str) -> bool {
     true
 }
 
-fn juniper_type(registry: &mut Registry<S>, model: &Arc<Model>, t: &TypeRef) -> Type {
+/// A reference to a type. The model's own types are only named here, never registered: they
+/// are all registered by the query root's `meta`, one after another (see [`register_all`]).
+fn juniper_type(registry: &mut Registry<S>, t: &TypeRef) -> Type {
     match t {
         TypeRef::Named(n) => {
-            if !builtin_type(registry, n) {
-                registry.get_type::<DynType>(&DynInfo {
-                    model: model.clone(),
-                    name: ArcStr::from(n.as_str()),
-                });
-            }
+            builtin_type(registry, n);
             Type::nullable(ArcStr::from(n.as_str()))
         }
-        TypeRef::NonNull(inner) => juniper_type(registry, model, inner).wrap_non_null(),
-        TypeRef::List(inner) => juniper_type(registry, model, inner).wrap_list(None),
+        TypeRef::NonNull(inner) => juniper_type(registry, inner).wrap_non_null(),
+        TypeRef::List(inner) => juniper_type(registry, inner).wrap_list(None),
     }
 }
 
@@ -95,13 +92,12 @@ fn default_value(d: &DefaultValue) -> InputValue<S> {
 
 fn argument(
     registry: &mut Registry<S>,
-    model: &Arc<Model>,
     name: &str,
     description: &Option<String>,
     ty: &TypeRef,
     default: Option<&DefaultValue>,
 ) -> Argument<S> {
-    let mut arg = Argument::new(ArcStr::from(name), juniper_type(registry, model, ty));
+    let mut arg = Argument::new(ArcStr::from(name), juniper_type(registry, ty));
     if let Some(d) = description {
         arg = arg.description(ArcStr::from(d.as_str()));
     }
@@ -122,22 +118,13 @@ fn fields_meta(
         let arguments = f
             .args
             .iter()
-            .map(|a| {
-                argument(
-                    registry,
-                    model,
-                    &a.name,
-                    &a.description,
-                    &a.ty,
-                    a.default.as_ref(),
-                )
-            })
+            .map(|a| argument(registry, &a.name, &a.description, &a.ty, a.default.as_ref()))
             .collect::<Vec<_>>();
         out.push(Field {
             name: ArcStr::from(f.name.as_str()),
             description: f.description.as_deref().map(ArcStr::from),
             arguments: (!arguments.is_empty()).then_some(arguments),
-            field_type: juniper_type(registry, model, &f.ty),
+            field_type: juniper_type(registry, &f.ty),
             deprecation_status: match model.deprecation(&f.kind) {
                 Some(reason) => DeprecationStatus::Deprecated(Some(ArcStr::from(reason))),
                 None => DeprecationStatus::Current,
@@ -152,6 +139,19 @@ fn typename_field(registry: &mut Registry<S>) -> Field<S> {
     registry.field::<String>(arcstr::literal!("__typename"), &())
 }
 
+/// Registers every type of the model in a loop. juniper registers a type's field types from
+/// inside its `meta`, so following references would recurse as deep as the longest chain of
+/// relations (thousands of tables overflowed the stack); here each `meta` only names the types
+/// it refers to, and the depth stays two whatever the schema's shape.
+fn register_all(registry: &mut Registry<S>, model: &Arc<Model>) {
+    for name in model.types.keys() {
+        registry.get_type::<DynType>(&DynInfo {
+            model: model.clone(),
+            name: ArcStr::from(name.as_str()),
+        });
+    }
+}
+
 impl GraphQLType<S> for DynType {
     fn name(info: &DynInfo) -> Option<ArcStr> {
         Some(info.name.clone())
@@ -163,6 +163,9 @@ impl GraphQLType<S> for DynType {
             // Only the absent mutation and subscription roots land here.
             return ObjectMeta::new(info.name.clone(), &[typename_field(registry)]).into_meta();
         };
+        if info.name.as_str() == model.query_type {
+            register_all(registry, model);
+        }
         let describe = |d: &Option<String>| d.as_deref().map(ArcStr::from);
         match def {
             TypeDef::Object(o) => {
@@ -170,7 +173,7 @@ impl GraphQLType<S> for DynType {
                 let interfaces: Vec<Type> = o
                     .interfaces
                     .iter()
-                    .map(|i| juniper_type(registry, model, &TypeRef::named(i.clone())))
+                    .map(|i| juniper_type(registry, &TypeRef::named(i.clone())))
                     .collect();
                 let mut meta = ObjectMeta::new(info.name.clone(), &fields).interfaces(&interfaces);
                 meta.description = describe(&o.description);
@@ -186,7 +189,7 @@ impl GraphQLType<S> for DynType {
                 let fields = i
                     .fields
                     .iter()
-                    .map(|f| argument(registry, model, &f.name, &f.description, &f.ty, None))
+                    .map(|f| argument(registry, &f.name, &f.description, &f.ty, None))
                     .collect::<Vec<_>>();
                 let mut meta = InputObjectMeta::new::<DynType>(info.name.clone(), &fields);
                 meta.description = describe(&i.description);

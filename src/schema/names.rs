@@ -145,6 +145,10 @@ pub(super) fn origin(model: &Model, kind: &FieldKind) -> String {
 /// Keeps the first field of each name (and only valid names), warning about the rest.
 pub(super) fn dedupe_fields(model: &Model, owner: &str, fields: Vec<FieldDef>) -> Vec<FieldDef> {
     let mut out: Vec<FieldDef> = Vec::with_capacity(fields.len());
+    // Name → position in `out`: the root types have a few fields per table, so a linear search
+    // made this quadratic (seconds at thousands of tables).
+    let mut seen: std::collections::HashMap<String, usize> =
+        std::collections::HashMap::with_capacity(fields.len());
     for f in fields {
         if !inflect::is_valid_name(&f.name) {
             tracing::warn!(
@@ -154,7 +158,7 @@ pub(super) fn dedupe_fields(model: &Model, owner: &str, fields: Vec<FieldDef>) -
             );
             continue;
         }
-        if let Some(first) = out.iter().find(|o| o.name == f.name) {
+        if let Some(first) = seen.get(&f.name).map(|&i| &out[i]) {
             tracing::warn!(
                 "two things want the GraphQL name `{owner}.{}`: {} (kept) and {} (left out); \
                  rename one with a `@name` smart comment or hide one with `@omit`",
@@ -164,6 +168,7 @@ pub(super) fn dedupe_fields(model: &Model, owner: &str, fields: Vec<FieldDef>) -
             );
             continue;
         }
+        seen.insert(f.name.clone(), out.len());
         out.push(f);
     }
     out

@@ -179,3 +179,12 @@ fn set_session_text(settings: usize) -> String {
     }
     s
 }
+
+/// `--watch`: installs the event triggers that NOTIFY [`WATCH_CHANNEL`] after DDL.
+pub const WATCH_INSTALL_SQL: &str = include_str!("../../sql/watch_install.sql");
+/// `--watch` without event triggers: the catalog fingerprint, polled (`$1`: the schemas).
+pub const CATALOG_FINGERPRINT_SQL: &str = include_str!("../../sql/catalog_fingerprint.sql");
+/// Where the `--watch` event triggers NOTIFY.
+pub const WATCH_CHANNEL: &str = "postgraph_watch";
+/// Where `NOTIFY postgraph, 'reload schema'` asks every instance to reload (PostgREST's way).
+pub const RELOAD_CHANNEL: &str = "postgraph";

@@ -111,7 +111,7 @@ impl Sockets {
         let hub = opts
             .listen_connection
             .clone()
-            .filter(|_| engine.api.model.subscription_type.is_some())
+            .filter(|_| engine.schema().api.model.subscription_type.is_some())
             .map(|c| Hub::start(c, opts.event_buffer));
         Sockets {
             engine,

@@ -182,29 +182,7 @@ pub async fn fresh_database(setup_sql: Option<&str>) -> (String, String, String)
 /// A postgraph serving the example app's schema through `connection` (the authenticator's),
 /// configured by `opts`.
 pub async fn serve(connection: &str, opts: &Options) -> Result<Running, server::StartError> {
-    let cfg = EngineConfig {
-        connection: connection.to_string(),
-        schemas: vec!["app_public".into()],
-        jwt_token_identifier: Some(example::JWT_TOKEN_IDENTIFIER.into()),
-        disable_default_mutations: opts.disable_default_mutations,
-        simple_subscriptions: opts.simple_subscriptions,
-        schema_flags: opts.schema_flags.clone(),
-        jwt: opts.jwt.clone(),
-        default_role: Some(example::DEFAULT_ROLE.into()),
-        max_pool_size: opts.max_pool_size,
-        statement_timeout_ms: opts.statement_timeout_ms,
-        pool_timeout_ms: opts.pool_timeout_ms,
-        limits: Limits {
-            introspection: opts.limits.introspection && !opts.production,
-            ..opts.limits.clone()
-        },
-        max_page_size: opts.max_page_size,
-        production: opts.production,
-        extended_errors: opts.extended_errors.iter().map(|f| f.to_string()).collect(),
-        scale: opts.scale.clone(),
-        pre_request: opts.pre_request.map(str::to_owned),
-    };
-    let engine = server::build_engine(&cfg).await?;
+    let engine = server::build_engine(&engine_config(connection, opts)).await?;
     server::start(
         engine,
         HttpOptions {
@@ -232,6 +210,32 @@ pub async fn serve(connection: &str, opts: &Options) -> Result<Running, server::
         "127.0.0.1:0".parse().unwrap(),
     )
     .await
+}
+
+/// The engine configuration [`serve`] starts with.
+pub fn engine_config(connection: &str, opts: &Options) -> EngineConfig {
+    EngineConfig {
+        connection: connection.to_string(),
+        schemas: vec!["app_public".into()],
+        jwt_token_identifier: Some(example::JWT_TOKEN_IDENTIFIER.into()),
+        disable_default_mutations: opts.disable_default_mutations,
+        simple_subscriptions: opts.simple_subscriptions,
+        schema_flags: opts.schema_flags.clone(),
+        jwt: opts.jwt.clone(),
+        default_role: Some(example::DEFAULT_ROLE.into()),
+        max_pool_size: opts.max_pool_size,
+        statement_timeout_ms: opts.statement_timeout_ms,
+        pool_timeout_ms: opts.pool_timeout_ms,
+        limits: Limits {
+            introspection: opts.limits.introspection && !opts.production,
+            ..opts.limits.clone()
+        },
+        max_page_size: opts.max_page_size,
+        production: opts.production,
+        extended_errors: opts.extended_errors.iter().map(|f| f.to_string()).collect(),
+        scale: opts.scale.clone(),
+        pre_request: opts.pre_request.map(str::to_owned),
+    }
 }
 
 /// A response as the client sees it.
