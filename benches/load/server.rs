@@ -65,7 +65,12 @@ impl Server {
         let child = command
             .arg("serve")
             .args(["--connection", connection, "--host", "127.0.0.1"])
-            .args(["--schema", "app_public"])
+            // The example app's schema unless the caller names its own (the startup database).
+            .args(if args.iter().any(|a| a == "--schema") {
+                &[][..]
+            } else {
+                &["--schema", "app_public"][..]
+            })
             .args(["--port", &port.to_string()])
             .args(args)
             .env("RUST_LOG", rust_log)
