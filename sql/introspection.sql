@@ -107,8 +107,8 @@ type_roots (oid) as (
   group by used.oid
 ),
 
--- Type dependencies: array -> element type, domain -> base type, standalone
--- composite type -> attribute types. (pg_catalog arrays are left out: all of
+-- Type dependencies: array -> element type, domain -> base type, range -> its
+-- subtype, standalone composite type -> attribute types. (pg_catalog arrays are left out: all of
 -- pg_catalog is in the output anyway, and it references nothing else.)
 type_edges (parent, child) as materialized (
   select t.oid, t.typelem
@@ -119,6 +119,9 @@ type_edges (parent, child) as materialized (
   select t.oid, t.typbasetype
   from pg_catalog.pg_type t
   where t.typtype = 'd'
+  union all
+  select r.rngtypid, r.rngsubtype
+  from pg_catalog.pg_range r
   union all
   select c.reltype, a.atttypid
   from pg_catalog.pg_class c
@@ -317,6 +320,7 @@ type_rows as (
       'elem_oid', case when t.typcategory = 'A' then nullif(t.typelem, 0)::int8 end,
       'array_oid', nullif(t.typarray, 0)::int8,
       'base_oid', case when t.typtype = 'd' then t.typbasetype::int8 end,
+      'range_sub_oid', (select r.rngsubtype::int8 from pg_catalog.pg_range r where r.rngtypid = t.oid),
       'class_oid', case when t.typtype = 'c' then nullif(t.typrelid, 0)::int8 end,
       'enum_values', coalesce(el.labels, '[]'::json),
       'comment', d.description,

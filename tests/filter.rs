@@ -1,54 +1,12 @@
 //! `filter:` as postgraphile-plugin-connection-filter v2 has it: one test per operator family
 //! on a table with a column of every filterable type (and a row of NULLs), logic nesting,
 //! null and empty-object input, computed columns, functions, paging and cached plans.
+//! Relations, ranges and the plugin's options have their own files (filter_*.rs).
 
 mod common;
 
-use common::{app_with, Options, TestApp};
+use common::filter::{check, fixture, fixture_flags, fixture_with, ids, input_fields, node_ids};
 use serde_json::{json, Value};
-
-const FIXTURE: &str = include_str!("fixtures/filter.sql");
-
-async fn fixture() -> TestApp {
-    fixture_with(Default::default()).await
-}
-
-async fn fixture_with(filter: postgraph::schema::filter::FilterFlags) -> TestApp {
-    app_with(Options {
-        setup_sql: Some(FIXTURE),
-        schema_flags: postgraph::schema::SchemaFlags {
-            filter,
-            ..Default::default()
-        },
-        ..Options::default()
-    })
-    .await
-}
-
-fn node_ids(v: &Value) -> Vec<i64> {
-    v["nodes"]
-        .as_array()
-        .unwrap_or_else(|| panic!("nodes in {v}"))
-        .iter()
-        .map(|n| n["id"].as_i64().expect("id"))
-        .collect()
-}
-
-/// The ids of `allThings(filter: <filter>)`, in key order.
-async fn ids(app: &TestApp, filter: &str) -> Vec<i64> {
-    let q = format!("{{ allThings(filter: {filter}) {{ nodes {{ id }} }} }}");
-    let r = app.gql(&q, json!({}), None).await;
-    assert_eq!(r.status, 200, "{filter}: {}", r.body);
-    assert!(r.errors().is_none(), "{filter}: {}", r.body);
-    node_ids(&r.data()["allThings"])
-}
-
-/// Each `(filter, expected ids)` pair.
-async fn check(app: &TestApp, cases: &[(&str, &[i64])]) {
-    for (filter, expected) in cases {
-        assert_eq!(ids(app, filter).await, *expected, "filter {filter}");
-    }
-}
 
 #[tokio::test]
 async fn every_type_operators_and_ordering() {
@@ -458,7 +416,7 @@ async fn functions_relations_and_lists_take_filters() {
 
 #[tokio::test]
 async fn v4_scalars_domains_bits_money_and_network_types() {
-    let app = fixture_with(Default::default()).await;
+    let app = fixture().await;
     check(
         &app,
         &[
@@ -512,13 +470,9 @@ async fn v4_scalars_domains_bits_money_and_network_types() {
         .await;
     assert_eq!(r.data()["__type"]["kind"], "SCALAR", "{}", r.body);
 
-    let app = app_with(Options {
-        setup_sql: Some(FIXTURE),
-        schema_flags: postgraph::schema::SchemaFlags {
-            custom_network_scalars: true,
-            ..Default::default()
-        },
-        ..Options::default()
+    let app = fixture_flags(postgraph::schema::SchemaFlags {
+        custom_network_scalars: true,
+        ..Default::default()
     })
     .await;
     check(
@@ -530,174 +484,6 @@ async fn v4_scalars_domains_bits_money_and_network_types() {
         ],
     )
     .await;
-}
-
-async fn relations_fixture() -> TestApp {
-    fixture_with(postgraph::schema::filter::FilterFlags {
-        relations: true,
-        ..Default::default()
-    })
-    .await
-}
-
-/// The `id`s (or `a`/`b` keys) of a root connection under a filter.
-async fn keys(app: &TestApp, field: &str, filter: &str, token: Option<&str>) -> Vec<Value> {
-    let q = format!("{{ {field}(filter: {filter}) {{ nodes {{ key: nodeId }} }} }}");
-    let r = app.gql(&q, json!({}), token).await;
-    assert!(r.errors().is_none(), "{filter}: {}", r.body);
-    r.data()[field]["nodes"]
-        .as_array()
-        .expect("nodes")
-        .iter()
-        .map(|n| n["key"].clone())
-        .collect()
-}
-
-#[tokio::test]
-async fn relation_filters_forward_backward_multi_column_and_smart_tags() {
-    let app = relations_fixture().await;
-    let count = |field: &'static str, filter: &'static str| {
-        let app = &app;
-        async move { keys(app, field, filter, None).await.len() }
-    };
-    // Forward over a two-column key, and whether the referenced row exists.
-    assert_eq!(
-        count(
-            "allBoxes",
-            "{shelfByShelfAAndShelfB: {title: {equalTo: \"top\"}}}"
-        )
-        .await,
-        2
-    );
-    assert_eq!(
-        count("allBoxes", "{shelfByShelfAAndShelfBExists: false}").await,
-        1
-    );
-    assert_eq!(
-        count("allBoxes", "{shelfByShelfAAndShelfBExists: true}").await,
-        3
-    );
-    // Backward one-to-many: every, some, none, and whether any exist.
-    assert_eq!(
-        count(
-            "allShelves",
-            "{boxesByShelfAAndShelfB: {some: {label: {equalTo: \"y\"}}}}"
-        )
-        .await,
-        1
-    );
-    assert_eq!(
-        count(
-            "allShelves",
-            "{boxesByShelfAAndShelfB: {every: {label: {in: [\"x\", \"y\"]}}}}"
-        )
-        .await,
-        // (1,1) has x and y; (2,1) has no boxes at all.
-        2
-    );
-    assert_eq!(
-        count(
-            "allShelves",
-            "{boxesByShelfAAndShelfB: {none: {label: {equalTo: \"z\"}}}}"
-        )
-        .await,
-        2
-    );
-    assert_eq!(
-        count("allShelves", "{boxesByShelfAAndShelfBExist: false}").await,
-        1
-    );
-    // A smart-tag foreign key, both ways.
-    assert_eq!(
-        ids(
-            &app,
-            "{memosByItemRef: {some: {body: {includes: \"note\"}}}}"
-        )
-        .await,
-        [1]
-    );
-    assert_eq!(ids(&app, "{memosByItemRefExist: true}").await, [1, 2]);
-    assert_eq!(
-        count(
-            "allMemos",
-            "{thingByItemRef: {name: {startsWith: \"beta\"}}}"
-        )
-        .await,
-        1
-    );
-    // Relation filters nest with logic and with each other.
-    assert_eq!(
-        count(
-            "allBoxes",
-            "{or: [{label: {equalTo: \"loose\"}}, {shelfByShelfAAndShelfB: {not: {boxesByShelfAAndShelfB: {some: {label: {equalTo: \"x\"}}}}}}]}"
-        )
-        .await,
-        2
-    );
-    // Without the flag there are none.
-    let plain = fixture().await;
-    let r = plain
-        .gql(
-            "{ allBoxes(filter: {shelfByShelfAAndShelfBExists: true}) { totalCount } }",
-            json!({}),
-            None,
-        )
-        .await;
-    assert_eq!(r.status, 400, "{}", r.body);
-}
-
-#[tokio::test]
-async fn relation_filters_see_only_rows_the_role_may_see() {
-    let app = relations_fixture().await;
-    let alice = app.signup("alice").await;
-    let bob = app.signup("bob").await;
-    let admin = postgraph::db::connect(&app.admin_url).await.expect("admin");
-    admin
-        .batch_execute(
-            "insert into app_public.posts (author_id, title, body, published)
-               select id, 'secret draft', 'x', false from app_public.users where username = 'alice';
-             insert into app_public.posts (author_id, title, body, published)
-               select id, 'hello world', 'x', true from app_public.users where username = 'alice';",
-        )
-        .await
-        .expect("posts");
-    let users = |filter: &'static str, token: Option<String>| {
-        let app = &app;
-        async move {
-            let q = format!("{{ allUsers(filter: {filter}) {{ nodes {{ username }} }} }}");
-            let r = app.gql(&q, json!({}), token.as_deref()).await;
-            assert!(r.errors().is_none(), "{filter}: {}", r.body);
-            r.data()["allUsers"]["nodes"]
-                .as_array()
-                .expect("nodes")
-                .iter()
-                .map(|n| n["username"].as_str().unwrap().to_string())
-                .collect::<Vec<_>>()
-        }
-    };
-    let draft = "{postsByAuthorId: {some: {title: {equalTo: \"secret draft\"}}}}";
-    // The draft is alice's own: only her token sees it, so only she matches.
-    assert!(users(draft, None).await.is_empty());
-    assert!(users(draft, Some(bob.clone())).await.is_empty());
-    assert_eq!(users(draft, Some(alice.clone())).await, ["alice"]);
-    // `every` post published: anonymous sees only alice's published post (bob has none).
-    let every = "{postsByAuthorId: {every: {published: {equalTo: true}}}}";
-    assert_eq!(users(every, None).await, ["alice", "bob"]);
-    assert_eq!(users(every, Some(alice.clone())).await, ["bob"]);
-    // Forward: a post by its author; the draft stays hidden from bob.
-    let r = app
-        .gql(
-            "{ allPosts(filter: {userByAuthorId: {username: {equalTo: \"alice\"}}}) { nodes { title } } }",
-            json!({}),
-            Some(&bob),
-        )
-        .await;
-    assert_eq!(
-        r.data()["allPosts"]["nodes"],
-        json!([{"title": "hello world"}]),
-        "{}",
-        r.body
-    );
 }
 
 #[tokio::test]
@@ -792,21 +578,9 @@ async fn hstore_is_a_key_value_hash_with_its_operators() {
         "{}",
         r.body
     );
-    let r = app
-        .gql(
-            "{ __type(name: \"KeyValueHashFilter\") { inputFields { name } } }",
-            json!({}),
-            None,
-        )
-        .await;
-    let names: Vec<&str> = r.data()["__type"]["inputFields"]
-        .as_array()
-        .expect("fields")
-        .iter()
-        .map(|f| f["name"].as_str().unwrap())
-        .collect();
+    let names = input_fields(&app, "KeyValueHashFilter").await;
     assert!(
-        !names.contains(&"lessThan") && names.contains(&"containsAnyKeys"),
+        !names.iter().any(|n| n == "lessThan") && names.iter().any(|n| n == "containsAnyKeys"),
         "{names:?}"
     );
 }

@@ -160,6 +160,9 @@ pub struct PgType {
     pub array_oid: Option<u32>,
     /// Base type, for domains only.
     pub base_oid: Option<u32>,
+    /// The subtype of a range type (`int4` for `int4range`).
+    #[serde(default)]
+    pub range_sub_oid: Option<u32>,
     /// The [`Class`] of a composite type.
     pub class_oid: Option<u32>,
     /// Enum labels in declaration order (empty for non-enums).

@@ -200,6 +200,7 @@ pub fn coerce(codec: &Codec, v: &Value) -> std::result::Result<Option<String>, S
                 _ => return Err("a point takes both x and y".into()),
             }
         }
+        (Codec::Range { sub, .. }, Value::Object(fields)) => range_text(sub, fields)?,
         // A single value where a list is expected: GraphQL input coercion makes it a list of one.
         (Codec::Array { .. }, single) => return coerce(codec, &Value::List(vec![single.clone()])),
         (Codec::Row { .. } | Codec::Jwt { .. }, _) => {
@@ -219,6 +220,47 @@ pub fn coerce(codec: &Codec, v: &Value) -> std::result::Result<Option<String>, S
             return Err("a list or object was given where a scalar is expected".into())
         }
     }))
+}
+
+/// A `<Sub>RangeInput` as the range's text form, as v4 builds it: a missing bound is
+/// unbounded, a given one exclusive only when `inclusive` is false.
+fn range_text(sub: &Codec, fields: &[(String, Value)]) -> std::result::Result<String, String> {
+    let mut ends = [(None, true), (None, true)];
+    for (k, v) in fields {
+        let i = match k.as_str() {
+            "start" => 0,
+            "end" => 1,
+            _ => return Err(format!("unknown range field {k}")),
+        };
+        let bound = match v.resolved() {
+            Value::Null => continue,
+            Value::Object(bound) => bound,
+            _ => return Err(format!("the range field {k} takes an object")),
+        };
+        let (mut value, mut inclusive) = (None, None);
+        for (bk, bv) in bound {
+            match (bk.as_str(), bv.resolved()) {
+                ("value", v) => value = coerce(sub, v)?,
+                ("inclusive", Value::Bool(b)) => inclusive = Some(*b),
+                ("inclusive", _) => return Err("a range bound's inclusive takes a Boolean".into()),
+                (other, _) => return Err(format!("unknown range bound field {other}")),
+            }
+        }
+        match (value, inclusive) {
+            (Some(value), Some(inclusive)) => ends[i] = (Some(value), inclusive),
+            _ => return Err(format!("the range's {k} takes both value and inclusive")),
+        }
+    }
+    let mut out = String::from(if ends[0].1 { "[" } else { "(" });
+    if let Some(v) = &ends[0].0 {
+        quote_element(&mut out, v);
+    }
+    out.push(',');
+    if let Some(v) = &ends[1].0 {
+        quote_element(&mut out, v);
+    }
+    out.push(if ends[1].1 { ']' } else { ')' });
+    Ok(out)
 }
 
 /// A `KeyValueHash` object as hstore's text form: `"key"=>"value"` pairs, NULL for a null.

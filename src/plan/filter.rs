@@ -454,7 +454,9 @@ impl Walk<'_, '_> {
                     element: Box::new(text.clone()),
                 },
                 OpValue::Element => match codec {
-                    Codec::Array { element, .. } => (**element).clone(),
+                    Codec::Array { element, .. } | Codec::Range { sub: element, .. } => {
+                        (**element).clone()
+                    }
                     other => other.clone(),
                 },
                 // The plugin casts a case-sensitive citext comparison's value to text.

@@ -84,6 +84,17 @@ impl Walk {
                     });
                 }
             }
+            Out::Range(ends) => {
+                for (key, end) in ends {
+                    if let RangeEnd::Bound { parts, .. } = end {
+                        for (part, p) in parts {
+                            if let BoundPart::Value(out) = p {
+                                self.at(key, |w| w.at(part, |w| w.out(out, true)));
+                            }
+                        }
+                    }
+                }
+            }
             Out::Scalar(_) | Out::Interval(_) | Out::Point(_) => {}
             Out::List(inner) => self.at("[]", |w| w.out(inner, false)),
             Out::Row(sel) => self.row(sel),

@@ -150,10 +150,31 @@ pub enum Out {
     Interval(Vec<(String, Option<&'static str>)>),
     /// A point as v4's `Point` object: response key → subscript (None: `__typename`).
     Point(Vec<(String, Option<u8>)>),
+    /// A range as v4's `<Sub>Range` object: response key → what it reads.
+    Range(Vec<(String, RangeEnd)>),
     Row(RowSel),
     /// Rendered as its attributes; signed into a token after execution.
     Jwt,
     List(Box<Out>),
+}
+
+/// A field of a range object.
+#[derive(Debug, Clone)]
+pub enum RangeEnd {
+    Typename(String),
+    /// `start` (`upper` false) or `end`: null when that side is unbounded (or the range empty).
+    Bound {
+        upper: bool,
+        parts: Vec<(String, BoundPart)>,
+    },
+}
+
+/// A field of a range's bound.
+#[derive(Debug, Clone)]
+pub enum BoundPart {
+    Typename(String),
+    Value(Out),
+    Inclusive,
 }
 
 #[derive(Debug, Clone)]

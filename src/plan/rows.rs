@@ -112,8 +112,39 @@ impl<'m> Planner<'m> {
                 }
                 Out::Point(parts)
             }
+            Codec::Range { sql_type, sub } => self.range_out(node, sql_type, sub)?,
             c => Out::Scalar(c.clone()),
         })
+    }
+
+    /// The selection on v4's `<Sub>Range` object and its bounds.
+    fn range_out(&self, node: &FieldNode, sql_type: &str, sub: &Codec) -> Result<Out> {
+        let (range, bound) = self.model.ranges.get(sql_type).cloned().unwrap_or_default();
+        let mut ends = vec![];
+        for child in &self.fields_for(&node.selection, &range) {
+            let end = match child.name.as_str() {
+                "__typename" => RangeEnd::Typename(range.clone()),
+                "start" | "end" => {
+                    let mut parts = vec![];
+                    for part in &self.fields_for(&child.selection, &bound) {
+                        let p = match part.name.as_str() {
+                            "__typename" => BoundPart::Typename(bound.clone()),
+                            "value" => BoundPart::Value(self.out(part, sub)?),
+                            "inclusive" => BoundPart::Inclusive,
+                            name => return err(part, format!("unknown field {name} on {bound}")),
+                        };
+                        parts.push((part.key.clone(), p));
+                    }
+                    RangeEnd::Bound {
+                        upper: child.name == "end",
+                        parts,
+                    }
+                }
+                name => return err(child, format!("unknown field {name} on {range}")),
+            };
+            ends.push((child.key.clone(), end));
+        }
+        Ok(Out::Range(ends))
     }
 
     pub(super) fn row_sel(&self, node: &FieldNode, table: usize) -> Result<RowSel> {

@@ -157,6 +157,18 @@ pub fn filter_exists_field(relation_field: &str, many: bool) -> String {
         format!("{relation_field}Exists")
     }
 }
+/// A range of a subtype's GraphQL type: `Int` → `IntRange` (v4's `rangeType`).
+pub fn range_type(subtype: &str) -> String {
+    format!("{subtype}Range")
+}
+/// One end of such a range: `IntRangeBound` (v4's `rangeBoundType`).
+pub fn range_bound_type(subtype: &str) -> String {
+    format!("{subtype}RangeBound")
+}
+/// The input object of an object type: `IntRange` → `IntRangeInput`.
+pub fn object_input_type(type_name: &str) -> String {
+    format!("{type_name}Input")
+}
 pub fn input_type(table: &str) -> String {
     format!("{}Input", table_type(table))
 }

@@ -28,6 +28,9 @@ pub enum Codec {
     Interval { sql_type: String },
     /// point: v4's `Point` object (`x`, `y`), `PointInput` as input.
     Point { sql_type: String },
+    /// A range (int4range, tstzrange, ...): v4's `<Sub>Range` object (`start`/`end` bounds
+    /// of `value` and `inclusive`), `<Sub>RangeInput` as input; `sub` is its subtype's codec.
+    Range { sql_type: String, sub: Box<Codec> },
     /// Sent as its text form (a JSON string): BigInt, BigFloat, JSON (PostGraphile v4's
     /// default) and every type without a GraphQL type of its own.
     Text { sql_type: String },
@@ -61,6 +64,7 @@ impl Codec {
             | Codec::Float { sql_type }
             | Codec::Interval { sql_type }
             | Codec::Point { sql_type }
+            | Codec::Range { sql_type, .. }
             | Codec::Text { sql_type }
             | Codec::Json { sql_type }
             | Codec::Enum { sql_type, .. }
@@ -152,6 +156,9 @@ pub struct Model {
     pub roles: HashSet<String>,
     /// How `filter:` input is read (null and empty-object literals).
     pub filter: filter::FilterFlags,
+    /// A range type's GraphQL object (`IntRange`) and its bound's (`IntRangeBound`), by the
+    /// range's `sql_type`.
+    pub ranges: BTreeMap<String, (String, String)>,
 }
 
 impl Model {
@@ -456,6 +463,10 @@ pub enum FieldKind {
     IntervalPart,
     /// A coordinate of a `Point`: `x` or `y`.
     PointPart,
+    /// `start` or `end` of a range (`IntRange`).
+    RangeBound,
+    /// `value` or `inclusive` of a range's bound (`IntRangeBound`).
+    RangeBoundPart,
     /// A forward relation of the row a CRUD mutation wrote.
     PayloadForward {
         relation: usize,

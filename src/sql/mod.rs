@@ -242,6 +242,7 @@ fn out_expr(b: &mut Builder, v: &str, out: &Out) -> String {
                 object(&pairs)
             )
         }
+        Out::Range(ends) => range(b, v, ends),
         Out::Row(sel) => {
             // A composite value: null stays null (a function returning "no row").
             let row = row_object(b, &format!("({v})"), sel);
@@ -258,6 +259,47 @@ fn out_expr(b: &mut Builder, v: &str, out: &Out) -> String {
     }
 }
 
+/// v4's range object: each bound null when that side is unbounded (an empty range has
+/// neither), else its value and whether it is inclusive.
+fn range(b: &mut Builder, v: &str, ends: &[(String, RangeEnd)]) -> String {
+    let pairs: Vec<(String, String)> = ends
+        .iter()
+        .map(|(key, end)| {
+            let value = match end {
+                RangeEnd::Typename(name) => quote_literal(name),
+                RangeEnd::Bound { upper, parts } => {
+                    let (side, inclusive) = if *upper {
+                        ("upper", "upper_inc")
+                    } else {
+                        ("lower", "lower_inc")
+                    };
+                    let at = format!("{side}({v})");
+                    let fields: Vec<(String, String)> = parts
+                        .iter()
+                        .map(|(k, p)| {
+                            let value = match p {
+                                BoundPart::Typename(name) => quote_literal(name),
+                                BoundPart::Value(out) => out_expr(b, &at, out),
+                                BoundPart::Inclusive => format!("{inclusive}({v})"),
+                            };
+                            (k.clone(), value)
+                        })
+                        .collect();
+                    format!(
+                        "(case when {at} is null then null else {} end)",
+                        object(&fields)
+                    )
+                }
+            };
+            (key.clone(), value)
+        })
+        .collect();
+    format!(
+        "(case when {v} is null then null else {} end)",
+        object(&pairs)
+    )
+}
+
 fn scalar(v: &str, codec: &Codec) -> String {
     match codec {
         // money's `to_json` is its text (`$1.50`): v4 sends the number.
@@ -265,7 +307,8 @@ fn scalar(v: &str, codec: &Codec) -> String {
         Codec::Native { .. }
         | Codec::Float { .. }
         | Codec::Interval { .. }
-        | Codec::Point { .. } => v.to_string(),
+        | Codec::Point { .. }
+        | Codec::Range { .. } => v.to_string(),
         Codec::Text { sql_type } if is_json(sql_type) => compact_json_text(v),
         // inet's output text (`192.168.0.1`), not its cast to text, which always adds the
         // mask (`192.168.0.1/32`); an inet is never blank, so '' is only a NULL's format.

@@ -2,6 +2,7 @@
 //! template database, and per test a fresh clone of it served by a real postgraph over HTTP.
 #![allow(dead_code)]
 
+pub mod filter;
 pub mod ws;
 
 use postgraph::auth::JwtConfig;

@@ -298,6 +298,8 @@ impl<'a> Builder<'a> {
                 self.scalar_category(element)?;
                 (Category::Array, Some(element.as_ref()))
             }
+            // `containsElement` takes one value of the range's subtype.
+            Codec::Range { sub, .. } => (self.scalar_category(codec)?, Some(sub.as_ref())),
             other => (self.scalar_category(other)?, None),
         };
         let input = self.gql_input_type(codec);
@@ -354,6 +356,11 @@ impl<'a> Builder<'a> {
                 (named.innermost() != "String").then_some(Category::Enum)
             }
             Codec::Interval { .. } => Some(Category::Scalar(scalar_ops("Interval")?)),
+            // A range of a filterable subtype (the plugin looks through the range).
+            Codec::Range { sub, .. } => {
+                self.scalar_category(sub)?;
+                Some(Category::Range)
+            }
             Codec::Native { sql_type }
             | Codec::Float { sql_type }
             | Codec::Text { sql_type }

@@ -132,6 +132,7 @@ fn empty_model(catalog: &Catalog) -> Model {
         dynamic_json: false,
         roles: catalog.roles.iter().cloned().collect(),
         filter: Default::default(),
+        ranges: BTreeMap::new(),
     }
 }
 

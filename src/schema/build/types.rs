@@ -26,7 +26,23 @@ impl<'a> Builder<'a> {
                     Codec::Point { .. } => Codec::Point { sql_type },
                     Codec::Text { .. } => Codec::Text { sql_type },
                     Codec::Json { .. } => Codec::Json { sql_type },
+                    Codec::Range { sub, .. } => Codec::Range { sql_type, sub },
                     other => other,
+                })
+            }
+            // A range of a scalar is v4's `<Sub>Range` object; of anything else, a string.
+            "r" => {
+                let sub = self.codec(t.range_sub_oid?)?;
+                Some(match sub {
+                    Codec::Native { .. }
+                    | Codec::Float { .. }
+                    | Codec::Text { .. }
+                    | Codec::Enum { .. }
+                    | Codec::Interval { .. } => Codec::Range {
+                        sql_type,
+                        sub: Box::new(sub),
+                    },
+                    _ => Codec::Text { sql_type },
                 })
             }
             "e" => Some(Codec::Enum {
@@ -156,6 +172,15 @@ impl<'a> Builder<'a> {
             Codec::Point { .. } => {
                 self.point_types();
                 TypeRef::named(POINT)
+            }
+            Codec::Range { sql_type, sub } => {
+                let (range, _) = self.range_types(sub);
+                let bound = self.model.object(&range).and_then(|o| o.fields.first());
+                let bound = bound.map(|f| f.ty.innermost().to_string());
+                self.model
+                    .ranges
+                    .insert(sql_type.clone(), (range.clone(), bound.unwrap_or_default()));
+                TypeRef::named(range)
             }
             Codec::Native { sql_type }
             | Codec::Float { sql_type }
@@ -317,6 +342,89 @@ impl<'a> Builder<'a> {
         }));
     }
 
+    /// v4's `<Sub>Range`, `<Sub>RangeBound` and their inputs for a range of `sub`, once (all
+    /// ranges of one GraphQL subtype share them: tsrange and tstzrange are `DatetimeRange`).
+    /// Returns the names of the range and its input.
+    pub(super) fn range_types(&mut self, sub: &Codec) -> (String, String) {
+        let sub_out = self.gql_type(sub).innermost().to_string();
+        let sub_in = self.gql_input_type(sub);
+        let range = inflect::range_type(&sub_out);
+        let input = inflect::object_input_type(&range);
+        if self.model.types.contains_key(&range) {
+            return (range, input);
+        }
+        let bound = inflect::range_bound_type(&sub_out);
+        let bound_input = inflect::object_input_type(&bound);
+        let bound_about =
+            "The value at one end of a range. A range can either include this value, or not.";
+        let value_about = "The value at one end of our range.";
+        let inclusive_about = "Whether or not the value of this bound is included in the range.";
+        let boolean = || TypeRef::named("Boolean").non_null();
+        let _ = self.insert(TypeDef::Object(ObjectDef {
+            name: bound.clone(),
+            description: Some(bound_about.into()),
+            fields: vec![
+                field(
+                    "value",
+                    TypeRef::named(sub_out.clone()).non_null(),
+                    FieldKind::RangeBoundPart,
+                    value_about,
+                ),
+                field(
+                    "inclusive",
+                    boolean(),
+                    FieldKind::RangeBoundPart,
+                    inclusive_about,
+                ),
+            ],
+            interfaces: vec![],
+        }));
+        let nested = |name: &str, description: &str, ty: TypeRef| InputFieldDef {
+            name: name.into(),
+            description: Some(description.into()),
+            ty,
+            target: InputTarget::Nested,
+        };
+        let _ = self.insert(TypeDef::Input(InputDef {
+            name: bound_input.clone(),
+            description: Some(bound_about.into()),
+            fields: vec![
+                nested("value", value_about, sub_in.non_null()),
+                nested("inclusive", inclusive_about, boolean()),
+            ],
+        }));
+        let about = format!("A range of `{sub_out}`.");
+        let ends = [
+            ("start", "The starting bound of our range."),
+            ("end", "The ending bound of our range."),
+        ];
+        let _ = self.insert(TypeDef::Object(ObjectDef {
+            name: range.clone(),
+            description: Some(about.clone()),
+            fields: ends
+                .iter()
+                .map(|&(name, d)| {
+                    field(
+                        name,
+                        TypeRef::named(bound.clone()),
+                        FieldKind::RangeBound,
+                        d,
+                    )
+                })
+                .collect(),
+            interfaces: vec![],
+        }));
+        let _ = self.insert(TypeDef::Input(InputDef {
+            name: input.clone(),
+            description: Some(about),
+            fields: ends
+                .iter()
+                .map(|&(name, d)| nested(name, d, TypeRef::named(bound_input.clone())))
+                .collect(),
+        }));
+        (range, input)
+    }
+
     /// The GraphQL input type of a codec: a composite type gets an input object of its
     /// attributes (`pair` → `PairInput`, as in v4), a table's row is the table's `XInput`, and
     /// every other type is its output type.
@@ -330,6 +438,7 @@ impl<'a> Builder<'a> {
                 self.point_types();
                 TypeRef::named(POINT_INPUT)
             }
+            Codec::Range { sub, .. } => TypeRef::named(self.range_types(sub).1),
             Codec::Array { element, .. } => self.gql_input_type(element).list(),
             Codec::Row { table, .. } | Codec::Jwt { table, .. } => {
                 let t = self.model.tables[*table].clone();
