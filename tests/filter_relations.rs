@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::filter::{fixture, fixture_with, ids};
+use common::filter::{fixture, fixture_with, ids, input_fields};
 use common::TestApp;
 use serde_json::{json, Value};
 
@@ -172,6 +172,50 @@ async fn relation_filters_see_only_rows_the_role_may_see() {
     assert_eq!(
         r.data()["allPosts"]["nodes"],
         json!([{"title": "hello world"}]),
+        "{}",
+        r.body
+    );
+}
+
+#[tokio::test]
+async fn omit_filter_on_a_constraint_leaves_its_relation_out_of_filters() {
+    let app = relations_fixture().await;
+    let sticker = input_fields(&app, "StickerFilter").await;
+    assert!(sticker.iter().any(|f| f == "word"), "{sticker:?}");
+    assert!(
+        !sticker.iter().any(|f| f.starts_with("boxByBoxId")),
+        "{sticker:?}"
+    );
+    let boxes = input_fields(&app, "BoxFilter").await;
+    assert!(
+        !boxes.iter().any(|f| f.starts_with("stickersByBoxId")),
+        "{boxes:?}"
+    );
+    // Other relations of the same tables stay filterable.
+    assert!(
+        boxes.iter().any(|f| f == "shelfByShelfAAndShelfB"),
+        "{boxes:?}"
+    );
+    let r = app
+        .gql(
+            "{ allStickers(filter: {boxByBoxId: {label: {equalTo: \"x\"}}}) { totalCount } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    // The relation itself is still there to read.
+    let r = app
+        .gql(
+            "{ allStickers(orderBy: ID_ASC) { nodes { word boxByBoxId { label } } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.data()["allStickers"]["nodes"],
+        json!([{"word": "hi", "boxByBoxId": {"label": "x"}},
+               {"word": "yo", "boxByBoxId": {"label": "z"}}]),
         "{}",
         r.body
     );

@@ -707,6 +707,8 @@ pub struct Relation {
     pub simple_collections: Option<SimpleCollections>,
     /// Field names its smart tags give (v4's `@fieldName`, `@foreignFieldName`, ...).
     pub names: RelationNames,
+    /// `@omit filter` (or `@omit read`) on the constraint: no relation filter over it.
+    pub omit_filter: bool,
 }
 
 /// A relation's field names from smart tags on its constraint (or in its `@foreignKey`

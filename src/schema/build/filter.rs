@@ -159,7 +159,9 @@ impl<'a> Builder<'a> {
         };
         for ri in 0..self.model.relations.len() {
             let r = self.model.relations[ri].clone();
-            if r.foreign_table != ti || !relation_ok(self, r.table, &r.columns, &r.foreign_columns)
+            if r.foreign_table != ti
+                || r.omit_filter
+                || !relation_ok(self, r.table, &r.columns, &r.foreign_columns)
             {
                 continue;
             }
@@ -209,7 +211,9 @@ impl<'a> Builder<'a> {
         }
         for ri in 0..self.model.relations.len() {
             let r = self.model.relations[ri].clone();
-            if r.table != ti || !relation_ok(self, r.foreign_table, &r.foreign_columns, &r.columns)
+            if r.table != ti
+                || r.omit_filter
+                || !relation_ok(self, r.foreign_table, &r.foreign_columns, &r.columns)
             {
                 continue;
             }

@@ -274,6 +274,8 @@ impl<'a> Builder<'a> {
             .filter(|c| c.kind == "f" && !tags::parse(c.comment.as_deref()).omit().whole)
         {
             let con_tags = tags::parse(con.comment.as_deref());
+            let omit = con_tags.omit();
+            let omit_filter = omit.filter || omit.read;
             let simple_collections = con_tags.simple_collections();
             let names = RelationNames::from_tags(&con_tags);
             let (Some(&t), Some(&ft)) = (
@@ -296,6 +298,7 @@ impl<'a> Builder<'a> {
                     foreign_columns,
                     simple_collections,
                     names,
+                    omit_filter,
                 });
             }
         }
@@ -327,6 +330,7 @@ impl<'a> Builder<'a> {
                     foreign_columns,
                     simple_collections: None,
                     names: RelationNames::from_tags(&fk.tags),
+                    omit_filter: fk.tags.omit().filter || fk.tags.omit().read,
                 })
             });
             match resolved {
