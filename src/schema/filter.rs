@@ -3,33 +3,7 @@
 //! each compares and how its value is typed. No SQL here: `sql::filter` renders the
 //! comparisons.
 
-/// The options of the filter (connection-filter's `connectionFilter…` options).
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct FilterFlags {
-    /// No `filter:` argument anywhere (`condition` stays)
-    #[arg(long = "no-connection-filter", env = "POSTGRAPH_NO_CONNECTION_FILTER")]
-    pub no_connection_filter: bool,
-    /// A `null` in filter input is a no-op rather than an error (connectionFilterAllowNullInput)
-    #[arg(
-        long = "connection-filter-allow-null-input",
-        env = "POSTGRAPH_CONNECTION_FILTER_ALLOW_NULL_INPUT"
-    )]
-    pub allow_null_input: bool,
-    /// An empty object `{}` in filter input is a no-op rather than an error
-    /// (connectionFilterAllowEmptyObjectInput)
-    #[arg(
-        long = "connection-filter-allow-empty-object-input",
-        env = "POSTGRAPH_CONNECTION_FILTER_ALLOW_EMPTY_OBJECT_INPUT"
-    )]
-    pub allow_empty_object_input: bool,
-    /// Filters on related rows: forward and backward relations, `…Exists`, and
-    /// `every`/`some`/`none` of one-to-many ones (connectionFilterRelations)
-    #[arg(
-        long = "connection-filter-relations",
-        env = "POSTGRAPH_CONNECTION_FILTER_RELATIONS"
-    )]
-    pub relations: bool,
-}
+pub use super::filter_flags::FilterFlags;
 
 /// What a field of a filter input type means (the planner dispatches on this).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

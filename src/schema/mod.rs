@@ -4,6 +4,7 @@
 pub mod aggregates;
 pub mod build;
 pub mod filter;
+mod filter_flags;
 pub mod inflect;
 mod names;
 mod prune;

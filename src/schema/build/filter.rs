@@ -30,7 +30,8 @@ impl<'a> Builder<'a> {
             .catalog
             .proc(f.oid)
             .is_some_and(|p| tags::parse(p.comment.as_deref()).omit().filter);
-        if omitted {
+        // connectionFilterSetofFunctions: false leaves only `@filterable` functions.
+        if omitted || !(self.opts.flags.filter.setof_functions || f.filterable) {
             return None;
         }
         match &f.returns {
@@ -110,12 +111,19 @@ impl<'a> Builder<'a> {
                 FilterField::Not,
             ),
         ];
-        fields.extend(logical.into_iter().map(|(n, d, ty, target)| InputFieldDef {
-            name: n.into(),
-            description: Some(d.into()),
-            ty,
-            target: InputTarget::Filter(target),
-        }));
+        let logical_ops = self.opts.flags.filter.logical_operators;
+        let logical_count = if logical_ops { logical.len() } else { 0 };
+        fields.extend(
+            logical
+                .into_iter()
+                .filter(|_| logical_ops)
+                .map(|(n, d, ty, target)| InputFieldDef {
+                    name: n.into(),
+                    description: Some(d.into()),
+                    ty,
+                    target: InputTarget::Filter(target),
+                }),
+        );
         let _ = self.insert(TypeDef::Input(InputDef {
             name: name.clone(),
             description: Some(format!(
@@ -129,7 +137,7 @@ impl<'a> Builder<'a> {
         if self.opts.flags.filter.relations && !t.is_composite() {
             let relations = self.relation_filter_fields(ti);
             if let Some(TypeDef::Input(def)) = self.model.types.get_mut(&name) {
-                let at = def.fields.len() - 3;
+                let at = def.fields.len() - logical_count;
                 def.fields.splice(at..at, relations);
             }
         }
@@ -189,7 +197,10 @@ impl<'a> Builder<'a> {
                     .iter()
                     .map(|&c| rt.columns[c].inflect_name.as_str())
                     .collect();
-                let field = if self.opts.flags.simple_collections == SimpleCollections::Only {
+                let lists = self.opts.flags.filter.use_list_inflectors;
+                let lists =
+                    lists.unwrap_or(self.opts.flags.simple_collections == SimpleCollections::Only);
+                let field = if lists {
                     inflect::backward_relation_list(&rt.inflect_name, &cols)
                 } else {
                     inflect::backward_relation(&rt.inflect_name, &cols, false)
@@ -287,7 +298,10 @@ impl<'a> Builder<'a> {
             .is_some_and(|p| tags::parse(p.comment.as_deref()).omit().filter);
         let required = f.args.len() - f.num_defaults.min(f.args.len());
         let void = f.returns.sql_type() == "\"pg_catalog\".\"void\"";
+        // connectionFilterComputedColumns: false leaves only `@filterable` ones.
+        let enabled = self.opts.flags.filter.computed_columns || f.filterable;
         !omitted
+            && enabled
             && required <= 1
             && !f.returns_set
             && !void
@@ -306,8 +320,15 @@ impl<'a> Builder<'a> {
             Codec::Range { sub, .. } => (self.scalar_category(codec)?, Some(sub.as_ref())),
             other => (self.scalar_category(other)?, None),
         };
+        let flags = &self.opts.flags.filter;
+        if category == Category::Array && !flags.arrays {
+            return None;
+        }
         let input = self.gql_input_type(codec);
         let named = self.gql_type(codec).innermost().to_string();
+        if !self.opts.flags.filter.field_type_allowed(&named) {
+            return None;
+        }
         let name = match category {
             Category::Array => inflect::filter_list_type(&named),
             _ => inflect::filter_type(&named),
@@ -317,9 +338,14 @@ impl<'a> Builder<'a> {
         }
         let item = element.map(|e| self.gql_input_type(e));
         let string = || TypeRef::named("String");
-        let fields = operators(category)
+        let flags = &self.opts.flags.filter;
+        let mut seen = std::collections::HashSet::new();
+        let fields: Vec<InputFieldDef> = operators(category)
             .into_iter()
-            .map(|o| {
+            .filter_map(|o| Some((flags.operator_field(o.name)?, o)))
+            // A rename onto a name already taken keeps the first (GraphQL forbids both).
+            .filter(|(field, _)| seen.insert(field.clone()))
+            .map(|(field, o)| {
                 let ty = match o.op.value {
                     OpValue::Same | OpValue::Pattern(_) => input.clone(),
                     OpValue::List => input.clone().non_null().list(),
@@ -329,13 +355,17 @@ impl<'a> Builder<'a> {
                     OpValue::Element => item.clone().unwrap_or_else(|| input.clone()),
                 };
                 InputFieldDef {
-                    name: o.name.into(),
+                    name: field,
                     description: Some(o.description.into()),
                     ty,
                     target: InputTarget::Filter(FilterField::Operator(o.op)),
                 }
             })
             .collect();
+        // Every operator left out by the allow list: nothing to filter this field by.
+        if fields.is_empty() {
+            return None;
+        }
         let list = if category == Category::Array {
             " List"
         } else {
