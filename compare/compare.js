@@ -202,7 +202,7 @@ async function main() {
     tokens.v4[who] = await signin(v4Url, who);
     tokens.pg[who] = await signin(pgUrl, who);
   }
-  const qdir = path.join(here, 'queries');
+  const qdir = process.env.QUERIES || path.join(here, 'queries');
   const files = fs.readdirSync(qdir).filter(f => f.endsWith('.graphql')).sort();
   const summary = [], details = [];
   for (const f of files) {

@@ -74,10 +74,17 @@ rm -f "$OUT/postgraph.graphql" "$OUT/v4.graphql"
   >"$OUT/postgraph.log" 2>&1 &
 PIDS+=($!)
 
-"$HERE/node_modules/.bin/postgraphile" -c "$(url cmp_v4)" -s app_public --port "$V4PORT" \
+# V4_RC: a .postgraphilerc.js for PostGraphile (its graphileBuildOptions, e.g. the filter
+# plugin's options); postgraphile reads it from its working folder.
+V4_DIR=$ROOT
+if [ -n "${V4_RC:-}" ]; then
+  V4_DIR=$DATA/rc; mkdir -p "$V4_DIR"; cp "$V4_RC" "$V4_DIR/.postgraphilerc.js"
+  ln -s "$HERE/node_modules" "$V4_DIR/node_modules"
+fi
+(cd "$V4_DIR" && exec "$HERE/node_modules/.bin/postgraphile" -c "$(url cmp_v4)" -s app_public --port "$V4PORT" \
   --jwt-secret "$JWT_SECRET" --jwt-token-identifier app_public.jwt_token \
   --default-role app_anonymous --export-schema-graphql "$OUT/v4.graphql" \
-  --disable-query-log --extended-errors hint,detail,errcode ${V4_FLAGS:-} ${V4_ONLY_FLAGS:-} \
+  --disable-query-log --extended-errors hint,detail,errcode ${V4_FLAGS:-} ${V4_ONLY_FLAGS:-}) \
   >"$OUT/v4.log" 2>&1 &
 PIDS+=($!)
 
