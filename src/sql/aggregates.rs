@@ -141,8 +141,21 @@ pub(super) fn grouped(b: &mut Builder, g: &Grouped, rows: &Rows) -> String {
     } else {
         keys.join(", ")
     };
+    // Past the cap, one group more is enough to tell: the list becomes the marker the engine
+    // turns into a field error (never a silently cut list).
+    let list = format!("coalesce(json_agg({g_alias}.\"__data\"{order}), '[]'::json)");
+    let (limit, list) = match g.cap {
+        Some(cap) => (
+            format!(" limit {}", cap + 1),
+            format!(
+                "case when count(*) > {cap} then to_json({}::text) else {list} end",
+                quote_literal(crate::plan::TOO_MANY_GROUPS)
+            ),
+        ),
+        None => (String::new(), list),
+    };
     format!(
-        "(select coalesce(json_agg({g_alias}.\"__data\"{order}), '[]'::json) from (select {obj} as \"__data\"{projected} from {} group by {group}{having}) as {g_alias})",
+        "(select {list} from (select {obj} as \"__data\"{projected} from {} group by {group}{having}{limit}) as {g_alias})",
         (rows.from)(&x)
     )
 }
@@ -274,6 +287,7 @@ mod tests {
             sel: AggSel {
                 fields: vec![("keys".into(), AggField::Keys)],
             },
+            cap: None,
         };
         let from = |x: &str| format!("\"app_public\".\"readings\" as {x}");
         let row = |x: &str| x.to_string();
