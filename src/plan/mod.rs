@@ -13,7 +13,7 @@ mod rows;
 
 pub use aggregates::*;
 pub use arguments::*;
-pub use fixups::{Fixup, FixupPath, SESSION_KEY};
+pub use fixups::{Fixup, FixupPath, SESSION_KEY, TOO_MANY_GROUPS};
 
 use crate::graphql::document::{merge, FieldNode, OpKind, Operation, Value, VarPath};
 use crate::schema::{
@@ -40,6 +40,8 @@ pub struct PlanOptions {
     /// refused, and a connection with neither returns at most this many rows (its
     /// `pageInfo.hasNextPage` tells whether there are more). None: no cap.
     pub max_page_size: Option<i64>,
+    /// The most groups a `groupedAggregates` may return (more is a field error). None: no cap.
+    pub max_groups: Option<i64>,
 }
 
 type Result<T> = std::result::Result<T, PlanError>;
@@ -400,6 +402,7 @@ pub fn plan_with(model: &Model, op: &Operation, options: &PlanOptions) -> Result
     let p = Planner {
         model,
         max_page_size: options.max_page_size,
+        max_groups: options.max_groups,
     };
     let root_type = match op.kind {
         OpKind::Query => model.query_type.as_str(),
@@ -449,6 +452,7 @@ pub fn plan_with(model: &Model, op: &Operation, options: &PlanOptions) -> Result
 struct Planner<'m> {
     model: &'m Model,
     max_page_size: Option<i64>,
+    max_groups: Option<i64>,
 }
 
 impl<'m> Planner<'m> {
