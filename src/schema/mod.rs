@@ -39,8 +39,8 @@ pub enum Codec {
     Enum {
         sql_type: String,
         labels: Vec<(String, String)>,
-        /// The enum table's class oid; `None` for a Postgres enum.
-        enum_table: Option<u32>,
+        /// The enum table's place in `Catalog::enum_tables`; `None` for a Postgres enum.
+        enum_table: Option<usize>,
     },
     /// An array of another codec.
     Array {

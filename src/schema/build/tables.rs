@@ -79,7 +79,7 @@ impl<'a> Builder<'a> {
                 tracing::debug!("{owner} left out: @omit");
                 continue;
             }
-            if cat.enum_table(class.oid).is_some() {
+            if cat.is_enum_table(class.oid) {
                 tracing::debug!("{owner} left out: an `@enum` table is a GraphQL enum");
                 continue;
             }
@@ -341,14 +341,48 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// A column with a foreign key to an enum table (v4.8's `@enum` tables) holds one of its
+    /// A column with a foreign key to an enum key (v4.8's `@enum` tables and constraints; a
+    /// `@foreignKey` smart tag counts, which is how a view is referenced) holds one of its
     /// values: an enum over the column's own type.
     fn enum_table_codec(&self, class: &Class, a: &Attribute) -> Option<Codec> {
         let cat = self.catalog;
-        let et = cat.class_constraints(class.oid).find_map(|con| {
-            let et = cat.enum_table(con.foreign_class_oid?)?;
-            (con.kind == "f" && con.keys == [a.num] && con.foreign_keys == [et.key]).then_some(et)
-        })?;
+        if cat.enum_tables.is_empty() {
+            return None;
+        }
+        let by_constraint = cat.class_constraints(class.oid).find_map(|con| {
+            let [key] = con.foreign_keys[..] else {
+                return None;
+            };
+            (con.kind == "f" && con.keys == [a.num])
+                .then(|| cat.enum_of_key(con.foreign_class_oid?, key))
+                .flatten()
+        });
+        let by_tag = || {
+            self.tag_foreign_keys
+                .iter()
+                .filter(|(oid, fk)| *oid == class.oid && fk.columns == [a.name.as_str()])
+                .find_map(|(_, fk)| {
+                    let schema = fk.schema.as_deref().unwrap_or(&class.schema);
+                    let target = cat
+                        .classes
+                        .iter()
+                        .find(|c| c.schema == schema && c.name == fk.table)?;
+                    match &fk.foreign_columns {
+                        Some(cols) => {
+                            let [col] = &cols[..] else { return None };
+                            let num = target.attributes.iter().find(|x| x.name == *col)?.num;
+                            cat.enum_of_key(target.oid, num)
+                        }
+                        // No columns: the target's primary key, an `@enum` table's own enum.
+                        None => cat
+                            .enum_tables
+                            .iter()
+                            .enumerate()
+                            .find(|(_, t)| t.class_oid == target.oid && t.constraint.is_none()),
+                    }
+                })
+        };
+        let (index, et) = by_constraint.or_else(by_tag)?;
         let t = cat.type_(a.type_oid)?;
         Some(Codec::Enum {
             sql_type: qualified(&t.schema, &t.name),
@@ -357,7 +391,7 @@ impl<'a> Builder<'a> {
                 .iter()
                 .map(|v| (v.value.clone(), inflect::enum_value(&v.value)))
                 .collect(),
-            enum_table: Some(et.class_oid),
+            enum_table: Some(index),
         })
     }
 

@@ -88,15 +88,27 @@ impl<'a> Builder<'a> {
             } => {
                 let cat = self.catalog;
                 let t = self.types_by_name.get(sql_type.as_str()).copied();
-                let class = enum_table.and_then(|oid| cat.class(oid));
+                let et = enum_table.and_then(|i| cat.enum_tables.get(i));
+                let class = et.and_then(|et| cat.class(et.class_oid));
                 let comment = match class {
                     Some(c) => c.comment.as_deref(),
                     None => t.and_then(|t| t.comment.as_deref()),
                 };
                 let tags = tags::parse(comment);
-                let name = match class {
-                    Some(c) => inflect::enum_table(tags.value("enumName").unwrap_or(&c.name)),
-                    None => inflect::pg_type(
+                let name = match (class, et) {
+                    (Some(c), Some(et)) => {
+                        // v4 merges the constraint's tags over the table's.
+                        let con_tags = tags::parse(et.constraint_comment.as_deref());
+                        let tag = |key: &str| con_tags.value(key).or(tags.value(key));
+                        match tag("enumName") {
+                            Some(n) => n.to_string(),
+                            None => inflect::enum_table(
+                                tag("name").unwrap_or(&c.name),
+                                et.constraint.as_deref(),
+                            ),
+                        }
+                    }
+                    _ => inflect::pg_type(
                         tags.value("name")
                             .or(t.map(|t| t.name.as_str()))
                             .unwrap_or("Enum"),
@@ -108,8 +120,7 @@ impl<'a> Builder<'a> {
                 };
                 // An enum table's rows may describe their values (its `description` column).
                 let described = |label: &str| -> Option<String> {
-                    let values = &cat.enum_table(class?.oid)?.values;
-                    values
+                    et?.values
                         .iter()
                         .find(|v| v.value == label)?
                         .description
@@ -117,6 +128,14 @@ impl<'a> Builder<'a> {
                 };
                 if !inflect::is_valid_name(&name) {
                     tracing::warn!("enum {sql_type} is exposed as String: `{name}` is not a valid GraphQL name");
+                    return TypeRef::named("String");
+                }
+                let mut seen = BTreeSet::new();
+                if let Some((label, _)) = labels
+                    .iter()
+                    .find(|(_, v)| !inflect::is_valid_name(v) || !seen.insert(v.as_str()))
+                {
+                    tracing::warn!("enum {sql_type} is exposed as String: its value `{label}` has no GraphQL name of its own");
                     return TypeRef::named("String");
                 }
                 if self.model.types.contains_key(&name) && self.model.enum_(&name).is_none()
