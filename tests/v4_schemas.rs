@@ -1,6 +1,7 @@
 //! Schemas as PostGraphile v4 users have them, beyond the golden corpus (which runs with the
-//! default flags): `--use-partitioned-parent`, `--view-unique-key`, and a CRUD mutation that
-//! grants take away (`--no-ignore-rbac`) leaving its name to a function.
+//! default flags): `--use-partitioned-parent`, `--view-unique-key`, a CRUD mutation that
+//! grants take away (`--no-ignore-rbac`) leaving its name to a function, inline JSON literals
+//! (`--dynamic-json`) and geometric types (`--pg-geometric-types`).
 
 mod common;
 
@@ -159,4 +160,71 @@ async fn the_view_unique_key_flag_orders_views_by_that_column() {
         "{}",
         r.body
     );
+}
+
+const TYPES: &str = include_str!("fixtures/v4_types.sql");
+
+#[tokio::test]
+async fn dynamic_json_arguments_take_inline_object_and_list_literals() {
+    let flags = SchemaFlags {
+        dynamic_json: true,
+        ..SchemaFlags::default()
+    };
+    let app = app(TYPES, flags).await;
+    // v4 (4.14, `-j`) answers these exactly so.
+    let r = app
+        .gql(
+            r#"{ a: jsonEcho(j: {a: [1, 2.5, "x", null, true], b: {c: "d"}})
+                 b: jsonEcho(j: [1, {x: 1}]) c: jsonEcho(j: "str") d: jsonEcho(j: 5)
+                 e: jsonKeys(j: [{a: 1}, [2], 3]) g: jsonKeys(j: {a: 1}) }"#,
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.body,
+        json!({"data": {"a": {"a": [1, 2.5, "x", null, true], "b": {"c": "d"}},
+            "b": [1, {"x": 1}], "c": "str", "d": 5, "e": 3, "g": 1}})
+    );
+    let r = app
+        .gql(
+            "mutation { createDocument(input: {document: {id: 1, body: {k: [1, {z: null}]}, extra: [true, false]}}) { document { id body extra } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.body,
+        json!({"data": {"createDocument": {"document":
+            {"id": 1, "body": {"k": [1, {"z": null}]}, "extra": [true, false]}}}}),
+    );
+    let rows = app.sql("select id, body from app_public.documents").await;
+    assert_eq!(rows, [json!({"id": 1, "body": {"k": [1, {"z": null}]}})]);
+    // Other errors of such a document are still found.
+    let r = app
+        .gql("{ jsonEcho(j: {a: 1}) nope }", json!({}), None)
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("nope"));
+    // A variable inside an inline literal is not taken (v4 takes it): a clear refusal.
+    let r = app
+        .gql(
+            "query($x: Int) { jsonEcho(j: {a: $x}) }",
+            json!({"x": 7}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("$x"));
+    // Without --dynamic-json, JSON is a string: an object literal is refused, as in v4.
+    let app = self::app(TYPES, SchemaFlags::default()).await;
+    let r = app.gql("{ jsonEcho(j: {a: 1}) }", json!({}), None).await;
+    assert_eq!(r.status, 400, "{}", r.body);
 }
