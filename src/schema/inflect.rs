@@ -160,6 +160,11 @@ pub fn filter_exists_field(relation_field: &str, many: bool) -> String {
 pub fn input_type(table: &str) -> String {
     format!("{}Input", table_type(table))
 }
+/// The input type of a domain over a composite type: its type name and `Input` (v4's
+/// `inputType` of the domain's type, not singular).
+pub fn domain_input_type(type_name: &str) -> String {
+    format!("{type_name}Input")
+}
 pub fn patch_type(table: &str) -> String {
     format!("{}Patch", table_type(table))
 }

@@ -632,10 +632,15 @@ pub struct Table {
 /// parameters): its `<Function>Record` object type.
 pub const RECORD_KIND: char = 'R';
 
+/// The kind of a [`Table`] standing for a domain over a composite type: the composite's
+/// fields under the domain's name (its `oid` is the composite's class).
+pub const DOMAIN_KIND: char = 'D';
+
 impl Table {
-    /// A composite value with no rows of its own: a composite type, or a function's outputs.
+    /// A composite value with no rows of its own: a composite type (or a domain over one), or
+    /// a function's outputs.
     pub fn is_composite(&self) -> bool {
-        self.kind == 'c' || self.kind == RECORD_KIND
+        matches!(self.kind, 'c' | DOMAIN_KIND | RECORD_KIND)
     }
 
     /// A function's outputs (see [`RECORD_KIND`]).

@@ -26,6 +26,11 @@ impl<'a> Builder<'a> {
                     Codec::Point { .. } => Codec::Point { sql_type },
                     Codec::Text { .. } => Codec::Text { sql_type },
                     Codec::Json { .. } => Codec::Json { sql_type },
+                    // Over a composite type: the domain's own object type (v4).
+                    Codec::Row { table, .. } => Codec::Row {
+                        table: self.domain_table.get(&oid).copied().unwrap_or(table),
+                        sql_type,
+                    },
                     other => other,
                 })
             }
@@ -352,7 +357,10 @@ impl<'a> Builder<'a> {
             Codec::Array { element, .. } => self.gql_input_type(element).list(),
             Codec::Row { table, .. } | Codec::Jwt { table, .. } => {
                 let t = self.model.tables[*table].clone();
-                let name = inflect::input_type(&t.inflect_name);
+                let name = match t.kind {
+                    DOMAIN_KIND => inflect::domain_input_type(&t.type_name),
+                    _ => inflect::input_type(&t.inflect_name),
+                };
                 if t.is_composite() && !self.model.types.contains_key(&name) {
                     let mut fields = vec![];
                     for (ci, c) in t.columns.iter().enumerate() {
