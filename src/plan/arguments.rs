@@ -66,6 +66,10 @@ pub const NATURAL: &str = "natural";
 /// The column numbering a function's rows in the order it returns them (its natural order).
 pub const ORDINALITY: &str = "__ordinality";
 
+/// The code of a cursor refused (not a cursor, or `after`/`before` on an order that is not
+/// unique): as in v4, its root field is null with the error, and the other fields answer.
+pub const INVALID_CURSOR: &str = "INVALID_CURSOR";
+
 pub fn decode_cursor(
     s: &str,
     spec: &str,

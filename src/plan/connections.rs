@@ -51,7 +51,11 @@ impl<'m> Planner<'m> {
         if positional {
             for arg in ["after", "before"] {
                 if node.arg(arg).is_some_and(|v| !v.resolved().is_null()) {
-                    return err(node, "The order supplied is not unique, so before/after cursors cannot be used. Please ensure the supplied order includes all the columns from the primary key or a unique constraint.");
+                    return Err(PlanError {
+                        message: "The order supplied is not unique, so before/after cursors cannot be used. Please ensure the supplied order includes all the columns from the primary key or a unique constraint.".into(),
+                        location: node.location,
+                        code: INVALID_CURSOR,
+                    });
                 }
             }
         }
@@ -318,7 +322,7 @@ impl<'m> Planner<'m> {
         let values = decode_cursor(s, spec, order.len()).map_err(|message| PlanError {
             message,
             location: node.location,
-            code: INVALID,
+            code: INVALID_CURSOR,
         })?;
         let params = order
             .iter()

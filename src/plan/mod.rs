@@ -426,8 +426,11 @@ pub fn plan_with(model: &Model, op: &Operation, options: &PlanOptions) -> Result
                             let fixups = fixups::in_select(&select);
                             RootField::Select { select, fixups }
                         }
-                        // A filter the plugin refuses fails its root field only.
-                        Err(e) if e.code == filter::INVALID_FILTER => RootField::Error(e),
+                        // A filter the plugin refuses, or a refused cursor, fails its root
+                        // field only (v4: null with the error; the other fields answer).
+                        Err(e) if e.code == filter::INVALID_FILTER || e.code == INVALID_CURSOR => {
+                            RootField::Error(e)
+                        }
                         Err(e) => return Err(e),
                     },
                     OpKind::Mutation => {
