@@ -228,3 +228,61 @@ async fn dynamic_json_arguments_take_inline_object_and_list_literals() {
     let r = app.gql("{ jsonEcho(j: {a: 1}) }", json!({}), None).await;
     assert_eq!(r.status, 400, "{}", r.body);
 }
+
+#[tokio::test]
+async fn geometric_types_are_objects_with_the_flag() {
+    let flags = SchemaFlags {
+        pg_geometric_types: true,
+        ..SchemaFlags::default()
+    };
+    let app = app(TYPES, flags).await;
+    // v4 (4.14, `pgGeometricTypes: true`) answers these exactly so.
+    let read = r#"{ allShapes(orderBy: ID_ASC) { nodes { id p { x y } l { a { x y } b { x y } } s { a { x y } b { x y } } b { __typename a { x y } b { x y } } pa { points { x y } isOpen } po { points { x y } } c { center { x y } radius } } } }"#;
+    let r = app.gql(read, json!({}), None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.body,
+        json!({"data":{"allShapes":{"nodes":[{"id":1,"p":{"x":1,"y":2},"l":{"a":{"x":0,"y":0},"b":{"x":0,"y":0}},"s":{"a":{"x":0,"y":0},"b":{"x":1,"y":1}},"b":{"__typename":"Box","a":{"x":2,"y":2},"b":{"x":0,"y":0}},"pa":{"points":[{"x":0,"y":0},{"x":1,"y":0},{"x":1,"y":1}],"isOpen":true},"po":{"points":[{"x":0,"y":0},{"x":2,"y":0},{"x":2,"y":2}]},"c":{"center":{"x":1,"y":1},"radius":5}},{"id":2,"p":null,"l":null,"s":null,"b":null,"pa":{"points":[{"x":0,"y":0},{"x":1,"y":1}],"isOpen":false},"po":null,"c":null}]}}})
+    );
+    let write = r#"mutation { createShape(input: {shape: {id: 3, l: {a: {x: 0, y: 1}, b: {x: 1, y: 2}}, s: {a: {x: 1, y: 1}, b: {x: 2, y: 3}}, b: {a: {x: 0, y: 0}, b: {x: 3, y: 4}}, pa: {points: [{x: 0, y: 0}, {x: 1, y: 1}], isOpen: true}, po: {points: [{x: 0, y: 0}, {x: 1, y: 0}, {x: 0, y: 1}]}, c: {center: {x: 1, y: 2}, radius: 3.5}}}) { shape { id l { a { x y } b { x y } } s { a { x y } b { x y } } b { a { x y } b { x y } } pa { points { x y } isOpen } po { points { x y } } c { center { x y } radius } } } }"#;
+    let r = app.gql(write, json!({}), None).await;
+    assert_eq!(
+        r.body,
+        json!({"data":{"createShape":{"shape":{"id":3,"l":{"a":{"x":-1,"y":0},"b":{"x":0,"y":1}},"s":{"a":{"x":1,"y":1},"b":{"x":2,"y":3}},"b":{"a":{"x":3,"y":4},"b":{"x":0,"y":0}},"pa":{"points":[{"x":0,"y":0},{"x":1,"y":1}],"isOpen":true},"po":{"points":[{"x":0,"y":0},{"x":1,"y":0},{"x":0,"y":1}]},"c":{"center":{"x":1,"y":2},"radius":3.5}}}}})
+    );
+    let rows = app
+        .sql("select l::text as l, s::text as s, b::text as b, pa::text as pa, po::text as po, c::text as c from app_public.shapes where id = 3")
+        .await;
+    assert_eq!(
+        rows,
+        [
+            json!({"l": "{1,-1,1}", "s": "[(1,1),(2,3)]", "b": "(3,4),(0,0)", "pa": "[(0,0),(1,1)]",
+                "po": "((0,0),(1,0),(0,1))", "c": "<(1,2),3.5>"})
+        ]
+    );
+    // A shape missing a point is refused with a clear error, not a panic.
+    let r = app
+        .gql("mutation { createShape(input: {shape: {id: 4, s: {a: {x: 1, y: 1}}}}) { shape { id } } }", json!({}), None)
+        .await;
+    assert!(
+        r.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("LineSegment"),
+        "{}",
+        r.body
+    );
+    // Without the flag they are strings, as in v4 by default.
+    let app = self::app(TYPES, SchemaFlags::default()).await;
+    let r = app
+        .gql(
+            "{ allShapes(condition: {id: 1}) { nodes { l s b c } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.body,
+        json!({"data": {"allShapes": {"nodes": [{"l": "{1,-1,0}", "s": "[(0,0),(1,1)]", "b": "(2,2),(0,0)", "c": "<(1,1),5>"}]}}})
+    );
+}

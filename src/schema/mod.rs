@@ -4,6 +4,7 @@
 pub mod aggregates;
 pub mod build;
 pub mod filter;
+pub mod geometry;
 pub mod inflect;
 mod names;
 mod prune;
@@ -28,6 +29,11 @@ pub enum Codec {
     Interval { sql_type: String },
     /// point: v4's `Point` object (`x`, `y`), `PointInput` as input.
     Point { sql_type: String },
+    /// line, lseg, box, path, polygon, circle with `--pg-geometric-types`: v4's objects.
+    Geometry {
+        sql_type: String,
+        kind: geometry::Geometry,
+    },
     /// Sent as its text form (a JSON string): BigInt, BigFloat, JSON (PostGraphile v4's
     /// default) and every type without a GraphQL type of its own.
     Text { sql_type: String },
@@ -61,6 +67,7 @@ impl Codec {
             | Codec::Float { sql_type }
             | Codec::Interval { sql_type }
             | Codec::Point { sql_type }
+            | Codec::Geometry { sql_type, .. }
             | Codec::Text { sql_type }
             | Codec::Json { sql_type }
             | Codec::Enum { sql_type, .. }

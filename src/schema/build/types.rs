@@ -1,6 +1,7 @@
 //! Postgres type → codec (how a value crosses into JSON) and its GraphQL type.
 
 use super::*;
+use crate::schema::geometry::{GeoPart, Geometry, IS_OPEN_DESCRIPTION};
 
 impl<'a> Builder<'a> {
     /// The codec for a Postgres type, or None when the type cannot be exposed.
@@ -24,6 +25,7 @@ impl<'a> Builder<'a> {
                     Codec::Float { .. } => Codec::Float { sql_type },
                     Codec::Interval { .. } => Codec::Interval { sql_type },
                     Codec::Point { .. } => Codec::Point { sql_type },
+                    Codec::Geometry { kind, .. } => Codec::Geometry { sql_type, kind },
                     Codec::Text { .. } => Codec::Text { sql_type },
                     Codec::Json { .. } => Codec::Json { sql_type },
                     // Over a composite type: the domain's own object type (v4).
@@ -53,18 +55,32 @@ impl<'a> Builder<'a> {
                     Some(Codec::Row { sql_type, table })
                 }
             }
-            // Only types whose `to_json` is the GraphQL value are native (numbers, booleans,
-            // strings, ISO dates and times); every other type goes out as its text form, so a
-            // `String` field always holds a string (int8 and numeric keep their precision, JSON
-            // is a JSON-encoded string as in PostGraphile v4).
-            _ => Some(match t.name.as_str() {
+            _ if t.schema == "pg_catalog" && self.opts.flags.pg_geometric_types => {
+                match Geometry::of_pg(&t.name) {
+                    Some(kind) => Some(Codec::Geometry { sql_type, kind }),
+                    None => self.scalar_codec(t, sql_type),
+                }
+            }
+            _ => self.scalar_codec(t, sql_type),
+        }
+    }
+
+    /// The codec of a base type (not an array, domain, enum or composite). Only types whose
+    /// `to_json` is the GraphQL value are native (numbers, booleans, strings, ISO dates and
+    /// times); every other type goes out as its text form, so a `String` field always holds a
+    /// string (int8 and numeric keep their precision, JSON is a JSON-encoded string as in
+    /// PostGraphile v4).
+    fn scalar_codec(&self, t: &PgType, sql_type: String) -> Option<Codec> {
+        {
+            Some(match t.name.as_str() {
                 // money is a Float in v4 (sent as its numeric value).
                 "float4" | "float8" | "money" if t.schema == "pg_catalog" => {
                     Codec::Float { sql_type }
                 }
                 "interval" if t.schema == "pg_catalog" => Codec::Interval { sql_type },
                 // Only `point` is an object in v4 by default; the other geometric types
-                // (line, lseg, box, path, polygon, circle) stay strings there, as here.
+                // (line, lseg, box, path, polygon, circle) are strings unless its
+                // `pgGeometricTypes` (`--pg-geometric-types`) makes them objects too.
                 "point" if t.schema == "pg_catalog" => Codec::Point { sql_type },
                 name if t.schema == "pg_catalog" && NATIVE_JSON.contains(&name) => {
                     Codec::Native { sql_type }
@@ -76,7 +92,7 @@ impl<'a> Builder<'a> {
                 // same in (see `plan::arguments::coerce`).
                 "hstore" if t.kind == "b" => Codec::Json { sql_type },
                 _ => Codec::Text { sql_type },
-            }),
+            })
         }
     }
 
@@ -180,6 +196,10 @@ impl<'a> Builder<'a> {
             Codec::Point { .. } => {
                 self.point_types();
                 TypeRef::named(POINT)
+            }
+            Codec::Geometry { kind, .. } => {
+                self.geometry_types(*kind);
+                TypeRef::named(kind.names().0)
             }
             Codec::Native { sql_type }
             | Codec::Float { sql_type }
@@ -341,6 +361,52 @@ impl<'a> Builder<'a> {
         }));
     }
 
+    /// v4's object and input for a geometric type (and `Point`, which they are made of), once.
+    fn geometry_types(&mut self, kind: Geometry) {
+        let (name, input) = kind.names();
+        if self.model.types.contains_key(name) {
+            return;
+        }
+        self.point_types();
+        let ty = |part: GeoPart, point: &str| match part {
+            GeoPart::Point(_) => TypeRef::named(point),
+            GeoPart::Points => TypeRef::named(point).list(),
+            GeoPart::IsOpen => TypeRef::named("Boolean"),
+            GeoPart::Radius => TypeRef::named("Float"),
+        };
+        let about = |part: GeoPart| match part {
+            GeoPart::IsOpen => IS_OPEN_DESCRIPTION,
+            _ => "",
+        };
+        let fields = kind
+            .fields()
+            .iter()
+            .map(|&(f, part)| field(f, ty(part, POINT), FieldKind::PointPart, about(part)))
+            .collect();
+        let input_fields = kind
+            .fields()
+            .iter()
+            .map(|&(f, part)| InputFieldDef {
+                name: f.into(),
+                description: Some(about(part)).filter(|d| !d.is_empty()).map(Into::into),
+                ty: ty(part, POINT_INPUT),
+                target: InputTarget::Nested,
+            })
+            .collect();
+        let description = kind.description().map(String::from);
+        let _ = self.insert(TypeDef::Object(ObjectDef {
+            name: name.into(),
+            description: description.clone(),
+            fields,
+            interfaces: vec![],
+        }));
+        let _ = self.insert(TypeDef::Input(InputDef {
+            name: input.into(),
+            description,
+            fields: input_fields,
+        }));
+    }
+
     /// The GraphQL input type of a codec: a composite type gets an input object of its
     /// attributes (`pair` → `PairInput`, as in v4), a table's row is the table's `XInput`, and
     /// every other type is its output type.
@@ -353,6 +419,10 @@ impl<'a> Builder<'a> {
             Codec::Point { .. } => {
                 self.point_types();
                 TypeRef::named(POINT_INPUT)
+            }
+            Codec::Geometry { kind, .. } => {
+                self.geometry_types(*kind);
+                TypeRef::named(kind.names().1)
             }
             Codec::Array { element, .. } => self.gql_input_type(element).list(),
             Codec::Row { table, .. } | Codec::Jwt { table, .. } => {
