@@ -272,6 +272,32 @@ async fn geometric_types_are_objects_with_the_flag() {
         "{}",
         r.body
     );
+    // A table named like a geometric type keeps the name; that type stays a string (v4
+    // refuses to start).
+    let app = self::app(
+        concat!(
+            include_str!("fixtures/v4_types.sql"),
+            "create table app_public.boxes (id int primary key);
+             grant select on app_public.boxes to app_anonymous;"
+        ),
+        SchemaFlags {
+            pg_geometric_types: true,
+            ..SchemaFlags::default()
+        },
+    )
+    .await;
+    let r = app
+        .gql(
+            "{ allShapes(condition: {id: 1}) { nodes { b s { a { x } } } } allBoxes { totalCount } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.body,
+        json!({"data": {"allShapes": {"nodes": [{"b": "(2,2),(0,0)", "s": {"a": {"x": 0}}}]},
+            "allBoxes": {"totalCount": 0}}})
+    );
     // Without the flag they are strings, as in v4 by default.
     let app = self::app(TYPES, SchemaFlags::default()).await;
     let r = app

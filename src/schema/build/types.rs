@@ -57,8 +57,12 @@ impl<'a> Builder<'a> {
             }
             _ if t.schema == "pg_catalog" && self.opts.flags.pg_geometric_types => {
                 match Geometry::of_pg(&t.name) {
-                    Some(kind) => Some(Codec::Geometry { sql_type, kind }),
-                    None => self.scalar_codec(t, sql_type),
+                    // A table may hold the name already (`boxes` → `Box`): v4 refuses to start
+                    // then; here the type stays a string.
+                    Some(kind) if self.geometry_names_free(kind) => {
+                        Some(Codec::Geometry { sql_type, kind })
+                    }
+                    _ => self.scalar_codec(t, sql_type),
                 }
             }
             _ => self.scalar_codec(t, sql_type),
@@ -359,6 +363,28 @@ impl<'a> Builder<'a> {
             description: None,
             fields: input_fields,
         }));
+    }
+
+    /// Whether a geometric type's object and input names are free (or already its own).
+    fn geometry_names_free(&self, kind: Geometry) -> bool {
+        let (name, input) = kind.names();
+        let first = kind.fields()[0].0;
+        // Free, or already this geometry's (its first field is the geometry's).
+        let ours = |def: &TypeDef| match def {
+            TypeDef::Object(o) => o
+                .fields
+                .first()
+                .is_some_and(|f| f.name == first && matches!(f.kind, FieldKind::PointPart)),
+            TypeDef::Input(i) => i.fields.first().is_some_and(|f| f.name == first),
+            _ => false,
+        };
+        let free = [name, input]
+            .iter()
+            .all(|n| !self.claimed.contains_key(*n) && self.model.types.get(*n).is_none_or(ours));
+        if !free {
+            tracing::warn!("{name} is exposed as String: its GraphQL name is taken by a table");
+        }
+        free
     }
 
     /// v4's object and input for a geometric type (and `Point`, which they are made of), once.
