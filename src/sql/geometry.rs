@@ -9,7 +9,8 @@ use crate::sql::text::quote_literal;
 /// The SQL expression of a point of the value `v`.
 fn point(v: &str, kind: Geometry, of: PointOf) -> String {
     match (kind, of) {
-        // `{A,B,C}` (Ax + By + C = 0): v4 sends the points where it crosses the axes.
+        // `{A,B,C}` (Ax + By + C = 0): v4 sends the points where it crosses the axes; one it
+        // cannot compute (a line parallel to that axis) is null here, null with an error there.
         (Geometry::Line, of) => {
             let coefficient =
                 |i: u8| format!("(string_to_array(btrim(({v})::text, '{{}}'), ','))[{i}]::float8");
