@@ -70,6 +70,9 @@ pub const ORDINALITY: &str = "__ordinality";
 /// The code of a cursor refused (not a cursor, or `after`/`before` on an order that is not
 /// unique): as in v4, its root field is null with the error, and the other fields answer.
 pub const INVALID_CURSOR: &str = "INVALID_CURSOR";
+/// The code of paging arguments v4 refuses together (`first` with `last`, `offset` with
+/// `last`); they fail their root field only too.
+pub const INVALID_PAGINATION: &str = "INVALID_PAGINATION";
 
 pub fn decode_cursor(
     s: &str,

@@ -228,11 +228,17 @@ impl<'m> Planner<'m> {
             }
         }
         let first = first.or(self.max_page_size.filter(|_| last.is_none()));
+        // v4's words; like a refused cursor, its root field only fails.
+        let refuse = |message: &str| PlanError {
+            message: message.into(),
+            location: node.location,
+            code: INVALID_PAGINATION,
+        };
         if first.is_some() && last.is_some() {
-            return err(node, "`first` and `last` cannot be combined");
+            return Err(refuse("We don't support setting both first and last"));
         }
         if last.is_some() && offset.is_some() {
-            return err(node, "`offset` may not be used with `last`");
+            return Err(refuse("We don't support setting both offset and last"));
         }
         Ok((first, last, offset))
     }

@@ -444,7 +444,10 @@ pub fn plan_with(model: &Model, op: &Operation, options: &PlanOptions) -> Result
                         }
                         // A filter the plugin refuses, or a refused cursor, fails its root
                         // field only (v4: null with the error; the other fields answer).
-                        Err(e) if e.code == filter::INVALID_FILTER || e.code == INVALID_CURSOR => {
+                        Err(e)
+                            if [filter::INVALID_FILTER, INVALID_CURSOR, INVALID_PAGINATION]
+                                .contains(&e.code) =>
+                        {
                             RootField::Error(e)
                         }
                         Err(e) => return Err(e),
