@@ -91,7 +91,7 @@ impl Walk {
                     });
                 }
             }
-            Out::Scalar(_) | Out::Interval(_) | Out::Point(_) => {}
+            Out::Scalar(_) | Out::Interval(_) | Out::Point(_) | Out::Geometry(..) => {}
             Out::List(inner) => self.at("[]", |w| w.out(inner, false)),
             Out::Row(sel) => self.row(sel),
         }

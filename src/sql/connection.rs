@@ -51,24 +51,45 @@ pub(super) fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) 
     // A table's orders by related rows' aggregates read them grouped, joined to the page's
     // source (see `related_joins`); the page and its bounds sort on the joined values.
     let grouped = matches!(c.source, Source::Table(_));
-    let mut bounds: Vec<ForAlias> = vec![];
-    if let Some(after) = &c.after {
-        bounds.push(keyset(b, &c.order, after, true, grouped));
-    }
-    if let Some(before) = &c.before {
-        bounds.push(keyset(b, &c.order, before, false, grouped));
-    }
-    let filter_sql = |x: &str, with_bounds: bool| -> String {
-        let conds: Vec<String> = filters
-            .iter()
-            .chain(bounds.iter().filter(|_| with_bounds))
-            .map(|f| f(x))
-            .collect();
+    let after_bound: Option<ForAlias> = c
+        .after
+        .as_ref()
+        .map(|v| keyset(b, &c.order, v, true, grouped));
+    let before_bound: Option<ForAlias> = c
+        .before
+        .as_ref()
+        .map(|v| keyset(b, &c.order, v, false, grouped));
+    let where_of = |conds: Vec<String>| {
         if conds.is_empty() {
             String::new()
         } else {
             format!(" where {}", conds.join(" and "))
         }
+    };
+    let filter_sql = |x: &str, with_bounds: bool| -> String {
+        let bounds = after_bound.iter().chain(before_bound.iter());
+        where_of(
+            filters
+                .iter()
+                .chain(bounds.filter(|_| with_bounds))
+                .map(|f| f(x))
+                .collect(),
+        )
+    };
+    // The rows one bound leaves out that the other keeps: at or past `before` (forwards), or
+    // at or ahead of `after` (backwards). v4 counts them as a next (previous) page.
+    let outside_sql = |x: &str, forwards: bool| -> String {
+        let (keep, drop) = if forwards {
+            (&after_bound, &before_bound)
+        } else {
+            (&before_bound, &after_bound)
+        };
+        let mut conds: Vec<String> = filters.iter().chain(keep.iter()).map(|f| f(x)).collect();
+        conds.extend(
+            drop.iter()
+                .map(|f| format!("not coalesce({}, false)", f(x))),
+        );
+        where_of(conds)
     };
     // A function's rows are numbered in the order it returns them (an SRF in a select list
     // keeps it): `"__value"` is what it returned (a row or a scalar), `"__ordinality"` the
@@ -247,14 +268,36 @@ pub(super) fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) 
                         PageField::HasNextPage | PageField::HasPreviousPage if zero_limit => {
                             "false".into()
                         }
-                        PageField::HasNextPage => match (c.first, &c.before) {
-                            (Some(first), _) => beyond(first, false),
-                            (None, before) => before.is_some().to_string(),
-                        },
-                        PageField::HasPreviousPage => match c.last {
-                            Some(last) => beyond(last, true),
-                            None => (c.offset.unwrap_or(0) > 0 || c.after.is_some()).to_string(),
-                        },
+                        PageField::HasNextPage => {
+                            let within = c.first.map(|first| beyond(first, false));
+                            let outside = c.before.is_some().then(|| {
+                                let na = b.alias();
+                                format!(
+                                    "exists(select 1 from {}{}{})",
+                                    from(&na),
+                                    joins(&na),
+                                    outside_sql(&na, true)
+                                )
+                            });
+                            either(within, outside)
+                        }
+                        // v4: an offset always has a previous page.
+                        PageField::HasPreviousPage if c.last.is_none() && c.offset > Some(0) => {
+                            "true".into()
+                        }
+                        PageField::HasPreviousPage => {
+                            let within = c.last.map(|last| beyond(last, true));
+                            let outside = c.after.is_some().then(|| {
+                                let na = b.alias();
+                                format!(
+                                    "exists(select 1 from {}{}{})",
+                                    from(&na),
+                                    joins(&na),
+                                    outside_sql(&na, false)
+                                )
+                            });
+                            either(within, outside)
+                        }
                         PageField::StartCursor => {
                             format!("(array_agg({}{agg_order}))[1]", cursor(&a))
                         }
@@ -271,6 +314,15 @@ pub(super) fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) 
     }
     // `group by ()` makes it one row even when only constants or counts are selected.
     format!("(select {} from {page} group by ())", object(&pairs))
+}
+
+/// `a or b` of two optional conditions (`false` when neither).
+fn either(a: Option<String>, b: Option<String>) -> String {
+    match (a, b) {
+        (Some(a), Some(b)) => format!("({a} or {b})"),
+        (Some(one), None) | (None, Some(one)) => one,
+        (None, None) => "false".into(),
+    }
 }
 
 /// The cursor of the row `x` in `order`: PostGraphile v4's text exactly,
