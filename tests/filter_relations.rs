@@ -223,7 +223,7 @@ async fn omit_filter_on_a_constraint_leaves_its_relation_out_of_filters() {
 
 /// compare/queries_relations/*.graphql (checked against PostGraphile with connection-filter
 /// and `connectionFilterRelations`, see compare/relations.postgraphilerc.js) answer as
-/// tests/golden/relations/<query>.json says; `UPDATE_GOLDEN=1` rewrites those files.
+/// tests/golden_relations/<query>.json says; `UPDATE_GOLDEN=1` rewrites those files.
 #[tokio::test]
 async fn relation_filter_corpus_answers_as_checked_against_the_plugin() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -240,7 +240,7 @@ async fn relation_filter_corpus_answers_as_checked_against_the_plugin() {
         let r = app.gql(&query, json!({}), None).await;
         let got = json!({"status": r.status, "data": r.data(), "errors": r.errors()});
         let stem = file.file_stem().unwrap().to_string_lossy().to_string();
-        let expected_path = root.join(format!("tests/golden/relations/{stem}.json"));
+        let expected_path = root.join(format!("tests/golden_relations/{stem}.json"));
         if std::env::var_os("UPDATE_GOLDEN").is_some() {
             std::fs::create_dir_all(expected_path.parent().unwrap()).expect("dir");
             let text = serde_json::to_string_pretty(&got).unwrap() + "\n";
