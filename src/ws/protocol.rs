@@ -2,6 +2,7 @@
 //! graphql-ws library) and the legacy `graphql-ws` (subscriptions-transport-ws, Apollo's
 //! WebSocketLink). Both carry the same requests; they differ in message names and close codes.
 
+use crate::db::replicas::{latest_position, Lsn, POSITION_NAME};
 use crate::engine::Request;
 use serde_json::Value as Json;
 
@@ -122,6 +123,28 @@ pub fn authorization(payload: Option<&Json>) -> Option<&str> {
     .into_iter()
     .flatten()
     .find_map(Json::as_str)
+}
+
+/// A read-your-writes position under `x-postgraph-lsn` in `value`, or in its `headers` (as
+/// for the token): in a `connection_init` payload, or in an operation's `extensions`.
+pub fn position(value: Option<&Json>) -> Result<Option<Lsn>, String> {
+    let Some(v) = value else {
+        return Ok(None);
+    };
+    let found = [
+        v.get(POSITION_NAME),
+        v.get("headers").and_then(|h| h.get(POSITION_NAME)),
+    ]
+    .into_iter()
+    .flatten()
+    .next();
+    match found {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::String(s)) => latest_position(s),
+        Some(other) => Err(format!(
+            "{POSITION_NAME}: `{other}` is not a WAL position like 0/16B3748"
+        )),
+    }
 }
 
 fn with_id(id: &str, kind: &str, payload: Option<&str>) -> String {
