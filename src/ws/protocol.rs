@@ -189,6 +189,20 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn a_position_is_read_from_the_payload_or_its_headers() {
+        let at = |v: Json| position(Some(&v));
+        assert_eq!(at(json!({})), Ok(None));
+        assert_eq!(at(json!({"x-postgraph-lsn": "0/10"})), Ok(Some(Lsn(0x10))));
+        assert_eq!(
+            at(json!({"headers": {"x-postgraph-lsn": "0/10, 1/0"}})),
+            Ok(Some(Lsn(1 << 32)))
+        );
+        assert_eq!(position(None), Ok(None));
+        assert!(at(json!({"x-postgraph-lsn": "yesterday"})).is_err());
+        assert!(at(json!({"x-postgraph-lsn": 16})).is_err());
+    }
+
+    #[test]
     fn picks_the_modern_protocol_first() {
         assert_eq!(
             Protocol::pick("graphql-ws, graphql-transport-ws"),
