@@ -264,7 +264,7 @@ pub struct ScaleOptions {
     /// A replica further behind the primary than this is skipped until it catches up (900ms, 5s, 1m)
     #[arg(long = "replica-max-lag", env = "POSTGRAPH_REPLICA_MAX_LAG", default_value = "5s", value_parser = parse_lag)]
     pub replica_max_lag: std::time::Duration,
-    /// `transaction`: --connection is a transaction pooler (pgbouncer, Supavisor, RDS Proxy): no named statements kept
+    /// `transaction`: --connection is a transaction pooler (pgbouncer, Supavisor, RDS Proxy): no named statements kept; `none`: it is not (no check at startup) [default: checked at startup]
     #[arg(long = "pooler", env = "POSTGRAPH_POOLER", value_enum)]
     pub pooler: Option<Pooler>,
     /// Direct connection (not through a pooler) for the subscriptions' LISTEN [default: --connection]
@@ -275,6 +275,8 @@ pub struct ScaleOptions {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Pooler {
     Transaction,
+    /// No transaction pooler in front: named statements are kept, and nothing is checked.
+    None,
 }
 
 /// `900ms`, `5s`, `1m` (a bare number is seconds).
@@ -610,6 +612,11 @@ mod tests {
         };
         assert_eq!(o.scale.replica_max_lag, std::time::Duration::from_secs(5));
         assert!(o.scale.read_replicas.is_empty() && o.scale.pooler.is_none());
+        let cli = Cli::try_parse_from(["postgraph", "serve", "--pooler", "none"]).unwrap();
+        let Command::Serve(o) = cli.command else {
+            panic!("not serve")
+        };
+        assert_eq!(o.scale.pooler, Some(Pooler::None));
         for bad in [["--pooler", "session"], ["--replica-max-lag", "soon"]] {
             let mut args = vec!["postgraph", "serve"];
             args.extend(bad);

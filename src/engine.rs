@@ -222,6 +222,9 @@ pub struct Request {
     /// a query then runs where that write is visible.
     #[serde(skip)]
     pub read_after: Option<Lsn>,
+    /// The request's `extensions` (over a socket, they may carry the read position).
+    #[serde(default)]
+    pub extensions: Option<Json>,
 }
 
 /// A 200 response: the body, and whether it holds a freshly signed token (then no cache

@@ -232,12 +232,10 @@ async fn serve(mut o: ServeOptions, demo: bool) -> Result<(), AnyError> {
         scale: server::ScaleConfig {
             read_replicas: o.scale.read_replicas.clone(),
             replica_max_lag: o.scale.replica_max_lag,
-            statement_mode: match o.scale.pooler {
-                Some(postgraph::config::Pooler::Transaction) => {
-                    postgraph::exec::StatementMode::Unnamed
-                }
-                None => postgraph::exec::StatementMode::Cached,
-            },
+            statement_mode: o.scale.pooler.map(|p| match p {
+                postgraph::config::Pooler::Transaction => postgraph::exec::StatementMode::Unnamed,
+                postgraph::config::Pooler::None => postgraph::exec::StatementMode::Cached,
+            }),
         },
         pre_request: pick(&o.pre_request, example::PRE_REQUEST),
     };
@@ -269,9 +267,9 @@ async fn serve(mut o: ServeOptions, demo: bool) -> Result<(), AnyError> {
         drop(embedded);
         return Ok(());
     }
-    if o.scale.pooler.is_some() && o.scale.listen_connection.is_none() && o.db.simple_subscriptions
-    {
-        tracing::warn!("--pooler transaction without --listen-connection: subscriptions LISTEN through the pooler, which loses their events");
+    let pooled = engine.exec.statement_mode() == postgraph::exec::StatementMode::Unnamed;
+    if pooled && o.scale.listen_connection.is_none() && o.db.simple_subscriptions {
+        tracing::warn!("a transaction pooler without --listen-connection: subscriptions LISTEN through the pooler, which loses their events");
     }
     // A pooler cannot hold a LISTEN: --listen-connection goes around it.
     http_options.ws.listen_connection = Some(

@@ -109,7 +109,8 @@ pub struct EngineConfig {
 pub struct ScaleConfig {
     pub read_replicas: Vec<String>,
     pub replica_max_lag: std::time::Duration,
-    pub statement_mode: StatementMode,
+    /// `--pooler`: None (not given) checks at startup whether a transaction pooler is in front.
+    pub statement_mode: Option<StatementMode>,
 }
 
 impl Default for ScaleConfig {
@@ -117,7 +118,7 @@ impl Default for ScaleConfig {
         ScaleConfig {
             read_replicas: vec![],
             replica_max_lag: std::time::Duration::from_secs(5),
-            statement_mode: StatementMode::Cached,
+            statement_mode: None,
         }
     }
 }
@@ -294,6 +295,10 @@ pub async fn build_engine(cfg: &EngineConfig) -> Result<Engine, StartError> {
             Some(crate::sql::pre_request_call(&schema, &name))
         }
     };
+    let statement_mode = match cfg.scale.statement_mode {
+        Some(mode) => mode,
+        None => detect_pooler(&client, &cfg.connection).await,
+    };
     let wait = std::time::Duration::from_millis(cfg.pool_timeout_ms);
     let replicas = Arc::new(Replicas::new(
         &cfg.scale.read_replicas,
@@ -306,13 +311,33 @@ pub async fn build_engine(cfg: &EngineConfig) -> Result<Engine, StartError> {
         .await;
     let exec = Executor::new(pool, cfg.statement_timeout_ms)
         .with_pre_request(pre_request)
-        .scaled(cfg.scale.statement_mode, replicas);
+        .scaled(statement_mode, replicas);
     let mut engine = Engine::new(api, auth, exec, default_role)?;
     engine.plan_options.max_page_size = cfg.max_page_size;
     engine.plan_options.max_groups = cfg.max_groups;
     engine.production = cfg.production;
     engine.extended_errors = cfg.extended_errors.clone();
     Ok(engine)
+}
+
+/// The statement mode `--connection` needs when `--pooler` is not given: unnamed statements
+/// when a transaction pooler turns out to be in front (see [`db::pooler_probe`]).
+async fn detect_pooler(client: &tokio_postgres::Client, connection: &str) -> StatementMode {
+    match db::pooler_probe::shares_server_connections(client, connection).await {
+        Ok(true) => {
+            tracing::warn!(
+                "--connection goes through a transaction pooler (two sessions were served by one \
+                 server process): statements are sent unnamed, as with --pooler transaction; \
+                 pass --pooler transaction to say so (and --listen-connection for subscriptions)"
+            );
+            StatementMode::Unnamed
+        }
+        Ok(false) => StatementMode::Cached,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not check for a transaction pooler in front (--pooler none skips the check): statements are prepared and kept per connection");
+            StatementMode::Cached
+        }
+    }
 }
 
 /// A server running in the background (tests, demo); stops when dropped or on `stop()`.

@@ -2,6 +2,7 @@
 //! build time, or a user's folder), and the embedded throwaway Postgres.
 
 pub mod embedded;
+pub mod pooler_probe;
 pub mod replicas;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts};

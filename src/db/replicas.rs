@@ -9,6 +9,12 @@
 //! Choice: the least busy healthy replica (fewest queries in flight), ties taken round robin;
 //! a replica that is down or lags more than `--replica-max-lag` is skipped until it recovers,
 //! and with none left queries run on the primary.
+//!
+//! A replica that answers with an error, or is not a standby, is skipped at once; one whose
+//! check merely times out (a busy machine) keeps its state until it has not answered for
+//! longer than the allowed lag. Every query that was meant for a replica but ran on the primary
+//! is counted with its reason (`/ready`, `/metrics`), so a replica that is `ok` yet serves
+//! nothing says why.
 
 use crate::sql::text as sql;
 use deadpool_postgres::Pool;
@@ -16,6 +22,10 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
+
+/// The name a client's read-your-writes position travels under: an HTTP header, a socket's
+/// `connection_init` payload key, an operation's `extensions` key.
+pub const POSITION_NAME: &str = "x-postgraph-lsn";
 
 /// A WAL position (`pg_lsn`), as Postgres writes it: `16/B374D848`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -42,6 +52,19 @@ impl std::fmt::Display for Lsn {
     }
 }
 
+/// The latest of a client's comma-separated positions (a link that appends sends several);
+/// None for an empty text.
+pub fn latest_position(text: &str) -> Result<Option<Lsn>, String> {
+    let mut latest = None;
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let lsn = part
+            .parse()
+            .map_err(|e: String| format!("{POSITION_NAME}: {e}"))?;
+        latest = latest.max(Some(lsn));
+    }
+    Ok(latest)
+}
+
 /// One replica and what the monitor last learned of it.
 pub struct Replica {
     /// `host:port`, for `/ready`, `/metrics` and logs (never the password).
@@ -52,6 +75,24 @@ pub struct Replica {
     lag_ms: AtomicU64,
     in_flight: AtomicUsize,
     reads: AtomicU64,
+    /// When the monitor last had an answer (ms since `Replicas::started`).
+    answered_ms: AtomicU64,
+    fell_back: AtomicU64,
+    last_fallback: Mutex<Option<Fallback>>,
+}
+
+/// Why a query meant for a replica ran on the primary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fallback {
+    /// Its pool had no free connection in time.
+    Busy,
+    /// No connection could be opened, or it broke during the query.
+    Failed,
+    /// It had not replayed the position the client asked for.
+    Behind,
+    /// A recovery conflict cancelled the query (40001 on a standby).
+    Conflict,
 }
 
 /// What `/ready` and `/metrics` say of a replica.
@@ -65,6 +106,9 @@ pub struct ReplicaStatus {
     pub in_flight: usize,
     /// Queries it has served.
     pub reads: u64,
+    /// Queries meant for it that ran on the primary instead, and the latest one's reason.
+    pub fell_back: u64,
+    pub last_fallback: Option<Fallback>,
 }
 
 /// Held while a query runs on a replica: it counts as busy.
@@ -97,6 +141,7 @@ pub struct Replicas {
     max_lag: Duration,
     next: AtomicUsize,
     monitor: Mutex<Option<tokio::task::AbortHandle>>,
+    started: Instant,
 }
 
 /// No replicas: everything runs on the primary.
@@ -107,6 +152,7 @@ impl Default for Replicas {
             max_lag: Duration::ZERO,
             next: AtomicUsize::new(0),
             monitor: Mutex::new(None),
+            started: Instant::now(),
         }
     }
 }
@@ -157,6 +203,9 @@ impl Replicas {
                     lag_ms: AtomicU64::new(0),
                     in_flight: AtomicUsize::new(0),
                     reads: AtomicU64::new(0),
+                    answered_ms: AtomicU64::new(0),
+                    fell_back: AtomicU64::new(0),
+                    last_fallback: Mutex::new(None),
                 }))
             })
             .collect::<Result<Vec<_>, super::DbError>>()?;
@@ -165,6 +214,7 @@ impl Replicas {
             max_lag,
             next: AtomicUsize::new(0),
             monitor: Mutex::new(None),
+            started: Instant::now(),
         })
     }
 
@@ -203,7 +253,8 @@ impl Replicas {
         {
             if let Ok(lsn) = lsn.parse::<Lsn>() {
                 if samples.back().is_none_or(|(_, last)| *last != lsn.0) {
-                    samples.push_back((now, lsn.0));
+                    // When it answered: a slow answer must not make the position look older.
+                    samples.push_back((Instant::now(), lsn.0));
                 }
             }
         }
@@ -214,22 +265,32 @@ impl Replicas {
         }
         let checks = self.list.iter().map(|r| async move {
             let status = tokio::time::timeout(WITHIN, replica_status(&r.pool)).await;
-            (r, status)
+            (r, status, Instant::now())
         });
-        for (r, status) in futures::future::join_all(checks).await {
+        for (r, status, answered) in futures::future::join_all(checks).await {
             match status {
                 Ok(Ok(Some(replayed))) => {
                     // The oldest sample past what it replayed: the primary was there since.
                     let lag = samples
                         .iter()
                         .find(|(_, lsn)| *lsn > replayed.0)
-                        .map_or(Duration::ZERO, |(t, _)| now - *t);
+                        .map_or(Duration::ZERO, |(t, _)| {
+                            answered.saturating_duration_since(*t)
+                        });
                     r.replayed.fetch_max(replayed.0, Ordering::Relaxed);
                     r.lag_ms.store(lag.as_millis() as u64, Ordering::Relaxed);
+                    r.answered_ms
+                        .store(self.since_start(answered), Ordering::Relaxed);
                     if !r.up.swap(true, Ordering::Relaxed) {
                         tracing::info!(replica = %r.name, "read replica answers: serving queries");
                     }
                 }
+                // No answer in time: a busy machine, unless it lasts longer than the lag allowed.
+                Err(_)
+                    if self
+                        .since_start(now)
+                        .saturating_sub(r.answered_ms.load(Ordering::Relaxed))
+                        <= self.max_lag.as_millis() as u64 => {}
                 other => {
                     if r.up.swap(false, Ordering::Relaxed) {
                         let why = match other {
@@ -242,6 +303,10 @@ impl Replicas {
                 }
             }
         }
+    }
+
+    fn since_start(&self, t: Instant) -> u64 {
+        t.saturating_duration_since(self.started).as_millis() as u64
     }
 
     fn usable(&self, r: &Replica) -> bool {
@@ -297,6 +362,13 @@ impl Replicas {
         }
     }
 
+    /// A query meant for `r` runs on the primary instead, for `why`.
+    pub fn fell_back(&self, r: &Replica, why: Fallback) {
+        r.fell_back.fetch_add(1, Ordering::Relaxed);
+        *r.last_fallback.lock().expect("fallback") = Some(why);
+        tracing::debug!(replica = %r.name, ?why, "query meant for a replica runs on the primary");
+    }
+
     pub fn served(&self, r: &Replica) {
         r.reads.fetch_add(1, Ordering::Relaxed);
     }
@@ -317,6 +389,8 @@ impl Replicas {
                 replayed: Lsn(r.replayed.load(Ordering::Relaxed)).to_string(),
                 in_flight: r.in_flight.load(Ordering::Relaxed),
                 reads: r.reads.load(Ordering::Relaxed),
+                fell_back: r.fell_back.load(Ordering::Relaxed),
+                last_fallback: *r.last_fallback.lock().expect("fallback"),
             })
             .collect()
     }

@@ -173,6 +173,7 @@ impl Engine {
         sub: &Subscription,
         session: &Arc<SessionSettings>,
         payload: Option<&Json>,
+        position: Option<Lsn>,
     ) -> Result<String, RequestError> {
         // v4: the node id is base64 of the `__node__` array as JSON.
         let related_id = payload
@@ -192,7 +193,8 @@ impl Engine {
             let compiled = compile(&plan);
             let mut outcome = Outcome::default();
             let response = self
-                // The event's WAL position is not known: the primary has it.
+                // Where the event's commit is visible: a replica that replayed its position,
+                // or the primary when that is not known.
                 .run(
                     &compiled,
                     &sub.variables,
@@ -200,7 +202,7 @@ impl Engine {
                     None,
                     None,
                     &mut outcome,
-                    ReadFrom::Primary,
+                    position.map_or(ReadFrom::Primary, |p| ReadFrom::Replica { after: Some(p) }),
                 )
                 .await?;
             let mut body: Json = serde_json::from_str(&response.body)

@@ -408,6 +408,11 @@ impl Executor {
         self.pool.manager().statement_caches.clear();
     }
 
+    /// Whether statements are kept per connection or sent unnamed (behind a pooler).
+    pub fn statement_mode(&self) -> StatementMode {
+        self.mode
+    }
+
     pub fn pool_status(&self) -> PoolStatus {
         self.pool.status()
     }

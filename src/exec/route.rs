@@ -4,7 +4,7 @@
 
 use super::{Bound, DbError, ExecError, Executor, Lease};
 use crate::auth::SessionSettings;
-use crate::db::replicas::{self, InFlight, Lsn, Route};
+use crate::db::replicas::{self, Fallback, InFlight, Lsn, Route};
 use crate::sql;
 use deadpool_postgres::Object;
 
@@ -71,11 +71,14 @@ impl Executor {
             Err(e) => {
                 tracing::debug!(replica = %replica.name, error = %e, "no replica connection");
                 // All its connections busy is not a fault; failing to open one is.
-                if !matches!(
+                if matches!(
                     e,
                     deadpool_postgres::PoolError::Timeout(deadpool_postgres::TimeoutType::Wait)
                 ) {
+                    self.replicas.fell_back(replica, Fallback::Busy);
+                } else {
                     self.replicas.failed(replica);
+                    self.replicas.fell_back(replica, Fallback::Failed);
                 }
                 return None;
             }
@@ -85,11 +88,13 @@ impl Executor {
                 Some(at) => {
                     self.replicas.replayed(replica, at);
                     if at < wanted {
+                        self.replicas.fell_back(replica, Fallback::Behind);
                         return None;
                     }
                 }
                 None => {
                     self.replicas.failed(replica);
+                    self.replicas.fell_back(replica, Fallback::Failed);
                     return None;
                 }
             }
@@ -100,9 +105,13 @@ impl Executor {
         match results {
             Err(ExecError::Lost(_) | ExecError::Unavailable(_)) => {
                 self.replicas.failed(replica);
+                self.replicas.fell_back(replica, Fallback::Failed);
                 None
             }
-            Ok(r) if retry_on_primary(&r) => None,
+            Ok(r) if retry_on_primary(&r) => {
+                self.replicas.fell_back(replica, Fallback::Conflict);
+                None
+            }
             other => {
                 self.replicas.served(replica);
                 Some(other)

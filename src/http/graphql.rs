@@ -284,16 +284,7 @@ fn read_after(headers: &HeaderMap) -> Result<Option<crate::db::replicas::Lsn>, S
     let Some(v) = headers.get(super::POSITION_HEADER) else {
         return Ok(None);
     };
-    let text = v.to_str().unwrap_or("");
-    // Several writes' positions (a link that appends): the latest is the one to wait for.
-    let mut latest = None;
-    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let lsn = part
-            .parse()
-            .map_err(|e: String| format!("{}: {e}", super::POSITION_HEADER))?;
-        latest = latest.max(Some(lsn));
-    }
-    Ok(latest)
+    crate::db::replicas::latest_position(v.to_str().unwrap_or(""))
 }
 
 /// The token cookie a mutation's result asks for: set to its token, or cleared.

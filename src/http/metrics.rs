@@ -144,7 +144,13 @@ impl Metrics {
 /// Each read replica: whether it serves queries, its lag, queries in flight and served.
 pub fn render_replicas(out: &mut String, replicas: &[crate::db::replicas::ReplicaStatus]) {
     type Value = fn(&crate::db::replicas::ReplicaStatus) -> f64;
-    let series: [(&str, &str, &str, Value); 4] = [
+    let series: [(&str, &str, &str, Value); 5] = [
+        (
+            "fallbacks_total",
+            "counter",
+            "Queries meant for a read replica that ran on the primary instead (see /ready for the latest reason).",
+            |r| r.fell_back as f64,
+        ),
         (
             "up",
             "gauge",

@@ -118,7 +118,7 @@ const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 
 /// A mutation's response carries the primary's WAL position after its commit in this header;
 /// a request sending it back reads from where that write is visible (docs/deploying.md).
-pub const POSITION_HEADER: &str = "x-postgraph-lsn";
+pub const POSITION_HEADER: &str = crate::db::replicas::POSITION_NAME;
 
 /// The routes over a shared engine.
 pub fn routes(

@@ -135,11 +135,17 @@ pub const PING: &str = "select 1";
 /// Commits and reads the primary's WAL insert position, which is past the commit record, in
 /// one message: the position a replica must have replayed to show what was written.
 pub const COMMIT_POSITION: &str = "commit; select pg_current_wal_insert_lsn()::text";
+/// The primary's WAL insert position: past every commit so far (an event's, say).
+pub const INSERT_POSITION: &str = "select pg_current_wal_insert_lsn()::text";
 /// The primary's WAL position as sampled by the replica monitor (what has been written).
 pub const PRIMARY_POSITION: &str = "select pg_current_wal_lsn()::text";
 /// Whether a server is a standby, and how far it has replayed the primary's WAL.
 pub const REPLICA_STATUS: &str = "select pg_is_in_recovery()::text, pg_last_wal_replay_lsn()::text";
 pub const ROLLBACK: &str = "rollback";
+/// This session's server process: two sessions of a transaction pooler may share one.
+pub const BACKEND_PID: &str = "select pg_backend_pid()::text";
+/// The same inside a transaction, which holds the server connection until it ends.
+pub const BEGIN_BACKEND_PID: &str = "begin; select pg_backend_pid()::text";
 /// Before the `i`th root field of a mutation with several. Each has its own name, so going
 /// back to one never stops at a later field's savepoint.
 pub fn savepoint(i: usize) -> String {

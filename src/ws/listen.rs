@@ -2,7 +2,13 @@
 //! LISTENs on every channel some subscriber wants and fans each NOTIFY out to them. Each
 //! channel keeps a bounded ring of recent events shared by its subscribers; one that falls
 //! further behind than the ring is told so (and its socket dropped), so memory stays bounded.
+//!
+//! With read replicas, each batch of notifications is stamped with the primary's WAL insert
+//! position read on the same connection right after they arrived: Postgres delivers a NOTIFY
+//! only after its transaction committed, so that position is at or past the commit, and an
+//! event's query may run on a replica that has replayed it.
 
+use crate::db::replicas::Lsn;
 use crate::sql;
 use futures::StreamExt;
 use serde_json::Value as Json;
@@ -12,8 +18,16 @@ use std::time::Duration;
 use tokio::sync::{broadcast, watch, Notify};
 use tokio_postgres::{AsyncMessage, NoTls};
 
-/// A notification's payload, parsed once for all subscribers (None: not JSON, as v4 ignores).
-pub type Event = Arc<Option<Json>>;
+/// A notification, parsed once for all subscribers.
+#[derive(Debug)]
+pub struct Notification {
+    /// The payload (None: not JSON, which v4 ignores).
+    pub payload: Option<Json>,
+    /// A WAL position at or past its transaction's commit (None: not read, no replicas).
+    pub position: Option<Lsn>,
+}
+
+pub type Event = Arc<Notification>;
 
 /// Events of one channel that subscribers still resolving may be behind by.
 pub const DEFAULT_EVENT_BUFFER: usize = 16_384;
@@ -34,6 +48,8 @@ struct Channel {
 struct Inner {
     connection: String,
     buffer: usize,
+    /// Stamp events with the primary's position (there are read replicas).
+    positions: bool,
     channels: Mutex<HashMap<String, Channel>>,
     /// Wakes the connection task when the set of channels changed.
     changed: Notify,
@@ -78,11 +94,13 @@ impl Drop for Listener {
 }
 
 impl Hub {
-    /// Starts the connection task (it connects, and reconnects, in the background).
-    pub fn start(connection: String, buffer: usize) -> Hub {
+    /// Starts the connection task (it connects, and reconnects, in the background); with
+    /// `positions`, events carry the primary's WAL position.
+    pub fn start(connection: String, buffer: usize, positions: bool) -> Hub {
         let inner = Arc::new(Inner {
             connection,
             buffer,
+            positions,
             channels: Mutex::new(HashMap::new()),
             changed: Notify::new(),
         });
@@ -122,10 +140,13 @@ impl Hub {
 }
 
 impl Inner {
-    fn publish(&self, channel: &str, payload: &str) {
+    fn publish(&self, channel: &str, payload: &str, position: Option<Lsn>) {
         let channels = self.channels.lock().expect("channels");
         if let Some(c) = channels.get(channel) {
-            let event = Arc::new(serde_json::from_str(payload).ok());
+            let event = Arc::new(Notification {
+                payload: serde_json::from_str(payload).ok(),
+                position,
+            });
             // No receiver left is fine: the channel is about to be UNLISTENed.
             let _ = c.events.send(event);
         }
@@ -179,12 +200,18 @@ async fn connection(inner: &Arc<Inner>, connected: &mut bool) -> Result<(), toki
     let (client, mut connection) = config.connect(NoTls).await?;
     *connected = true;
     let fanout = inner.clone();
-    // The connection is driven here; notifications go straight to the channels' rings.
+    let (stamp_tx, mut to_stamp) = tokio::sync::mpsc::unbounded_channel();
+    // The connection is driven here; notifications go straight to the channels' rings, or,
+    // to be stamped with a position, to the loop below (which can query this connection).
     let mut driver = tokio::spawn(async move {
         let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
         while let Some(m) = messages.next().await {
             if let AsyncMessage::Notification(n) = m? {
-                fanout.publish(n.channel(), n.payload());
+                if fanout.positions {
+                    let _ = stamp_tx.send(n);
+                } else {
+                    fanout.publish(n.channel(), n.payload(), None);
+                }
             }
         }
         Ok::<(), tokio_postgres::Error>(())
@@ -207,6 +234,17 @@ async fn connection(inner: &Arc<Inner>, connected: &mut bool) -> Result<(), toki
             }
             tokio::select! {
                 _ = inner.changed.notified() => {}
+                Some(first) = to_stamp.recv() => {
+                    // Those that arrived together share one position, read after all of them.
+                    let mut batch = vec![first];
+                    while let Ok(n) = to_stamp.try_recv() {
+                        batch.push(n);
+                    }
+                    let position = insert_position(&client).await?;
+                    for n in batch {
+                        inner.publish(n.channel(), n.payload(), position);
+                    }
+                }
                 done = &mut driver => {
                     return match done {
                         Ok(r) => r,
@@ -219,4 +257,15 @@ async fn connection(inner: &Arc<Inner>, connected: &mut bool) -> Result<(), toki
     .await;
     driver.abort();
     result
+}
+
+/// The primary's WAL insert position now (None from a server that is not a primary).
+async fn insert_position(
+    client: &tokio_postgres::Client,
+) -> Result<Option<Lsn>, tokio_postgres::Error> {
+    let messages = client.simple_query(sql::INSERT_POSITION).await?;
+    Ok(messages.iter().find_map(|m| match m {
+        tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0)?.parse().ok(),
+        _ => None,
+    }))
 }

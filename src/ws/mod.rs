@@ -112,7 +112,7 @@ impl Sockets {
             .listen_connection
             .clone()
             .filter(|_| engine.schema().api.model.subscription_type.is_some())
-            .map(|c| Hub::start(c, opts.event_buffer));
+            .map(|c| Hub::start(c, opts.event_buffer, !engine.exec.replicas.is_empty()));
         Sockets {
             engine,
             opts,

@@ -2,6 +2,7 @@
 //! graphql-ws library) and the legacy `graphql-ws` (subscriptions-transport-ws, Apollo's
 //! WebSocketLink). Both carry the same requests; they differ in message names and close codes.
 
+use crate::db::replicas::{latest_position, Lsn, POSITION_NAME};
 use crate::engine::Request;
 use serde_json::Value as Json;
 
@@ -124,6 +125,28 @@ pub fn authorization(payload: Option<&Json>) -> Option<&str> {
     .find_map(Json::as_str)
 }
 
+/// A read-your-writes position under `x-postgraph-lsn` in `value`, or in its `headers` (as
+/// for the token): in a `connection_init` payload, or in an operation's `extensions`.
+pub fn position(value: Option<&Json>) -> Result<Option<Lsn>, String> {
+    let Some(v) = value else {
+        return Ok(None);
+    };
+    let found = [
+        v.get(POSITION_NAME),
+        v.get("headers").and_then(|h| h.get(POSITION_NAME)),
+    ]
+    .into_iter()
+    .flatten()
+    .next();
+    match found {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::String(s)) => latest_position(s),
+        Some(other) => Err(format!(
+            "{POSITION_NAME}: `{other}` is not a WAL position like 0/16B3748"
+        )),
+    }
+}
+
 fn with_id(id: &str, kind: &str, payload: Option<&str>) -> String {
     let id = Json::String(id.to_string());
     match payload {
@@ -164,6 +187,20 @@ pub fn connection_error(error: &Json) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_position_is_read_from_the_payload_or_its_headers() {
+        let at = |v: Json| position(Some(&v));
+        assert_eq!(at(json!({})), Ok(None));
+        assert_eq!(at(json!({"x-postgraph-lsn": "0/10"})), Ok(Some(Lsn(0x10))));
+        assert_eq!(
+            at(json!({"headers": {"x-postgraph-lsn": "0/10, 1/0"}})),
+            Ok(Some(Lsn(1 << 32)))
+        );
+        assert_eq!(position(None), Ok(None));
+        assert!(at(json!({"x-postgraph-lsn": "yesterday"})).is_err());
+        assert!(at(json!({"x-postgraph-lsn": 16})).is_err());
+    }
 
     #[test]
     fn picks_the_modern_protocol_first() {

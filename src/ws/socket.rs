@@ -1,14 +1,20 @@
 //! One socket: `connection_init` and its token, operations (subscriptions through the LISTEN
 //! hub, queries and mutations through the engine), the token's expiry, and a bounded send
 //! queue in front of the writer: a client that stops reading is dropped, not buffered.
+//!
+//! Read-your-writes: a socket keeps the latest WAL position it was given (`x-postgraph-lsn` in
+//! `connection_init`'s payload or an operation's `extensions`) or got from a mutation it ran;
+//! its queries read where that position is visible, and so do its events, when theirs is known.
 
 use super::protocol::{self, close, ClientMessage, Protocol};
 use super::{CookieToken, Sockets, Upgrade};
+use crate::db::replicas::Lsn;
 use crate::engine::{Credentials, Engine, Method, Outcome, RequestError, Subscription};
 use futures::stream::SplitStream;
 use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value as Json};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{broadcast, mpsc, Notify};
@@ -93,6 +99,23 @@ impl Creds {
 /// replace them with a new `connection_init`).
 type SharedCreds = Arc<Mutex<Arc<Creds>>>;
 
+/// The latest WAL position a socket's client wrote at or asked for (0: none).
+#[derive(Clone, Default)]
+struct Position(Arc<AtomicU64>);
+
+impl Position {
+    fn raise(&self, to: Option<Lsn>) {
+        if let Some(lsn) = to {
+            self.0.fetch_max(lsn.0, Ordering::Relaxed);
+        }
+    }
+    fn get(&self) -> Option<Lsn> {
+        Some(self.0.load(Ordering::Relaxed))
+            .filter(|p| *p > 0)
+            .map(Lsn)
+    }
+}
+
 /// The sending half: a bounded queue in front of the socket's writer.
 #[derive(Clone)]
 struct Outbox {
@@ -142,6 +165,7 @@ struct Conn {
     /// When the token stops being accepted: the socket closes then.
     expires: Option<Instant>,
     ops: HashMap<String, JoinHandle<()>>,
+    position: Position,
 }
 
 pub(super) async fn serve(sockets: Arc<Sockets>, ws: WebSocket, upgrade: Upgrade) {
@@ -171,6 +195,7 @@ pub(super) async fn serve(sockets: Arc<Sockets>, ws: WebSocket, upgrade: Upgrade
         creds: None,
         expires: None,
         ops: HashMap::new(),
+        position: Position::default(),
     };
     let ended = conn.run(&mut stream, &slow).await;
     for (_, op) in conn.ops.drain() {
@@ -307,6 +332,12 @@ impl Conn {
                 "Too many initialisation requests".into(),
             );
         }
+        match protocol::position(payload) {
+            Ok(p) => self.position.raise(p),
+            Err(e) => {
+                return Flow::Close(close::BAD_REQUEST, format!("Invalid message received: {e}"))
+            }
+        }
         let authorization = protocol::authorization(payload).map(str::to_string);
         let cookie = match (&authorization, &self.upgrade.cookie) {
             (Some(_), _) | (None, CookieToken::None) => None,
@@ -384,6 +415,13 @@ impl Conn {
             self.refuse(&id, &error_list(&message, "TOO_MANY_SUBSCRIPTIONS"));
             return Flow::Continue;
         }
+        match protocol::position(request.extensions.as_ref()) {
+            Ok(p) => self.position.raise(p),
+            Err(e) => {
+                self.refuse(&id, &error_list(&e, "BAD_REQUEST"));
+                return Flow::Continue;
+            }
+        }
         let engine = self.engine().clone();
         let production = engine.production;
         let op = match engine.subscription(&request) {
@@ -424,12 +462,14 @@ impl Conn {
     fn spawn_operation(
         &self,
         id: String,
-        request: crate::engine::Request,
+        mut request: crate::engine::Request,
         shared: SharedCreds,
     ) -> JoinHandle<()> {
         let engine = self.engine().clone();
         let out = self.out.clone();
         let protocol = self.protocol;
+        let position = self.position.clone();
+        request.read_after = position.get();
         tokio::spawn(async move {
             let creds = shared.lock().expect("creds").clone();
             let mut outcome = Outcome::default();
@@ -438,6 +478,7 @@ impl Conn {
                 .await
             {
                 Ok(response) => {
+                    position.raise(response.position);
                     out.send(protocol::next(protocol, &id, &response.body));
                     out.send(protocol::complete(&id));
                 }
@@ -464,6 +505,7 @@ impl Conn {
         let out = self.out.clone();
         let protocol = self.protocol;
         let wait = self.sockets.opts.send_timeout;
+        let position = self.position.clone();
         tokio::spawn(async move {
             loop {
                 let event = match listener.events.recv().await {
@@ -480,7 +522,14 @@ impl Conn {
                 let Ok(session) = engine.session(creds.borrow()).await else {
                     continue;
                 };
-                let body = match engine.event(&sub, &session, event.as_ref().as_ref()).await {
+                // Known, the event's position, or the socket's own when that is later.
+                let after = event
+                    .position
+                    .map(|p| position.get().map_or(p, |mine| mine.max(p)));
+                let body = match engine
+                    .event(&sub, &session, event.payload.as_ref(), after)
+                    .await
+                {
                     Ok(body) => body,
                     // The pre-request check refused the token (revoked): the socket closes
                     // as it does at expiry, so the client refreshes or signs in again.

@@ -2,22 +2,13 @@
 //! (sessions, subscriptions, keys) is needed by the other.
 
 use super::common::{self, Options, TestApp};
-use super::{ws, NOTIFY_ON_POST};
+use super::{serving, ws, NOTIFY_ON_POST};
 use postgraph::auth::{JwtConfig, Pem};
 use serde_json::json;
 
 /// A second instance over `app`'s database.
 async fn second(app: &TestApp, opts: &Options) -> TestApp {
-    let running = common::serve(&app.authenticator_url, opts)
-        .await
-        .expect("second instance");
-    TestApp {
-        running,
-        http: reqwest::Client::new(),
-        database: app.database.clone(),
-        admin_url: app.admin_url.clone(),
-        authenticator_url: app.authenticator_url.clone(),
-    }
+    serving(&app.database, &app.admin_url, &app.authenticator_url, opts).await
 }
 
 async fn me(app: &TestApp, token: &str) -> serde_json::Value {

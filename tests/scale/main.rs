@@ -33,24 +33,31 @@ async fn pooler() -> &'static Pgbouncer {
         .await
 }
 
+/// A postgraph serving `database` through `connection`, as a test app (`admin_url`: the
+/// superuser's connection to it).
+async fn serving(database: &str, admin_url: &str, connection: &str, opts: &Options) -> TestApp {
+    let running = common::serve(connection, opts).await.expect("serve");
+    TestApp {
+        running,
+        http: reqwest::Client::new(),
+        database: database.to_string(),
+        admin_url: admin_url.to_string(),
+        authenticator_url: connection.to_string(),
+    }
+}
+
 /// A fresh database served by a postgraph that connects through pgbouncer; LISTEN goes
 /// around it. `authenticator_url` is the pooled connection string.
 async fn through_pooler(opts: Options, setup_sql: Option<&str>) -> TestApp {
-    let bouncer = pooler().await;
     let (database, admin_url, direct) = common::fresh_database(setup_sql).await;
-    let pooled = bouncer.connection_string(example::AUTHENTICATOR, &database);
+    let pooled = pooler()
+        .await
+        .connection_string(example::AUTHENTICATOR, &database);
     let opts = Options {
         listen_connection: Some(direct),
         ..opts
     };
-    let running = common::serve(&pooled, &opts).await.expect("serve");
-    TestApp {
-        running,
-        http: reqwest::Client::new(),
-        database,
-        admin_url,
-        authenticator_url: pooled,
-    }
+    serving(&database, &admin_url, &pooled, &opts).await
 }
 
 /// After every insert into posts, v4's event for `listen(topic: "posts")` naming the row.

@@ -6,7 +6,8 @@ use postgraph::exec::StatementMode;
 use postgraph::server::ScaleConfig;
 use serde_json::{json, Value};
 
-fn mode(statement_mode: StatementMode, max_pool_size: usize) -> Options {
+/// `--pooler transaction` (Unnamed), `--pooler none` (Cached), or not given (None).
+fn mode(statement_mode: Option<StatementMode>, max_pool_size: usize) -> Options {
     Options {
         max_pool_size,
         simple_subscriptions: true,
@@ -35,9 +36,9 @@ async fn occupy_all_but_one(app: &TestApp) -> Vec<tokio_postgres::Client> {
 #[tokio::test]
 async fn named_statements_break_behind_pgbouncer_and_the_pooler_mode_uses_none() {
     let query = "{ allPosts { totalCount } }";
-    // Without the pooler mode: a statement prepared on one server connection is used on
+    // With `--pooler none`: a statement prepared on one server connection is used on
     // another (the issue's `prepared statement "s8" does not exist`).
-    let app = through_pooler(mode(StatementMode::Cached, 1), None).await;
+    let app = through_pooler(mode(Some(StatementMode::Cached), 1), None).await;
     let warm = app.gql(query, json!({}), None).await;
     assert_eq!(warm.data()["allPosts"]["totalCount"], 0, "{}", warm.body);
     let held = occupy_all_but_one(&app).await;
@@ -53,7 +54,7 @@ async fn named_statements_break_behind_pgbouncer_and_the_pooler_mode_uses_none()
     drop(held);
 
     // With it, the same sequence works: nothing named outlives a transaction.
-    let app = through_pooler(mode(StatementMode::Unnamed, 1), None).await;
+    let app = through_pooler(mode(Some(StatementMode::Unnamed), 1), None).await;
     let warm = app.gql(query, json!({}), None).await;
     assert_eq!(warm.data()["allPosts"]["totalCount"], 0, "{}", warm.body);
     let held = occupy_all_but_one(&app).await;
@@ -62,6 +63,30 @@ async fn named_statements_break_behind_pgbouncer_and_the_pooler_mode_uses_none()
     assert!(fine.errors().is_none(), "{}", fine.body);
     assert_eq!(fine.data()["allPosts"]["totalCount"], 0);
     drop(held);
+}
+
+#[tokio::test]
+async fn without_the_flag_a_transaction_pooler_is_detected_at_startup() {
+    let query = "{ allPosts { totalCount } }";
+    let app = through_pooler(mode(None, 1), None).await;
+    assert_eq!(
+        app.running.engine.exec.statement_mode(),
+        StatementMode::Unnamed
+    );
+    // The sequence that breaks named statements works.
+    let warm = app.gql(query, json!({}), None).await;
+    assert_eq!(warm.data()["allPosts"]["totalCount"], 0, "{}", warm.body);
+    let held = occupy_all_but_one(&app).await;
+    let fine = app.gql(query, json!({}), None).await;
+    assert!(fine.errors().is_none(), "{}", fine.body);
+    assert_eq!(fine.data()["allPosts"]["totalCount"], 0);
+    drop(held);
+    // A direct connection is not taken for a pooler: statements stay prepared.
+    let direct = super::common::app_with(mode(None, 1)).await;
+    assert_eq!(
+        direct.running.engine.exec.statement_mode(),
+        StatementMode::Cached
+    );
 }
 
 const ROUNDS: usize = 4;
@@ -139,7 +164,7 @@ async fn work(app: &TestApp, name: String, token: String) -> Vec<i64> {
 
 #[tokio::test]
 async fn the_read_and_write_api_keeps_each_users_claims_behind_pgbouncer() {
-    let app = through_pooler(mode(StatementMode::Unnamed, 8), None).await;
+    let app = through_pooler(mode(Some(StatementMode::Unnamed), 8), None).await;
     let names: Vec<String> = (0..USERS).map(|i| format!("pooled_{i}")).collect();
     let tokens = futures::future::join_all(names.iter().map(|n| app.signup(n))).await;
     futures::future::join_all(
@@ -165,7 +190,7 @@ async fn the_read_and_write_api_keeps_each_users_claims_behind_pgbouncer() {
 
 #[tokio::test]
 async fn subscriptions_behind_pgbouncer_listen_on_their_direct_connection() {
-    let app = through_pooler(mode(StatementMode::Unnamed, 4), Some(NOTIFY_ON_POST)).await;
+    let app = through_pooler(mode(Some(StatementMode::Unnamed), 4), Some(NOTIFY_ON_POST)).await;
     let token = app.signup("listener").await;
     let mut socket = ws::connect(app.running.addr, Some(&token)).await;
     ws::listen_posts(

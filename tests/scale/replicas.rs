@@ -3,6 +3,7 @@
 //! deterministic by pausing the replica's replay.
 
 use super::common::{self, Options, TestApp};
+use super::{serving, ws, NOTIFY_ON_POST};
 use postgraph::config::example;
 use postgraph::db::embedded::EmbeddedPostgres;
 use postgraph::http::POSITION_HEADER;
@@ -12,7 +13,15 @@ use std::time::{Duration, Instant};
 
 /// A fresh database, a replica of the cluster holding it, and a postgraph reading from it.
 async fn with_replica(max_lag: Duration) -> (TestApp, EmbeddedPostgres) {
-    let (database, admin_url, authenticator_url) = common::fresh_database(None).await;
+    with_replica_and(max_lag, None).await
+}
+
+/// [`with_replica`], the database set up by `setup_sql`, with subscriptions.
+async fn with_replica_and(
+    max_lag: Duration,
+    setup_sql: Option<&str>,
+) -> (TestApp, EmbeddedPostgres) {
+    let (database, admin_url, authenticator_url) = common::fresh_database(setup_sql).await;
     let replica = common::cluster()
         .await
         .start_replica()
@@ -20,6 +29,7 @@ async fn with_replica(max_lag: Duration) -> (TestApp, EmbeddedPostgres) {
         .expect("replica");
     let opts = Options {
         metrics: true,
+        simple_subscriptions: true,
         scale: ScaleConfig {
             read_replicas: vec![replica.connection_string(example::AUTHENTICATOR, &database)],
             replica_max_lag: max_lag,
@@ -27,16 +37,7 @@ async fn with_replica(max_lag: Duration) -> (TestApp, EmbeddedPostgres) {
         },
         ..Options::default()
     };
-    let running = common::serve(&authenticator_url, &opts)
-        .await
-        .expect("serve");
-    let app = TestApp {
-        running,
-        http: reqwest::Client::new(),
-        database,
-        admin_url,
-        authenticator_url,
-    };
+    let app = serving(&database, &admin_url, &authenticator_url, &opts).await;
     (app, replica)
 }
 
@@ -181,10 +182,24 @@ async fn a_lagging_or_stopped_replica_is_skipped_and_queries_go_to_the_primary()
 
     on_replica(&replica, "select pg_wal_replay_resume()").await;
     until_state(&app, "ok").await;
-    // Known defect (issue 21, open): in a full `cargo test` run on a fresh clone the replica,
-    // though reported ok again, was not seen serving reads within 30 s after the resume
-    // (alone, this binary passes that check in seconds). Until it is explained, only the
-    // state is checked here.
+    // Back in use: it answers again, and (once replayed) with the write.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut seen_states = vec![];
+    loop {
+        let served = replica_reads(&app).await;
+        let seen = titles(&app, None).await;
+        let now_served = replica_reads(&app).await;
+        if seen == ["while paused"] && now_served > served {
+            break;
+        }
+        let ready = get(&app, "/ready").await;
+        seen_states.push(format!("{seen:?} {served}->{now_served} {ready}"));
+        assert!(
+            Instant::now() < deadline,
+            "the replica serves no more: {seen_states:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 
     replica.stop();
     until_state(&app, "down").await;
@@ -205,4 +220,122 @@ async fn a_malformed_position_header_is_a_clear_400() {
     assert_eq!(r.status, 400, "{}", r.body);
     assert_eq!(r.first_error_code(), Some("BAD_REQUEST"));
     assert!(r.body.to_string().contains("WAL position"), "{}", r.body);
+}
+
+/// The published titles, read over `socket` with these operation `extensions`.
+async fn titles_over(socket: &mut ws::Socket, extensions: Value) -> Vec<String> {
+    let payload = json!({"query": "{ allPosts { nodes { title } } }", "extensions": extensions});
+    ws::send(
+        socket,
+        json!({"type": "subscribe", "id": "q", "payload": payload}),
+    )
+    .await;
+    let answer = ws::recv(socket).await;
+    assert_eq!(answer["type"], "next", "{answer}");
+    assert_eq!(ws::recv(socket).await["type"], "complete");
+    answer["payload"]["data"]["allPosts"]["nodes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{answer}"))
+        .iter()
+        .map(|n| n["title"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_socket_reads_after_the_position_it_was_given_or_wrote_at() {
+    let (app, replica) = with_replica(Duration::from_secs(3600)).await;
+    let token = app.signup("socket_reader").await;
+    let bearer = format!("Bearer {token}");
+    on_replica(&replica, "select pg_wal_replay_pause()").await;
+    let position = publish(&app, &token, "fresh").await;
+
+    // Without a position the paused replica answers: the write is not there.
+    let mut plain = ws::connect(app.running.addr, Some(&token)).await;
+    assert_eq!(
+        titles_over(&mut plain, json!({})).await,
+        Vec::<String>::new()
+    );
+    // The position in an operation's extensions: the primary answers.
+    let with_op = json!({ POSITION_HEADER: position });
+    assert_eq!(titles_over(&mut plain, with_op).await, ["fresh"]);
+    // The socket keeps it for its later operations.
+    assert_eq!(titles_over(&mut plain, json!({})).await, ["fresh"]);
+
+    // The position in connection_init's payload (Apollo's connectionParams).
+    let init = json!({"authorization": bearer, POSITION_HEADER: position});
+    let mut given = ws::connect_with(app.running.addr, init).await;
+    assert_eq!(titles_over(&mut given, json!({})).await, ["fresh"]);
+
+    // A mutation over a socket raises its position: its next query sees the write.
+    let mut writer = ws::connect(app.running.addr, Some(&token)).await;
+    let create = json!({"query": "mutation { createPost(input: {post: {title: \"over the socket\", published: true}}) { post { id } } }"});
+    ws::send(
+        &mut writer,
+        json!({"type": "subscribe", "id": "w", "payload": create}),
+    )
+    .await;
+    let written = ws::recv(&mut writer).await;
+    assert!(written["payload"].get("errors").is_none(), "{written}");
+    assert_eq!(ws::recv(&mut writer).await["type"], "complete");
+    assert_eq!(
+        titles_over(&mut writer, json!({})).await,
+        ["fresh", "over the socket"]
+    );
+
+    // A malformed position refuses the operation, as the header is refused over HTTP.
+    let bad = json!({"query": "{ allPosts { totalCount } }", "extensions": { POSITION_HEADER: "yesterday" }});
+    ws::send(
+        &mut plain,
+        json!({"type": "subscribe", "id": "bad", "payload": bad}),
+    )
+    .await;
+    let refused = ws::recv(&mut plain).await;
+    assert_eq!(refused["type"], "error", "{refused}");
+    assert_eq!(
+        refused["payload"][0]["extensions"]["code"], "BAD_REQUEST",
+        "{refused}"
+    );
+    on_replica(&replica, "select pg_wal_replay_resume()").await;
+}
+
+#[tokio::test]
+async fn an_events_query_runs_where_the_event_is_visible() {
+    let (app, replica) = with_replica_and(Duration::from_secs(3600), Some(NOTIFY_ON_POST)).await;
+    let token = app.signup("event_reader").await;
+    let mut socket = ws::connect(app.running.addr, Some(&token)).await;
+    ws::listen_posts(&mut socket, "{ relatedNode { ... on Post { title } } }").await;
+
+    // The replica has not replayed the event's write: the primary answers its query (a read
+    // on the replica would find no post: a null relatedNode).
+    on_replica(&replica, "select pg_wal_replay_pause()").await;
+    let before = replica_reads(&app).await;
+    publish(&app, &token, "while paused").await;
+    let event = ws::recv(&mut socket).await;
+    assert_eq!(
+        event["payload"]["data"]["listen"]["relatedNode"]["title"], "while paused",
+        "{event}"
+    );
+    assert_eq!(replica_reads(&app).await, before);
+
+    // Once it replays, events' queries go to it (the first ones may still find it behind).
+    on_replica(&replica, "select pg_wal_replay_resume()").await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for i in 0.. {
+        let served = replica_reads(&app).await;
+        let title = format!("event {i}");
+        publish(&app, &token, &title).await;
+        let event = ws::recv(&mut socket).await;
+        assert_eq!(
+            event["payload"]["data"]["listen"]["relatedNode"]["title"], title,
+            "{event}"
+        );
+        if replica_reads(&app).await > served {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no event's query ran on the replica"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

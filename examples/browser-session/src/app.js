@@ -1,8 +1,8 @@
 // The client of docs/browser-session.md: Apollo Client with TokenRefreshLink, the access token in
 // sessionStorage, the refresh token and the fingerprint in HttpOnly cookies, subscriptions over
-// graphql-ws and subscriptions-transport-ws, cross-tab sign-out. `window.app` lets the test
-// drive it.
-import { ApolloClient, InMemoryCache, HttpLink, from, gql } from "@apollo/client/core";
+// graphql-ws and subscriptions-transport-ws, cross-tab sign-out, read-your-writes behind read
+// replicas (the position link). `window.app` lets the test drive it.
+import { ApolloClient, ApolloLink, InMemoryCache, HttpLink, from, gql } from "@apollo/client/core";
 import { setContext } from "@apollo/client/link/context";
 import { GraphQLWsLink } from "@apollo/client/link/subscriptions";
 import { WebSocketLink } from "@apollo/client/link/ws";
@@ -83,8 +83,29 @@ const authLink = setContext((_, { headers }) =>
   token() ? { headers: { ...headers, Authorization: `Bearer ${token()}` } } : { headers },
 );
 
+// Read-your-writes (docs/deploying.md): with read replicas, a mutation's response carries the
+// WAL position of its commit in a header; sent back with every later request (and socket
+// operation), it makes postgraph read where this tab's writes are visible.
+const POSITION = "x-postgraph-lsn";
+const position = () => sessionStorage.getItem(POSITION);
+const positionLink = new ApolloLink((operation, forward) => {
+  if (position()) {
+    operation.setContext(({ headers = {} }) => ({ headers: { ...headers, [POSITION]: position() } }));
+  }
+  return forward(operation).map((result) => {
+    const returned = operation.getContext().response?.headers?.get(POSITION);
+    if (returned) sessionStorage.setItem(POSITION, returned);
+    return result;
+  });
+});
+// Over a socket the position travels in the operation's extensions.
+const socketPositionLink = new ApolloLink((operation, forward) => {
+  if (position()) operation.extensions[POSITION] = position();
+  return forward(operation);
+});
+
 const client = new ApolloClient({
-  link: from([refreshLink, authLink, new HttpLink({ uri: URI, credentials: "same-origin" })]),
+  link: from([refreshLink, authLink, positionLink, new HttpLink({ uri: URI, credentials: "same-origin" })]),
   cache: new InMemoryCache(),
   defaultOptions: { query: { fetchPolicy: "network-only" } },
 });
@@ -103,7 +124,7 @@ const wsClient = createClient({
   retryAttempts: 10,
   retryWait: () => new Promise((r) => setTimeout(r, 200)),
 });
-const modernLink = new GraphQLWsLink(wsClient);
+const modernLink = socketPositionLink.concat(new GraphQLWsLink(wsClient));
 
 function legacyLink() {
   legacyClient ??= new SubscriptionClient(WS, {
@@ -111,7 +132,7 @@ function legacyLink() {
     lazy: true,
     connectionParams: () => ({ headers: { Authorization: `Bearer ${token()}` } }),
   });
-  return new WebSocketLink(legacyClient);
+  return socketPositionLink.concat(new WebSocketLink(legacyClient));
 }
 
 // Silent refresh ahead of expiry, so sockets and the next request always hold a valid token.
@@ -147,6 +168,7 @@ function failure(e) {
 
 window.app = {
   token,
+  position,
   signup: (username, email, password) =>
     mutate(
       `mutation($u: String!, $e: String!, $p: String!) { signupWithRefresh(input: {username: $u, email: $e, password: $p}) { ${TOKENS} } }`,

@@ -35,12 +35,14 @@ async function until(f, ms = 15000) {
   return v;
 }
 
-// postgraph: short access tokens (4 s, no leeway) so that refreshes happen during the test.
+// postgraph: short access tokens (4 s, no leeway) so that refreshes happen during the test; a
+// read replica that does not answer (so reads fall back to the primary), for the position header.
 const server = spawn(
   bin,
   [
     "demo", "--port", "0", "--jwt-fingerprint", "--jwt-refresh-cookie",
     "--jwt-expires-in", "4s", "--jwt-leeway", "0", "--simple-subscriptions",
+    "--read-replica", "host=127.0.0.1 port=1 dbname=none connect_timeout=1",
   ],
   { stdio: ["ignore", "pipe", "inherit"], env: { RUST_LOG: "warn", ...process.env } },
 );
@@ -76,15 +78,19 @@ async function ssr(req, res) {
   res.end(`<p id="user">${me?.username ?? ""}</p>`);
 }
 
+// The read-your-writes positions the API sent (responses) and was sent (requests), in order.
+const positions = { sent: [], returned: [] };
 const front = http.createServer((req, res) => {
   if (req.url === "/ssr") {
     ssr(req, res).catch((e) => res.writeHead(500).end(String(e)));
     return;
   }
   if (req.url.startsWith("/graphql")) {
+    positions.sent.push(req.headers["x-postgraph-lsn"] ?? null);
     const upstream = http.request(
       { host: api.hostname, port: api.port, path: req.url, method: req.method, headers: req.headers },
       (r) => {
+        if (r.headers["x-postgraph-lsn"]) positions.returned.push(r.headers["x-postgraph-lsn"]);
         res.writeHead(r.statusCode, r.headers);
         r.pipe(res);
       },
@@ -148,6 +154,12 @@ try {
     Object.keys(jar));
   check("scripts see no cookie", (await run(tab1, () => document.cookie)) === "", "");
   check("me in tab 1", (await run(tab1, () => app.me())).username === USER, "");
+
+  // The position link: the sign-up's position (its response header) went with the next request.
+  const written = await run(tab1, () => app.position());
+  check("a mutation's x-postgraph-lsn is kept", /^[0-9A-F]+\/[0-9A-F]+$/.test(written ?? "") &&
+    positions.returned.includes(written), { written, positions });
+  check("and sent with the next requests", positions.sent.includes(written), positions.sent);
 
   // Two tabs: tab 2 signs in, both keep working; one fingerprint for the browser.
   const fgp = jar["__Host-fgp"].value;
