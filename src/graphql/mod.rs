@@ -66,6 +66,9 @@ pub struct Api {
     pub limits: limits::Limits,
     /// Query text → its validated document: a query is parsed and validated once.
     documents: Mutex<LruCache<String, Arc<ValidDocument>>>,
+    /// The catalog fingerprint read in the snapshot the model was built from (the live
+    /// schema compares it with the database's once its LISTEN is up).
+    pub catalog_fingerprint: Option<String>,
 }
 
 impl Api {
@@ -80,6 +83,7 @@ impl Api {
             root,
             limits: limits::Limits::default(),
             documents,
+            catalog_fingerprint: None,
         }
     }
 
