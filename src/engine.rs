@@ -18,11 +18,13 @@ use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
+mod body;
 mod finish;
 mod plan_cache;
 mod schema_value;
 mod subscribe;
 
+pub use body::Body;
 pub use schema_value::{IntrospectionAnswer, SchemaValue};
 pub use subscribe::Subscription;
 
@@ -225,7 +227,7 @@ pub struct Request {
 /// may keep it).
 #[derive(Debug)]
 pub struct Response {
-    pub body: String,
+    pub body: Body,
     pub carries_token: bool,
     /// What a mutation's result says about the token cookie (queries leave it alone).
     pub issued: Issued,
@@ -629,7 +631,8 @@ impl Engine {
         }
 
         // Assemble `{"data": {...}, "errors": [...]}` around the JSON Postgres built.
-        let mut data = String::from("{");
+        let mut data = Body::default();
+        data.push_str("{\"data\":{");
         let mut errors: Vec<Json> = vec![];
         let mut carries_token = false;
         let mut issued = Issued {
@@ -646,11 +649,13 @@ impl Engine {
                     data.push_str(&Json::String((*t).into()).to_string());
                 }
                 CompiledField::Introspection => {
-                    let value = introspection
+                    match introspection
                         .as_ref()
                         .and_then(|a| a.iter().find(|(k, _)| k == key))
-                        .map_or("null", |(_, v)| v.as_str());
-                    data.push_str(value);
+                    {
+                        Some((_, v)) => data.push_shared(v),
+                        None => data.push_str("null"),
+                    }
                 }
                 CompiledField::Error(e) => {
                     data.push_str("null");
@@ -733,7 +738,7 @@ impl Engine {
             .first()
             .and_then(|e| e["extensions"]["code"].as_str())
             .map(str::to_string);
-        let mut body = format!("{{\"data\":{data}");
+        let mut body = data;
         if !errors.is_empty() {
             let _ = write!(body, ",\"errors\":{}", Json::Array(errors));
         }

@@ -203,7 +203,7 @@ impl Engine {
                     ReadFrom::Primary,
                 )
                 .await?;
-            let mut body: Json = serde_json::from_str(&response.body)
+            let mut body: Json = serde_json::from_str(&response.body.text())
                 .map_err(|e| RequestError::BadRequest(format!("internal: {e}")))?;
             if let Some(Json::Object(d)) = body.get_mut("data").map(Json::take) {
                 data = d;

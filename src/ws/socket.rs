@@ -438,7 +438,7 @@ impl Conn {
                 .await
             {
                 Ok(response) => {
-                    out.send(protocol::next(protocol, &id, &response.body));
+                    out.send(protocol::next(protocol, &id, &response.body.text()));
                     out.send(protocol::complete(&id));
                 }
                 Err(e) => {
