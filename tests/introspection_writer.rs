@@ -82,6 +82,8 @@ async fn every_kind_of_type_aliases_fragments_and_directives_get_junipers_answer
         "BigInt",
         "CreatePostPayload",
         "__Type",
+        // juniper's stand-in for the absent subscription root: left out of `types` only.
+        "_EmptySubscription",
     ] {
         for (skip, all) in [(false, false), (true, true), (false, true)] {
             same_answer(&app, PARTS, json!({"n": name, "skip": skip, "all": all})).await;

@@ -19,14 +19,10 @@ pub fn root_field(root: &Root, field: &FieldNode) -> String {
     };
     match field.name.as_str() {
         "__schema" => w.schema(&field.selection),
-        "__type" => match field
-            .arg("name")
-            .and_then(|v| match v.resolved() {
-                Value::String(s) => w.schema.concrete_type_by_name(s),
-                _ => None,
-            })
-            .filter(|t| !t.name().is_some_and(|n| HIDDEN_TYPES.contains(&n.as_str())))
-        {
+        "__type" => match field.arg("name").and_then(|v| match v.resolved() {
+            Value::String(s) => w.schema.concrete_type_by_name(s),
+            _ => None,
+        }) {
             Some(t) => w.named(t, &field.selection),
             None => w.null(),
         },
