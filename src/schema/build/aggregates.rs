@@ -28,7 +28,8 @@ impl<'a> Builder<'a> {
 
     /// The codec of a `pg_catalog` type.
     fn builtin_codec(&mut self, name: &str) -> Option<Codec> {
-        let oid = self.catalog.type_by_name("pg_catalog", name)?.oid;
+        // By the map, not a scan of every type: this runs per column and aggregate.
+        let oid = self.types_by_name.get(&qualified("pg_catalog", name))?.oid;
         self.codec(oid)
     }
 
