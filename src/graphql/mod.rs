@@ -3,6 +3,7 @@
 
 pub mod document;
 pub mod introspect;
+mod json_literals;
 pub mod limits;
 pub mod schema;
 
