@@ -18,12 +18,14 @@ use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
+mod body;
 mod finish;
 mod plan_cache;
 mod request_error;
 mod schema_value;
 mod subscribe;
 
+pub use body::Body;
 pub use request_error::RequestError;
 use request_error::INTERNAL_MESSAGE;
 pub use schema_value::{IntrospectionAnswer, SchemaValue};
@@ -231,7 +233,7 @@ pub struct Request {
 /// may keep it).
 #[derive(Debug)]
 pub struct Response {
-    pub body: String,
+    pub body: Body,
     pub carries_token: bool,
     /// What a mutation's result says about the token cookie (queries leave it alone).
     pub issued: Issued,
@@ -576,7 +578,8 @@ impl Engine {
         }
 
         // Assemble `{"data": {...}, "errors": [...]}` around the JSON Postgres built.
-        let mut data = String::from("{");
+        let mut data = Body::default();
+        data.push_str("{\"data\":{");
         let mut errors: Vec<Json> = vec![];
         let mut carries_token = false;
         let mut issued = Issued {
@@ -604,11 +607,13 @@ impl Engine {
                     data.push_str(&Json::String((*t).into()).to_string());
                 }
                 CompiledField::Introspection => {
-                    let value = introspection
+                    match introspection
                         .as_ref()
                         .and_then(|a| a.iter().find(|(k, _)| k == key))
-                        .map_or("null", |(_, v)| v.as_str());
-                    data.push_str(value);
+                    {
+                        Some((_, v)) => data.push_shared(v),
+                        None => data.push_str("null"),
+                    }
                 }
                 CompiledField::Error(e) => {
                     data.push_str("null");
@@ -691,7 +696,7 @@ impl Engine {
             .first()
             .and_then(|e| e["extensions"]["code"].as_str())
             .map(str::to_string);
-        let mut body = format!("{{\"data\":{data}");
+        let mut body = data;
         if !errors.is_empty() {
             let _ = write!(body, ",\"errors\":{}", Json::Array(errors));
         }

@@ -37,6 +37,9 @@ pub struct LiveOptions {
     pub watch: bool,
     /// `--owner-connection`: a role that may install the event triggers (a superuser).
     pub owner_connection: Option<String>,
+    /// `--listen-connection`: where the reload LISTEN goes (around a transaction pooler,
+    /// which would lose the notifications); the engine's own connection when absent.
+    pub listen_connection: Option<String>,
     /// `--watch-interval`: how often the fingerprint is compared without event triggers.
     pub poll_interval: Duration,
     /// How long triggers must stay quiet before a rebuild.
@@ -48,6 +51,7 @@ impl Default for LiveOptions {
         LiveOptions {
             watch: false,
             owner_connection: None,
+            listen_connection: None,
             poll_interval: DEFAULT_POLL_INTERVAL,
             quiet: DEFAULT_QUIET,
         }
@@ -114,6 +118,7 @@ pub async fn start(engine: Arc<Engine>, cfg: EngineConfig, opts: LiveOptions) ->
     } else {
         WatchMode::Off
     };
+    let engine_fingerprint = engine.schema().api.catalog_fingerprint.clone();
     let listening = Arc::new(Notify::new());
     let mut channels = vec![RELOAD_CHANNEL];
     if mode == WatchMode::EventTrigger {
@@ -129,7 +134,9 @@ pub async fn start(engine: Arc<Engine>, cfg: EngineConfig, opts: LiveOptions) ->
         ))
         .abort_handle(),
         tokio::spawn(listen(
-            cfg.connection.clone(),
+            opts.listen_connection
+                .clone()
+                .unwrap_or_else(|| cfg.connection.clone()),
             channels,
             wake.clone(),
             listening.clone(),
@@ -145,17 +152,22 @@ pub async fn start(engine: Arc<Engine>, cfg: EngineConfig, opts: LiveOptions) ->
             "the schema reload LISTEN connection is not up yet; retrying in the background"
         );
     }
+    // A trigger between the schema's snapshot and the LISTEN was missed: the catalog's
+    // fingerprint then differs from the one read with the schema, and one rebuild catches up.
+    let mut poller = Poller {
+        connection: cfg.connection.clone(),
+        schemas: cfg.schemas.clone(),
+        client: None,
+    };
+    let now = poller.fingerprint().await;
+    let built = engine_fingerprint.as_deref();
+    if now.as_deref().is_some_and(|now| built != Some(now)) {
+        tracing::info!("the catalog changed while the schema was built: reloading");
+        wake.notify_one();
+    }
     if mode == WatchMode::Fingerprint {
-        // The baseline is read before returning: DDL from here on is seen.
-        let mut poller = Poller {
-            connection: cfg.connection.clone(),
-            schemas: cfg.schemas.clone(),
-            client: None,
-        };
-        let baseline = poller.fingerprint().await;
-        tasks.push(
-            tokio::spawn(poll(poller, baseline, opts.poll_interval, wake.clone())).abort_handle(),
-        );
+        tasks
+            .push(tokio::spawn(poll(poller, now, opts.poll_interval, wake.clone())).abort_handle());
     }
     Live {
         wake,

@@ -297,6 +297,8 @@ async fn serve(mut o: ServeOptions, demo: bool) -> Result<(), AnyError> {
         postgraph::live::LiveOptions {
             watch: o.live.watch,
             owner_connection: o.live.owner_connection.clone(),
+            // A pooler cannot hold a LISTEN: --listen-connection goes around it.
+            listen_connection: o.scale.listen_connection.clone(),
             poll_interval: std::time::Duration::from_millis(o.live.watch_interval_ms),
             ..Default::default()
         },

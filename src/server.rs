@@ -201,7 +201,8 @@ pub async fn build_api_with(
     // CPU-bound (seconds at tens of thousands of tables): off the threads serving requests.
     let introspected = started.elapsed();
     let rss_catalog = rss_mib();
-    let (api, model_built, rss_model) = tokio::task::spawn_blocking(move || {
+    let fingerprint = catalog.fingerprint.clone();
+    let (mut api, model_built, rss_model) = tokio::task::spawn_blocking(move || {
         let model = schema::build(&catalog, &opts)?;
         drop(catalog);
         let model_built = started.elapsed();
@@ -222,6 +223,7 @@ pub async fn build_api_with(
         rss_mib_juniper = rss_mib(),
         "schema built"
     );
+    api.catalog_fingerprint = fingerprint;
     Ok(api)
 }
 

@@ -48,6 +48,7 @@ fn watching_as(owner: Option<&str>) -> LiveOptions {
         owner_connection: owner.map(str::to_string),
         poll_interval: Duration::from_millis(300),
         quiet: Duration::from_secs(1),
+        ..LiveOptions::default()
     }
 }
 
@@ -226,6 +227,67 @@ async fn notify_reloads_and_without_watch_nothing_reloads_by_itself() {
     // Other payloads on the channel are not a reload.
     ddl(&app, "notify postgraph, 'reload config'").await;
     tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(live.reloads(), 1);
+}
+
+/// DDL after the schema was read but before the reload LISTEN was up (so its NOTIFY, or the
+/// event trigger's, went unheard) still reaches the API: the catalog fingerprint read with the
+/// schema differs from the database's once the LISTEN is up, and that is one rebuild.
+#[tokio::test]
+async fn ddl_between_the_schema_build_and_the_listen_is_not_missed() {
+    let app = app_with(Options::default()).await;
+    ddl(
+        &app,
+        "create table app_public.early_notes (id serial primary key);
+         grant select on app_public.early_notes to app_anonymous;
+         notify postgraph, 'reload schema';",
+    )
+    .await;
+    assert!(!has_type(&app, "EarlyNote").await);
+    let cfg = engine_config(&app.authenticator_url, &Options::default());
+    let live = live::start(app.running.engine.clone(), cfg, LiveOptions::default()).await;
+    eventually("the table created before the LISTEN", || {
+        has_type(&app, "EarlyNote")
+    })
+    .await;
+    assert_eq!(live.reloads(), 1);
+}
+
+/// Behind a transaction pooler a LISTEN through the pooler loses its notifications, so the
+/// reload LISTEN goes through `--listen-connection` when one is given.
+#[tokio::test]
+async fn the_reload_listen_goes_through_the_listen_connection() {
+    let (app, live) = live_app(Options::default, |app| LiveOptions {
+        listen_connection: Some(app.admin_url.clone()),
+        ..LiveOptions::default()
+    })
+    .await;
+    let admin = postgraph::db::connect(&app.admin_url).await.unwrap();
+    let listeners: Vec<String> = admin
+        .query(
+            "select usename::text from pg_stat_activity \
+             where application_name = 'postgraph reload' and datname = current_database()",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let superuser: String = admin
+        .query_one("select current_user::text", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(listeners, vec![superuser], "the reload LISTEN's role");
+    ddl(
+        &app,
+        "create table app_public.notes (id serial primary key);
+         grant select on app_public.notes to app_anonymous;
+         notify postgraph, 'reload schema';",
+    )
+    .await;
+    eventually("the table after NOTIFY", || has_type(&app, "Note")).await;
     assert_eq!(live.reloads(), 1);
 }
 

@@ -26,6 +26,10 @@ pub struct Catalog {
     /// `@enum` tables and their rows, read by a second query (see [`enum_tables`]).
     #[serde(default)]
     pub enum_tables: Vec<EnumTable>,
+    /// `sql/catalog_fingerprint.sql` read in the catalog's snapshot: a reload trigger missed
+    /// while the schema was built shows as a different fingerprint afterwards.
+    #[serde(skip)]
+    pub fingerprint: Option<String>,
     /// Lookup tables by oid, built on first use (or by [`Catalog::reindex`]).
     /// Public only so that a `Catalog` can be written as a struct literal
     /// with `..Default::default()`.
@@ -230,6 +234,16 @@ pub async fn load(
             }
         };
         catalog.reindex();
+        match client
+            .query_one(crate::sql::text::CATALOG_FINGERPRINT_SQL, &[&schemas])
+            .await
+        {
+            Ok(row) => catalog.fingerprint = Some(row.try_get(0)?),
+            Err(error) => {
+                let _ = client.batch_execute(crate::sql::text::ROLLBACK).await;
+                return Err(error.into());
+            }
+        }
         // Enum tables' rows, in the same snapshot as the catalog.
         let found = {
             let tables = enum_tables::candidates(&catalog);

@@ -5,6 +5,7 @@
 use super::plan_cache::PlanCache;
 use crate::graphql::schema::S;
 use crate::graphql::{Api, GraphqlError};
+use bytes::Bytes;
 use juniper::Variables;
 use lru::LruCache;
 use std::num::NonZeroUsize;
@@ -16,8 +17,9 @@ use tokio::sync::OnceCell;
 /// is tens of megabytes, so few are kept.
 const INTROSPECTION_ANSWERS: usize = 8;
 
-/// One introspection answer: each root field's response key with its value as JSON text.
-pub type IntrospectionAnswer = Vec<(String, String)>;
+/// One introspection answer: each root field's response key with its value as JSON text
+/// (shared with every response carrying it).
+pub type IntrospectionAnswer = Vec<(String, Bytes)>;
 
 type AnswerCell = Arc<OnceCell<Arc<IntrospectionAnswer>>>;
 
@@ -63,7 +65,12 @@ impl SchemaValue {
                 .api
                 .introspect(source, operation_name, variables)
                 .await?;
-            Ok(Arc::new(answer))
+            Ok(Arc::new(
+                answer
+                    .into_iter()
+                    .map(|(key, text)| (key, Bytes::from(text)))
+                    .collect(),
+            ))
         })
         .await
         .cloned()

@@ -205,7 +205,7 @@ impl Engine {
                     position.map_or(ReadFrom::Primary, |p| ReadFrom::Replica { after: Some(p) }),
                 )
                 .await?;
-            let mut body: Json = serde_json::from_str(&response.body)
+            let mut body: Json = serde_json::from_str(&response.body.text())
                 .map_err(|e| RequestError::BadRequest(format!("internal: {e}")))?;
             if let Some(Json::Object(d)) = body.get_mut("data").map(Json::take) {
                 data = d;

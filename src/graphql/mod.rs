@@ -2,6 +2,7 @@
 //! validation, the walk into the engine's selection tree, and introspection execution.
 
 pub mod document;
+pub mod introspect;
 mod json_literals;
 pub mod limits;
 pub mod schema;
@@ -67,6 +68,9 @@ pub struct Api {
     pub limits: limits::Limits,
     /// Query text → its validated document: a query is parsed and validated once.
     documents: Mutex<LruCache<String, Arc<ValidDocument>>>,
+    /// The catalog fingerprint read in the snapshot the model was built from (the live
+    /// schema compares it with the database's once its LISTEN is up).
+    pub catalog_fingerprint: Option<String>,
 }
 
 impl Api {
@@ -81,6 +85,7 @@ impl Api {
             root,
             limits: limits::Limits::default(),
             documents,
+            catalog_fingerprint: None,
         }
     }
 
@@ -131,29 +136,22 @@ impl Api {
         Ok(doc)
     }
 
-    /// Runs the document through juniper (introspection only; data fields are placeholders):
-    /// each root field's response key with its value as JSON text. The values are written
-    /// straight from juniper's result, without a `serde_json::Value` copy of a large answer.
+    /// The introspection root fields (`__schema`, `__type`) of the operation: each one's
+    /// response key with its value as JSON text, written straight from the schema's metadata
+    /// (see [`introspect`]).
     pub async fn introspect(
         &self,
         source: &str,
         operation_name: Option<&str>,
         variables: &Variables<S>,
     ) -> Result<Vec<(String, String)>, GraphqlError> {
-        let (value, _errors) = juniper::execute(source, operation_name, &self.root, variables, &())
-            .await
-            .map_err(|e| GraphqlError::Request(e.to_string()))?;
-        let Some(object) = value.as_object_value() else {
-            return Ok(vec![]);
-        };
-        object
+        let operation = self.prepare(source, operation_name, variables)?;
+        Ok(operation
+            .fields
             .iter()
-            .map(|(key, v)| {
-                serde_json::to_string(v)
-                    .map(|text| (key.to_string(), text))
-                    .map_err(|e| GraphqlError::Request(e.to_string()))
-            })
-            .collect()
+            .filter(|f| matches!(f.name.as_str(), "__schema" | "__type"))
+            .map(|f| (f.key.clone(), introspect::root_field(&self.root, f)))
+            .collect())
     }
 }
 

@@ -12,7 +12,29 @@ use juniper::{
     FromInputValue, GraphQLType, GraphQLValue, GraphQLValueAsync, InputValue, ParseScalarResult,
     ParseScalarValue, Registry, RootNode, ScalarToken, Type, Value,
 };
+use std::cell::RefCell;
+use std::collections::HashSet;
 use std::sync::Arc;
+
+thread_local! {
+    /// The strings of the schema being registered: each distinct name and description is
+    /// allocated once and shared by every meta type, field and type reference using it (tens
+    /// of thousands of tables repeat the same argument descriptions and type names).
+    static STRINGS: RefCell<HashSet<ArcStr>> = RefCell::new(HashSet::new());
+}
+
+/// The shared copy of `s` (see [`STRINGS`]).
+fn intern(s: &str) -> ArcStr {
+    STRINGS.with(|strings| {
+        let mut strings = strings.borrow_mut();
+        if let Some(shared) = strings.get(s) {
+            return shared.clone();
+        }
+        let shared = ArcStr::from(s);
+        strings.insert(shared.clone());
+        shared
+    })
+}
 
 pub type S = DefaultScalarValue;
 pub type Root = RootNode<DynType, DynType, DynType, S>;
@@ -52,9 +74,13 @@ pub fn root_node(model: Arc<Model>) -> Root {
                 .unwrap_or(EMPTY_SUBSCRIPTION),
         ),
     };
-    RootNode::new_with_info(DynType, DynType, DynType, query, mutation, subscription)
+    STRINGS.with(|strings| strings.borrow_mut().clear());
+    let root = RootNode::new_with_info(DynType, DynType, DynType, query, mutation, subscription)
         .limit_depth(32)
-        .limit_tokens(50_000)
+        .limit_tokens(50_000);
+    // The registration is over: the strings live on in the schema only.
+    STRINGS.with(|strings| *strings.borrow_mut() = HashSet::new());
+    root
 }
 
 fn builtin_type(registry: &mut Registry<S>, name: &str) -> bool {
@@ -75,7 +101,7 @@ fn juniper_type(registry: &mut Registry<S>, t: &TypeRef) -> Type {
     match t {
         TypeRef::Named(n) => {
             builtin_type(registry, n);
-            Type::nullable(ArcStr::from(n.as_str()))
+            Type::nullable(intern(n))
         }
         TypeRef::NonNull(inner) => juniper_type(registry, inner).wrap_non_null(),
         TypeRef::List(inner) => juniper_type(registry, inner).wrap_list(None),
@@ -97,9 +123,9 @@ fn argument(
     ty: &TypeRef,
     default: Option<&DefaultValue>,
 ) -> Argument<S> {
-    let mut arg = Argument::new(ArcStr::from(name), juniper_type(registry, ty));
+    let mut arg = Argument::new(intern(name), juniper_type(registry, ty));
     if let Some(d) = description {
-        arg = arg.description(ArcStr::from(d.as_str()));
+        arg = arg.description(intern(d));
     }
     if let Some(d) = default {
         arg = arg.default_value(default_value(d));
@@ -121,12 +147,12 @@ fn fields_meta(
             .map(|a| argument(registry, &a.name, &a.description, &a.ty, a.default.as_ref()))
             .collect::<Vec<_>>();
         out.push(Field {
-            name: ArcStr::from(f.name.as_str()),
-            description: f.description.as_deref().map(ArcStr::from),
+            name: intern(&f.name),
+            description: f.description.as_deref().map(intern),
             arguments: (!arguments.is_empty()).then_some(arguments),
             field_type: juniper_type(registry, &f.ty),
             deprecation_status: match model.deprecation(&f.kind) {
-                Some(reason) => DeprecationStatus::Deprecated(Some(ArcStr::from(reason))),
+                Some(reason) => DeprecationStatus::Deprecated(Some(intern(&reason))),
                 None => DeprecationStatus::Current,
             },
         });
@@ -147,7 +173,7 @@ fn register_all(registry: &mut Registry<S>, model: &Arc<Model>) {
     for name in model.types.keys() {
         registry.get_type::<DynType>(&DynInfo {
             model: model.clone(),
-            name: ArcStr::from(name.as_str()),
+            name: intern(name),
         });
     }
 }
@@ -166,7 +192,7 @@ impl GraphQLType<S> for DynType {
         if info.name.as_str() == model.query_type {
             register_all(registry, model);
         }
-        let describe = |d: &Option<String>| d.as_deref().map(ArcStr::from);
+        let describe = |d: &Option<String>| d.as_deref().map(intern);
         match def {
             TypeDef::Object(o) => {
                 let fields = fields_meta(registry, model, &o.fields);
@@ -175,13 +201,16 @@ impl GraphQLType<S> for DynType {
                     .iter()
                     .map(|i| juniper_type(registry, &TypeRef::named(i.clone())))
                     .collect();
-                let mut meta = ObjectMeta::new(info.name.clone(), &fields).interfaces(&interfaces);
+                // Set, not passed to `new`, which would copy them.
+                let mut meta = ObjectMeta::new(info.name.clone(), &[]).interfaces(&interfaces);
+                meta.fields = fields;
                 meta.description = describe(&o.description);
                 meta.into_meta()
             }
             TypeDef::Interface(i) => {
                 let fields = fields_meta(registry, model, &i.fields);
-                let mut meta = InterfaceMeta::new(info.name.clone(), &fields);
+                let mut meta = InterfaceMeta::new(info.name.clone(), &[]);
+                meta.fields = fields;
                 meta.description = describe(&i.description);
                 meta.into_meta()
             }
@@ -191,7 +220,8 @@ impl GraphQLType<S> for DynType {
                     .iter()
                     .map(|f| argument(registry, &f.name, &f.description, &f.ty, None))
                     .collect::<Vec<_>>();
-                let mut meta = InputObjectMeta::new::<DynType>(info.name.clone(), &fields);
+                let mut meta = InputObjectMeta::new::<DynType>(info.name.clone(), &[]);
+                meta.input_fields = fields;
                 meta.description = describe(&i.description);
                 meta.into_meta()
             }
@@ -200,12 +230,13 @@ impl GraphQLType<S> for DynType {
                     .values
                     .iter()
                     .map(|v| {
-                        let mut ev = EnumValue::new(ArcStr::from(v.name.as_str()));
+                        let mut ev = EnumValue::new(intern(&v.name));
                         ev.description = describe(&v.description);
                         ev
                     })
                     .collect::<Vec<_>>();
-                let mut meta = EnumMeta::new::<DynType>(info.name.clone(), &values);
+                let mut meta = EnumMeta::new::<DynType>(info.name.clone(), &[]);
+                meta.values = values;
                 meta.description = describe(&e.description);
                 meta.into_meta()
             }

@@ -2,7 +2,9 @@
 //! the cookie (CSRF rules), the request handed to the engine, and its answer: status,
 //! cookies, `Server-Timing`, what the log line reports.
 
-use super::{cookies, json_reply, refuse, HttpOptions, Logged, Reply, GRAPHQL_RESPONSE};
+use super::{
+    cookies, json_reply, json_reply_pieces, refuse, HttpOptions, Logged, Reply, GRAPHQL_RESPONSE,
+};
 use crate::auth::{self, AuthError};
 use crate::engine::{Credentials, Engine, Method, Outcome, Request, RequestError};
 use crate::exec::ExecError;
@@ -247,7 +249,8 @@ where
         .await
     {
         Ok(response) => {
-            let mut r = json_reply(StatusCode::OK, content_type, response.body);
+            let mut r =
+                json_reply_pieces(StatusCode::OK, content_type, response.body.into_pieces());
             let issued = &response.issued;
             if response.carries_token
                 || issued.cleared

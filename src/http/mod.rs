@@ -13,13 +13,14 @@ use bytes::Buf;
 use futures::FutureExt;
 use http::{header, HeaderMap, HeaderValue, StatusCode};
 use metrics::Metrics;
+use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracing::Instrument;
-use warp::Filter;
+use warp::{Filter, Reply as _};
 
 #[derive(Debug, Clone)]
 pub struct HttpOptions {
@@ -334,6 +335,30 @@ fn error_body(message: &str, code: &str) -> String {
 
 fn json_reply(status: StatusCode, content_type: &'static str, body: String) -> Reply {
     let mut r = Reply::new(body.into());
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r
+}
+
+/// A JSON reply of several pieces, sent one after another without being joined: a cached
+/// introspection answer is not copied into each response.
+fn json_reply_pieces(
+    status: StatusCode,
+    content_type: &'static str,
+    pieces: Vec<bytes::Bytes>,
+) -> Reply {
+    let mut r = match <[_; 1]>::try_from(pieces) {
+        Ok([one]) => Reply::new(one.into()),
+        Err(pieces) => {
+            let length: usize = pieces.iter().map(bytes::Bytes::len).sum();
+            let stream = futures::stream::iter(pieces.into_iter().map(Ok::<_, Infallible>));
+            let mut r = warp::reply::stream(stream).into_response();
+            r.headers_mut()
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+            r
+        }
+    };
     *r.status_mut() = status;
     r.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

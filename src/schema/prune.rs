@@ -13,12 +13,16 @@ pub(super) fn unreachable_types(model: &mut Model) {
         .collect();
     // `node(nodeId:)` can return any type implementing `Node` whose rows may be read
     // (not `@omit read`, nor unreadable under `--no-ignore-rbac`).
+    // A set, not a scan of the tables per type (quadratic at thousands of tables).
+    let readable_types: std::collections::HashSet<&str> = model
+        .tables
+        .iter()
+        .filter(|t| !t.omit.read)
+        .map(|t| t.type_name.as_str())
+        .collect();
     for def in model.types.values() {
         if let TypeDef::Object(o) = def {
-            let readable = model
-                .tables
-                .iter()
-                .any(|t| t.type_name == o.name && !t.omit.read);
+            let readable = readable_types.contains(o.name.as_str());
             if readable && o.interfaces.iter().any(|i| i == "Node") {
                 todo.push(o.name.clone());
             }

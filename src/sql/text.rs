@@ -56,9 +56,11 @@ pub fn enum_table_values(tables: &[EnumTableSource<'_>]) -> String {
 /// one row with one `json` column, `catalog`.
 pub const INTROSPECTION_SQL: &str = include_str!("../../sql/introspection.sql");
 
-/// Opens the short transaction the introspection query runs in. JIT compilation is off: on
-/// servers with LLVM it would cost far more than the query itself on large catalogs.
-pub const INTROSPECTION_BEGIN: &str = "begin read only; set local jit = off";
+/// Opens the short transaction the introspection query runs in: one snapshot for the catalog,
+/// its fingerprint and the enum tables' rows. JIT compilation is off: on servers with LLVM it
+/// would cost far more than the query itself on large catalogs.
+pub const INTROSPECTION_BEGIN: &str =
+    "begin isolation level repeatable read read only; set local jit = off";
 /// The connecting role: the role of requests without a token when none is configured.
 /// The database's own schemas (not Postgres' system ones), to check `--schema` against.
 pub const USER_SCHEMAS: &str = "select nspname::text from pg_namespace \
@@ -189,7 +191,8 @@ fn set_session_text(settings: usize) -> String {
 
 /// `--watch`: installs the event triggers that NOTIFY [`WATCH_CHANNEL`] after DDL.
 pub const WATCH_INSTALL_SQL: &str = include_str!("../../sql/watch_install.sql");
-/// `--watch` without event triggers: the catalog fingerprint, polled (`$1`: the schemas).
+/// The catalog fingerprint (`$1`: the schemas): read with the catalog, and polled by `--watch`
+/// without event triggers.
 pub const CATALOG_FINGERPRINT_SQL: &str = include_str!("../../sql/catalog_fingerprint.sql");
 /// Where the `--watch` event triggers NOTIFY.
 pub const WATCH_CHANNEL: &str = "postgraph_watch";

@@ -479,7 +479,7 @@ impl Conn {
             {
                 Ok(response) => {
                     position.raise(response.position);
-                    out.send(protocol::next(protocol, &id, &response.body));
+                    out.send(protocol::next(protocol, &id, &response.body.text()));
                     out.send(protocol::complete(&id));
                 }
                 Err(e) => {

@@ -28,7 +28,8 @@ impl<'a> Builder<'a> {
 
     /// The codec of a `pg_catalog` type.
     fn builtin_codec(&mut self, name: &str) -> Option<Codec> {
-        let oid = self.catalog.type_by_name("pg_catalog", name)?.oid;
+        // By the map, not a scan of every type: this runs per column and aggregate.
+        let oid = self.types_by_name.get(&qualified("pg_catalog", name))?.oid;
         self.codec(oid)
     }
 
@@ -62,11 +63,9 @@ impl<'a> Builder<'a> {
 
     /// The computed columns of a table an aggregate can read: scalar, not a set.
     pub(super) fn aggregate_functions(&self, ti: usize) -> Vec<usize> {
-        (0..self.model.functions.len())
-            .filter(|&fi| {
-                let f = &self.model.functions[fi];
-                !f.returns_set && self.computed_column_of(f) == Some(ti)
-            })
+        self.computed_of(ti)
+            .into_iter()
+            .filter(|&fi| !self.model.functions[fi].returns_set)
             .collect()
     }
 
@@ -416,14 +415,13 @@ impl<'a> Builder<'a> {
     /// is not unique: their count, and each aggregate of each of their columns.
     pub(super) fn related_aggregate_orders(&mut self, ti: usize) -> Vec<EnumValueDef> {
         let mut values = vec![];
-        for ri in 0..self.model.relations.len() {
+        for ri in self.relations_of(ti) {
             let r = self.model.relations[ri].clone();
+            if r.foreign_table != ti {
+                continue;
+            }
             let rt = self.model.tables[r.table].clone();
-            if r.foreign_table != ti
-                || !rt.aggregates
-                || rt.omit.read
-                || self.model.relation_is_unique(ri)
-            {
+            if !rt.aggregates || rt.omit.read || self.model.relation_is_unique(ri) {
                 continue;
             }
             let cols: Vec<&str> = r

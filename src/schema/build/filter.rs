@@ -69,7 +69,7 @@ impl<'a> Builder<'a> {
             }
         }
         if !t.is_composite() {
-            for fi in 0..self.model.functions.len() {
+            for fi in self.computed_of(ti) {
                 let f = self.model.functions[fi].clone();
                 if self.computed_column_of(&f) != Some(ti) || !self.filterable_computed(&f) {
                     continue;
@@ -167,7 +167,7 @@ impl<'a> Builder<'a> {
                 && cols.iter().all(|&c| !o.columns[c].omit.read)
                 && own.iter().all(|&c| !t.columns[c].omit.read)
         };
-        for ri in 0..self.model.relations.len() {
+        for ri in self.relations_of(ti) {
             let r = self.model.relations[ri].clone();
             if r.foreign_table != ti
                 || r.omit_filter
@@ -222,7 +222,7 @@ impl<'a> Builder<'a> {
                 );
             }
         }
-        for ri in 0..self.model.relations.len() {
+        for ri in self.relations_of(ti) {
             let r = self.model.relations[ri].clone();
             if r.table != ti
                 || r.omit_filter

@@ -106,6 +106,9 @@ pub fn build(catalog: &Catalog, opts: &BuildOptions) -> Result<Model, BuildError
         jwt_table: None,
         claimed: names::reserved(SCALARS),
         tag_foreign_keys: vec![],
+        relations_of: vec![],
+        computed_of: vec![],
+        volatile_names: Default::default(),
         types_by_name: catalog
             .types
             .iter()
@@ -115,6 +118,7 @@ pub fn build(catalog: &Catalog, opts: &BuildOptions) -> Result<Model, BuildError
     b.collect_tables()?;
     b.collect_relations();
     b.collect_functions();
+    b.index_neighbours();
     b.emit_types()?;
     super::prune::unreachable_types(&mut b.model);
     Ok(b.model)
@@ -154,6 +158,12 @@ struct Builder<'a> {
     claimed: HashMap<String, String>,
     /// `@foreignKey` smart tags: (class oid, the key).
     tag_foreign_keys: Vec<(u32, tags::ForeignKey)>,
+    /// Per table: the relations from or to it, in order (see [`Builder::index_neighbours`]).
+    relations_of: Vec<Vec<usize>>,
+    /// Per table: the functions that may be its computed columns, in order.
+    computed_of: Vec<Vec<usize>>,
+    /// The mutation, input and payload names of the VOLATILE functions → the first function.
+    volatile_names: std::cell::OnceCell<HashMap<String, usize>>,
 }
 
 fn quote_ident(s: &str) -> String {
@@ -165,6 +175,38 @@ fn qualified(schema: &str, name: &str) -> String {
 }
 
 impl<'a> Builder<'a> {
+    /// Indexes the relations and computed columns by table, once: each table's types then
+    /// visit only its own, not every relation and function of the schema (which made the
+    /// build quadratic in the number of tables).
+    fn index_neighbours(&mut self) {
+        let n = self.model.tables.len();
+        let mut relations_of = vec![vec![]; n];
+        for (ri, r) in self.model.relations.iter().enumerate() {
+            relations_of[r.table].push(ri);
+            if r.foreign_table != r.table {
+                relations_of[r.foreign_table].push(ri);
+            }
+        }
+        let mut computed_of = vec![vec![]; n];
+        for (fi, f) in self.model.functions.iter().enumerate() {
+            if let Some(ti) = self.computed_column_of(f) {
+                computed_of[ti].push(fi);
+            }
+        }
+        self.relations_of = relations_of;
+        self.computed_of = computed_of;
+    }
+
+    /// The relations from or to table `ti`, in the schema's order.
+    fn relations_of(&self, ti: usize) -> Vec<usize> {
+        self.relations_of.get(ti).cloned().unwrap_or_default()
+    }
+
+    /// The functions whose first argument makes them computed columns of table `ti`.
+    fn computed_of(&self, ti: usize) -> Vec<usize> {
+        self.computed_of.get(ti).cloned().unwrap_or_default()
+    }
+
     fn exposed(&self, schema: &str) -> bool {
         self.opts.schemas.iter().any(|s| s == schema)
     }

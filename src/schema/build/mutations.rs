@@ -355,16 +355,31 @@ impl<'a> Builder<'a> {
     /// Whether no VOLATILE function's mutation, input or payload is named like one of
     /// `names` (a function `create_posts` keeps `createPosts`, as in v4); warns otherwise.
     fn free_of_functions(&self, t: &Table, names: &[String]) -> bool {
-        let clash = self.model.functions.iter().find(|f| {
-            f.volatile
-                && [
+        // The names are made once per build, not once per table.
+        let taken = self.volatile_names.get_or_init(|| {
+            let mut taken = HashMap::new();
+            for (fi, f) in self
+                .model
+                .functions
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| f.volatile)
+            {
+                for n in [
                     inflect::function(&f.name),
                     inflect::function_input_type(&f.name),
                     inflect::function_payload_type(&f.name),
-                ]
-                .iter()
-                .any(|n| names.contains(n))
+                ] {
+                    taken.entry(n).or_insert(fi);
+                }
+            }
+            taken
         });
+        let clash = names
+            .iter()
+            .filter_map(|n| taken.get(n).copied())
+            .min()
+            .map(|fi| &self.model.functions[fi]);
         match clash {
             Some(f) => {
                 tracing::warn!(

@@ -34,7 +34,7 @@ impl<'a> Builder<'a> {
                 fields,
             });
         }
-        for fi in 0..self.model.functions.len() {
+        for fi in self.computed_of(ti) {
             let f = self.model.functions[fi].clone();
             if self.computed_column_of(&f) != Some(ti) {
                 continue;
@@ -77,7 +77,7 @@ impl<'a> Builder<'a> {
                 fields: names::dedupe_fields(&self.model, &t.type_name, fields),
             });
         }
-        for ri in 0..self.model.relations.len() {
+        for ri in self.relations_of(ti) {
             let r = self.model.relations[ri].clone();
             if r.table == ti && !self.model.tables[r.foreign_table].omit.read {
                 let ft = &self.model.tables[r.foreign_table];
