@@ -177,7 +177,7 @@ pub async fn build_api_with(
     if !missing.is_empty() {
         return Err(StartError::MissingSchemas(missing, existing));
     }
-    let catalog = catalog::load(client, schemas).await?;
+    let catalog = catalog::load_with(client, schemas, flags.include_extension_resources).await?;
     for s in schemas {
         let empty = !catalog.classes.iter().any(|c| &c.schema == s)
             && !catalog.procs.iter().any(|p| &p.schema == s);

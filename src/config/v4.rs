@@ -219,20 +219,6 @@ const REFUSED: &[(&[&str], &str)] = &[
         "postgraph has no live queries; --simple-subscriptions gives v4's \
          `listen(topic:)` subscription fed by NOTIFY",
     ),
-    (
-        &["--no-ignore-indexes"],
-        "postgraph exposes orderBy, conditions and relations whether or not an index backs \
-         them (v4's default); hide expensive ones with the @omit smart comment",
-    ),
-    (
-        &["--include-extension-resources"],
-        "postgraph always leaves out tables and functions owned by extensions (v4's default)",
-    ),
-    (
-        &["--legacy-functions-only", "--legacy-json-uuid"],
-        "postgraph has no v3 compatibility modes: the scalars are JSON and UUID, and functions \
-         with OUT, INOUT or VARIADIC parameters are left out (with a warning naming each)",
-    ),
 ];
 
 /// The message for the first v4 option in `args` that cannot apply, if any.

@@ -345,7 +345,8 @@ fn json_values_masked(
         }
         match root.schema.concrete_type_by_name(name) {
             Some(MetaType::Scalar(s))
-                if (s.name == "JSON" && root.query_info.model.dynamic_json)
+                if (matches!(s.name.as_str(), "JSON" | "Json")
+                    && root.query_info.model.dynamic_json)
                     || s.name == "KeyValueHash" =>
             {
                 if matches!(v, InputValue::List(_) | InputValue::Object(_)) {

@@ -5,6 +5,7 @@ pub mod aggregates;
 pub mod build;
 pub mod filter;
 pub mod inflect;
+mod legacy;
 mod names;
 mod prune;
 pub mod tags;

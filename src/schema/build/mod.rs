@@ -116,6 +116,9 @@ pub fn build(catalog: &Catalog, opts: &BuildOptions) -> Result<Model, BuildError
     b.collect_functions();
     b.emit_types()?;
     super::prune::unreachable_types(&mut b.model);
+    if opts.flags.legacy_json_uuid {
+        super::legacy::json_uuid(&mut b.model);
+    }
     Ok(b.model)
 }
 
