@@ -19,6 +19,7 @@ const PAGE: &str = r#"<!doctype html>
 <head>
   <meta charset="utf-8" />
   <title>postgraph GraphiQL</title>
+  <link rel="icon" href="data:," />
   <link rel="stylesheet" href="/_postgraph/graphiql/graphiql.min.css" />
   <link rel="stylesheet" href="/_postgraph/graphiql/page.css" />
 </head>
