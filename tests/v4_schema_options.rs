@@ -38,7 +38,8 @@ const COMMENTS: &str = "
       body text
     );
     create index on app_public.comments (liker_id, body);
-    grant select on app_public.comments to app_anonymous;";
+    create view app_public.comment_bodies as select body from app_public.comments;
+    grant select on app_public.comments, app_public.comment_bodies to app_anonymous;";
 
 #[tokio::test]
 async fn no_ignore_indexes_leaves_out_what_no_index_backs() {
@@ -76,6 +77,27 @@ async fn no_ignore_indexes_leaves_out_what_no_index_backs() {
         let a = ask(&strict, query, json!({})).await;
         assert!(refused(&a, name), "{query}: {a:?}");
     }
+    // A view has no index: no condition at all (no empty input type), only its natural order.
+    let a = ask(
+        &strict,
+        "{ allCommentBodies { totalCount } __type(name: \"CommentBodyCondition\") { name } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        a,
+        (
+            200,
+            json!({"allCommentBodies": {"totalCount": 0}, "__type": null})
+        )
+    );
+    let a = ask(
+        &strict,
+        "{ allCommentBodies(condition: {}) { totalCount } }",
+        json!({}),
+    )
+    .await;
+    assert!(refused(&a, "condition"), "{a:?}");
     // The foreign key of an index's leading columns keeps both relations; the one without
     // an index loses both, as in v4.
     let a = ask(
@@ -222,4 +244,60 @@ async fn legacy_json_uuid_names_the_scalars_as_v3() {
     )
     .await;
     assert!(refused(&a, "UUID"), "{a:?}");
+}
+
+#[tokio::test]
+async fn no_setof_functions_contain_nulls_makes_record_rows_non_null_as_in_v4() {
+    let app = app(
+        FUNCTIONS,
+        SchemaFlags {
+            no_setof_functions_contain_nulls: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let shape = "{ name type { kind name ofType { kind name ofType { kind name ofType { kind name } } } } }";
+    let a = ask(
+        &app,
+        &format!("{{ c: __type(name: \"PairsConnection\") {{ fields {shape} }} e: __type(name: \"PairEdge\") {{ fields {shape} }} }}"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(a.0, 200, "{a:?}");
+    let field = |t: &str, name: &str| {
+        a.1[t]["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap()["type"]
+            .clone()
+    };
+    // nodes: [PairsRecord!]!
+    let nodes = field("c", "nodes");
+    assert_eq!(
+        (
+            &nodes["kind"],
+            &nodes["ofType"]["kind"],
+            &nodes["ofType"]["ofType"]["kind"]
+        ),
+        (&json!("NON_NULL"), &json!("LIST"), &json!("NON_NULL")),
+        "{nodes}"
+    );
+    assert_eq!(nodes["ofType"]["ofType"]["ofType"]["name"], "PairsRecord");
+    // node: PairsRecord!
+    let node = field("e", "node");
+    assert_eq!(
+        (&node["kind"], &node["ofType"]["name"]),
+        (&json!("NON_NULL"), &json!("PairsRecord")),
+        "{node}"
+    );
+    let rows = ask(&app, "{ pairs(n: 2) { nodes { x y } } }", json!({})).await;
+    assert_eq!(
+        rows,
+        (
+            200,
+            json!({"pairs": {"nodes": [{"x": 1, "y": 1}, {"x": 2, "y": 4}]}})
+        )
+    );
 }
