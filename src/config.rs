@@ -136,7 +136,8 @@ pub struct ServeOptions {
         value_parser = parse_audience
     )]
     pub jwt_audience: Option<String>,
-    /// Issuer: added to signed tokens and required of incoming ones
+    /// Issuers, comma-separated: the first is added to signed tokens, incoming ones must name
+    /// one of them
     #[arg(long = "jwt-issuer", alias = "jwt-verify-issuer", env = "JWT_ISSUER")]
     pub jwt_issuer: Option<String>,
     /// Clock-skew allowance for exp, nbf and iat, in seconds (0 allowed)
@@ -406,6 +407,18 @@ fn parse_audience(s: &str) -> Result<String, String> {
         return Err(format!("`{s}`: give audiences separated by commas"));
     }
     Ok(s.to_string())
+}
+
+/// `--jwt-issuer`'s value (v4's comma-separated `--jwt-verify-issuer`) as the issuer tokens
+/// are signed with and the others accepted.
+pub fn issuers(given: Option<&str>) -> (Option<String>, Vec<String>) {
+    let mut list = given
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|i| !i.is_empty())
+        .map(str::to_owned);
+    (list.next(), list.collect())
 }
 
 /// `-A`'s value as the audience tokens are signed with, the others accepted, and whether

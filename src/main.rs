@@ -194,6 +194,7 @@ async fn serve(mut o: ServeOptions, demo: bool) -> Result<(), AnyError> {
     };
     let (audience, more_audiences, ignore_audience) =
         postgraph::config::audiences(o.jwt_audience.as_deref());
+    let (issuer, more_issuers) = postgraph::config::issuers(o.jwt_issuer.as_deref());
     let jwt = JwtConfig {
         secret,
         private_key,
@@ -203,7 +204,8 @@ async fn serve(mut o: ServeOptions, demo: bool) -> Result<(), AnyError> {
         algorithm: o.jwt_algorithm,
         audience,
         more_audiences,
-        issuer: o.jwt_issuer.clone(),
+        issuer,
+        more_issuers,
         verify: o.v4.jwt_verify.verify(ignore_audience),
         leeway_secs: o.jwt_leeway,
         allow_missing_exp: o.jwt_allow_missing_exp,

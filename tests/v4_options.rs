@@ -366,3 +366,42 @@ async fn without_the_flag_a_batch_is_refused_naming_it() {
     let message = r.body["errors"][0]["message"].as_str().unwrap();
     assert!(message.contains("--enable-query-batching"), "{message}");
 }
+
+#[tokio::test]
+async fn jwt_verify_issuer_is_a_list_too() {
+    let app = app_with(Options {
+        jwt: JwtConfig {
+            secret: Some(SECRET.into()),
+            issuer: Some("postgraphile".into()),
+            more_issuers: vec!["https://auth.example.com".into()],
+            ..JwtConfig::default()
+        },
+        ..Options::default()
+    })
+    .await;
+    let token = app.signup("hal").await;
+    assert_eq!(claims(&token)["iss"], "postgraphile");
+    for (iss, ok) in [
+        ("postgraphile", true),
+        ("https://auth.example.com", true),
+        ("https://evil.example.com", false),
+    ] {
+        let t = resign(&token, Algorithm::HS256, |c| {
+            c.insert("iss".into(), json!(iss));
+        });
+        let (status, body) = me(&app, &t).await;
+        if ok {
+            assert_eq!(
+                (status, &body["data"]["me"]["username"]),
+                (200, &json!("hal")),
+                "{iss}: {body}"
+            );
+        } else {
+            assert_eq!(
+                (status, code(&body)),
+                (401, "JWT_INVALID_ISSUER"),
+                "{iss}: {body}"
+            );
+        }
+    }
+}

@@ -301,3 +301,47 @@ async fn no_setof_functions_contain_nulls_makes_record_rows_non_null_as_in_v4() 
         )
     );
 }
+
+#[tokio::test]
+async fn other_numeric_types_are_big_floats_as_in_v4() {
+    let app = app(
+        "create table app_public.handles (id serial primary key, ref oid, kind regclass);
+         insert into app_public.handles (ref, kind) values (42, 'app_public.posts');
+         grant select on app_public.handles to app_anonymous;",
+        SchemaFlags::default(),
+    )
+    .await;
+    let a = ask(
+        &app,
+        "query($r: BigFloat) { allHandles(condition: {ref: $r}) { nodes { ref kind } } \
+         f: allHandles(filter: {ref: {greaterThan: \"41\"}}) { totalCount } \
+         t: __type(name: \"Handle\") { fields { name type { name } } } }",
+        json!({"r": "42"}),
+    )
+    .await;
+    assert_eq!(a.0, 200, "{a:?}");
+    assert_eq!(
+        a.1["allHandles"]["nodes"],
+        json!([{"ref": "42", "kind": "app_public.posts"}])
+    );
+    assert_eq!(a.1["f"]["totalCount"], 1);
+    let types: Vec<(String, String)> = a.1["t"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["name"].as_str().unwrap().into(),
+                f["type"]["name"].as_str().unwrap_or("").into(),
+            )
+        })
+        .collect();
+    assert!(
+        types.contains(&("ref".into(), "BigFloat".into())),
+        "{types:?}"
+    );
+    assert!(
+        types.contains(&("kind".into(), "BigFloat".into())),
+        "{types:?}"
+    );
+}

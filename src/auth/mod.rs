@@ -94,6 +94,9 @@ pub struct JwtConfig {
     pub more_audiences: Vec<String>,
     /// Added as `iss` when signing (unless the row has one); required and checked when verifying.
     pub issuer: Option<String>,
+    /// More issuers an incoming token may name instead of `issuer` (v4's
+    /// `--jwt-verify-issuer a,b`); tokens are signed with `issuer`.
+    pub more_issuers: Vec<String>,
     /// v4's `--jwt-verify-*` options that narrow or (opted into explicitly) relax verification.
     pub verify: VerifyOptions,
     /// Clock-skew allowance for `exp`/`nbf`/`iat`, in seconds (default 30, at most
@@ -169,6 +172,7 @@ impl Default for JwtConfig {
             audience: None,
             more_audiences: vec![],
             issuer: None,
+            more_issuers: vec![],
             verify: VerifyOptions::default(),
             leeway_secs: DEFAULT_LEEWAY_SECS,
             allow_missing_exp: false,
@@ -204,6 +208,7 @@ impl fmt::Debug for JwtConfig {
             .field("audience", &self.audience)
             .field("more_audiences", &self.more_audiences)
             .field("issuer", &self.issuer)
+            .field("more_issuers", &self.more_issuers)
             .field("verify", &self.verify)
             .field("leeway_secs", &self.leeway_secs)
             .field("allow_missing_exp", &self.allow_missing_exp)
@@ -227,6 +232,7 @@ pub struct Auth {
     audience: Option<String>,
     more_audiences: Vec<String>,
     issuer: Option<String>,
+    more_issuers: Vec<String>,
     verify: VerifyOptions,
     leeway_secs: u64,
     allow_missing_exp: bool,
@@ -296,7 +302,9 @@ impl Auth {
         {
             return Err(AuthError::Config("JWT audience is empty".into()));
         }
-        if matches!(cfg.issuer.as_deref(), Some("")) {
+        if matches!(cfg.issuer.as_deref(), Some(""))
+            || cfg.more_issuers.iter().any(String::is_empty)
+        {
             return Err(AuthError::Config("JWT issuer is empty".into()));
         }
 
@@ -322,6 +330,7 @@ impl Auth {
             audience: cfg.audience,
             more_audiences: cfg.more_audiences,
             issuer: cfg.issuer,
+            more_issuers: cfg.more_issuers,
             verify: cfg.verify,
             leeway_secs: cfg.leeway_secs,
             allow_missing_exp: cfg.allow_missing_exp,

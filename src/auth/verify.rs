@@ -76,7 +76,10 @@ impl Auth {
             }
         }
         if let Some(ours) = &self.issuer {
-            if claims.get("iss").and_then(Value::as_str) != Some(ours.as_str()) {
+            let iss = claims.get("iss").and_then(Value::as_str);
+            if iss != Some(ours.as_str())
+                && !iss.is_some_and(|i| self.more_issuers.iter().any(|o| o == i))
+            {
                 return Err(AuthError::InvalidIssuer);
             }
         }

@@ -477,6 +477,27 @@ mod tests {
         assert_eq!(o.v4.graphql_route, "/api");
         assert!(o.v4.enable_query_batching);
         assert_eq!(o.v4.max_batch_size, DEFAULT_MAX_BATCH_SIZE);
+        let o = serve(&[
+            "--jwt-verify-issuer",
+            "postgraphile, https://auth.example.com",
+        ]);
+        assert_eq!(
+            crate::config::issuers(o.jwt_issuer.as_deref()),
+            (
+                Some("postgraphile".into()),
+                vec!["https://auth.example.com".to_string()]
+            )
+        );
+        // The schema options v4 has (they shape the SDL, so `export-schema` takes them too).
+        let o = serve(&[
+            "--no-ignore-indexes",
+            "--include-extension-resources",
+            "--legacy-functions-only",
+            "--legacy-json-uuid",
+        ]);
+        let f = &o.db.schema_flags;
+        assert!(f.no_ignore_indexes && f.include_extension_resources);
+        assert!(f.legacy_functions_only && f.legacy_json_uuid);
         // v4's `-A ''` turns the audience check off.
         let o = serve(&["--jwt-verify-audience", ""]);
         assert_eq!(
