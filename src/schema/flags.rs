@@ -91,6 +91,10 @@ pub struct SchemaFlags {
     /// v3's scalar names `Json` and `Uuid` instead of `JSON` and `UUID` (v4's --legacy-json-uuid)
     #[arg(long = "legacy-json-uuid", env = "POSTGRAPH_LEGACY_JSON_UUID")]
     pub legacy_json_uuid: bool,
+    /// line, lseg, box, path, polygon and circle as v4's `Line`, `LineSegment`, `Box`,
+    /// `Path`, `Polygon` and `Circle` objects (v4's `pgGeometricTypes`) rather than strings
+    #[arg(long = "pg-geometric-types", env = "POSTGRAPH_PG_GEOMETRIC_TYPES")]
+    pub pg_geometric_types: bool,
 }
 
 /// `--legacy-relations` (v4's values): how a one-to-one backward relation is offered.
