@@ -12,56 +12,22 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
-PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
-[ -x "$PGBIN/initdb" ] || PGBIN=/usr/local/bin
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
-JWT_SECRET=compare-secret-0123456789abcdef-0123456789abcdef
 OUT=$HERE/out
-mkdir -p "$OUT"
-
-if [ $# -eq 0 ]; then set -- "$ROOT/tests/fixtures/json_values.sql"; fi
-FIXTURES=()
-for f in "$@"; do FIXTURES+=("$(cd "$(dirname "$f")" && pwd)/$(basename "$f")"); done
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-PGPORT=$(free_port)
+. "$HERE/lib.sh"
+fixtures "$@"
 V4PORT=$(free_port)
 PGRPORT=$(free_port)
 
 [ -d "$HERE/node_modules/postgraphile" ] || (cd "$HERE" && npm ci --silent)
-cargo build --release --manifest-path "$ROOT/Cargo.toml" -q
-PGRAPH=$CARGO_TARGET_DIR/release/postgraph
-
-DATA=$(mktemp -d /tmp/compare-pg.XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  as_pg "$PGBIN/pg_ctl" -D "$DATA/db" -m fast stop >/dev/null 2>&1 || true
-  rm -rf "$DATA"
-}
-trap cleanup EXIT
-
-# initdb and postgres refuse to run as root: run them as `postgres` in a folder it owns.
-if [ "$(id -u)" = 0 ]; then
-  chown postgres "$DATA"
-  as_pg() { runuser -u postgres -- "$@"; }
-else
-  as_pg() { "$@"; }
+# PGRAPH: a postgraph binary to use instead of a release build of this checkout.
+if [ -z "${PGRAPH:-}" ]; then
+  cargo build --release --manifest-path "$ROOT/Cargo.toml" -q
+  PGRAPH=$CARGO_TARGET_DIR/release/postgraph
 fi
-as_pg "$PGBIN/initdb" -D "$DATA/db" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$OUT/initdb.log"
-as_pg "$PGBIN/pg_ctl" -D "$DATA/db" -l "$DATA/postgres.log" -w \
-  -o "-p $PGPORT -k $DATA -c listen_addresses=127.0.0.1 -c fsync=off -c TimeZone=UTC" start >/dev/null
 
-PSQL=(psql -X -q -o /dev/null -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PGPORT" -U postgres)
-for db in cmp_v4 cmp_pg; do
-  "${PSQL[@]}" -d postgres -c "create database $db"
-  for m in $(ls "$ROOT"/migrations/V*__*.sql | sort -V); do "${PSQL[@]}" -d "$db" -f "$m"; done
-  for f in "${FIXTURES[@]}"; do "${PSQL[@]}" -d "$db" -f "$f"; done
-  for f in "$HERE"/fixtures/*.sql; do "${PSQL[@]}" -d "$db" -f "$f"; done
-done
-"${PSQL[@]}" -d postgres -c "alter role app_authenticator password 'compare'"
-url() { echo "postgres://app_authenticator:compare@127.0.0.1:$PGPORT/$1"; }
+start_cluster
+for db in cmp_v4 cmp_pg; do make_db "$db" "${FIXTURES[@]}"; done
+allow_login
 
 # Both engines get the same v4 command line (plus V4_FLAGS, which both take too: postgraph
 # reads v4's options, e.g. V4_FLAGS="-j -N -M --legacy-relations omit -l 200kB"); PGRAPH_FLAGS

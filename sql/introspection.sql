@@ -1,6 +1,8 @@
 -- postgraph introspection: the whole catalog the engine needs, in one statement.
 --
--- Parameter: $1::text[] -- the names of the schemas to expose.
+-- Parameters: $1::text[] -- the names of the schemas to expose;
+--             $2::bool   -- true: objects owned by an extension too (v4's
+--                           --include-extension-resources).
 -- Result:    one row, one column `catalog` (json), decoded by src/catalog/mod.rs.
 --
 -- Conventions:
@@ -10,8 +12,8 @@
 --     the zero "char" (e.g. attidentity of a plain column) as "";
 --   * every array is sorted by names (schema, then name), never by oid, so the
 --     output is deterministic across databases with the same schema;
---   * objects owned by an extension (pg_depend deptype 'e') and partitions are
---     skipped.
+--   * objects owned by an extension (pg_depend deptype 'e') are skipped unless
+--     $2 says otherwise.
 with recursive
 
 -- The connecting role and every role it is a member of (directly or not), as
@@ -42,16 +44,16 @@ exposed_classes as (
   where c.relkind in ('r', 'v', 'm', 'f', 'p', 'c')
     -- Not installed by an extension (a composite type's membership is
     -- recorded on its pg_type row, a table's on its pg_class row).
-    and not exists (
+    and ($2::bool or not exists (
       select 1 from pg_catalog.pg_depend d
       where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid
         and d.deptype = 'e'
-    )
-    and not exists (
+    ))
+    and ($2::bool or not exists (
       select 1 from pg_catalog.pg_depend d
       where d.classid = 'pg_catalog.pg_type'::regclass and d.objid = c.reltype
         and d.deptype = 'e'
-    )
+    ))
 ),
 
 -- Plain functions (no procedures, aggregates or window functions) of the
@@ -71,11 +73,11 @@ exposed_procs as (
     and (p.proallargtypes is null
          or not p.proallargtypes @> array['pg_catalog.record'::pg_catalog.regtype::oid])
     and p.proname not like '\_\_%'
-    and not exists (
+    and ($2::bool or not exists (
       select 1 from pg_catalog.pg_depend d
       where d.classid = 'pg_catalog.pg_proc'::regclass and d.objid = p.oid
         and d.deptype = 'e'
-    )
+    ))
 ),
 
 -- Types used directly by the exposed objects (column, argument and return
@@ -188,6 +190,13 @@ class_rows as (
       'insertable', pg_catalog.pg_relation_is_updatable(c.oid, true) & 8 = 8,
       'updatable', pg_catalog.pg_relation_is_updatable(c.oid, true) & 4 = 4,
       'deletable', pg_catalog.pg_relation_is_updatable(c.oid, true) & 16 = 16,
+      -- The columns of each index, by number (0: an expression), for v4's
+      -- --no-ignore-indexes.
+      'indexes', (
+        select coalesce(json_agg(i.indkey::int2[] order by i.indkey::int2[]), '[]'::json)
+        from pg_catalog.pg_index i
+        where i.indrelid = c.oid
+      ),
       'attributes', (
         select coalesce(json_agg(json_build_object(
             'num', a.attnum,

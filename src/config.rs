@@ -125,8 +125,9 @@ pub struct ServeOptions {
     /// Signing algorithm, and the only one accepted for keys of its kind [default: RS256/ES256/ES384/EdDSA by private key, else HS256; every algorithm of the key kind accepted]
     #[arg(long = "jwt-algorithm", env = "JWT_ALGORITHM", value_parser = parse_algorithm)]
     pub jwt_algorithm: Option<jsonwebtoken::Algorithm>,
-    /// Audience: added to signed tokens and required of incoming ones. `postgraphile` makes
-    /// tokens interchangeable with PostGraphile v4's (v4 signs and checks that audience)
+    /// Audiences, comma-separated: the first is added to signed tokens, incoming ones must
+    /// carry one of them (`''`: not checked). `postgraphile` makes tokens interchangeable
+    /// with PostGraphile v4's (v4 signs and checks that audience)
     #[arg(
         short = 'A',
         long = "jwt-audience",
@@ -135,7 +136,8 @@ pub struct ServeOptions {
         value_parser = parse_audience
     )]
     pub jwt_audience: Option<String>,
-    /// Issuer: added to signed tokens and required of incoming ones
+    /// Issuers, comma-separated: the first is added to signed tokens, incoming ones must name
+    /// one of them
     #[arg(long = "jwt-issuer", alias = "jwt-verify-issuer", env = "JWT_ISSUER")]
     pub jwt_issuer: Option<String>,
     /// Clock-skew allowance for exp, nbf and iat, in seconds (0 allowed)
@@ -410,15 +412,42 @@ pub fn parse_algorithm(s: &str) -> Result<jsonwebtoken::Algorithm, String> {
     }
 }
 
-/// One audience (v4's `--jwt-verify-audience` takes a list; postgraph checks one).
+/// v4's `-A`: comma-separated audiences, any of which a token may carry (`''`: no check).
 fn parse_audience(s: &str) -> Result<String, String> {
     let s = s.trim();
-    if s.is_empty() || s.contains(',') {
-        return Err(format!(
-            "`{s}`: give one audience (postgraph signs it into tokens and requires it of incoming ones; `postgraphile` is v4's)"
-        ));
+    if s.split(',').filter(|a| !a.trim().is_empty()).count() == 0 && !s.is_empty() {
+        return Err(format!("`{s}`: give audiences separated by commas"));
     }
     Ok(s.to_string())
+}
+
+/// `--jwt-issuer`'s value (v4's comma-separated `--jwt-verify-issuer`) as the issuer tokens
+/// are signed with and the others accepted.
+pub fn issuers(given: Option<&str>) -> (Option<String>, Vec<String>) {
+    let mut list = given
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|i| !i.is_empty())
+        .map(str::to_owned);
+    (list.next(), list.collect())
+}
+
+/// `-A`'s value as the audience tokens are signed with, the others accepted, and whether
+/// the audience goes unchecked (v4's `-A ''`).
+pub fn audiences(given: Option<&str>) -> (Option<String>, Vec<String>, bool) {
+    let Some(given) = given else {
+        return (None, vec![], false);
+    };
+    let mut list = given
+        .split(',')
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(str::to_owned);
+    match list.next() {
+        Some(first) => (Some(first), list.collect(), false),
+        None => (None, vec![], true),
+    }
 }
 
 /// One `--extended-errors` field: a name v4 knows for a Postgres error field.

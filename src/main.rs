@@ -157,6 +157,8 @@ async fn serve(mut o: ServeOptions, demo: bool) -> Result<(), AnyError> {
     let graphiql = o.graphiql && !o.production;
     let addr: SocketAddr = format!("{}:{}", o.host, o.port).parse()?;
     let mut http_options = HttpOptions {
+        graphql_route: o.v4.graphql_route.clone(),
+        batch_limit: o.v4.enable_query_batching.then_some(o.v4.max_batch_size),
         graphiql_route: o.v4.graphiql_route.clone(),
         request_log: !o.v4.disable_query_log,
         body_limit: o.body_size_limit,
@@ -190,6 +192,9 @@ async fn serve(mut o: ServeOptions, demo: bool) -> Result<(), AnyError> {
     } else {
         pick(&secret, example::JWT_SECRET)
     };
+    let (audience, more_audiences, ignore_audience) =
+        postgraph::config::audiences(o.jwt_audience.as_deref());
+    let (issuer, more_issuers) = postgraph::config::issuers(o.jwt_issuer.as_deref());
     let jwt = JwtConfig {
         secret,
         private_key,
@@ -197,8 +202,11 @@ async fn serve(mut o: ServeOptions, demo: bool) -> Result<(), AnyError> {
         jwks_url: o.jwt_jwks_url.clone(),
         jwks_cooldown_secs: o.jwt_jwks_cooldown,
         algorithm: o.jwt_algorithm,
-        audience: o.jwt_audience.clone(),
-        issuer: o.jwt_issuer.clone(),
+        audience,
+        more_audiences,
+        issuer,
+        more_issuers,
+        verify: o.v4.jwt_verify.verify(ignore_audience),
         leeway_secs: o.jwt_leeway,
         allow_missing_exp: o.jwt_allow_missing_exp,
         expires_in_secs: o.jwt_expires_in,
@@ -209,6 +217,9 @@ async fn serve(mut o: ServeOptions, demo: bool) -> Result<(), AnyError> {
     };
     // Keys and JWT settings are checked before any database is asked (or started).
     Auth::new(jwt.clone())?;
+    for relaxed in jwt.verify.relaxations() {
+        tracing::warn!("{relaxed}: token checks are weaker than postgraph's defaults");
+    }
     let (connection, embedded, _) = database(&o.db, true).await?;
     let cfg = EngineConfig {
         connection,

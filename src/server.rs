@@ -180,7 +180,7 @@ pub async fn build_api_with(
     if !missing.is_empty() {
         return Err(StartError::MissingSchemas(missing, existing));
     }
-    let catalog = catalog::load(client, schemas).await?;
+    let catalog = catalog::load_with(client, schemas, flags.include_extension_resources).await?;
     for s in schemas {
         let empty = !catalog.classes.iter().any(|c| &c.schema == s)
             && !catalog.procs.iter().any(|p| &p.schema == s);
@@ -347,13 +347,15 @@ pub struct Running {
     pub addr: SocketAddr,
     /// The engine serving (for [`crate::live::start`]: reloads swap its schema).
     pub engine: Arc<Engine>,
+    /// Where GraphQL is served (`--graphql`).
+    pub graphql_route: String,
     shutdown: Option<oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Running {
     pub fn url(&self) -> String {
-        format!("http://{}/graphql", self.addr)
+        format!("http://{}{}", self.addr, self.graphql_route)
     }
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
@@ -387,12 +389,14 @@ pub async fn start(
         .map_err(|e| StartError::Bind(addr, e))?;
     let (tx, rx) = oneshot::channel::<()>();
     let engine = Arc::new(engine);
+    let graphql_route = opts.graphql_route.clone();
     let handle = tokio::spawn(http::serve(engine.clone(), opts, listener, async move {
         let _ = rx.await;
     }));
     Ok(Running {
         addr,
         engine,
+        graphql_route,
         shutdown: Some(tx),
         handle: Some(handle),
     })

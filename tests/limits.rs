@@ -281,7 +281,7 @@ async fn a_connection_without_first_returns_one_capped_page_and_says_there_is_mo
 }
 
 #[tokio::test]
-async fn batched_requests_are_refused_so_there_is_no_batch_to_limit() {
+async fn batched_requests_are_refused_without_enable_query_batching() {
     let app = app().await;
     let warm = app
         .gql("{ allPosts { totalCount } }", json!({}), None)
@@ -293,6 +293,6 @@ async fn batched_requests_are_refused_so_there_is_no_batch_to_limit() {
         .collect();
     let r = app.post_raw(json!(batch).to_string(), &[]).await;
     assert_eq!(r.status, 400, "{}", r.body);
-    assert_eq!(r.first_error_code(), Some("BAD_REQUEST"));
+    assert_eq!(r.first_error_code(), Some("BATCHING_DISABLED"));
     assert_eq!(app.statement_count("%").await, before);
 }

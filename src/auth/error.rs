@@ -26,6 +26,10 @@ pub enum AuthError {
     InvalidIssuer,
     #[error("token algorithm is not allowed")]
     InvalidAlgorithm,
+    /// `--jwt-verify-id` / `--jwt-verify-subject`: the token's `jti` or `sub` is missing or
+    /// not the one required.
+    #[error("token claim \"{0}\" is missing or not accepted")]
+    InvalidClaim(&'static str),
     #[error("token kid names no configured key")]
     UnknownKid,
     /// `--jwt-fingerprint`: the token's `fgp` and the request's fingerprint cookie disagree.
@@ -74,6 +78,8 @@ impl AuthError {
             AuthError::InvalidAudience => "JWT_INVALID_AUDIENCE",
             AuthError::InvalidIssuer => "JWT_INVALID_ISSUER",
             AuthError::InvalidAlgorithm => "JWT_INVALID_ALGORITHM",
+            AuthError::InvalidClaim("jti") => "JWT_INVALID_ID",
+            AuthError::InvalidClaim(_) => "JWT_INVALID_SUBJECT",
             AuthError::UnknownKid => "JWT_UNKNOWN_KID",
             AuthError::Fingerprint(_) => "JWT_FINGERPRINT",
             AuthError::Revoked(_) => "JWT_REVOKED",

@@ -89,8 +89,16 @@ pub struct JwtConfig {
     /// `--jwt-audience`: added as `aud` when signing (unless the row has one); required and
     /// checked when verifying. `None`: a token carrying `aud` is refused.
     pub audience: Option<String>,
+    /// More audiences an incoming token may carry instead of `audience` (v4's `-A a,b`: any
+    /// of them); tokens are signed with `audience`.
+    pub more_audiences: Vec<String>,
     /// Added as `iss` when signing (unless the row has one); required and checked when verifying.
     pub issuer: Option<String>,
+    /// More issuers an incoming token may name instead of `issuer` (v4's
+    /// `--jwt-verify-issuer a,b`); tokens are signed with `issuer`.
+    pub more_issuers: Vec<String>,
+    /// v4's `--jwt-verify-*` options that narrow or (opted into explicitly) relax verification.
+    pub verify: VerifyOptions,
     /// Clock-skew allowance for `exp`/`nbf`/`iat`, in seconds (default 30, at most
     /// [`MAX_LEEWAY_SECS`]).
     pub leeway_secs: u64,
@@ -113,6 +121,42 @@ pub struct JwtConfig {
     pub session_lifetime_secs: u64,
 }
 
+/// PostGraphile v4's `--jwt-verify-*` options (its `jwtVerifyOptions`). The defaults change
+/// nothing; each relaxation is an explicit opt-in, logged at startup.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VerifyOptions {
+    /// `--jwt-verify-algorithms`: only these algorithms are accepted, and only where the
+    /// configured key's kind accepts them as well (never `none`).
+    pub algorithms: Option<Vec<Algorithm>>,
+    /// `--jwt-verify-id`: the `jti` a token must carry.
+    pub jwt_id: Option<String>,
+    /// `--jwt-verify-subject`: the `sub` a token must carry.
+    pub subject: Option<String>,
+    /// `--jwt-verify-ignore-expiration`: an expired token (or one without `exp`) is accepted.
+    pub ignore_expiration: bool,
+    /// `--jwt-verify-ignore-not-before`: a token whose `nbf` is in the future is accepted.
+    pub ignore_not_before: bool,
+    /// v4's `-A ''`: the audience is not checked (a token carrying any `aud` is accepted).
+    pub ignore_audience: bool,
+}
+
+impl VerifyOptions {
+    /// What these options relax, for the startup warning; empty when nothing is.
+    pub fn relaxations(&self) -> Vec<&'static str> {
+        let mut out = vec![];
+        if self.ignore_expiration {
+            out.push("--jwt-verify-ignore-expiration: expired tokens, and tokens without exp, are accepted");
+        }
+        if self.ignore_not_before {
+            out.push("--jwt-verify-ignore-not-before: tokens are accepted before their nbf");
+        }
+        if self.ignore_audience {
+            out.push("--jwt-verify-audience '': the audience of incoming tokens is not checked");
+        }
+        out
+    }
+}
+
 /// Default lifetime of the session cookies (fingerprint, refresh token): 30 days.
 pub const DEFAULT_SESSION_LIFETIME_SECS: u64 = 30 * 86_400;
 
@@ -126,7 +170,10 @@ impl Default for JwtConfig {
             jwks_cooldown_secs: DEFAULT_JWKS_COOLDOWN_SECS,
             algorithm: None,
             audience: None,
+            more_audiences: vec![],
             issuer: None,
+            more_issuers: vec![],
+            verify: VerifyOptions::default(),
             leeway_secs: DEFAULT_LEEWAY_SECS,
             allow_missing_exp: false,
             expires_in_secs: DEFAULT_EXPIRES_IN_SECS,
@@ -159,7 +206,10 @@ impl fmt::Debug for JwtConfig {
             .field("jwks_cooldown_secs", &self.jwks_cooldown_secs)
             .field("algorithm", &self.algorithm)
             .field("audience", &self.audience)
+            .field("more_audiences", &self.more_audiences)
             .field("issuer", &self.issuer)
+            .field("more_issuers", &self.more_issuers)
+            .field("verify", &self.verify)
             .field("leeway_secs", &self.leeway_secs)
             .field("allow_missing_exp", &self.allow_missing_exp)
             .field("expires_in_secs", &self.expires_in_secs)
@@ -180,7 +230,10 @@ pub struct Auth {
     /// fresh and cached tokens.
     validation: Validation,
     audience: Option<String>,
+    more_audiences: Vec<String>,
     issuer: Option<String>,
+    more_issuers: Vec<String>,
+    verify: VerifyOptions,
     leeway_secs: u64,
     allow_missing_exp: bool,
     expires_in_secs: u64,
@@ -234,10 +287,24 @@ impl Auth {
                 cfg.jwks_cooldown_secs,
             )?)),
         };
-        if matches!(cfg.audience.as_deref(), Some("")) {
+        if cfg.verify.ignore_audience && cfg.audience.is_some() {
+            return Err(AuthError::Config(
+                "an audience and no audience check (`-A ''`) exclude each other".into(),
+            ));
+        }
+        if cfg.verify.algorithms.as_ref().is_some_and(Vec::is_empty) {
+            return Err(AuthError::Config(
+                "--jwt-verify-algorithms names no algorithm".into(),
+            ));
+        }
+        if matches!(cfg.audience.as_deref(), Some(""))
+            || cfg.more_audiences.iter().any(String::is_empty)
+        {
             return Err(AuthError::Config("JWT audience is empty".into()));
         }
-        if matches!(cfg.issuer.as_deref(), Some("")) {
+        if matches!(cfg.issuer.as_deref(), Some(""))
+            || cfg.more_issuers.iter().any(String::is_empty)
+        {
             return Err(AuthError::Config("JWT issuer is empty".into()));
         }
 
@@ -261,7 +328,10 @@ impl Auth {
             jwks,
             validation,
             audience: cfg.audience,
+            more_audiences: cfg.more_audiences,
             issuer: cfg.issuer,
+            more_issuers: cfg.more_issuers,
+            verify: cfg.verify,
             leeway_secs: cfg.leeway_secs,
             allow_missing_exp: cfg.allow_missing_exp,
             expires_in_secs: cfg.expires_in_secs,

@@ -13,12 +13,15 @@ impl Auth {
     pub fn check_times(&self, claims: &Claims) -> Result<(), AuthError> {
         let now = jsonwebtoken::get_current_timestamp() as f64;
         let leeway = self.leeway_secs as f64;
-        match numeric_claim(claims, "exp")? {
+        let exp = numeric_claim(claims, "exp")?;
+        match exp {
+            _ if self.verify.ignore_expiration => {}
             Some(exp) if exp + leeway <= now => return Err(AuthError::Expired),
             None if !self.allow_missing_exp => return Err(AuthError::MissingExp),
             _ => {}
         }
-        if numeric_claim(claims, "nbf")?.is_some_and(|nbf| nbf > now + leeway) {
+        let nbf = numeric_claim(claims, "nbf")?;
+        if !self.verify.ignore_not_before && nbf.is_some_and(|nbf| nbf > now + leeway) {
             return Err(AuthError::NotYetValid);
         }
         if numeric_claim(claims, "iat")?.is_some_and(|iat| iat > now + leeway) {
@@ -30,6 +33,9 @@ impl Auth {
     /// When a verified token stops being accepted (Unix seconds): its `exp` plus the leeway.
     /// None: it has no `exp` (allowed only with `--jwt-allow-missing-exp`).
     pub fn accepted_until(&self, claims: &Claims) -> Option<f64> {
+        if self.verify.ignore_expiration {
+            return None;
+        }
         numeric_claim(claims, "exp")
             .ok()
             .flatten()
@@ -41,20 +47,39 @@ impl Auth {
         exp + self.leeway_secs as f64
     }
 
-    /// Checks `aud` and `iss` against the configuration, then the time claims.
+    /// Whether `aud` is one of the configured audiences.
+    fn ours(&self, aud: &str) -> bool {
+        self.audience.as_deref() == Some(aud) || self.more_audiences.iter().any(|a| a == aud)
+    }
+
+    /// Checks `aud`, `iss`, and `jti`/`sub` when required, against the configuration, then
+    /// the time claims.
     fn check_claims(&self, claims: &Claims) -> Result<(), AuthError> {
         match (&self.audience, claims.get("aud")) {
+            _ if self.verify.ignore_audience => {}
             (None, None) => {}
             // No audience configured: a token meant for some audience is not meant for us.
             (None, Some(_)) => return Err(AuthError::InvalidAudience),
             (Some(_), None) => return Err(AuthError::InvalidAudience),
-            (Some(ours), Some(Value::String(aud))) if aud == ours => {}
-            (Some(ours), Some(Value::Array(auds)))
-                if auds.iter().any(|a| a.as_str() == Some(ours)) => {}
+            (Some(_), Some(Value::String(aud))) if self.ours(aud) => {}
+            (Some(_), Some(Value::Array(auds)))
+                if auds
+                    .iter()
+                    .any(|a| a.as_str().is_some_and(|a| self.ours(a))) => {}
             (Some(_), Some(_)) => return Err(AuthError::InvalidAudience),
         }
+        for (claim, wanted) in [("jti", &self.verify.jwt_id), ("sub", &self.verify.subject)] {
+            if let Some(wanted) = wanted {
+                if claims.get(claim).and_then(Value::as_str) != Some(wanted.as_str()) {
+                    return Err(AuthError::InvalidClaim(claim));
+                }
+            }
+        }
         if let Some(ours) = &self.issuer {
-            if claims.get("iss").and_then(Value::as_str) != Some(ours.as_str()) {
+            let iss = claims.get("iss").and_then(Value::as_str);
+            if iss != Some(ours.as_str())
+                && !iss.is_some_and(|i| self.more_issuers.iter().any(|o| o == i))
+            {
                 return Err(AuthError::InvalidIssuer);
             }
         }
@@ -107,6 +132,9 @@ impl Auth {
         let alg = alg
             .parse::<Algorithm>()
             .map_err(|_| AuthError::InvalidAlgorithm)?;
+        if (self.verify.algorithms.as_ref()).is_some_and(|allowed| !allowed.contains(&alg)) {
+            return Err(AuthError::InvalidAlgorithm);
+        }
         let mut validation = self.validation.clone();
         validation.algorithms = vec![alg];
         let mut outcome = Err(AuthError::InvalidSignature);

@@ -69,7 +69,25 @@ pub struct Class {
     pub updatable: bool,
     #[serde(default = "granted")]
     pub deletable: bool,
+    /// The columns of each index (attribute numbers, 0 for an expression), for v4's
+    /// `--no-ignore-indexes`.
+    #[serde(default)]
+    pub indexes: Vec<Vec<i16>>,
     pub attributes: Vec<Attribute>,
+}
+
+impl Class {
+    /// Whether an index leads with this column (v4's `isIndexed` of an attribute: it can
+    /// order and filter cheaply).
+    pub fn leads_an_index(&self, num: i16) -> bool {
+        self.indexes.iter().any(|i| i.first() == Some(&num))
+    }
+
+    /// Whether an index starts with these columns in this order (v4's `isIndexed` of a
+    /// foreign key: its backward relation can be read cheaply).
+    pub fn has_index_on(&self, keys: &[i16]) -> bool {
+        self.indexes.iter().any(|i| i.starts_with(keys))
+    }
 }
 
 fn granted() -> bool {
@@ -212,12 +230,22 @@ pub async fn load(
     client: &tokio_postgres::Client,
     schemas: &[String],
 ) -> Result<Catalog, CatalogError> {
+    load_with(client, schemas, false).await
+}
+
+/// [`load`], with the objects extensions own too when `include_extensions` (v4's
+/// `--include-extension-resources`).
+pub async fn load_with(
+    client: &tokio_postgres::Client,
+    schemas: &[String],
+    include_extensions: bool,
+) -> Result<Catalog, CatalogError> {
     let span = tracing::info_span!("introspect", schemas = ?schemas);
     async move {
         client
             .batch_execute(crate::sql::text::INTROSPECTION_BEGIN)
             .await?;
-        let row = match client.query_one(INTROSPECTION_SQL, &[&schemas]).await {
+        let row = match client.query_one(INTROSPECTION_SQL, &[&schemas, &include_extensions]).await {
             Ok(row) => row,
             Err(error) => {
                 // Best effort: the query's error is the one worth reporting.

@@ -39,9 +39,9 @@ pub struct V4Options {
     /// Export the schema (--export-schema-*) and exit without serving
     #[arg(short = 'X', long = "no-server")]
     pub no_server: bool,
-    /// The route of the GraphQL endpoint (v4's -q); postgraph serves it at /graphql only
-    #[arg(short = 'q', long = "graphql", value_name = "PATH", value_parser = graphql_route)]
-    pub graphql_route: Option<String>,
+    /// The route of the GraphQL endpoint, over HTTP and WebSocket (v4's -q); GraphiQL uses it
+    #[arg(short = 'q', long = "graphql", value_name = "PATH", default_value = "/graphql", value_parser = route)]
+    pub graphql_route: String,
     /// The route of GraphiQL (v4's -i)
     #[arg(short = 'i', long = "graphiql", value_name = "PATH", default_value = "/graphiql", value_parser = route)]
     pub graphiql_route: String,
@@ -67,6 +67,55 @@ pub struct V4Options {
         conflicts_with = "jwt_role_claim_key"
     )]
     pub jwt_role: Option<String>,
+    #[command(flatten)]
+    pub jwt_verify: JwtVerifyOptions,
+    /// Accept a JSON array of requests in one POST and answer an array of results (v4's
+    /// batching); each operation is checked against the limits, and at most --max-batch-size
+    #[arg(
+        long = "enable-query-batching",
+        env = "POSTGRAPH_ENABLE_QUERY_BATCHING"
+    )]
+    pub enable_query_batching: bool,
+    /// Most operations in one batched request (with --enable-query-batching)
+    #[arg(long = "max-batch-size", env = "POSTGRAPH_MAX_BATCH_SIZE", default_value_t = DEFAULT_MAX_BATCH_SIZE, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub max_batch_size: usize,
+}
+
+/// `--max-batch-size`.
+pub const DEFAULT_MAX_BATCH_SIZE: usize = 20;
+
+/// v4's `--jwt-verify-*` options: narrowing ones, and relaxing ones that must be asked for.
+#[derive(Debug, Clone, Default, Args)]
+pub struct JwtVerifyOptions {
+    /// Comma-separated algorithms accepted (of those the key's kind accepts; never `none`)
+    #[arg(long = "jwt-verify-algorithms", value_delimiter = ',', value_parser = super::parse_algorithm)]
+    pub algorithms: Vec<jsonwebtoken::Algorithm>,
+    /// The `jti` claim an incoming token must carry
+    #[arg(long = "jwt-verify-id", value_name = "JTI")]
+    pub id: Option<String>,
+    /// The `sub` claim an incoming token must carry
+    #[arg(long = "jwt-verify-subject", value_name = "SUB")]
+    pub subject: Option<String>,
+    /// Accept expired tokens and tokens without exp (not recommended; warned at start)
+    #[arg(long = "jwt-verify-ignore-expiration")]
+    pub ignore_expiration: bool,
+    /// Accept tokens before their nbf (warned at start)
+    #[arg(long = "jwt-verify-ignore-not-before")]
+    pub ignore_not_before: bool,
+}
+
+impl JwtVerifyOptions {
+    /// As the auth layer takes them; `ignore_audience` comes from `-A ''`.
+    pub fn verify(&self, ignore_audience: bool) -> crate::auth::VerifyOptions {
+        crate::auth::VerifyOptions {
+            algorithms: (!self.algorithms.is_empty()).then(|| self.algorithms.clone()),
+            jwt_id: self.id.clone(),
+            subject: self.subject.clone(),
+            ignore_expiration: self.ignore_expiration,
+            ignore_not_before: self.ignore_not_before,
+            ignore_audience,
+        }
+    }
 }
 
 impl V4Options {
@@ -80,7 +129,7 @@ impl V4Options {
             notes.push("--allow-explain: postgraph's GraphiQL has no Explain button; RUST_LOG=postgraph=debug logs each statement");
         }
         if self.websockets.iter().any(|w| w == "[]") || self.websockets.len() == 1 {
-            notes.push("--websockets: postgraph speaks both WebSocket protocols (v0 and v1) on /graphql, chosen by the client");
+            notes.push("--websockets: postgraph speaks both WebSocket protocols (v0 and v1) on the GraphQL route, chosen by the client");
         }
         if self.websocket_operations.as_deref() == Some("subscriptions") {
             notes.push("--websocket-operations subscriptions: postgraph also runs queries and mutations sent over a WebSocket (v4's `all`)");
@@ -141,16 +190,6 @@ fn route(s: &str) -> Result<String, String> {
     }
 }
 
-/// v4's `--graphql` route: postgraph's clients, WebSockets and health checks use /graphql.
-fn graphql_route(s: &str) -> Result<String, String> {
-    match route(s)?.as_str() {
-        "/graphql" => Ok("/graphql".into()),
-        other => Err(format!(
-            "`{other}`: postgraph serves GraphQL at /graphql only; a reverse proxy can expose it under another path"
-        )),
-    }
-}
-
 /// The v4 options that cannot apply, each with what postgraph does instead.
 const REFUSED: &[(&[&str], &str)] = &[
     (
@@ -179,43 +218,6 @@ const REFUSED: &[(&[&str], &str)] = &[
         &["-L", "--live"],
         "postgraph has no live queries; --simple-subscriptions gives v4's \
          `listen(topic:)` subscription fed by NOTIFY",
-    ),
-    (
-        &["--enable-query-batching"],
-        "postgraph answers one operation per request; send several requests instead \
-         (HTTP keep-alive makes that cheap)",
-    ),
-    (
-        &["--no-ignore-indexes"],
-        "postgraph exposes orderBy, conditions and relations whether or not an index backs \
-         them (v4's default); hide expensive ones with the @omit smart comment",
-    ),
-    (
-        &["--include-extension-resources"],
-        "postgraph always leaves out tables and functions owned by extensions (v4's default)",
-    ),
-    (
-        &["--legacy-functions-only", "--legacy-json-uuid"],
-        "postgraph has no v3 compatibility modes: the scalars are JSON and UUID, and functions \
-         with OUT, INOUT or VARIADIC parameters are left out (with a warning naming each)",
-    ),
-    (
-        &["--jwt-verify-algorithms"],
-        "postgraph accepts the algorithms of the configured key's kind (HS256/384/512 for \
-         --jwt-secret) and never `none`; --jwt-algorithm picks the signing one",
-    ),
-    (
-        &[
-            "--jwt-verify-ignore-expiration",
-            "--jwt-verify-ignore-not-before",
-        ],
-        "postgraph always checks exp and nbf (with --jwt-leeway seconds of tolerance); \
-         --jwt-allow-missing-exp accepts tokens that have no exp",
-    ),
-    (
-        &["--jwt-verify-id", "--jwt-verify-subject"],
-        "postgraph does not check jti or sub itself: every claim is a transaction-local \
-         setting (jwt.claims.sub, jwt.claims.jti) that an RLS policy or a function can test",
     ),
 ];
 
@@ -437,8 +439,77 @@ mod tests {
         // `-S` is v4's --subscriptions; simple subscriptions keep their long name.
         let s = serve(&["--simple-subscriptions"]);
         assert!(s.db.simple_subscriptions && !s.v4.subscriptions);
-        // postgraph checks one audience and serves GraphQL at /graphql only.
-        for bad in [&["-A", "a,b"][..], &["--graphql", "/api"], &["-l", "5XB"]] {
+        // A size needs a unit postgraph knows.
+        use clap::Parser;
+        let argv = ["postgraph", "serve", "-l", "5XB"];
+        assert!(crate::config::Cli::try_parse_from(argv).is_err());
+    }
+
+    #[test]
+    fn v4_verify_and_route_options_take_v4_values() {
+        use jsonwebtoken::Algorithm;
+        let o = serve(&[
+            "-A",
+            "postgraphile,mobile",
+            "--jwt-verify-algorithms",
+            "HS256,HS512",
+            "--jwt-verify-id",
+            "j1",
+            "--jwt-verify-subject",
+            "s1",
+            "--jwt-verify-ignore-expiration",
+            "--jwt-verify-ignore-not-before",
+            "-q",
+            "/api/",
+            "--enable-query-batching",
+        ]);
+        let (aud, more, ignore) = crate::config::audiences(o.jwt_audience.as_deref());
+        assert_eq!(aud.as_deref(), Some("postgraphile"));
+        assert_eq!((more, ignore), (vec!["mobile".to_string()], false));
+        let v = o.v4.jwt_verify.verify(ignore);
+        assert_eq!(v.algorithms, Some(vec![Algorithm::HS256, Algorithm::HS512]));
+        assert_eq!(
+            (v.jwt_id.as_deref(), v.subject.as_deref()),
+            (Some("j1"), Some("s1"))
+        );
+        assert!(v.ignore_expiration && v.ignore_not_before && !v.ignore_audience);
+        assert_eq!(v.relaxations().len(), 2);
+        assert_eq!(o.v4.graphql_route, "/api");
+        assert!(o.v4.enable_query_batching);
+        assert_eq!(o.v4.max_batch_size, DEFAULT_MAX_BATCH_SIZE);
+        let o = serve(&[
+            "--jwt-verify-issuer",
+            "postgraphile, https://auth.example.com",
+        ]);
+        assert_eq!(
+            crate::config::issuers(o.jwt_issuer.as_deref()),
+            (
+                Some("postgraphile".into()),
+                vec!["https://auth.example.com".to_string()]
+            )
+        );
+        // The schema options v4 has (they shape the SDL, so `export-schema` takes them too).
+        let o = serve(&[
+            "--no-ignore-indexes",
+            "--include-extension-resources",
+            "--legacy-functions-only",
+            "--legacy-json-uuid",
+        ]);
+        let f = &o.db.schema_flags;
+        assert!(f.no_ignore_indexes && f.include_extension_resources);
+        assert!(f.legacy_functions_only && f.legacy_json_uuid);
+        // v4's `-A ''` turns the audience check off.
+        let o = serve(&["--jwt-verify-audience", ""]);
+        assert_eq!(
+            crate::config::audiences(o.jwt_audience.as_deref()),
+            (None, vec![], true)
+        );
+        // `none` is never an algorithm, nor a route without a slash.
+        for bad in [
+            &["--jwt-verify-algorithms", "HS256,none"][..],
+            &["--graphql", "api"],
+            &["--max-batch-size", "0"],
+        ] {
             use clap::Parser;
             let argv = ["postgraph", "serve"].iter().chain(bad).copied();
             assert!(crate::config::Cli::try_parse_from(argv).is_err(), "{bad:?}");

@@ -37,7 +37,8 @@ pub(super) fn mask(v: &mut InputValue<S>, name: &str, lists_left: usize, root: &
     }
     match root.schema.concrete_type_by_name(name) {
         Some(MetaType::Scalar(s))
-            if (s.name == "JSON" && root.query_info.model.dynamic_json)
+            if (matches!(s.name.as_str(), "JSON" | "Json")
+                && root.query_info.model.dynamic_json)
                 || s.name == "KeyValueHash" =>
         {
             let structured = matches!(v, InputValue::List(_) | InputValue::Object(_));

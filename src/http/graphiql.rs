@@ -19,6 +19,7 @@ const PAGE: &str = r#"<!doctype html>
 <head>
   <meta charset="utf-8" />
   <title>postgraph GraphiQL</title>
+  <link rel="icon" href="data:," />
   <link rel="stylesheet" href="/_postgraph/graphiql/graphiql.min.css" />
   <link rel="stylesheet" href="/_postgraph/graphiql/page.css" />
 </head>
@@ -34,11 +35,13 @@ const PAGE: &str = r#"<!doctype html>
 
 const PAGE_CSS: &str = "body { margin: 0; height: 100vh; } #graphiql { height: 100vh; }\n";
 
-/// Starts GraphiQL against /graphql (subscriptions over the same origin's WebSocket), with the
-/// header editor open to paste a token into.
+/// Starts GraphiQL against the GraphQL route (`ROUTE`, replaced by `--graphql`'s as a JSON
+/// string; subscriptions over the same origin's WebSocket), with the header editor open to
+/// paste a token into.
 const START_JS: &str = r#"(function () {
-  var ws = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/graphql';
-  var fetcher = GraphiQL.createFetcher({ url: '/graphql', subscriptionUrl: ws });
+  var route = ROUTE;
+  var ws = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + route;
+  var fetcher = GraphiQL.createFetcher({ url: route, subscriptionUrl: ws });
   var hint = '# Welcome to postgraph\'s GraphiQL.\n#\n' +
     '# To run as a signed-in user, open "Headers" below and paste\n' +
     '#   {"Authorization": "Bearer <your token>"}\n' +
@@ -73,14 +76,13 @@ fn asset(name: &str) -> Option<(&'static [u8], &'static str)> {
             include_bytes!("../../assets/graphiql/react-dom.production.min.js"),
             js,
         ),
-        "start.js" => (START_JS.as_bytes(), js),
         "page.css" => (PAGE_CSS.as_bytes(), css),
         _ => return None,
     })
 }
 
-fn reply(body: &'static [u8], content_type: &'static str) -> super::Reply {
-    let mut r = super::Reply::new(body.into());
+fn reply(body: impl Into<bytes::Bytes>, content_type: &'static str) -> super::Reply {
+    let mut r = super::Reply::new(body.into().into());
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     h.insert(
@@ -96,13 +98,23 @@ fn reply(body: &'static [u8], content_type: &'static str) -> super::Reply {
 
 /// The GraphiQL page.
 pub fn page() -> super::Reply {
-    reply(PAGE.as_bytes(), "text/html; charset=utf-8")
+    reply(PAGE, "text/html; charset=utf-8")
 }
 
-/// One of the page's files (`path` under [`ASSETS`]), or None.
-pub fn file(path: &str) -> Option<super::Reply> {
-    let (body, content_type) = asset(path.strip_prefix(ASSETS)?)?;
-    let mut r = reply(body, content_type);
+/// One of the page's files (`path` under [`ASSETS`]), or None; `start.js` points GraphiQL
+/// at `graphql_route`.
+pub fn file(path: &str, graphql_route: &str) -> Option<super::Reply> {
+    let name = path.strip_prefix(ASSETS)?;
+    let mut r = if name == "start.js" {
+        let route = serde_json::Value::from(graphql_route).to_string();
+        reply(
+            START_JS.replace("ROUTE", &route),
+            "text/javascript; charset=utf-8",
+        )
+    } else {
+        let (body, content_type) = asset(name)?;
+        reply(body, content_type)
+    };
     // The files change only with the binary.
     r.headers_mut().insert(
         header::CACHE_CONTROL,

@@ -206,6 +206,38 @@ where
                     )
                 }
             }
+        } else if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+            let Some(limit) = opts.batch_limit else {
+                return refuse(
+                    StatusCode::BAD_REQUEST,
+                    content_type,
+                    "a JSON array of requests (a batch) is answered only with --enable-query-batching; send one request object",
+                    "BATCHING_DISABLED",
+                );
+            };
+            let requests = match serde_json::from_slice::<Vec<Request>>(&bytes) {
+                Ok(r) if (1..=limit).contains(&r.len()) => r,
+                Ok(r) => {
+                    return refuse(
+                        StatusCode::BAD_REQUEST,
+                        content_type,
+                        &format!(
+                            "a batch holds 1 to {limit} requests (--max-batch-size), not {}",
+                            r.len()
+                        ),
+                        "BATCH_TOO_LARGE",
+                    )
+                }
+                Err(e) => {
+                    return refuse(
+                        StatusCode::BAD_REQUEST,
+                        content_type,
+                        &format!("the body is not a valid batch of GraphQL requests: {e}"),
+                        "BAD_REQUEST",
+                    )
+                }
+            };
+            return super::batch::handle(engine, opts, &headers, requests, content_type).await;
         } else {
             match serde_json::from_slice::<Request>(&bytes) {
                 Ok(r) => r,
@@ -283,7 +315,7 @@ where
 }
 
 /// The position header a client sent back: the WAL position of its last write.
-fn read_after(headers: &HeaderMap) -> Result<Option<crate::db::replicas::Lsn>, String> {
+pub(super) fn read_after(headers: &HeaderMap) -> Result<Option<crate::db::replicas::Lsn>, String> {
     let Some(v) = headers.get(super::POSITION_HEADER) else {
         return Ok(None);
     };
@@ -291,7 +323,11 @@ fn read_after(headers: &HeaderMap) -> Result<Option<crate::db::replicas::Lsn>, S
 }
 
 /// The token cookie a mutation's result asks for: set to its token, or cleared.
-fn set_cookies(opts: &HttpOptions, issued: &crate::engine::Issued, headers: &mut HeaderMap) {
+pub(super) fn set_cookies(
+    opts: &HttpOptions,
+    issued: &crate::engine::Issued,
+    headers: &mut HeaderMap,
+) {
     let Some(name) = &opts.jwt_cookie else {
         return;
     };
@@ -314,7 +350,7 @@ fn set_cookies(opts: &HttpOptions, issued: &crate::engine::Issued, headers: &mut
 /// browser session's, not one token's: it lives as long as the session
 /// (`--jwt-session-lifetime`), and at least until the last token signed is refused (its `exp`
 /// plus the leeway), so tabs and sockets of the browser keep using it across refreshes.
-fn set_fingerprint_cookie(
+pub(super) fn set_fingerprint_cookie(
     engine: &Engine,
     opts: &HttpOptions,
     issued: &crate::engine::Issued,
@@ -337,7 +373,7 @@ fn set_fingerprint_cookie(
 
 /// With `--jwt-refresh-cookie`: the refresh token a mutation's result carries, or the cookie's
 /// clearing when its value (or the row holding it) came back null, or on sign-out.
-fn set_refresh_cookie(
+pub(super) fn set_refresh_cookie(
     engine: &Engine,
     opts: &HttpOptions,
     issued: &crate::engine::Issued,
@@ -402,7 +438,7 @@ fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-fn request_error(
+pub(super) fn request_error(
     e: RequestError,
     legacy: bool,
     content_type: &'static str,

@@ -2,6 +2,7 @@
 //! `/graphiql`, `/health`, `/ready`, `/metrics`, `/.well-known/jwks.json`; panics caught as
 //! 500, CORS, one log line per request; the accept loop in `listen`.
 
+mod batch;
 mod cookies;
 mod graphql;
 mod listen;
@@ -32,6 +33,11 @@ pub struct HttpOptions {
     /// Most connections served at once (`--max-connections`); None: no cap.
     pub max_connections: Option<usize>,
     pub graphiql: bool,
+    /// Where GraphQL is served, over HTTP and WebSocket (`--graphql`, v4's `-q`).
+    pub graphql_route: String,
+    /// `--enable-query-batching`: a JSON array of requests is answered with an array of
+    /// results, of at most this many operations. None: an array is refused.
+    pub batch_limit: Option<usize>,
     /// Where GraphiQL is served (`--graphiql`, v4's `-i`).
     pub graphiql_route: String,
     /// One log line per request (off with `--disable-query-log`).
@@ -68,6 +74,8 @@ impl Default for HttpOptions {
             )),
             max_connections: Some(crate::config::DEFAULT_MAX_CONNECTIONS),
             graphiql: false,
+            graphql_route: "/graphql".into(),
+            batch_limit: None,
             graphiql_route: "/graphiql".into(),
             request_log: true,
             cors: false,
@@ -84,6 +92,21 @@ impl Default for HttpOptions {
 impl HttpOptions {
     /// Refuses combinations that would weaken the cookie rules (checked at startup).
     pub fn check(&self) -> Result<(), String> {
+        let fixed = ["/health", "/ready", "/metrics", "/.well-known/jwks.json"];
+        let route = self.graphql_route.as_str();
+        if fixed.contains(&route)
+            || route.starts_with(graphiql::ASSETS)
+            || route == self.graphiql_route
+        {
+            return Err(format!(
+                "--graphql {route}: that route is taken (by {}); choose another",
+                if route == self.graphiql_route {
+                    "GraphiQL"
+                } else {
+                    "postgraph itself"
+                }
+            ));
+        }
         for origin in &self.cors_origins {
             cookies::check_origin(origin)?;
         }
@@ -130,15 +153,28 @@ pub fn routes(
     let metrics = Arc::new(Metrics::default());
     let sockets = Arc::new(Sockets::new(engine.clone(), opts.ws.clone()));
     let ws_opts = opts.clone();
-    let websocket = warp::path("graphql")
-        .and(warp::path::end())
+    let ws_route = opts.graphql_route.clone();
+    // WebSocket upgrades on the GraphQL route, as v4 serves its subscriptions.
+    let on_route = warp::path::full()
+        .and_then(move |p: warp::path::FullPath| {
+            let here = p.as_str() == ws_route;
+            async move {
+                if here {
+                    Ok(())
+                } else {
+                    Err(warp::reject::not_found())
+                }
+            }
+        })
+        .untuple_one();
+    let websocket = on_route
         .and(warp::ws())
         .and(warp::header::headers_cloned())
         .map(move |socket: warp::ws::Ws, headers: HeaderMap| {
             let upgrade = ws_upgrade(&ws_opts, &headers);
             let protocol = upgrade.protocol;
             tracing::info!(
-                path = "/graphql",
+                path = ws_opts.graphql_route.as_str(),
                 protocol = protocol.map(Protocol::name),
                 "websocket"
             );
@@ -178,6 +214,7 @@ pub fn routes(
                 async move {
                     let started = Instant::now();
                     let count = opts.metrics;
+                    let graphql_route = opts.graphql_route.clone();
                     let request_log = opts.request_log;
                     let allow_origin = allowed_origin(&opts, &headers);
                     let by_origin = !opts.cors_origins.is_empty();
@@ -232,7 +269,7 @@ pub fn routes(
                         .remove::<Logged>()
                         .unwrap_or_default();
                     let elapsed = started.elapsed();
-                    if count && path.as_str() == "/graphql" {
+                    if count && path.as_str() == graphql_route {
                         metrics.observe(
                             outcome.operation.as_deref(),
                             reply.status().as_u16(),
@@ -384,11 +421,12 @@ where
         (p, &http::Method::GET) if opts.panic_path.as_deref() == Some(p) => {
             panic!("the test route {p} panics on purpose")
         }
-        ("/graphql", &http::Method::POST) | ("/graphql", &http::Method::GET) => {
+        (p, &http::Method::POST | &http::Method::GET) if p == opts.graphql_route => {
             graphql::handle(engine, opts, method, headers, query, body).await
         }
-        ("/graphql", &http::Method::OPTIONS)
-            if !opts.cors
+        (p, &http::Method::OPTIONS)
+            if p == opts.graphql_route
+                && !opts.cors
                 && !opts.cors_origins.is_empty()
                 && allowed_origin(&opts, &headers).is_none() =>
         {
@@ -399,7 +437,9 @@ where
                 "CORS_ORIGIN_NOT_ALLOWED",
             )
         }
-        ("/graphql", &http::Method::OPTIONS) if opts.cors || !opts.cors_origins.is_empty() => {
+        (p, &http::Method::OPTIONS)
+            if p == opts.graphql_route && (opts.cors || !opts.cors_origins.is_empty()) =>
+        {
             // CORS preflight: an allowed origin may send GraphQL with a bearer token.
             let mut r = Reply::new(String::new().into());
             *r.status_mut() = StatusCode::NO_CONTENT;
@@ -418,11 +458,11 @@ where
             );
             r
         }
-        ("/graphql", _) => {
+        (p, _) if p == opts.graphql_route => {
             let mut r = refuse(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "application/json",
-                "use GET or POST on /graphql",
+                &format!("use GET or POST on {p}"),
                 "METHOD_NOT_ALLOWED",
             );
             r.headers_mut()
@@ -465,7 +505,7 @@ where
         }
         (p, &http::Method::GET) if opts.graphiql && p == opts.graphiql_route => graphiql::page(),
         (p, &http::Method::GET) if opts.graphiql && p.starts_with(graphiql::ASSETS) => {
-            graphiql::file(p).unwrap_or_else(|| {
+            graphiql::file(p, &opts.graphql_route).unwrap_or_else(|| {
                 refuse(
                     StatusCode::NOT_FOUND,
                     "application/json",

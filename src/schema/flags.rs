@@ -70,6 +70,27 @@ pub struct SchemaFlags {
     /// `viewUniqueKey`; a view's `@uniqueKey` smart tag names its own)
     #[arg(long = "view-unique-key", env = "POSTGRAPH_VIEW_UNIQUE_KEY")]
     pub view_unique_key: Option<String>,
+    /// Leave out what would be slow for want of an index, as v4's --no-ignore-indexes: orderBy
+    /// values, conditions and filters on columns no index leads with, and both relations of a
+    /// foreign key no index starts with
+    #[arg(long = "no-ignore-indexes", env = "POSTGRAPH_NO_IGNORE_INDEXES")]
+    pub no_ignore_indexes: bool,
+    /// Expose the tables and functions extensions own too (left out by default, as in v4)
+    #[arg(
+        long = "include-extension-resources",
+        env = "POSTGRAPH_INCLUDE_EXTENSION_RESOURCES"
+    )]
+    pub include_extension_resources: bool,
+    /// v4's --legacy-functions-only: leave out functions with OUT, INOUT or TABLE parameters
+    /// (and those returning `record`), as PostGraphile before 4.1 did
+    #[arg(
+        long = "legacy-functions-only",
+        env = "POSTGRAPH_LEGACY_FUNCTIONS_ONLY"
+    )]
+    pub legacy_functions_only: bool,
+    /// v3's scalar names `Json` and `Uuid` instead of `JSON` and `UUID` (v4's --legacy-json-uuid)
+    #[arg(long = "legacy-json-uuid", env = "POSTGRAPH_LEGACY_JSON_UUID")]
+    pub legacy_json_uuid: bool,
     /// line, lseg, box, path, polygon and circle as v4's `Line`, `LineSegment`, `Box`,
     /// `Path`, `Polygon` and `Circle` objects (v4's `pgGeometricTypes`) rather than strings
     #[arg(long = "pg-geometric-types", env = "POSTGRAPH_PG_GEOMETRIC_TYPES")]

@@ -309,6 +309,17 @@ pub fn function_result_field(
     }
 }
 
+/// v4's `--legacy-json-uuid` (v3's names): `JSON` is `Json`, `UUID` is `Uuid`, and so are the
+/// types named after them (`JSONFilter` → `JsonFilter`, `UUIDListFilter` → `UuidListFilter`).
+pub fn legacy_json_uuid(name: &str) -> Option<String> {
+    [("JSON", "Json"), ("UUID", "Uuid")]
+        .into_iter()
+        .find_map(|(now, then)| {
+            let rest = name.strip_prefix(now)?;
+            matches!(rest, "" | "Filter" | "ListFilter").then(|| format!("{then}{rest}"))
+        })
+}
+
 /// camelCase of a type name split into words as lodash does: an uppercase run is one word
 /// before a capitalised word (`JSON` → `json`, `UUIDValue` → `uuidValue`, `BigInt` → `bigInt`).
 fn words_camel(name: &str) -> String {

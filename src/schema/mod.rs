@@ -7,6 +7,7 @@ pub mod filter;
 mod filter_flags;
 pub mod geometry;
 pub mod inflect;
+mod legacy;
 mod names;
 mod prune;
 pub mod tags;

@@ -103,6 +103,10 @@ pub struct Options {
     pub listen_connection: Option<String>,
     /// A GET of this path panics in the handler (tests of the panic guard).
     pub panic_path: Option<String>,
+    /// `--graphql`: the GraphQL route (default `/graphql`).
+    pub graphql_route: Option<&'static str>,
+    /// `--enable-query-batching` with this `--max-batch-size`.
+    pub batch_limit: Option<usize>,
 }
 
 impl Default for Options {
@@ -137,6 +141,8 @@ impl Default for Options {
             scale: Default::default(),
             listen_connection: None,
             panic_path: None,
+            graphql_route: None,
+            batch_limit: None,
         }
     }
 }
@@ -209,6 +215,8 @@ pub async fn serve(connection: &str, opts: &Options) -> Result<Running, server::
             body_timeout: postgraph::config::timeout(opts.body_timeout_ms),
             max_connections: (opts.max_connections > 0).then_some(opts.max_connections),
             panic_path: opts.panic_path.clone(),
+            graphql_route: opts.graphql_route.unwrap_or("/graphql").to_string(),
+            batch_limit: opts.batch_limit,
             ..HttpOptions::default()
         },
         "127.0.0.1:0".parse().unwrap(),

@@ -18,7 +18,7 @@ pub const LEGACY: &str = "graphql-ws";
 pub const PATIENCE: Duration = Duration::from_secs(20);
 
 pub async fn open(app: &TestApp, protocol: &str, headers: &[(&str, &str)]) -> Socket {
-    let url = format!("ws://{}/graphql", app.running.addr);
+    let url = format!("ws://{}{}", app.running.addr, app.running.graphql_route);
     let mut req = url.into_client_request().unwrap();
     if !protocol.is_empty() {
         req.headers_mut()

@@ -17,7 +17,9 @@ impl<'a> Builder<'a> {
         } else {
             vec!["NATURAL".to_string()]
         };
-        let filterable = !t.omit.filter;
+        // No `condition` when nothing may be compared (`@omit filter` on the table or on
+        // every column, or `--no-ignore-indexes`): v4 leaves an empty input type out.
+        let filterable = !t.omit.filter && t.columns.iter().any(condition_column);
         let mut args = if list { list_page_args() } else { page_args() };
         args.extend([
             ArgDef {
@@ -33,7 +35,6 @@ impl<'a> Builder<'a> {
                 default: None,
             },
         ]);
-        // `@omit filter` on the table: no `condition`.
         args.retain(|a| filterable || a.name != "condition");
         args.extend(self.filter_arg(ti));
         args
@@ -44,6 +45,15 @@ impl<'a> Builder<'a> {
     /// names are taken (the function is then left out).
     pub(super) fn scalar_connection_types(&mut self, f: &Function) -> Result<bool, BuildError> {
         let item = self.gql_type(&f.returns);
+        // Rows of a record (OUT parameters, RETURNS TABLE) are never null under
+        // `--no-setof-functions-contain-nulls`, as v4 makes them; scalars stay as they are.
+        let record =
+            matches!(f.returns, Codec::Row { table, .. } if self.model.tables[table].is_record());
+        let row = if record {
+            self.set_row(item.clone())
+        } else {
+            item.clone()
+        };
         let conn_name = inflect::scalar_function_connection(&f.inflect_name);
         let edge_name = inflect::scalar_function_edge(&f.inflect_name);
         if let Some(taken) = [&conn_name, &edge_name]
@@ -64,7 +74,7 @@ impl<'a> Builder<'a> {
             fields: vec![
                 field(
                     "nodes",
-                    item.clone().list().non_null(),
+                    row.clone().list().non_null(),
                     FieldKind::Nodes,
                     &format!("A list of `{item}` objects."),
                 ),
@@ -99,7 +109,7 @@ impl<'a> Builder<'a> {
                 ),
                 field(
                     "node",
-                    item.clone(),
+                    row,
                     FieldKind::EdgeNode,
                     &format!("The `{item}` at the end of the edge."),
                 ),
@@ -201,7 +211,7 @@ impl<'a> Builder<'a> {
                     },
                 });
             }
-            if c.omit.filter {
+            if !condition_column(c) {
                 continue;
             }
             let ty = self.gql_input_type(&c.codec);
@@ -230,6 +240,9 @@ impl<'a> Builder<'a> {
             description: Some(format!("Methods to use when ordering `{}`.", t.type_name)),
             values,
         }))?;
+        if condition_fields.is_empty() {
+            return Ok(());
+        }
         self.insert(TypeDef::Input(InputDef {
             name: inflect::condition_type(&t.inflect_name),
             description: Some(format!("A condition to be used against `{}` object types. All fields are tested for equality and combined with a logical ‘and.’", t.type_name)),
@@ -237,4 +250,9 @@ impl<'a> Builder<'a> {
         }))?;
         Ok(())
     }
+}
+
+/// Whether a column is a field of its table's `condition` input.
+fn condition_column(c: &Column) -> bool {
+    !c.omit.filter && !matches!(c.codec, Codec::Jwt { .. })
 }

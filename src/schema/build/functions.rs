@@ -2,6 +2,9 @@
 
 use super::*;
 
+/// `pg_catalog.record`'s oid.
+const RECORD_OID: u32 = 2249;
+
 impl<'a> Builder<'a> {
     pub(super) fn collect_functions(&mut self) {
         let (catalog, opts) = (self.catalog, self.opts);
@@ -23,6 +26,12 @@ impl<'a> Builder<'a> {
                     );
                 }
                 granted
+            })
+            // v4's --legacy-functions-only: IN arguments only (no `proargmodes`), and no
+            // `record` result, as PostGraphile before 4.1 exposed.
+            .filter(|p| {
+                !opts.flags.legacy_functions_only
+                    || (p.arg_modes.is_empty() && p.return_type_oid != RECORD_OID)
             })
         {
             if let Some(f) = self.function(p) {

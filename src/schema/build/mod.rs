@@ -121,6 +121,9 @@ pub fn build(catalog: &Catalog, opts: &BuildOptions) -> Result<Model, BuildError
     b.index_neighbours();
     b.emit_types()?;
     super::prune::unreachable_types(&mut b.model);
+    if opts.flags.legacy_json_uuid {
+        super::legacy::json_uuid(&mut b.model);
+    }
     Ok(b.model)
 }
 

@@ -637,6 +637,11 @@ impl<'a> Builder<'a> {
             fields: input_fields,
         }))?;
         let result_ty = match (&f.returns, f.returns_set) {
+            // v4 leaves a mutation's set of records (OUT parameters) nullable, even with
+            // `--no-setof-functions-contain-nulls`.
+            (c @ Codec::Row { table, .. }, true) if self.model.tables[*table].is_record() => {
+                self.gql_type(c).list()
+            }
             (c @ (Codec::Row { .. } | Codec::Jwt { .. }), true) => {
                 let item = self.gql_type(c);
                 self.set_row(item).list()

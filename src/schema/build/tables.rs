@@ -160,6 +160,12 @@ impl<'a> Builder<'a> {
                 if self.opts.flags.no_ignore_rbac {
                     omit = rbac::column(class, a, omit);
                 }
+                // v4's --no-ignore-indexes: no index leads with the column, so ordering or
+                // filtering by it would scan the table.
+                if self.opts.flags.no_ignore_indexes && !class.leads_an_index(a.num) {
+                    omit.filter = true;
+                    omit.order = true;
+                }
                 let order_name = tags.value("name").unwrap_or(&a.name).to_string();
                 let inflect_name =
                     inflect::classic_column_name(&order_name, self.opts.flags.classic_ids)
@@ -294,6 +300,9 @@ impl<'a> Builder<'a> {
             ) else {
                 continue;
             };
+            if self.opts.flags.no_ignore_indexes && !self.indexed(con) {
+                continue;
+            }
             let cols = self.column_indexes(t, con.class_oid, &con.keys);
             let fcols = self.column_indexes(
                 ft,
@@ -353,6 +362,33 @@ impl<'a> Builder<'a> {
                 ),
             }
         }
+    }
+
+    /// v4's `--no-ignore-indexes` for a foreign key: whether an index starts with its
+    /// columns, so the rows pointing at one row are found without a scan. Logged as v4 does
+    /// when not, with the index to create.
+    fn indexed(&self, con: &crate::catalog::Constraint) -> bool {
+        let Some(class) = self.catalog.class(con.class_oid) else {
+            return true;
+        };
+        if class.has_index_on(&con.keys) {
+            return true;
+        }
+        let names: Vec<String> = con
+            .keys
+            .iter()
+            .filter_map(|k| class.attributes.iter().find(|a| a.num == *k))
+            .map(|a| quote_ident(&a.name))
+            .collect();
+        tracing::info!(
+            "relation of foreign key {} on {}.{} left out (--no-ignore-indexes): no index; to keep it, CREATE INDEX ON {} ({});",
+            con.name,
+            class.schema,
+            class.name,
+            super::qualified(&class.schema, &class.name),
+            names.join(", ")
+        );
+        false
     }
 
     /// A domain over a composite type: v4 makes it an object type of its own, named after the

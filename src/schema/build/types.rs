@@ -280,6 +280,7 @@ impl<'a> Builder<'a> {
             t = d.base_oid.and_then(|o| self.catalog.type_(o));
         }
         let name = t.map(|t| t.name.as_str()).unwrap_or("text");
+        let category = t.map(|t| t.category.as_str()).unwrap_or("S");
         let scalar = match name {
             "int2" | "int4" => "Int",
             "int8" => "BigInt",
@@ -298,6 +299,10 @@ impl<'a> Builder<'a> {
             "cidr" if self.opts.flags.custom_network_scalars => "CidrAddress",
             "macaddr" if self.opts.flags.custom_network_scalars => "MacAddress",
             "macaddr8" if self.opts.flags.custom_network_scalars => "MacAddress8",
+            // As v4: other numeric types (oid, regclass, ...) as strings of `BigFloat`, other
+            // boolean-like ones as `Boolean`.
+            _ if category == "N" => "BigFloat",
+            _ if category == "B" => "Boolean",
             _ => "String",
         };
         if SCALARS.iter().any(|(n, _)| *n == scalar) {
