@@ -61,7 +61,7 @@ pub(super) async fn handle(
                 set_cookies(&opts, issued, reply.headers_mut());
                 set_fingerprint_cookie(&engine, &opts, issued, reply.headers_mut());
                 set_refresh_cookie(&engine, &opts, issued, reply.headers_mut());
-                bodies.push(response.body);
+                bodies.push(response.body.text());
             }
             // The token is the batch's: refused for one, refused for all.
             Err(e @ RequestError::Auth(_)) => {
