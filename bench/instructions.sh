@@ -4,13 +4,14 @@
 #
 #   bench/instructions.sh setup [BIN]                # once: a private cluster, the example app seeded
 #   bench/instructions.sh postgraph BIN [FLAGS...]   # postgraph's instructions per request
-#   bench/instructions.sh postgres BIN [FLAGS...]    # Postgres' (its backend), postgraph at full speed
+#   bench/instructions.sh postgres BIN [FLAGS...]    # Postgres' (one backend), postgraph at full speed
 #   bench/instructions.sh pgbench SCRIPT [USER]      # Postgres' per pgbench transaction of SCRIPT
 #   bench/instructions.sh stop
 #
 # One connection, one request at a time (curl over one keep-alive connection), N requests after
-# W warm-up requests; callgrind's counters are zeroed after the warm-up and dumped after the N
-# (callgrind_control), so startup and schema build are not counted. OPS picks the operations:
+# W warm-up requests; postgraph's callgrind counters are zeroed after the warm-up and dumped
+# after the N (callgrind_control), so startup and schema build are not counted; Postgres' and
+# pgbench's are the difference between runs of W and W + N. OPS picks the operations:
 # list, list-auth, by-pk, nested, me, create-post. Needs valgrind, curl, the PostgreSQL server
 # binaries (with pgbench), and root or the postgres user's rights to run them.
 set -euo pipefail
@@ -156,7 +157,7 @@ measure() {
 }
 
 backend_pid() { # the one backend of app_authenticator
-  psql_admin -At -c "select pid from pg_stat_activity where usename = 'app_authenticator' and backend_type = 'client backend' limit 1"
+  psql_admin -At -c "select pid from pg_stat_activity where usename = 'app_authenticator' and backend_type = 'client backend' and query not ilike 'listen%' order by state_change desc limit 1"
 }
 
 case ${1:-} in
@@ -172,13 +173,27 @@ case ${1:-} in
     kill -INT "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
     ;;
   postgres)
+    # Each count on a fresh postgraph (one pooled connection, so one backend), whose backend
+    # writes its callgrind file when postgraph stops: W and W + N requests, the difference is
+    # N requests' worth (connecting, preparing and the sign-ins cancel out).
     bin=$2; shift 2
     stop_pg
     start_pg valgrind --tool=callgrind --trace-children=yes "--callgrind-out-file=$WORK/callgrind.out.%p"
-    start_server "$bin" "" "$@"
-    READER=$(token_for user1@example.com); WRITER=$(token_for writer@example.com)
-    measure "$(backend_pid)"
-    kill -INT "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
+    for op in $OPS; do
+      totals=()
+      for count in "$W" $((W + N)); do
+        start_server "$bin" "" "$@"
+        READER=$(token_for user1@example.com); WRITER=$(token_for writer@example.com)
+        send "$op" "$count"
+        backend=$(backend_pid)
+        kill -INT "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
+        for _ in $(seq 300); do kill -0 "$backend" 2>/dev/null || break; sleep 0.2; done
+        sleep 1
+        totals+=("$(awk '/^(summary|totals):/ {print $2; exit}' "$WORK/callgrind.out.$backend")")
+      done
+      [ -n "${DEBUG:-}" ] && echo "totals ${totals[*]}" >&2
+      printf '%s\t%d\n' "$op" $(((totals[1] - totals[0]) / N))
+    done
     stop_pg
     ;;
   pgbench)
