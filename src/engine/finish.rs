@@ -201,12 +201,13 @@ impl Engine {
 
 /// JSON text without the whitespace outside strings that Postgres' builders put in
 /// (`json_build_object` writes `{"id" : 1}`, a json value keeps its own spacing): compact, as
-/// v4 sends it, every number's digits untouched. One pass: strings are skipped to their closing
-/// quote with `memchr` (most of a response is string content), and the text between two
-/// dropped whitespace bytes is copied as one run; a text with none is returned as it is.
+/// v4 sends it, every number's digits untouched. One pass: a string is skipped to its closing
+/// quote (a short one, as keys are, by a plain look; a long one with `memchr`), and the text
+/// between two dropped whitespace bytes is copied as one run; a text with none is returned as
+/// it is.
 pub(super) fn compact(json: String) -> String {
     let bytes = json.as_bytes();
-    let mut out: Option<Vec<u8>> = None;
+    let mut out: Option<String> = None;
     let (mut at, mut copied) = (0, 0);
     while at < bytes.len() {
         match bytes[at] {
@@ -214,8 +215,13 @@ pub(super) fn compact(json: String) -> String {
                 // To the closing quote, stepping over escapes (`\"`, `\\`).
                 at += 1;
                 loop {
-                    match memchr::memchr2(b'"', b'\\', &bytes[at.min(bytes.len())..]) {
-                        Some(k) if bytes[at + k] == b'\\' => at += k + 2,
+                    let rest = &bytes[at.min(bytes.len())..];
+                    let special = |c: &u8| *c == b'"' || *c == b'\\';
+                    let found = rest.iter().take(SHORT).position(special).or_else(|| {
+                        memchr::memchr2(b'"', b'\\', rest.get(SHORT..)?).map(|k| k + SHORT)
+                    });
+                    match found {
+                        Some(k) if rest[k] == b'\\' => at += k + 2,
                         Some(k) => {
                             at += k + 1;
                             break;
@@ -228,21 +234,26 @@ pub(super) fn compact(json: String) -> String {
                 }
             }
             b' ' | b'\n' | b'\r' | b'\t' => {
-                out.get_or_insert_with(|| Vec::with_capacity(bytes.len()))
-                    .extend_from_slice(&bytes[copied..at]);
+                // Runs end at ASCII whitespace, so they are whole characters.
+                out.get_or_insert_with(|| String::with_capacity(json.len()))
+                    .push_str(&json[copied..at]);
                 at += 1;
                 copied = at;
             }
             _ => at += 1,
         }
     }
-    let Some(mut out) = out else {
-        return json;
-    };
-    out.extend_from_slice(&bytes[copied.min(bytes.len())..]);
-    // Only ASCII whitespace outside strings was dropped: still UTF-8.
-    String::from_utf8(out).unwrap_or(json)
+    match out {
+        Some(mut out) => {
+            out.push_str(&json[copied.min(json.len())..]);
+            out
+        }
+        None => json,
+    }
 }
+
+/// How far a string is looked through byte by byte before `memchr` takes over.
+const SHORT: usize = 16;
 
 #[cfg(test)]
 mod tests {
@@ -270,5 +281,9 @@ mod tests {
             r#"{"x":"unterminated "#
         );
         assert_eq!(compact("\n\t 1 \r".to_string()), "1");
+        // A backslash before a multi-byte character, a long string past the plain look.
+        assert_eq!(compact("[\"\\é\" , 1]".to_string()), "[\"\\é\",1]");
+        let long = format!(r#"{{"k" : "{} \" {}"}}"#, "x ".repeat(40), "y ".repeat(40));
+        assert_eq!(compact(long.clone()), long.replacen(" : ", ":", 1));
     }
 }
