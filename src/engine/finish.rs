@@ -202,9 +202,9 @@ impl Engine {
 /// JSON text without the whitespace outside strings that Postgres' builders put in
 /// (`json_build_object` writes `{"id" : 1}`, a json value keeps its own spacing): compact, as
 /// v4 sends it, every number's digits untouched. One pass: a string is skipped to its closing
-/// quote (a short one, as keys are, by a plain look; a long one with `memchr`), and the text
-/// between two dropped whitespace bytes is copied as one run; a text with none is returned as
-/// it is.
+/// quote with `memchr` (a byte-by-byte look at short strings first cost more on a 20-post
+/// list), and the text between two dropped whitespace bytes is copied as one run; a text with
+/// none is returned as it is.
 pub(super) fn compact(json: String) -> String {
     let bytes = json.as_bytes();
     let mut out: Option<String> = None;
@@ -216,11 +216,7 @@ pub(super) fn compact(json: String) -> String {
                 at += 1;
                 loop {
                     let rest = &bytes[at.min(bytes.len())..];
-                    let special = |c: &u8| *c == b'"' || *c == b'\\';
-                    let found = rest.iter().take(SHORT).position(special).or_else(|| {
-                        memchr::memchr2(b'"', b'\\', rest.get(SHORT..)?).map(|k| k + SHORT)
-                    });
-                    match found {
+                    match memchr::memchr2(b'"', b'\\', rest) {
                         Some(k) if rest[k] == b'\\' => at += k + 2,
                         Some(k) => {
                             at += k + 1;
@@ -251,9 +247,6 @@ pub(super) fn compact(json: String) -> String {
         None => json,
     }
 }
-
-/// How far a string is looked through byte by byte before `memchr` takes over.
-const SHORT: usize = 16;
 
 #[cfg(test)]
 mod tests {
