@@ -332,11 +332,17 @@ pub struct LimitOptions {
     /// with neither returns at most this many rows
     #[arg(long = "max-page-size", env = "POSTGRAPH_MAX_PAGE_SIZE", default_value_t = DEFAULT_MAX_PAGE_SIZE)]
     pub max_page_size: u32,
+    /// Most groups one `groupedAggregates` may return: beyond it the field is an error
+    /// (TOO_MANY_GROUPS), never a silently cut list; 0: no cap
+    #[arg(long = "max-groups", env = "POSTGRAPH_MAX_GROUPS", default_value_t = DEFAULT_MAX_GROUPS)]
+    pub max_groups: u32,
 }
 
 /// The default `--max-page-size`: large enough for any list a screen shows, small enough
 /// that one connection cannot make Postgres build a response of millions of rows.
 pub const DEFAULT_MAX_PAGE_SIZE: u32 = 1000;
+/// The default `--max-groups`: as many groups as the default page has rows.
+pub const DEFAULT_MAX_GROUPS: u32 = 1000;
 /// `--body-size-limit`: 100 KB.
 pub const DEFAULT_BODY_SIZE_LIMIT: u64 = 100 * 1024;
 /// `--header-timeout`: 10 s.
@@ -366,6 +372,10 @@ impl LimitOptions {
     /// The page cap for the planner (None when 0).
     pub fn max_page_size(&self) -> Option<i64> {
         (self.max_page_size > 0).then_some(i64::from(self.max_page_size))
+    }
+    /// The groups cap for the planner (None when 0).
+    pub fn max_groups(&self) -> Option<i64> {
+        (self.max_groups > 0).then_some(i64::from(self.max_groups))
     }
 }
 

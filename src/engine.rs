@@ -3,7 +3,7 @@
 
 use crate::auth::{self, Auth, AuthError, Claims, SessionSettings};
 use crate::db::replicas::Lsn;
-use crate::exec::{DbError, ExecError, Executor, MutationStatements, ReadFrom};
+use crate::exec::{DbError, Executor, MutationStatements, ReadFrom};
 use crate::graphql::document::OpKind;
 use crate::graphql::document::VarPath;
 use crate::graphql::schema::S;
@@ -20,9 +20,12 @@ use std::time::{Duration, Instant};
 
 mod finish;
 mod plan_cache;
+mod request_error;
 mod schema_value;
 mod subscribe;
 
+pub use request_error::RequestError;
+use request_error::INTERNAL_MESSAGE;
 pub use schema_value::{IntrospectionAnswer, SchemaValue};
 pub use subscribe::Subscription;
 
@@ -274,83 +277,6 @@ pub struct Credentials<'a> {
     pub refresh: Option<&'a str>,
 }
 
-/// A failure before execution: decides the HTTP status.
-#[derive(Debug, thiserror::Error)]
-pub enum RequestError {
-    #[error(transparent)]
-    Auth(#[from] AuthError),
-    #[error(transparent)]
-    Graphql(#[from] GraphqlError),
-    #[error(transparent)]
-    Plan(#[from] PlanError),
-    #[error(transparent)]
-    Exec(#[from] ExecError),
-    #[error("{0}")]
-    BadRequest(String),
-    #[error("mutations are not allowed over GET; use POST")]
-    MutationOverGet,
-}
-
-impl RequestError {
-    pub fn code(&self) -> &'static str {
-        match self {
-            RequestError::Auth(e) => e.code(),
-            RequestError::Graphql(e) => e.code(),
-            RequestError::Plan(e) => e.code,
-            RequestError::Exec(ExecError::PoolTimeout) => "DATABASE_BUSY",
-            RequestError::Exec(ExecError::Unavailable(_) | ExecError::Lost(_)) => {
-                "DATABASE_UNAVAILABLE"
-            }
-            RequestError::BadRequest(_) => "BAD_REQUEST",
-            RequestError::MutationOverGet => "METHOD_NOT_ALLOWED",
-        }
-    }
-
-    /// The errors-only body of a request that never executed. In production, server-side
-    /// failures say only that they happened, and validation messages carry no suggestions.
-    pub fn body(&self, production: bool) -> String {
-        let messages = match self {
-            RequestError::Auth(a) if production && a.status() >= 500 => {
-                tracing::error!(error = %a, "token handling failed");
-                vec![(INTERNAL_MESSAGE.to_string(), vec![])]
-            }
-            RequestError::Graphql(e) if production => e
-                .messages()
-                .into_iter()
-                .map(|(m, locs)| (without_suggestion(&m).to_string(), locs))
-                .collect(),
-            RequestError::Graphql(e) => e.messages(),
-            RequestError::Plan(e) => vec![(e.message.clone(), vec![e.location])],
-            RequestError::Exec(ExecError::Unavailable(detail)) => {
-                tracing::error!(%detail, "database unavailable");
-                vec![(self.to_string(), vec![])]
-            }
-            RequestError::Exec(ExecError::Lost(detail)) => {
-                tracing::warn!(%detail, "database connection lost mid-request");
-                vec![(self.to_string(), vec![])]
-            }
-            other => vec![(other.to_string(), vec![])],
-        };
-        let errors: Vec<Json> = messages
-            .into_iter()
-            .map(|(m, locs)| error_json(&m, &locs, &[], self.code(), None))
-            .collect();
-        serde_json::json!({ "errors": errors }).to_string()
-    }
-}
-
-/// What a client is told, in production, of a failure that is the server's business.
-const INTERNAL_MESSAGE: &str = "an internal error occurred";
-
-/// A validation message without its "Did you mean ...?" hint, which tells a stranger about
-/// the schema.
-fn without_suggestion(message: &str) -> &str {
-    match message.find(" Did you mean") {
-        Some(i) => &message[..i],
-        None => message,
-    }
-}
-
 /// A GraphQL error; `path` is the response path (empty: none).
 fn error_json(
     message: &str,
@@ -561,8 +487,18 @@ impl Engine {
         // This request's values for the parameters that came from variables.
         let lookup = |src: &plan::ParamSource| -> Result<Option<String>, RequestError> {
             let value = plan_cache::variable_leaf(variables, &src.var);
-            plan::bind(src, &value).map_err(RequestError::BadRequest)
+            plan::bind(src, &value).map_err(|message| match src.cursor {
+                // A cursor variable a cached plan cannot use fails its field only, as at
+                // plan time.
+                Some(_) => RequestError::Plan(PlanError {
+                    message,
+                    location: (0, 0),
+                    code: plan::INVALID_CURSOR,
+                }),
+                None => RequestError::BadRequest(message),
+            })
         };
+        let mut refused: Vec<Option<PlanError>> = vec![None; compiled.fields.len()];
         let mut results: Vec<Option<Result<String, DbError>>> = vec![None; compiled.fields.len()];
         let mut position = None;
         let mut slots = vec![];
@@ -582,8 +518,16 @@ impl Engine {
                         continue;
                     }
                     if let CompiledField::Select { statement, .. } = f {
-                        statements.push(statement.rebind(lookup)?);
-                        slots.push(i);
+                        match statement.rebind(lookup) {
+                            Ok(bound) => {
+                                statements.push(bound);
+                                slots.push(i);
+                            }
+                            Err(RequestError::Plan(e)) if e.code == plan::INVALID_CURSOR => {
+                                refused[i] = Some(e);
+                            }
+                            Err(e) => return Err(e),
+                        }
                     }
                 }
                 if !statements.is_empty() {
@@ -641,6 +585,17 @@ impl Engine {
                 data.push(',');
             }
             let _ = write!(data, "{}:", Json::String(key.clone()));
+            if let Some(e) = refused[i].take() {
+                data.push_str("null");
+                errors.push(error_json(
+                    &e.message,
+                    &[],
+                    &[key.as_str().into()],
+                    e.code,
+                    None,
+                ));
+                continue;
+            }
             match f {
                 CompiledField::Constant(t) => {
                     data.push_str(&Json::String((*t).into()).to_string());

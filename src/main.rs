@@ -226,6 +226,7 @@ async fn serve(mut o: ServeOptions, demo: bool) -> Result<(), AnyError> {
         pool_timeout_ms: o.pool_timeout_ms,
         limits: o.limits.limits(o.production),
         max_page_size: o.limits.max_page_size(),
+        max_groups: o.limits.max_groups(),
         production: o.production,
         extended_errors: o.extended_errors.clone(),
         scale: server::ScaleConfig {

@@ -91,6 +91,8 @@ pub struct EngineConfig {
     pub limits: Limits,
     /// `--max-page-size`; None: connections are not capped.
     pub max_page_size: Option<i64>,
+    /// `--max-groups`; None: `groupedAggregates` is not capped.
+    pub max_groups: Option<i64>,
     /// `--production`: no introspection (set in `limits`), no internal detail in errors.
     pub production: bool,
     /// `--extended-errors`: Postgres error fields added to GraphQL errors (v4's names).
@@ -307,6 +309,7 @@ pub async fn build_engine(cfg: &EngineConfig) -> Result<Engine, StartError> {
         .scaled(cfg.scale.statement_mode, replicas);
     let mut engine = Engine::new(api, auth, exec, default_role)?;
     engine.plan_options.max_page_size = cfg.max_page_size;
+    engine.plan_options.max_groups = cfg.max_groups;
     engine.production = cfg.production;
     engine.extended_errors = cfg.extended_errors.clone();
     Ok(engine)

@@ -37,6 +37,11 @@ create view app_public.note_links as
 comment on view app_public.note_links is
   E'@foreignKey (note_id) references app_public.notes (id)';
 grant select on app_public.note_links to app_anonymous;
+create function app_private.add_reading(station text, double float8, single float4) returns int
+  language sql volatile as $$
+    insert into app_public.readings (station, taken_at, double, single)
+      values (station, '2024-02-01 00:00:00+00', double, single)
+    returning id $$;
 create function app_private.add_post(author int, title text, published bool) returns int
   language sql volatile as $$
     insert into app_public.posts (author_id, title, published) values (author, title, published)
@@ -500,4 +505,108 @@ async fn aggregates_count_toward_the_query_limits() {
         .gql("{ allReadings { totalCount } }", json!({}), None)
         .await;
     ok(&r);
+}
+
+#[tokio::test]
+async fn grouped_aggregates_past_the_groups_cap_are_an_error() {
+    let app = app_with(Options {
+        setup_sql: Some(SETUP),
+        max_groups: Some(2),
+        ..Options::default()
+    })
+    .await;
+    // Two stations: within the cap.
+    let r = app
+        .gql(
+            "{ allReadings { groupedAggregates(groupBy: [STATION]) { keys } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        ok(&r)["allReadings"]["groupedAggregates"],
+        json!([{"keys": ["north"]}, {"keys": ["south"]}])
+    );
+    // Four readings times: a field error, never a cut list; the other root field resolves.
+    let r = app
+        .gql(
+            "{ allReadings { groupedAggregates(groupBy: [TAKEN_AT]) { keys } } n: allReadings { totalCount } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.data()["allReadings"], Value::Null);
+    assert_eq!(r.data()["n"]["totalCount"], json!(4));
+    let e = &r.errors().expect("an error")[0];
+    assert_eq!(e["extensions"]["code"], json!("TOO_MANY_GROUPS"));
+    assert_eq!(e["path"], json!(["allReadings", "groupedAggregates"]));
+    assert!(e["message"]
+        .as_str()
+        .unwrap()
+        .contains("more than 2 groups"));
+    // The cap counts the groups `having` keeps.
+    let r = app
+        .gql(
+            r#"{ allReadings { groupedAggregates(groupBy: [TAKEN_AT], having: {sum: {whole: {greaterThan: 15}}}) { keys } } }"#,
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        ok(&r)["allReadings"]["groupedAggregates"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+}
+
+#[tokio::test]
+async fn non_finite_float_aggregates_are_field_errors() {
+    let app = fixture().await;
+    app.sql(
+        "select 1 from (select app_private.add_reading('west', 'NaN', 'Infinity')
+                        union all select app_private.add_reading('west', '1', '2')) as x",
+    )
+    .await;
+    let r = app
+        .gql(
+            r#"{ allReadings(condition: {station: "west"}) {
+                   aggregates { sum { double } max { single } min { double single } distinctCount { double } }
+                   groupedAggregates(groupBy: [STATION]) { average { single } } } }"#,
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // `sum.double` is `Float!`: its object is null; nullable floats are null themselves.
+    assert_eq!(
+        r.data()["allReadings"],
+        json!({"aggregates": {"sum": null, "max": {"single": null}, "min": {"double": 1, "single": 2},
+                              "distinctCount": {"double": "2"}},
+               "groupedAggregates": [{"average": {"single": null}}]})
+    );
+    let errors: Vec<(Value, Value)> = r
+        .errors()
+        .expect("errors")
+        .iter()
+        .map(|e| (e["message"].clone(), e["path"].clone()))
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            (
+                json!("Float cannot represent non numeric value: \"NaN\""),
+                json!(["allReadings", "aggregates", "sum", "double"])
+            ),
+            (
+                json!("Float cannot represent non numeric value: \"Infinity\""),
+                json!(["allReadings", "aggregates", "max", "single"])
+            ),
+            (
+                json!("Float cannot represent non numeric value: \"Infinity\""),
+                json!(["allReadings", "groupedAggregates", 0, "average", "single"])
+            ),
+        ]
+    );
 }

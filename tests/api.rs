@@ -745,15 +745,31 @@ async fn cursors_page_forwards_and_backwards() {
     let r = app
         .gql(q, json!({"first": 2, "after": desc_end}), None)
         .await;
+    // A refused cursor fails its field only, as in v4: null, with the error on its path.
     assert_eq!(
-        r.status, 400,
+        r.status, 200,
         "a cursor of another ordering is refused: {}",
         r.body
     );
+    assert_eq!(r.body["data"]["allPosts"], Value::Null, "{}", r.body);
+    assert_eq!(
+        r.body["errors"][0]["path"],
+        json!(["allPosts"]),
+        "{}",
+        r.body
+    );
+    assert_eq!(r.body["errors"][0]["extensions"]["code"], "INVALID_CURSOR");
     let r = app
         .gql(q, json!({"first": 2, "after": "garbage"}), None)
         .await;
-    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.body["errors"][0]["message"],
+        "Invalid cursor, please enter a cursor from a previous request, or null.",
+        "{}",
+        r.body
+    );
+    assert_eq!(r.body["data"]["allPosts"], Value::Null, "{}", r.body);
 }
 
 #[tokio::test]

@@ -460,6 +460,7 @@ async fn a_short_secret_is_refused_at_startup() {
         pool_timeout_ms: 1000,
         limits: Default::default(),
         max_page_size: None,
+        max_groups: None,
         production: false,
         extended_errors: vec![],
         scale: Default::default(),

@@ -19,6 +19,7 @@ const SETUP: &str = concat!(
     include_str!("fixtures/json_values.sql"),
     include_str!("fixtures/v4_functions.sql"),
     include_str!("fixtures/v4_schema.sql"),
+    include_str!("fixtures/v4_types.sql"),
     include_str!("../compare/fixtures/10_forum.sql"),
     include_str!("../compare/fixtures/20_samples.sql"),
     // The filter corpus (compare/queries/5x_filter_*) reads its own tables.

@@ -267,6 +267,7 @@ async fn a_connection_without_first_returns_one_capped_page_and_says_there_is_mo
     let uncapped = app_with(Options {
         setup_sql: Some(MANY_POSTS),
         max_page_size: None,
+        max_groups: None,
         ..Options::default()
     })
     .await;

@@ -353,9 +353,20 @@ impl Catalog {
         self.maps().classes.get(&oid).map(|&i| &self.classes[i])
     }
 
-    /// The enum table this class is (v4.8's `@enum` tables), if it is one.
-    pub fn enum_table(&self, class_oid: u32) -> Option<&EnumTable> {
-        self.enum_tables.iter().find(|t| t.class_oid == class_oid)
+    /// Whether this class is an `@enum` table (or view) read as an enum, not exposed itself.
+    pub fn is_enum_table(&self, class_oid: u32) -> bool {
+        self.enum_tables
+            .iter()
+            .any(|t| t.class_oid == class_oid && t.whole_table)
+    }
+
+    /// The enum made of this key column of a class (v4.8's `@enum` tables and constraints),
+    /// with its place in [`Catalog::enum_tables`].
+    pub fn enum_of_key(&self, class_oid: u32, key: i16) -> Option<(usize, &EnumTable)> {
+        self.enum_tables
+            .iter()
+            .enumerate()
+            .find(|(_, t)| t.class_oid == class_oid && t.key == key)
     }
 
     /// The type with this oid.

@@ -1,12 +1,13 @@
 //! The last touch on a root field's JSON that Postgres built: JWT claims become signed tokens,
 //! and NaN/±Infinity floats become field errors (GraphQL's `Float` cannot carry them; v4 says
 //! `Float cannot represent non numeric value: "NaN"`), with `null` in their place, or in the
-//! place of the object holding them when the field is non-null. Responses that need neither
-//! are passed through untouched, without parsing.
+//! place of the object holding them when the field is non-null; a `groupedAggregates` past
+//! `--max-groups` becomes a field error too. Responses that need none of this are passed
+//! through untouched, without parsing.
 
 use super::{error_json, Engine, Issued};
 use crate::auth::{AuthError, Fingerprint, FINGERPRINT_CLAIM};
-use crate::plan::{Fixup, FixupPath, SESSION_KEY};
+use crate::plan::{Fixup, FixupPath, SESSION_KEY, TOO_MANY_GROUPS};
 use serde_json::Value as Json;
 
 /// Whether a null token at response path `at` is a sign-out: the mutation's own result is the
@@ -36,13 +37,22 @@ impl Engine {
         // number, so when neither text occurs there is nothing to check.
         let floats = fixups.iter().any(|(_, f)| matches!(f, Fixup::Float { .. }))
             && (json.contains("\"NaN\"") || json.contains("Infinity\""));
-        if !signs && !floats {
+        let groups = fixups
+            .iter()
+            .any(|(_, f)| matches!(f, Fixup::Groups { .. }))
+            && json.contains(TOO_MANY_GROUPS);
+        if !signs && !floats && !groups {
             return Ok(compact(json));
         }
         let mut v: Json =
             serde_json::from_str(&json).map_err(|e| AuthError::Sign(e.to_string()))?;
         for (path, fixup) in fixups {
-            if matches!(fixup, Fixup::Jwt | Fixup::RefreshToken) || floats {
+            let wanted = match fixup {
+                Fixup::Jwt | Fixup::RefreshToken => true,
+                Fixup::Float { .. } => floats,
+                Fixup::Groups { .. } => groups,
+            };
+            if wanted {
                 let mut at = vec![Json::String(key.to_string())];
                 self.fix_at(&mut v, path, fixup, &mut at, errors, issued)?;
             }
@@ -160,6 +170,18 @@ impl Engine {
                     errors.push(error_json(&message, &[], at, NON_FINITE_FLOAT, None));
                     *v = Json::Null;
                     Ok(*non_null)
+                }
+                Fixup::Groups { cap } => {
+                    if v.as_str() != Some(TOO_MANY_GROUPS) {
+                        return Ok(false);
+                    }
+                    let message = format!(
+                        "groupedAggregates has more than {cap} groups, the most one may return \
+                         (--max-groups); narrow them with a condition, a filter or having"
+                    );
+                    errors.push(error_json(&message, &[], at, TOO_MANY_GROUPS, None));
+                    *v = Json::Null;
+                    Ok(true)
                 }
             },
             // The row that would hold the tokens is null (wrong credentials, a refused refresh):

@@ -151,7 +151,12 @@ pub fn parse(
     ValidDocument::try_new(source, |source| {
         let document = match parse_document_source(source, &root.schema) {
             Ok(document) => document,
-            Err(e) => return Err(parse_failure(root, source, e)),
+            Err(e) => {
+                return match super::json_literals::accept(root, source, limits) {
+                    Some(accepted) => accepted,
+                    None => Err(parse_failure(root, source, e)),
+                }
+            }
         };
         super::limits::check(&document, limits)?;
         unknown_variable_types(root, &document)?;
@@ -159,6 +164,10 @@ pub fn parse(
         visit_all_rules(&mut ctx, &document);
         let errors = ctx.into_errors();
         if !errors.is_empty() {
+            // A list literal for a JSON argument parses, and fails validation.
+            if let Some(accepted) = super::json_literals::accept(root, source, limits) {
+                return accepted;
+            }
             return Err(GraphqlError::Validation(messages(&errors)));
         }
         Ok(document)
@@ -167,7 +176,7 @@ pub fn parse(
 
 /// Variable types the schema does not have, as validation errors. juniper's rules look such a
 /// type up and panic when it is missing (a variable with a default value), so this runs first.
-fn unknown_variable_types(root: &Root, document: &Document) -> Result<(), GraphqlError> {
+pub(super) fn unknown_variable_types(root: &Root, document: &Document) -> Result<(), GraphqlError> {
     let errors: Vec<_> = document
         .iter()
         .filter_map(|def| match def {
@@ -221,7 +230,7 @@ fn parse_failure(
 }
 
 /// A schema with no fields: its parser reads every value by its shape alone.
-fn untyped_root() -> &'static Root {
+pub(super) fn untyped_root() -> &'static Root {
     static ROOT: std::sync::OnceLock<Root> = std::sync::OnceLock::new();
     ROOT.get_or_init(|| {
         let empty = crate::catalog::Catalog::default();
@@ -327,44 +336,7 @@ fn json_values_masked(
     op: &Spanning<juniper::Operation<'_, S>>,
     variables: &Variables<S>,
 ) -> Variables<S> {
-    use juniper::meta::MetaType;
-    // How many lists wrap the type (juniper keeps its modifiers private; `[[JSON!]]!` shows them).
-    fn lists(t: &impl std::fmt::Display) -> usize {
-        t.to_string().matches('[').count()
-    }
-    fn mask(v: &mut InputValue<S>, name: &str, lists_left: usize, root: &Root) {
-        if lists_left > 0 {
-            match v {
-                InputValue::List(items) => items
-                    .iter_mut()
-                    .for_each(|i| mask(&mut i.item, name, lists_left - 1, root)),
-                // A single value where a list is expected is a list of one.
-                other => mask(other, name, lists_left - 1, root),
-            }
-            return;
-        }
-        match root.schema.concrete_type_by_name(name) {
-            Some(MetaType::Scalar(s))
-                if (s.name == "JSON" && root.query_info.model.dynamic_json)
-                    || s.name == "KeyValueHash" =>
-            {
-                if matches!(v, InputValue::List(_) | InputValue::Object(_)) {
-                    *v = InputValue::scalar("JSON");
-                }
-            }
-            Some(MetaType::InputObject(o)) => {
-                if let InputValue::Object(fields) = v {
-                    for (k, val) in fields.iter_mut() {
-                        if let Some(f) = o.input_fields.iter().find(|f| f.name == k.item) {
-                            let t = &f.arg_type;
-                            mask(&mut val.item, t.innermost_name(), lists(t), root);
-                        }
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
+    use super::json_literals::{lists, mask};
     let mut out = variables.clone();
     if let Some(defs) = &op.item.variables_definition {
         for (name, def) in defs.item.iter() {

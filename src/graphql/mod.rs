@@ -2,6 +2,7 @@
 //! validation, the walk into the engine's selection tree, and introspection execution.
 
 pub mod document;
+mod json_literals;
 pub mod limits;
 pub mod schema;
 

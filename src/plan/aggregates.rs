@@ -59,6 +59,8 @@ pub struct Grouped {
     pub keys: Vec<GroupKey>,
     pub having: Option<Having>,
     pub sel: AggSel,
+    /// `--max-groups`: more groups than this make the field an error (`TOO_MANY_GROUPS`).
+    pub cap: Option<i64>,
 }
 
 /// A `groupBy` value: a column, maybe truncated by `date_trunc` to `truncate`.
@@ -206,6 +208,7 @@ impl<'m> Planner<'m> {
             keys,
             having,
             sel: self.aggregates(node, table)?,
+            cap: self.max_groups,
         })
     }
 

@@ -1,6 +1,7 @@
 //! Arguments: GraphQL input values coerced to the text Postgres parses, parameters that a
 //! cached plan re-binds from the next request's variables, cursors and node ids decoded.
 use super::*;
+use crate::schema::geometry::Geometry;
 
 /// A value bound as a text parameter and cast to `sql_type` in SQL.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,6 +66,13 @@ fn decode_base64_json(s: &str) -> Option<serde_json::Value> {
 pub const NATURAL: &str = "natural";
 /// The column numbering a function's rows in the order it returns them (its natural order).
 pub const ORDINALITY: &str = "__ordinality";
+
+/// The code of a cursor refused (not a cursor, or `after`/`before` on an order that is not
+/// unique): as in v4, its root field is null with the error, and the other fields answer.
+pub const INVALID_CURSOR: &str = "INVALID_CURSOR";
+/// The code of paging arguments v4 refuses together (`first` with `last`, `offset` with
+/// `last`); they fail their root field only too.
+pub const INVALID_PAGINATION: &str = "INVALID_PAGINATION";
 
 pub fn decode_cursor(
     s: &str,
@@ -183,23 +191,8 @@ pub fn coerce(codec: &Codec, v: &Value) -> std::result::Result<Option<String>, S
             }
         }
         // `PointInput`: both coordinates, as the point's text form `(x,y)`.
-        (Codec::Point { .. }, Value::Object(fields)) => {
-            let mut xy = [None, None];
-            for (k, v) in fields {
-                let Some(&(_, i)) = POINT_PARTS.iter().find(|(name, _)| name == k) else {
-                    return Err(format!("unknown point field {k}"));
-                };
-                xy[usize::from(i)] = Some(match v.resolved() {
-                    Value::Int(n) => n.to_string(),
-                    Value::Float(f) => f.to_string(),
-                    _ => return Err(format!("the point field {k} takes a number")),
-                });
-            }
-            match xy {
-                [Some(x), Some(y)] => format!("({x},{y})"),
-                _ => return Err("a point takes both x and y".into()),
-            }
-        }
+        (Codec::Point { .. }, Value::Object(fields)) => point_text(fields)?,
+        (Codec::Geometry { kind, .. }, Value::Object(fields)) => geometry_text(*kind, fields)?,
         // A single value where a list is expected: GraphQL input coercion makes it a list of one.
         (Codec::Array { .. }, single) => return coerce(codec, &Value::List(vec![single.clone()])),
         (Codec::Row { .. } | Codec::Jwt { .. }, _) => {
@@ -219,6 +212,77 @@ pub fn coerce(codec: &Codec, v: &Value) -> std::result::Result<Option<String>, S
             return Err("a list or object was given where a scalar is expected".into())
         }
     }))
+}
+
+/// A `PointInput` as the point's text form `(x,y)`.
+fn point_text(fields: &[(String, Value)]) -> std::result::Result<String, String> {
+    let mut xy = [None, None];
+    for (k, v) in fields {
+        let Some(&(_, i)) = POINT_PARTS.iter().find(|(name, _)| name == k) else {
+            return Err(format!("unknown point field {k}"));
+        };
+        xy[usize::from(i)] = Some(match v.resolved() {
+            Value::Int(n) => n.to_string(),
+            Value::Float(f) => f.to_string(),
+            _ => return Err(format!("the point field {k} takes a number")),
+        });
+    }
+    match xy {
+        [Some(x), Some(y)] => Ok(format!("({x},{y})")),
+        _ => Err("a point takes both x and y".into()),
+    }
+}
+
+/// A geometric input (`LineInput`, `PathInput`, ...) as the type's text form, which Postgres
+/// parses: `[(x1,y1),(x2,y2)]` for a line or segment, `(x1,y1),(x2,y2)` for a box, `[...]`
+/// (open) or `(...)` for a path, `(...)` for a polygon, `<(x,y),r>` for a circle.
+fn geometry_text(
+    kind: Geometry,
+    fields: &[(String, Value)],
+) -> std::result::Result<String, String> {
+    let (name, _) = kind.names();
+    let field = |f: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == f)
+            .map(|(_, v)| v.resolved())
+    };
+    for (k, _) in fields {
+        if !kind.fields().iter().any(|(f, _)| f == k) {
+            return Err(format!("unknown {name} field {k}"));
+        }
+    }
+    let point = |f: &str| match field(f) {
+        Some(Value::Object(p)) => point_text(p),
+        _ => Err(format!("a {name} takes the point {f}")),
+    };
+    let points = || match field("points") {
+        Some(Value::List(items)) => items
+            .iter()
+            .map(|p| match p.resolved() {
+                Value::Object(p) => point_text(p),
+                _ => Err(format!("the points of a {name} are points")),
+            })
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map(|p| p.join(",")),
+        _ => Err(format!("a {name} takes a list of points")),
+    };
+    Ok(match kind {
+        Geometry::Line | Geometry::LineSegment => format!("[{},{}]", point("a")?, point("b")?),
+        Geometry::Box => format!("{},{}", point("a")?, point("b")?),
+        Geometry::Path if matches!(field("isOpen"), Some(Value::Bool(true))) => {
+            format!("[{}]", points()?)
+        }
+        Geometry::Path | Geometry::Polygon => format!("({})", points()?),
+        Geometry::Circle => {
+            let radius = match field("radius") {
+                Some(Value::Int(n)) => n.to_string(),
+                Some(Value::Float(f)) => f.to_string(),
+                _ => return Err("a Circle takes a radius".into()),
+            };
+            format!("<{},{radius}>", point("center")?)
+        }
+    })
 }
 
 /// A `KeyValueHash` object as hstore's text form: `"key"=>"value"` pairs, NULL for a null.

@@ -51,7 +51,11 @@ impl<'m> Planner<'m> {
         if positional {
             for arg in ["after", "before"] {
                 if node.arg(arg).is_some_and(|v| !v.resolved().is_null()) {
-                    return err(node, "The order supplied is not unique, so before/after cursors cannot be used. Please ensure the supplied order includes all the columns from the primary key or a unique constraint.");
+                    return Err(PlanError {
+                        message: "The order supplied is not unique, so before/after cursors cannot be used. Please ensure the supplied order includes all the columns from the primary key or a unique constraint.".into(),
+                        location: node.location,
+                        code: INVALID_CURSOR,
+                    });
                 }
             }
         }
@@ -224,11 +228,17 @@ impl<'m> Planner<'m> {
             }
         }
         let first = first.or(self.max_page_size.filter(|_| last.is_none()));
+        // v4's words; like a refused cursor, its root field only fails.
+        let refuse = |message: &str| PlanError {
+            message: message.into(),
+            location: node.location,
+            code: INVALID_PAGINATION,
+        };
         if first.is_some() && last.is_some() {
-            return err(node, "`first` and `last` cannot be combined");
+            return Err(refuse("We don't support setting both first and last"));
         }
         if last.is_some() && offset.is_some() {
-            return err(node, "`offset` may not be used with `last`");
+            return Err(refuse("We don't support setting both offset and last"));
         }
         Ok((first, last, offset))
     }
@@ -318,7 +328,7 @@ impl<'m> Planner<'m> {
         let values = decode_cursor(s, spec, order.len()).map_err(|message| PlanError {
             message,
             location: node.location,
-            code: INVALID,
+            code: INVALID_CURSOR,
         })?;
         let params = order
             .iter()

@@ -5,6 +5,9 @@
 use super::*;
 use crate::schema::filter::{Cmp, FilterField, OpValue, Operator};
 
+mod aggregates;
+pub use aggregates::RelatedAggregate;
+
 /// The code of a filter the plugin refuses (a `null` or `{}` in it, or over the limits): the
 /// root field is null with this error, its siblings still resolve.
 pub const INVALID_FILTER: &str = "INVALID_FILTER";
@@ -27,6 +30,8 @@ pub enum Filter {
     /// A test on related rows: whether a row of `table` joined to the filtered one
     /// (`inner col = outer col` per pair) exists, and matches `inner` when given.
     Related(Related),
+    /// A test on aggregates of related rows (pg-aggregates' `aggregates` filter).
+    Aggregate(RelatedAggregate),
 }
 
 #[derive(Debug, Clone)]
@@ -68,6 +73,13 @@ pub enum Operand {
     Computed(TableRef),
     /// The value itself (a set-returning function of scalars).
     Value,
+    /// An aggregate of an operand over the rows of a relation filter's `aggregates`;
+    /// `sql_type`: the operand's type (a distinct count of one without `=` casts it).
+    Aggregate {
+        spec: crate::schema::aggregates::AggSpec,
+        inner: Box<Operand>,
+        sql_type: String,
+    },
 }
 
 /// How the operand is adjusted before comparing.
@@ -343,12 +355,17 @@ impl Walk<'_, '_> {
                         let Some(field) = field else {
                             return self.fail(&format!("Unable to resolve filter field '{k}'"));
                         };
+                        let inner_ty = field.ty.innermost();
+                        if field.target == InputTarget::Filter(FilterField::Aggregates) {
+                            let join = join.clone();
+                            all.extend(self.aggregates(v, inner_ty, other, join, depth + 2)?);
+                            continue;
+                        }
                         let mode = match field.target {
                             InputTarget::Filter(FilterField::Every) => RelatedMode::Every,
                             InputTarget::Filter(FilterField::Some) => RelatedMode::Exists,
                             _ => RelatedMode::NotExists,
                         };
-                        let inner_ty = field.ty.innermost();
                         if let Some(f) = self.object(v, inner_ty, self.row_of(other), depth + 2)? {
                             all.push(self.related(other, join.clone(), Some(f), mode));
                         }

@@ -15,7 +15,14 @@ pub enum Fixup {
     Float { non_null: bool },
     /// A `@refreshToken` value: with the refresh cookie it goes into the cookie, not the body.
     RefreshToken,
+    /// `groupedAggregates` capped at `cap` groups: `TOO_MANY_GROUPS` there means it had more,
+    /// a field error nulling the connection holding it (the field is non-null).
+    Groups { cap: i64 },
 }
+
+/// What the SQL puts in place of a `groupedAggregates` list with more groups than its cap
+/// (`Fixup::Groups`); a JSON string, so never a list of groups.
+pub const TOO_MANY_GROUPS: &str = "TOO_MANY_GROUPS";
 
 /// The response key of the part of a mutation's payload that the client did not ask for: the
 /// tokens of the result, whatever the selection, so that cookies follow the result. Not a
@@ -84,7 +91,7 @@ impl Walk {
                     });
                 }
             }
-            Out::Scalar(_) | Out::Interval(_) | Out::Point(_) => {}
+            Out::Scalar(_) | Out::Interval(_) | Out::Point(_) | Out::Geometry(..) => {}
             Out::List(inner) => self.at("[]", |w| w.out(inner, false)),
             Out::Row(sel) => self.row(sel),
         }
@@ -132,12 +139,40 @@ impl Walk {
                         }
                     }
                 }),
-                // Aggregates are numbers, text or their column's scalar: nothing to fix up.
-                ConnField::Typename(_)
-                | ConnField::TotalCount
-                | ConnField::PageInfo(_)
-                | ConnField::Aggregates(_)
-                | ConnField::Grouped(_) => {}
+                ConnField::Aggregates(sel) => w.aggregates(sel),
+                ConnField::Grouped(g) => {
+                    if let Some(cap) = g.cap {
+                        w.found.push((w.path.clone(), Fixup::Groups { cap }));
+                    }
+                    w.at("[]", |w| w.aggregates(&g.sel))
+                }
+                ConnField::Typename(_) | ConnField::TotalCount | ConnField::PageInfo(_) => {}
+            });
+        }
+    }
+
+    /// Aggregates of floats (a sum, average, minimum... over float4/float8) are floats too.
+    fn aggregates(&mut self, sel: &AggSel) {
+        for (k, f) in &sel.fields {
+            let AggField::Spec(values) = f else {
+                continue;
+            };
+            self.at(k, |w| {
+                for (vk, v) in values {
+                    if let AggValue::Value {
+                        spec,
+                        target,
+                        out: Codec::Float { .. },
+                    } = v
+                    {
+                        // A column's sum is `Float!` (a computed column's is nullable).
+                        let non_null =
+                            spec.non_null() && matches!(target, AggTarget::Column { .. });
+                        w.at(vk, |w| {
+                            w.found.push((w.path.clone(), Fixup::Float { non_null }))
+                        });
+                    }
+                }
             });
         }
     }

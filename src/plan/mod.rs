@@ -13,9 +13,10 @@ mod rows;
 
 pub use aggregates::*;
 pub use arguments::*;
-pub use fixups::{Fixup, FixupPath, SESSION_KEY};
+pub use fixups::{Fixup, FixupPath, SESSION_KEY, TOO_MANY_GROUPS};
 
 use crate::graphql::document::{merge, FieldNode, OpKind, Operation, Value, VarPath};
+use crate::schema::geometry::{GeoPart, Geometry};
 use crate::schema::{
     Codec, EnumMeaning, FieldKind, InputTarget, Model, Table, TypeRef, INTERVAL_PARTS, POINT_PARTS,
 };
@@ -40,6 +41,8 @@ pub struct PlanOptions {
     /// refused, and a connection with neither returns at most this many rows (its
     /// `pageInfo.hasNextPage` tells whether there are more). None: no cap.
     pub max_page_size: Option<i64>,
+    /// The most groups a `groupedAggregates` may return (more is a field error). None: no cap.
+    pub max_groups: Option<i64>,
 }
 
 type Result<T> = std::result::Result<T, PlanError>;
@@ -134,7 +137,10 @@ impl OrderCol {
             sql_type: codec.sql_type().to_string(),
             text_cursor: matches!(
                 codec,
-                Codec::Array { .. } | Codec::Row { .. } | Codec::Point { .. }
+                Codec::Array { .. }
+                    | Codec::Row { .. }
+                    | Codec::Point { .. }
+                    | Codec::Geometry { .. }
             ),
             related: None,
         }
@@ -150,10 +156,22 @@ pub enum Out {
     Interval(Vec<(String, Option<&'static str>)>),
     /// A point as v4's `Point` object: response key → subscript (None: `__typename`).
     Point(Vec<(String, Option<u8>)>),
+    /// A geometric value as v4's object (`--pg-geometric-types`): response key → its part.
+    Geometry(Geometry, Vec<(String, GeoOut)>),
     Row(RowSel),
     /// Rendered as its attributes; signed into a token after execution.
     Jwt,
     List(Box<Out>),
+}
+
+/// A selected field of a geometric object.
+#[derive(Debug, Clone)]
+pub enum GeoOut {
+    Typename,
+    /// A point (`a`, `b`, `center`) or the points (`points`), with the point's selection.
+    Point(GeoPart, Vec<(String, Option<u8>)>),
+    /// `isOpen` or `radius`.
+    Scalar(GeoPart),
 }
 
 #[derive(Debug, Clone)]
@@ -400,6 +418,7 @@ pub fn plan_with(model: &Model, op: &Operation, options: &PlanOptions) -> Result
     let p = Planner {
         model,
         max_page_size: options.max_page_size,
+        max_groups: options.max_groups,
     };
     let root_type = match op.kind {
         OpKind::Query => model.query_type.as_str(),
@@ -426,8 +445,14 @@ pub fn plan_with(model: &Model, op: &Operation, options: &PlanOptions) -> Result
                             let fixups = fixups::in_select(&select);
                             RootField::Select { select, fixups }
                         }
-                        // A filter the plugin refuses fails its root field only.
-                        Err(e) if e.code == filter::INVALID_FILTER => RootField::Error(e),
+                        // A filter the plugin refuses, or a refused cursor, fails its root
+                        // field only (v4: null with the error; the other fields answer).
+                        Err(e)
+                            if [filter::INVALID_FILTER, INVALID_CURSOR, INVALID_PAGINATION]
+                                .contains(&e.code) =>
+                        {
+                            RootField::Error(e)
+                        }
                         Err(e) => return Err(e),
                     },
                     OpKind::Mutation => {
@@ -449,6 +474,7 @@ pub fn plan_with(model: &Model, op: &Operation, options: &PlanOptions) -> Result
 struct Planner<'m> {
     model: &'m Model,
     max_page_size: Option<i64>,
+    max_groups: Option<i64>,
 }
 
 impl<'m> Planner<'m> {

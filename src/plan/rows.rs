@@ -98,22 +98,43 @@ impl<'m> Planner<'m> {
                 }
                 Out::Interval(parts)
             }
-            Codec::Point { .. } => {
+            Codec::Point { .. } => Out::Point(self.point_sel(node)?),
+            Codec::Geometry { kind, .. } => {
+                let name = kind.names().0;
                 let mut parts = vec![];
-                for child in &self.fields_for(&node.selection, "Point") {
+                for child in &self.fields_for(&node.selection, name) {
                     let part = match child.name.as_str() {
-                        "__typename" => None,
-                        name => match POINT_PARTS.iter().find(|(n, _)| *n == name) {
-                            Some((_, i)) => Some(*i),
-                            None => return err(child, format!("unknown field {name} on Point")),
+                        "__typename" => GeoOut::Typename,
+                        f => match kind.fields().iter().find(|(n, _)| *n == f) {
+                            Some((_, p @ (GeoPart::Point(_) | GeoPart::Points))) => {
+                                GeoOut::Point(*p, self.point_sel(child)?)
+                            }
+                            Some((_, p)) => GeoOut::Scalar(*p),
+                            None => return err(child, format!("unknown field {f} on {name}")),
                         },
                     };
                     parts.push((child.key.clone(), part));
                 }
-                Out::Point(parts)
+                Out::Geometry(*kind, parts)
             }
             c => Out::Scalar(c.clone()),
         })
+    }
+
+    /// The selection of a `Point`: response key → subscript (None: `__typename`).
+    fn point_sel(&self, node: &FieldNode) -> Result<Vec<(String, Option<u8>)>> {
+        let mut parts = vec![];
+        for child in &self.fields_for(&node.selection, "Point") {
+            let part = match child.name.as_str() {
+                "__typename" => None,
+                name => match POINT_PARTS.iter().find(|(n, _)| *n == name) {
+                    Some((_, i)) => Some(*i),
+                    None => return err(child, format!("unknown field {name} on Point")),
+                },
+            };
+            parts.push((child.key.clone(), part));
+        }
+        Ok(parts)
     }
 
     pub(super) fn row_sel(&self, node: &FieldNode, table: usize) -> Result<RowSel> {

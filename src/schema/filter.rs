@@ -57,6 +57,17 @@ pub enum FilterField {
     Every,
     Some,
     None,
+    /// `aggregates` of a one-to-many relation's filter (pg-aggregates): conditions on
+    /// aggregates of the related rows.
+    Aggregates,
+    /// `filter` inside `aggregates`: which related rows the aggregates read.
+    AggregateRows,
+    /// `sum`, `distinctCount`, ... inside `aggregates`.
+    AggregateSpec(crate::schema::aggregates::AggSpec),
+    /// A column of the related rows under one aggregate (`sum: {id: ...}`).
+    AggregateColumn(usize),
+    /// A computed column of the related rows under one aggregate (called with the row only).
+    AggregateComputed(usize),
 }
 
 /// One operator: the comparison, the value it takes, and whether it compares lowercased.

@@ -70,6 +70,10 @@ pub struct SchemaFlags {
     /// `viewUniqueKey`; a view's `@uniqueKey` smart tag names its own)
     #[arg(long = "view-unique-key", env = "POSTGRAPH_VIEW_UNIQUE_KEY")]
     pub view_unique_key: Option<String>,
+    /// line, lseg, box, path, polygon and circle as v4's `Line`, `LineSegment`, `Box`,
+    /// `Path`, `Polygon` and `Circle` objects (v4's `pgGeometricTypes`) rather than strings
+    #[arg(long = "pg-geometric-types", env = "POSTGRAPH_PG_GEOMETRIC_TYPES")]
+    pub pg_geometric_types: bool,
 }
 
 /// `--legacy-relations` (v4's values): how a one-to-one backward relation is offered.

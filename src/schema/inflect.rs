@@ -160,6 +160,11 @@ pub fn filter_exists_field(relation_field: &str, many: bool) -> String {
 pub fn input_type(table: &str) -> String {
     format!("{}Input", table_type(table))
 }
+/// The input type of a domain over a composite type: its type name and `Input` (v4's
+/// `inputType` of the domain's type, not singular).
+pub fn domain_input_type(type_name: &str) -> String {
+    format!("{type_name}Input")
+}
 pub fn patch_type(table: &str) -> String {
     format!("{}Patch", table_type(table))
 }
@@ -485,22 +490,143 @@ pub fn collection(table: &str) -> String {
 }
 /// Enum value for a Postgres enum label: `in_progress` → `IN_PROGRESS`
 pub fn enum_value(label: &str) -> String {
-    let c = constant(label);
-    if c.is_empty() || c.starts_with(|ch: char| ch.is_ascii_digit()) {
-        format!("_{c}")
-    } else {
-        c
-    }
+    v4_constant_case(&enum_symbol(label))
 }
+
+/// v4's `enumName`: an empty label, asterisks and labels that are one common symbol get words.
+fn enum_symbol(label: &str) -> String {
+    if label.is_empty() {
+        return "_EMPTY_".into();
+    }
+    let mut value = label.replace('*', "_ASTERISK_");
+    // `^(_?)_+ASTERISK` → `$1ASTERISK`, `ASTERISK_(_?)_*$` → `ASTERISK$1`.
+    if let Some(rest) = value.strip_prefix('_') {
+        let keep = if rest.starts_with('_') { "_" } else { "" };
+        let trimmed = rest.trim_start_matches('_');
+        if trimmed.starts_with("ASTERISK") && (keep.is_empty() || rest.len() > trimmed.len()) {
+            value = format!("{keep}{trimmed}");
+        }
+    }
+    if let Some(head) = value.strip_suffix('_') {
+        let trimmed = head.trim_end_matches('_');
+        if trimmed.ends_with("ASTERISK") {
+            let keep = if head.len() > trimmed.len() { "_" } else { "" };
+            value = format!("{trimmed}{keep}");
+        }
+    }
+    let word = match value.as_str() {
+        ">" => "GREATER_THAN",
+        ">=" => "GREATER_THAN_OR_EQUAL",
+        "=" => "EQUAL",
+        "!=" => "NOT_EQUAL",
+        "<>" => "DIFFERENT",
+        "<=" => "LESS_THAN_OR_EQUAL",
+        "<" => "LESS_THAN",
+        "~~" => "LIKE",
+        "~~*" => "ILIKE",
+        "!~~" => "NOT_LIKE",
+        "!~~*" => "NOT_ILIKE",
+        "~" => "TILDE",
+        "~*" => "TILDE_ASTERISK",
+        "!~" => "NOT_TILDE",
+        "!~*" => "NOT_TILDE_ASTERISK",
+        "%" => "PERCENT",
+        "+" => "PLUS",
+        "-" => "MINUS",
+        "/" => "SLASH",
+        "\\" => "BACKSLASH",
+        "_" => "UNDERSCORE",
+        "#" => "POUND",
+        "£" => "STERLING",
+        "$" => "DOLLAR",
+        "&" => "AMPERSAND",
+        "@" => "AT",
+        "'" => "APOSTROPHE",
+        "\"" => "QUOTE",
+        "`" => "BACKTICK",
+        ":" => "COLON",
+        ";" => "SEMICOLON",
+        "!" => "EXCLAMATION_POINT",
+        "?" => "QUESTION_MARK",
+        "," => "COMMA",
+        "." => "DOT",
+        "^" => "CARET",
+        "|" => "BAR",
+        "[" => "OPEN_BRACKET",
+        "]" => "CLOSE_BRACKET",
+        "(" => "OPEN_PARENTHESIS",
+        ")" => "CLOSE_PARENTHESIS",
+        "{" => "OPEN_BRACE",
+        "}" => "CLOSE_BRACE",
+        _ => return value,
+    };
+    word.into()
+}
+
+/// graphile-build's `constantCase`: leading and trailing underscores kept; inside them, runs
+/// of other characters become `_`, an upper-case run starts a word, `__` collapses, leading
+/// non-alphanumerics go, a leading digit gets `_`, and all is upper case.
+fn v4_constant_case(s: &str) -> String {
+    let start = s.len() - s.trim_start_matches('_').len();
+    let middle = s.trim_start_matches('_');
+    let end = middle.len() - middle.trim_end_matches('_').len();
+    let (lead, middle, trail) = (
+        &s[..start],
+        &middle[..middle.len() - end],
+        &s[s.len() - end..],
+    );
+    let mut words = String::new();
+    let mut in_other = false;
+    let mut in_upper = false;
+    for c in middle.chars() {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            in_other = false;
+            if c.is_ascii_uppercase() {
+                if !in_upper {
+                    words.push('_');
+                }
+                in_upper = true;
+            } else {
+                in_upper = false;
+            }
+            words.push(c);
+        } else {
+            in_upper = false;
+            if !in_other {
+                words.push('_');
+            }
+            in_other = true;
+        }
+    }
+    let mut collapsed = String::with_capacity(words.len());
+    for c in words.chars() {
+        if !(c == '_' && collapsed.ends_with('_')) {
+            collapsed.push(c);
+        }
+    }
+    let trimmed = collapsed.trim_start_matches(|c: char| !c.is_ascii_alphanumeric());
+    let digit = if trimmed.starts_with(|c: char| c.is_ascii_digit()) {
+        "_"
+    } else {
+        ""
+    };
+    format!("{lead}{digit}{}{trail}", trimmed.to_ascii_uppercase())
+}
+
 /// Type name for a Postgres enum or domain (composite types are named as tables: `table_type`).
 pub fn pg_type(name: &str) -> String {
     upper_camel(name)
 }
 
-/// Type name for an enum table (v4.8's `@enum` tables): the table's name, or its `@enumName`,
-/// as v4 names the enum it makes of it (`post_status` → `PostStatus`).
-pub fn enum_table(name: &str) -> String {
-    upper_camel(name)
+/// Type name for an enum table (v4.8's `@enum` tables): the table's name (or its `@name`),
+/// followed by the constraint's for an `@enum` unique constraint, as v4 names the enum it
+/// makes of it (`post_status` → `PostStatus`, `colours` + `colours_slug_key` →
+/// `ColoursColoursSlugKey`). `@enumName` replaces it all (the caller reads it).
+pub fn enum_table(name: &str, constraint: Option<&str>) -> String {
+    match constraint {
+        Some(con) => upper_camel(&format!("{name}_{con}")),
+        None => upper_camel(name),
+    }
 }
 
 /// GraphQL names must match `[_A-Za-z][_0-9A-Za-z]*`; juniper panics on anything else.
@@ -571,6 +697,36 @@ mod tests {
         assert_eq!(deleted_node_id("posts"), "deletedPostId");
         assert_eq!(enum_value("in_progress"), "IN_PROGRESS");
         assert_eq!(pg_type("jwt_token"), "JwtToken");
+    }
+
+    #[test]
+    fn enum_values_as_v4_names_them() {
+        for (label, name) in [
+            ("a1", "A1"),
+            ("in_review", "IN_REVIEW"),
+            ("fooBar", "FOO_BAR"),
+            ("ABCDef", "ABCDEF"),
+            ("foo.bar", "FOO_BAR"),
+            ("foo--bar", "FOO_BAR"),
+            ("_private", "_PRIVATE"),
+            ("__dunder__", "__DUNDER__"),
+            ("2x", "_2X"),
+            ("caf\u{e9}", "CAF_"),
+            ("", "_EMPTY_"),
+            (">=", "GREATER_THAN_OR_EQUAL"),
+            ("_", "UNDERSCORE"),
+            ("*", "ASTERISK"),
+            ("*foo", "ASTERISK_FOO"),
+            ("foo*", "FOO_ASTERISK"),
+            ("a*b", "A_ASTERISK_B"),
+        ] {
+            assert_eq!(enum_value(label), name, "{label}");
+        }
+        assert_eq!(
+            enum_table("colours", Some("colours_slug_key")),
+            "ColoursColoursSlugKey"
+        );
+        assert_eq!(enum_table("shirt_sizes", None), "ShirtSizes");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod aggregates;
 pub mod build;
 pub mod filter;
+pub mod geometry;
 pub mod inflect;
 mod names;
 mod prune;
@@ -28,6 +29,11 @@ pub enum Codec {
     Interval { sql_type: String },
     /// point: v4's `Point` object (`x`, `y`), `PointInput` as input.
     Point { sql_type: String },
+    /// line, lseg, box, path, polygon, circle with `--pg-geometric-types`: v4's objects.
+    Geometry {
+        sql_type: String,
+        kind: geometry::Geometry,
+    },
     /// Sent as its text form (a JSON string): BigInt, BigFloat, JSON (PostGraphile v4's
     /// default) and every type without a GraphQL type of its own.
     Text { sql_type: String },
@@ -39,8 +45,8 @@ pub enum Codec {
     Enum {
         sql_type: String,
         labels: Vec<(String, String)>,
-        /// The enum table's class oid; `None` for a Postgres enum.
-        enum_table: Option<u32>,
+        /// The enum table's place in `Catalog::enum_tables`; `None` for a Postgres enum.
+        enum_table: Option<usize>,
     },
     /// An array of another codec.
     Array {
@@ -61,6 +67,7 @@ impl Codec {
             | Codec::Float { sql_type }
             | Codec::Interval { sql_type }
             | Codec::Point { sql_type }
+            | Codec::Geometry { sql_type, .. }
             | Codec::Text { sql_type }
             | Codec::Json { sql_type }
             | Codec::Enum { sql_type, .. }
@@ -632,10 +639,15 @@ pub struct Table {
 /// parameters): its `<Function>Record` object type.
 pub const RECORD_KIND: char = 'R';
 
+/// The kind of a [`Table`] standing for a domain over a composite type: the composite's
+/// fields under the domain's name (its `oid` is the composite's class).
+pub const DOMAIN_KIND: char = 'D';
+
 impl Table {
-    /// A composite value with no rows of its own: a composite type, or a function's outputs.
+    /// A composite value with no rows of its own: a composite type (or a domain over one), or
+    /// a function's outputs.
     pub fn is_composite(&self) -> bool {
-        self.kind == 'c' || self.kind == RECORD_KIND
+        matches!(self.kind, 'c' | DOMAIN_KIND | RECORD_KIND)
     }
 
     /// A function's outputs (see [`RECORD_KIND`]).

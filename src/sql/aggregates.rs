@@ -7,17 +7,23 @@ use super::*;
 use crate::schema::aggregates::AggSpec;
 
 /// The SQL aggregate of `e` (the plugin's: sum never null).
-fn aggregate(spec: AggSpec, e: &str) -> String {
+pub(super) fn aggregate(spec: AggSpec, e: &str) -> String {
+    let (head, tail) = aggregate_around(spec);
+    format!("{head}{e}{tail}")
+}
+
+/// The text of an aggregate before and after its operand.
+pub(super) fn aggregate_around(spec: AggSpec) -> (&'static str, &'static str) {
     match spec {
-        AggSpec::Sum => format!("coalesce(sum({e}), 0)"),
-        AggSpec::DistinctCount => format!("count(distinct {e})"),
-        AggSpec::Min => format!("min({e})"),
-        AggSpec::Max => format!("max({e})"),
-        AggSpec::Average => format!("avg({e})"),
-        AggSpec::StddevSample => format!("stddev_samp({e})"),
-        AggSpec::StddevPopulation => format!("stddev_pop({e})"),
-        AggSpec::VarianceSample => format!("var_samp({e})"),
-        AggSpec::VariancePopulation => format!("var_pop({e})"),
+        AggSpec::Sum => ("coalesce(sum(", "), 0)"),
+        AggSpec::DistinctCount => ("count(distinct ", ")"),
+        AggSpec::Min => ("min(", ")"),
+        AggSpec::Max => ("max(", ")"),
+        AggSpec::Average => ("avg(", ")"),
+        AggSpec::StddevSample => ("stddev_samp(", ")"),
+        AggSpec::StddevPopulation => ("stddev_pop(", ")"),
+        AggSpec::VarianceSample => ("var_samp(", ")"),
+        AggSpec::VariancePopulation => ("var_pop(", ")"),
     }
 }
 
@@ -135,8 +141,21 @@ pub(super) fn grouped(b: &mut Builder, g: &Grouped, rows: &Rows) -> String {
     } else {
         keys.join(", ")
     };
+    // Past the cap, one group more is enough to tell: the list becomes the marker the engine
+    // turns into a field error (never a silently cut list).
+    let list = format!("coalesce(json_agg({g_alias}.\"__data\"{order}), '[]'::json)");
+    let (limit, list) = match g.cap {
+        Some(cap) => (
+            format!(" limit {}", cap + 1),
+            format!(
+                "case when count(*) > {cap} then to_json({}::text) else {list} end",
+                quote_literal(crate::plan::TOO_MANY_GROUPS)
+            ),
+        ),
+        None => (String::new(), list),
+    };
     format!(
-        "(select coalesce(json_agg({g_alias}.\"__data\"{order}), '[]'::json) from (select {obj} as \"__data\"{projected} from {} group by {group}{having}) as {g_alias})",
+        "(select {list} from (select {obj} as \"__data\"{projected} from {} group by {group}{having}{limit}) as {g_alias})",
         (rows.from)(&x)
     )
 }
@@ -165,14 +184,68 @@ fn having(b: &mut Builder, h: &Having, x: &str, row: &str) -> String {
     }
 }
 
+/// Renders a related join beside a row alias, under its own alias: `join(x, alias)`.
+pub(super) type RelatedJoin = Box<dyn Fn(&str, &str) -> String>;
+
+/// A join computing an order's related aggregate for every row of a source at once: the
+/// related rows grouped by their key (`within`: only the keys this query lists), joined on
+/// it; `join(x, alias)` joins it as `alias` to the source's row `x`. Rows no related row
+/// refers to get no group: `grouped_order_value` gives them the aggregate of no rows.
+pub(super) fn related_order_join(g: &str, r: &RelatedOrder, within: Option<String>) -> RelatedJoin {
+    let keys: Vec<String> = r
+        .join
+        .iter()
+        .map(|(c, _)| format!("{g}.{}", quote_ident(c)))
+        .collect();
+    let projected: String = keys
+        .iter()
+        .enumerate()
+        .map(|(k, key)| format!("{key} as \"__k{k}\", "))
+        .collect();
+    let filter = within
+        .map(|w| format!(" where ({}) in ({w})", keys.join(", ")))
+        .unwrap_or_default();
+    let grouped = format!(
+        "(select {projected}{} as \"__v\" from {} as {g}{filter} group by {})",
+        related_value(g, r),
+        qualified(&r.table),
+        keys.join(", ")
+    );
+    let outer: Vec<String> = r.join.iter().map(|(_, pc)| quote_ident(pc)).collect();
+    Box::new(move |x, alias| {
+        let on: Vec<String> = outer
+            .iter()
+            .enumerate()
+            .map(|(k, pc)| format!("{alias}.\"__k{k}\" = {x}.{pc}"))
+            .collect();
+        format!(" left join {grouped} as {alias} on {}", on.join(" and "))
+    })
+}
+
+/// The value of a related join: a count (or sum, distinct count) of no rows is 0, as the
+/// correlated subquery says; the other aggregates of no rows are null.
+pub(super) fn grouped_order_value(alias: &str, r: &RelatedOrder) -> String {
+    match r.aggregate {
+        None | Some((AggSpec::Sum | AggSpec::DistinctCount, _)) => {
+            format!("coalesce({alias}.\"__v\", 0)")
+        }
+        Some(_) => format!("{alias}.\"__v\""),
+    }
+}
+
+/// The aggregate an order by related rows sorts on, over the related rows of alias `a`.
+fn related_value(a: &str, r: &RelatedOrder) -> String {
+    match &r.aggregate {
+        None => "count(*)".to_string(),
+        Some((spec, col)) => aggregate(*spec, &format!("{a}.{}", quote_ident(col))),
+    }
+}
+
 /// The value an order by related rows' aggregate sorts the row `x` on: a correlated subquery.
 pub(super) fn related_order_value(x: &str, r: &RelatedOrder) -> String {
     // A fixed alias: the subquery refers to nothing but itself and `x`.
     let a = "__related";
-    let value = match &r.aggregate {
-        None => "count(*)".to_string(),
-        Some((spec, col)) => aggregate(*spec, &format!("{a}.{}", quote_ident(col))),
-    };
+    let value = related_value(a, r);
     let join: Vec<String> = r
         .join
         .iter()
@@ -214,6 +287,7 @@ mod tests {
             sel: AggSel {
                 fields: vec![("keys".into(), AggField::Keys)],
             },
+            cap: None,
         };
         let from = |x: &str| format!("\"app_public\".\"readings\" as {x}");
         let row = |x: &str| x.to_string();

@@ -48,24 +48,48 @@ pub(super) fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) 
         let function = matches!(c.source, Source::Function { .. });
         filters.push(super::filter::condition(b, f, function));
     }
-    let mut bounds: Vec<ForAlias> = vec![];
-    if let Some(after) = &c.after {
-        bounds.push(keyset(b, &c.order, after, true));
-    }
-    if let Some(before) = &c.before {
-        bounds.push(keyset(b, &c.order, before, false));
-    }
-    let filter_sql = |x: &str, with_bounds: bool| -> String {
-        let conds: Vec<String> = filters
-            .iter()
-            .chain(bounds.iter().filter(|_| with_bounds))
-            .map(|f| f(x))
-            .collect();
+    // A table's orders by related rows' aggregates read them grouped, joined to the page's
+    // source (see `related_joins`); the page and its bounds sort on the joined values.
+    let grouped = matches!(c.source, Source::Table(_));
+    let after_bound: Option<ForAlias> = c
+        .after
+        .as_ref()
+        .map(|v| keyset(b, &c.order, v, true, grouped));
+    let before_bound: Option<ForAlias> = c
+        .before
+        .as_ref()
+        .map(|v| keyset(b, &c.order, v, false, grouped));
+    let where_of = |conds: Vec<String>| {
         if conds.is_empty() {
             String::new()
         } else {
             format!(" where {}", conds.join(" and "))
         }
+    };
+    let filter_sql = |x: &str, with_bounds: bool| -> String {
+        let bounds = after_bound.iter().chain(before_bound.iter());
+        where_of(
+            filters
+                .iter()
+                .chain(bounds.filter(|_| with_bounds))
+                .map(|f| f(x))
+                .collect(),
+        )
+    };
+    // The rows one bound leaves out that the other keeps: at or past `before` (forwards), or
+    // at or ahead of `after` (backwards). v4 counts them as a next (previous) page.
+    let outside_sql = |x: &str, forwards: bool| -> String {
+        let (keep, drop) = if forwards {
+            (&after_bound, &before_bound)
+        } else {
+            (&before_bound, &after_bound)
+        };
+        let mut conds: Vec<String> = filters.iter().chain(keep.iter()).map(|f| f(x)).collect();
+        conds.extend(
+            drop.iter()
+                .map(|f| format!("not coalesce({}, false)", f(x))),
+        );
+        where_of(conds)
     };
     // A function's rows are numbered in the order it returns them (an SRF in a select list
     // keeps it): `"__value"` is what it returned (a row or a scalar), `"__ordinality"` the
@@ -84,14 +108,23 @@ pub(super) fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) 
         ),
     }
     };
-    let order_sql = |x: &str, reverse: bool| -> String {
+    let joins = if grouped {
+        related_joins(b, &source, &c.order, &filters)
+    } else {
+        Box::new(|_: &str| String::new())
+    };
+    // `inside`: sorting the source's rows (the page, page info), where the related joins are;
+    // otherwise the page's rows, where an order by related rows is a correlated subquery
+    // (evaluated for the page's rows only).
+    let order_sql = |x: &str, reverse: bool, inside: bool| -> String {
         if c.order.is_empty() {
             return String::new();
         }
         let cols: Vec<String> = c
             .order
             .iter()
-            .map(|o| {
+            .enumerate()
+            .map(|(i, o)| {
                 let dir = if o.asc != reverse { "asc" } else { "desc" };
                 // Keep each direction's default null placement, mirrored when reversed.
                 let nulls = if o.asc != reverse {
@@ -106,7 +139,10 @@ pub(super) fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) 
                     "nulls last"
                 };
                 let cast = no_equality_cast(&o.sql_type);
-                format!("{}{cast} {dir} {nulls}", order_value(x, o))
+                format!(
+                    "{}{cast} {dir} {nulls}",
+                    order_value(x, i, o, inside && grouped)
+                )
             })
             .collect();
         format!(" order by {}", cols.join(", "))
@@ -132,19 +168,20 @@ pub(super) fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) 
             .join(", "),
     };
     let mut page = format!(
-        "(select {columns} from {}{}{}{limit}{offset}) as {a}",
+        "(select {columns} from {}{}{}{}{limit}{offset}) as {a}",
         from(&a),
+        joins(&a),
         filter_sql(&a, true),
-        order_sql(&a, from_end)
+        order_sql(&a, from_end, true)
     );
-    let mut agg_order = order_sql(&a, false);
+    let mut agg_order = order_sql(&a, false, false);
     // A position in the page (plus the offset), in the page's final order; rows the order
     // ties keep their numbering in the aggregates, which then follow it.
     if c.positional {
         let offset = c.offset.unwrap_or(0);
         page = format!(
             "(select {a}.*, {offset} + row_number() over ({}) as \"{POSITION}\" from {page}) as {a}",
-            order_sql(&a, false).trim_start()
+            order_sql(&a, false, false).trim_start()
         );
         agg_order = format!(" order by {a}.\"{POSITION}\"");
     }
@@ -218,10 +255,11 @@ pub(super) fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) 
                         let na = b.alias();
                         let skip = c.offset.unwrap_or(0) + n;
                         format!(
-                            "exists(select 1 from {}{}{} offset {skip})",
+                            "exists(select 1 from {}{}{}{} offset {skip})",
                             from(&na),
+                            joins(&na),
                             filter_sql(&na, true),
-                            order_sql(&na, reverse)
+                            order_sql(&na, reverse, true)
                         )
                     };
                     let v = match pf {
@@ -230,14 +268,36 @@ pub(super) fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) 
                         PageField::HasNextPage | PageField::HasPreviousPage if zero_limit => {
                             "false".into()
                         }
-                        PageField::HasNextPage => match (c.first, &c.before) {
-                            (Some(first), _) => beyond(first, false),
-                            (None, before) => before.is_some().to_string(),
-                        },
-                        PageField::HasPreviousPage => match c.last {
-                            Some(last) => beyond(last, true),
-                            None => (c.offset.unwrap_or(0) > 0 || c.after.is_some()).to_string(),
-                        },
+                        PageField::HasNextPage => {
+                            let within = c.first.map(|first| beyond(first, false));
+                            let outside = c.before.is_some().then(|| {
+                                let na = b.alias();
+                                format!(
+                                    "exists(select 1 from {}{}{})",
+                                    from(&na),
+                                    joins(&na),
+                                    outside_sql(&na, true)
+                                )
+                            });
+                            either(within, outside)
+                        }
+                        // v4: an offset always has a previous page.
+                        PageField::HasPreviousPage if c.last.is_none() && c.offset > Some(0) => {
+                            "true".into()
+                        }
+                        PageField::HasPreviousPage => {
+                            let within = c.last.map(|last| beyond(last, true));
+                            let outside = c.after.is_some().then(|| {
+                                let na = b.alias();
+                                format!(
+                                    "exists(select 1 from {}{}{})",
+                                    from(&na),
+                                    joins(&na),
+                                    outside_sql(&na, false)
+                                )
+                            });
+                            either(within, outside)
+                        }
                         PageField::StartCursor => {
                             format!("(array_agg({}{agg_order}))[1]", cursor(&a))
                         }
@@ -254,6 +314,15 @@ pub(super) fn connection(b: &mut Builder, c: &Connection, parent: Option<&str>) 
     }
     // `group by ()` makes it one row even when only constants or counts are selected.
     format!("(select {} from {page} group by ())", object(&pairs))
+}
+
+/// `a or b` of two optional conditions (`false` when neither).
+fn either(a: Option<String>, b: Option<String>) -> String {
+    match (a, b) {
+        (Some(a), Some(b)) => format!("({a} or {b})"),
+        (Some(one), None) | (None, Some(one)) => one,
+        (None, None) => "false".into(),
+    }
 }
 
 /// The cursor of the row `x` in `order`: PostGraphile v4's text exactly,
@@ -278,11 +347,12 @@ pub(super) fn cursor(x: &str, order: &[OrderCol], spec: &str) -> String {
     ));
     let cols: Vec<String> = order
         .iter()
-        .map(|o| {
+        .enumerate()
+        .map(|(i, o)| {
             let text = if o.text_cursor { "::text" } else { "" };
             format!(
                 "coalesce(to_json({}{text})::text, 'null')",
-                order_value(x, o)
+                order_value(x, i, o, false)
             )
         })
         .collect();
@@ -321,12 +391,62 @@ fn source_item(b: &mut Builder, c: &Connection, row: &str, item: &Item) -> Strin
     }
 }
 
-/// What the row `x` is sorted on for one order column: the column, or a related aggregate.
-fn order_value(x: &str, o: &OrderCol) -> String {
+/// What the row `x` is sorted on for order column `i`: the column, or a related aggregate
+/// (`grouped`: from the related join of `x`, else a correlated subquery).
+fn order_value(x: &str, i: usize, o: &OrderCol, grouped: bool) -> String {
     match &o.related {
+        Some(r) if grouped => super::aggregates::grouped_order_value(&related_alias(x, i), r),
         Some(r) => super::aggregates::related_order_value(x, r),
         None => format!("{x}.{}", quote_ident(&o.column)),
     }
+}
+
+/// The alias of order column `i`'s related join beside the row alias `x`.
+fn related_alias(x: &str, i: usize) -> String {
+    format!("{x}_r{i}")
+}
+
+/// The joins, beside the row alias `x` of `source`, of every order by related rows'
+/// aggregate: the related rows grouped by their key, once per statement (or per parent row),
+/// rather than a correlated subquery per row of the source. When the connection has
+/// conditions, only the groups of rows they admit are computed.
+fn related_joins(
+    b: &mut Builder,
+    source: &str,
+    order: &[OrderCol],
+    filters: &[ForAlias],
+) -> ForAlias {
+    if order.iter().all(|o| o.related.is_none()) {
+        return Box::new(|_| String::new());
+    }
+    let p = b.alias();
+    let restrict: Vec<String> = filters.iter().map(|f| f(&p)).collect();
+    let mut joins: Vec<(usize, super::aggregates::RelatedJoin)> = vec![];
+    for (i, o) in order.iter().enumerate() {
+        let Some(r) = &o.related else {
+            continue;
+        };
+        let g = b.alias();
+        let within = (!restrict.is_empty()).then(|| {
+            let outer: Vec<String> = r
+                .join
+                .iter()
+                .map(|(_, pc)| format!("{p}.{}", quote_ident(pc)))
+                .collect();
+            format!(
+                "select {} from {source} as {p} where {}",
+                outer.join(", "),
+                restrict.join(" and ")
+            )
+        });
+        joins.push((i, super::aggregates::related_order_join(&g, r, within)));
+    }
+    Box::new(move |x| {
+        joins
+            .iter()
+            .map(|(i, join)| join(x, &related_alias(x, *i)))
+            .collect()
+    })
 }
 
 /// The JSON of one node of a connection, built from `row` (a row, or a function's value).
@@ -356,6 +476,7 @@ fn keyset(
     order: &[OrderCol],
     values: &[Param],
     after: bool,
+    grouped: bool,
 ) -> Box<dyn Fn(&str) -> String> {
     let vals: Vec<String> = values
         .iter()
@@ -370,7 +491,7 @@ fn keyset(
                 .map(|j| {
                     format!(
                         "{}{} is not distinct from {}",
-                        order_value(x, &order[j]),
+                        order_value(x, j, &order[j], grouped),
                         no_equality_cast(&order[j].sql_type),
                         vals[j]
                     )
@@ -378,7 +499,7 @@ fn keyset(
                 .collect();
             let col = format!(
                 "{}{}",
-                order_value(x, &order[i]),
+                order_value(x, i, &order[i], grouped),
                 no_equality_cast(&order[i].sql_type)
             );
             let v = &vals[i];

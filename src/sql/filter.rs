@@ -4,7 +4,10 @@
 //! scans its source again for `totalCount` and `pageInfo`).
 
 use super::*;
-use crate::plan::filter::{Filter, Operand, OperandCast, Related, RelatedMode, Test, TestValue};
+use crate::plan::filter::{
+    Filter, Operand, OperandCast, Related, RelatedAggregate, RelatedMode, Test, TestValue,
+};
+use crate::schema::aggregates::AggSpec;
 use crate::schema::filter::{AnyCmp, Cmp, Pattern};
 
 /// A piece of condition text, or the place of the row's alias.
@@ -72,7 +75,38 @@ fn filter(b: &mut Builder, f: &Filter, function: bool, t: &mut Template) {
         }
         Filter::Test(test) => self::test(b, test, function, t),
         Filter::Related(r) => related(b, r, t),
+        Filter::Aggregate(a) => related_aggregate(b, a, t),
     }
+}
+
+/// `(select (<tests of aggregates>) from <table> as <inner> where <join> and (<rows>))`: one
+/// row whatever the rows, so aggregates of none are compared too (a sum of none is 0), as the
+/// plugin's subquery does; row-level security applies to the related rows.
+fn related_aggregate(b: &mut Builder, a: &RelatedAggregate, t: &mut Template) {
+    let inner_alias = b.alias();
+    let render = |b: &mut Builder, f: &Filter| {
+        let mut it = Template::default();
+        filter(b, f, false, &mut it);
+        it.render(&inner_alias)
+    };
+    let rows = a.rows.as_ref().map(|f| render(b, f));
+    let test = render(b, &a.test);
+    t.text(format!(
+        "(select ({test}) from {} as {inner_alias} where ",
+        qualified(&a.table)
+    ));
+    for (i, (col, outer)) in a.join.iter().enumerate() {
+        if i > 0 {
+            t.text(" and ");
+        }
+        t.text(format!("{inner_alias}.{} = ", quote_ident(col)))
+            .alias()
+            .text(format!(".{}", quote_ident(outer)));
+    }
+    if let Some(rows) = rows {
+        t.text(format!(" and ({rows})"));
+    }
+    t.text(")");
 }
 
 /// `exists(select 1 from <table> as <inner> where <join> and (<inner filter>))`, as the
@@ -132,6 +166,21 @@ fn operand(o: &Operand, function: bool, t: &mut Template) {
         }
         Operand::Value => {
             t.alias().text(".\"__value\"");
+        }
+        Operand::Aggregate {
+            spec,
+            inner,
+            sql_type,
+        } => {
+            let cast = match spec {
+                AggSpec::DistinctCount => super::connection::no_equality_cast(sql_type),
+                _ => "",
+            };
+            let (head, tail) = super::aggregates::aggregate_around(*spec);
+            t.text(head);
+            operand(inner, function, t);
+            t.text(cast);
+            t.text(tail);
         }
     }
 }

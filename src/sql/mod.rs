@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 mod aggregates;
 mod connection;
 mod filter;
+mod geometry;
 pub mod text;
 mod write;
 use connection::{connection, cursor, item_json};
@@ -242,6 +243,7 @@ fn out_expr(b: &mut Builder, v: &str, out: &Out) -> String {
                 object(&pairs)
             )
         }
+        Out::Geometry(kind, parts) => geometry::geometry_object(b, v, *kind, parts),
         Out::Row(sel) => {
             // A composite value: null stays null (a function returning "no row").
             let row = row_object(b, &format!("({v})"), sel);
@@ -265,7 +267,8 @@ fn scalar(v: &str, codec: &Codec) -> String {
         Codec::Native { .. }
         | Codec::Float { .. }
         | Codec::Interval { .. }
-        | Codec::Point { .. } => v.to_string(),
+        | Codec::Point { .. }
+        | Codec::Geometry { .. } => v.to_string(),
         Codec::Text { sql_type } if is_json(sql_type) => compact_json_text(v),
         // inet's output text (`192.168.0.1`), not its cast to text, which always adds the
         // mask (`192.168.0.1/32`); an inet is never blank, so '' is only a NULL's format.

@@ -16,7 +16,8 @@ pub fn quote_literal(s: &str) -> String {
 
 /// One `@enum` table whose rows the catalog reads at startup.
 pub struct EnumTableSource<'a> {
-    pub class_oid: u32,
+    /// Its place in the statement, returned with each row.
+    pub source: usize,
     pub schema: &'a str,
     pub table: &'a str,
     /// The text key column (None: the values are null).
@@ -39,7 +40,7 @@ pub fn enum_table_values(tables: &[EnumTableSource<'_>]) -> String {
         .iter()
         .map(|t| {
             template
-                .replace("{class_oid}", &quote_literal(&t.class_oid.to_string()))
+                .replace("{source}", &t.source.to_string())
                 .replace("{key}", &column(t.key))
                 .replace("{description}", &column(t.description))
                 .replace(

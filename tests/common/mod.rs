@@ -66,6 +66,8 @@ pub struct Options {
     pub pool_timeout_ms: u64,
     pub limits: Limits,
     pub max_page_size: Option<i64>,
+    /// `--max-groups`; the default's 1000 unless a test sets it.
+    pub max_groups: Option<i64>,
     /// `--production`: introspection and GraphiQL off, internal error detail hidden.
     pub production: bool,
     /// How tokens are verified and signed (the test secret, otherwise the defaults).
@@ -112,6 +114,7 @@ impl Default for Options {
             pool_timeout_ms: 5_000,
             limits: Limits::default(),
             max_page_size: Some(i64::from(postgraph::config::DEFAULT_MAX_PAGE_SIZE)),
+            max_groups: Some(i64::from(postgraph::config::DEFAULT_MAX_GROUPS)),
             production: false,
             jwt: JwtConfig {
                 secret: Some(SECRET.into()),
@@ -231,6 +234,7 @@ pub fn engine_config(connection: &str, opts: &Options) -> EngineConfig {
             ..opts.limits.clone()
         },
         max_page_size: opts.max_page_size,
+        max_groups: opts.max_groups,
         production: opts.production,
         extended_errors: opts.extended_errors.iter().map(|f| f.to_string()).collect(),
         scale: opts.scale.clone(),

@@ -275,8 +275,13 @@ impl Gen<'_> {
         let mut args = vec![];
         for a in f["args"].as_array().into_iter().flatten() {
             let required = a["type"]["kind"] == "NON_NULL";
-            // `filter` is where most of the input surface is: generate it more often.
-            let chance = if a["name"] == "filter" { 60 } else { 30 };
+            // `filter` is where most of the input surface is (relation aggregates included),
+            // then grouping and `having`: generate them more often.
+            let chance = match a["name"].as_str() {
+                Some("filter") => 60,
+                Some("having" | "orderBy") => 45,
+                _ => 30,
+            };
             if required || self.rng.chance(chance) {
                 let v = self.argument(&a["type"]);
                 args.push(format!("{}: {v}", a["name"].as_str().unwrap()));

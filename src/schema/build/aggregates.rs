@@ -34,7 +34,7 @@ impl<'a> Builder<'a> {
 
     /// The codec of an aggregate's result over values of `codec`; None: it does not apply
     /// (the plugin's rule: numbers only, but any column for a distinct count).
-    fn aggregate_result(&mut self, spec: AggSpec, codec: &Codec) -> Option<Codec> {
+    pub(super) fn aggregate_result(&mut self, spec: AggSpec, codec: &Codec) -> Option<Codec> {
         self.result_where(spec, codec, AggSpec::applies)
     }
 
@@ -61,7 +61,7 @@ impl<'a> Builder<'a> {
     }
 
     /// The computed columns of a table an aggregate can read: scalar, not a set.
-    fn aggregate_functions(&self, ti: usize) -> Vec<usize> {
+    pub(super) fn aggregate_functions(&self, ti: usize) -> Vec<usize> {
         (0..self.model.functions.len())
             .filter(|&fi| {
                 let f = &self.model.functions[fi];

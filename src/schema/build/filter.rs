@@ -5,6 +5,8 @@
 use super::*;
 use crate::schema::filter::{operators, scalar_ops, Category, FilterField, OpValue};
 
+mod aggregates;
+
 /// Postgres types whose `String` is really a string (others mapped to `String` get no
 /// operators, as in the plugin).
 const STRING_TYPES: &[&str] = &["bpchar", "char", "name", "text", "varchar", "citext"];
@@ -262,6 +264,7 @@ impl<'a> Builder<'a> {
                 ty: TypeRef::named(foreign_filter.clone()),
                 target: InputTarget::Filter(target),
             })
+            .chain(self.aggregates_filter_field(foreign, &foreign_filter))
             .collect();
             let _ = self.insert(TypeDef::Input(InputDef {
                 name: name.clone(),

@@ -101,6 +101,7 @@ pub fn build(catalog: &Catalog, opts: &BuildOptions) -> Result<Model, BuildError
         opts,
         model,
         class_table: HashMap::new(),
+        domain_table: HashMap::new(),
         used_scalars: BTreeSet::new(),
         jwt_table: None,
         claimed: names::reserved(SCALARS),
@@ -141,6 +142,8 @@ struct Builder<'a> {
     model: Model,
     /// class oid → index in `model.tables`
     class_table: HashMap<u32, usize>,
+    /// Domain type oid → its table (a domain over a composite type, see `DOMAIN_KIND`).
+    domain_table: HashMap<u32, usize>,
     used_scalars: BTreeSet<&'static str>,
     /// The JWT composite's table: a scalar (`JwtToken`), not an object type.
     jwt_table: Option<usize>,
@@ -281,6 +284,7 @@ fn class_kind(kind: char) -> &'static str {
         'v' => "view",
         'm' => "materialized view",
         'c' => "composite type",
+        DOMAIN_KIND => "domain",
         'f' => "foreign table",
         _ => "table",
     }

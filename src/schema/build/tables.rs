@@ -36,15 +36,22 @@ impl<'a> Builder<'a> {
                     .iter()
                     .flat_map(|c| c.attributes.iter().map(|a| &a.type_oid)),
             );
+        // Domains over a composite type on the way: each is an object type of its own (v4).
+        let mut composite_domains: BTreeSet<(u32, u32)> = BTreeSet::new();
         for oid in used {
             let mut t = cat.type_(*oid);
+            let mut domains = vec![];
             while let Some(next) =
                 t.and_then(|t| t.elem_oid.filter(|_| t.category == "A").or(t.base_oid))
             {
+                if let Some(d) = t.filter(|t| t.kind == "d") {
+                    domains.push(d.oid);
+                }
                 t = cat.type_(next);
             }
             if let Some(class_oid) = t.and_then(|t| t.class_oid) {
                 composite_oids.insert(class_oid);
+                composite_domains.extend(domains.into_iter().map(|d| (d, class_oid)));
             }
         }
         if let Some((s, n)) = &self.opts.jwt_type {
@@ -79,7 +86,7 @@ impl<'a> Builder<'a> {
                 tracing::debug!("{owner} left out: @omit");
                 continue;
             }
-            if cat.enum_table(class.oid).is_some() {
+            if cat.is_enum_table(class.oid) {
                 tracing::debug!("{owner} left out: an `@enum` table is a GraphQL enum");
                 continue;
             }
@@ -130,6 +137,9 @@ impl<'a> Builder<'a> {
                     _ => !self.opts.flags.aggregates_opt_in,
                 },
             });
+        }
+        for (domain, class_oid) in composite_domains {
+            self.add_composite_domain(domain, class_oid);
         }
         // Columns need every table known first (a column may hold another table's row type).
         let classes: Vec<&Class> = self
@@ -341,14 +351,86 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// A column with a foreign key to an enum table (v4.8's `@enum` tables) holds one of its
+    /// A domain over a composite type: v4 makes it an object type of its own, named after the
+    /// domain (`constrained_compound` → `ConstrainedCompound`, input `ConstrainedCompoundInput`),
+    /// with the composite's fields; its columns are read from the composite's class.
+    fn add_composite_domain(&mut self, domain: u32, class_oid: u32) {
+        let cat = self.catalog;
+        let (Some(t), Some(&composite)) = (cat.type_(domain), self.class_table.get(&class_oid))
+        else {
+            return;
+        };
+        let tags = tags::parse(t.comment.as_deref());
+        let inflect_name = tags.value("name").unwrap_or(&t.name).to_string();
+        let type_name = inflect::pg_type(&inflect_name);
+        let owner = format!("domain {}.{}", t.schema, t.name);
+        if !inflect::is_valid_name(&type_name) {
+            tracing::warn!("{owner} is exposed as its composite type: `{type_name}` is not a valid GraphQL name");
+            return;
+        }
+        let names = [type_name.clone(), inflect::domain_input_type(&type_name)];
+        if let Err((name, holder)) = names::claim(&mut self.claimed, &names, &owner) {
+            tracing::warn!(
+                "{owner} is exposed as its composite type: `{name}` is already taken by {holder}"
+            );
+            return;
+        }
+        let base = &self.model.tables[composite];
+        let table = Table {
+            schema: t.schema.clone(),
+            name: t.name.clone(),
+            kind: DOMAIN_KIND,
+            type_name,
+            inflect_name,
+            columns: vec![],
+            ..base.clone()
+        };
+        self.domain_table.insert(domain, self.model.tables.len());
+        self.model.tables.push(table);
+    }
+
+    /// A column with a foreign key to an enum key (v4.8's `@enum` tables and constraints; a
+    /// `@foreignKey` smart tag counts, which is how a view is referenced) holds one of its
     /// values: an enum over the column's own type.
     fn enum_table_codec(&self, class: &Class, a: &Attribute) -> Option<Codec> {
         let cat = self.catalog;
-        let et = cat.class_constraints(class.oid).find_map(|con| {
-            let et = cat.enum_table(con.foreign_class_oid?)?;
-            (con.kind == "f" && con.keys == [a.num] && con.foreign_keys == [et.key]).then_some(et)
-        })?;
+        if cat.enum_tables.is_empty() {
+            return None;
+        }
+        let by_constraint = cat.class_constraints(class.oid).find_map(|con| {
+            let [key] = con.foreign_keys[..] else {
+                return None;
+            };
+            (con.kind == "f" && con.keys == [a.num])
+                .then(|| cat.enum_of_key(con.foreign_class_oid?, key))
+                .flatten()
+        });
+        let by_tag = || {
+            self.tag_foreign_keys
+                .iter()
+                .filter(|(oid, fk)| *oid == class.oid && fk.columns == [a.name.as_str()])
+                .find_map(|(_, fk)| {
+                    let schema = fk.schema.as_deref().unwrap_or(&class.schema);
+                    let target = cat
+                        .classes
+                        .iter()
+                        .find(|c| c.schema == schema && c.name == fk.table)?;
+                    match &fk.foreign_columns {
+                        Some(cols) => {
+                            let [col] = &cols[..] else { return None };
+                            let num = target.attributes.iter().find(|x| x.name == *col)?.num;
+                            cat.enum_of_key(target.oid, num)
+                        }
+                        // No columns: the target's primary key, an `@enum` table's own enum.
+                        None => cat
+                            .enum_tables
+                            .iter()
+                            .enumerate()
+                            .find(|(_, t)| t.class_oid == target.oid && t.constraint.is_none()),
+                    }
+                })
+        };
+        let (index, et) = by_constraint.or_else(by_tag)?;
         let t = cat.type_(a.type_oid)?;
         Some(Codec::Enum {
             sql_type: qualified(&t.schema, &t.name),
@@ -357,7 +439,7 @@ impl<'a> Builder<'a> {
                 .iter()
                 .map(|v| (v.value.clone(), inflect::enum_value(&v.value)))
                 .collect(),
-            enum_table: Some(et.class_oid),
+            enum_table: Some(index),
         })
     }
 

@@ -1,6 +1,7 @@
 //! Postgres type → codec (how a value crosses into JSON) and its GraphQL type.
 
 use super::*;
+use crate::schema::geometry::{GeoPart, Geometry, IS_OPEN_DESCRIPTION};
 
 impl<'a> Builder<'a> {
     /// The codec for a Postgres type, or None when the type cannot be exposed.
@@ -24,8 +25,14 @@ impl<'a> Builder<'a> {
                     Codec::Float { .. } => Codec::Float { sql_type },
                     Codec::Interval { .. } => Codec::Interval { sql_type },
                     Codec::Point { .. } => Codec::Point { sql_type },
+                    Codec::Geometry { kind, .. } => Codec::Geometry { sql_type, kind },
                     Codec::Text { .. } => Codec::Text { sql_type },
                     Codec::Json { .. } => Codec::Json { sql_type },
+                    // Over a composite type: the domain's own object type (v4).
+                    Codec::Row { table, .. } => Codec::Row {
+                        table: self.domain_table.get(&oid).copied().unwrap_or(table),
+                        sql_type,
+                    },
                     other => other,
                 })
             }
@@ -48,18 +55,36 @@ impl<'a> Builder<'a> {
                     Some(Codec::Row { sql_type, table })
                 }
             }
-            // Only types whose `to_json` is the GraphQL value are native (numbers, booleans,
-            // strings, ISO dates and times); every other type goes out as its text form, so a
-            // `String` field always holds a string (int8 and numeric keep their precision, JSON
-            // is a JSON-encoded string as in PostGraphile v4).
-            _ => Some(match t.name.as_str() {
+            _ if t.schema == "pg_catalog" && self.opts.flags.pg_geometric_types => {
+                match Geometry::of_pg(&t.name) {
+                    // A table may hold the name already (`boxes` → `Box`): v4 refuses to start
+                    // then; here the type stays a string.
+                    Some(kind) if self.geometry_names_free(kind) => {
+                        Some(Codec::Geometry { sql_type, kind })
+                    }
+                    _ => self.scalar_codec(t, sql_type),
+                }
+            }
+            _ => self.scalar_codec(t, sql_type),
+        }
+    }
+
+    /// The codec of a base type (not an array, domain, enum or composite). Only types whose
+    /// `to_json` is the GraphQL value are native (numbers, booleans, strings, ISO dates and
+    /// times); every other type goes out as its text form, so a `String` field always holds a
+    /// string (int8 and numeric keep their precision, JSON is a JSON-encoded string as in
+    /// PostGraphile v4).
+    fn scalar_codec(&self, t: &PgType, sql_type: String) -> Option<Codec> {
+        {
+            Some(match t.name.as_str() {
                 // money is a Float in v4 (sent as its numeric value).
                 "float4" | "float8" | "money" if t.schema == "pg_catalog" => {
                     Codec::Float { sql_type }
                 }
                 "interval" if t.schema == "pg_catalog" => Codec::Interval { sql_type },
                 // Only `point` is an object in v4 by default; the other geometric types
-                // (line, lseg, box, path, polygon, circle) stay strings there, as here.
+                // (line, lseg, box, path, polygon, circle) are strings unless its
+                // `pgGeometricTypes` (`--pg-geometric-types`) makes them objects too.
                 "point" if t.schema == "pg_catalog" => Codec::Point { sql_type },
                 name if t.schema == "pg_catalog" && NATIVE_JSON.contains(&name) => {
                     Codec::Native { sql_type }
@@ -71,7 +96,7 @@ impl<'a> Builder<'a> {
                 // same in (see `plan::arguments::coerce`).
                 "hstore" if t.kind == "b" => Codec::Json { sql_type },
                 _ => Codec::Text { sql_type },
-            }),
+            })
         }
     }
 
@@ -88,15 +113,27 @@ impl<'a> Builder<'a> {
             } => {
                 let cat = self.catalog;
                 let t = self.types_by_name.get(sql_type.as_str()).copied();
-                let class = enum_table.and_then(|oid| cat.class(oid));
+                let et = enum_table.and_then(|i| cat.enum_tables.get(i));
+                let class = et.and_then(|et| cat.class(et.class_oid));
                 let comment = match class {
                     Some(c) => c.comment.as_deref(),
                     None => t.and_then(|t| t.comment.as_deref()),
                 };
                 let tags = tags::parse(comment);
-                let name = match class {
-                    Some(c) => inflect::enum_table(tags.value("enumName").unwrap_or(&c.name)),
-                    None => inflect::pg_type(
+                let name = match (class, et) {
+                    (Some(c), Some(et)) => {
+                        // v4 merges the constraint's tags over the table's.
+                        let con_tags = tags::parse(et.constraint_comment.as_deref());
+                        let tag = |key: &str| con_tags.value(key).or(tags.value(key));
+                        match tag("enumName") {
+                            Some(n) => n.to_string(),
+                            None => inflect::enum_table(
+                                tag("name").unwrap_or(&c.name),
+                                et.constraint.as_deref(),
+                            ),
+                        }
+                    }
+                    _ => inflect::pg_type(
                         tags.value("name")
                             .or(t.map(|t| t.name.as_str()))
                             .unwrap_or("Enum"),
@@ -108,8 +145,7 @@ impl<'a> Builder<'a> {
                 };
                 // An enum table's rows may describe their values (its `description` column).
                 let described = |label: &str| -> Option<String> {
-                    let values = &cat.enum_table(class?.oid)?.values;
-                    values
+                    et?.values
                         .iter()
                         .find(|v| v.value == label)?
                         .description
@@ -117,6 +153,14 @@ impl<'a> Builder<'a> {
                 };
                 if !inflect::is_valid_name(&name) {
                     tracing::warn!("enum {sql_type} is exposed as String: `{name}` is not a valid GraphQL name");
+                    return TypeRef::named("String");
+                }
+                let mut seen = BTreeSet::new();
+                if let Some((label, _)) = labels
+                    .iter()
+                    .find(|(_, v)| !inflect::is_valid_name(v) || !seen.insert(v.as_str()))
+                {
+                    tracing::warn!("enum {sql_type} is exposed as String: its value `{label}` has no GraphQL name of its own");
                     return TypeRef::named("String");
                 }
                 if self.model.types.contains_key(&name) && self.model.enum_(&name).is_none()
@@ -156,6 +200,10 @@ impl<'a> Builder<'a> {
             Codec::Point { .. } => {
                 self.point_types();
                 TypeRef::named(POINT)
+            }
+            Codec::Geometry { kind, .. } => {
+                self.geometry_types(*kind);
+                TypeRef::named(kind.names().0)
             }
             Codec::Native { sql_type }
             | Codec::Float { sql_type }
@@ -317,6 +365,74 @@ impl<'a> Builder<'a> {
         }));
     }
 
+    /// Whether a geometric type's object and input names are free (or already its own).
+    fn geometry_names_free(&self, kind: Geometry) -> bool {
+        let (name, input) = kind.names();
+        let first = kind.fields()[0].0;
+        // Free, or already this geometry's (its first field is the geometry's).
+        let ours = |def: &TypeDef| match def {
+            TypeDef::Object(o) => o
+                .fields
+                .first()
+                .is_some_and(|f| f.name == first && matches!(f.kind, FieldKind::PointPart)),
+            TypeDef::Input(i) => i.fields.first().is_some_and(|f| f.name == first),
+            _ => false,
+        };
+        let free = [name, input]
+            .iter()
+            .all(|n| !self.claimed.contains_key(*n) && self.model.types.get(*n).is_none_or(ours));
+        if !free {
+            tracing::warn!("{name} is exposed as String: its GraphQL name is taken by a table");
+        }
+        free
+    }
+
+    /// v4's object and input for a geometric type (and `Point`, which they are made of), once.
+    fn geometry_types(&mut self, kind: Geometry) {
+        let (name, input) = kind.names();
+        if self.model.types.contains_key(name) {
+            return;
+        }
+        self.point_types();
+        let ty = |part: GeoPart, point: &str| match part {
+            GeoPart::Point(_) => TypeRef::named(point),
+            GeoPart::Points => TypeRef::named(point).list(),
+            GeoPart::IsOpen => TypeRef::named("Boolean"),
+            GeoPart::Radius => TypeRef::named("Float"),
+        };
+        let about = |part: GeoPart| match part {
+            GeoPart::IsOpen => IS_OPEN_DESCRIPTION,
+            _ => "",
+        };
+        let fields = kind
+            .fields()
+            .iter()
+            .map(|&(f, part)| field(f, ty(part, POINT), FieldKind::PointPart, about(part)))
+            .collect();
+        let input_fields = kind
+            .fields()
+            .iter()
+            .map(|&(f, part)| InputFieldDef {
+                name: f.into(),
+                description: Some(about(part)).filter(|d| !d.is_empty()).map(Into::into),
+                ty: ty(part, POINT_INPUT),
+                target: InputTarget::Nested,
+            })
+            .collect();
+        let description = kind.description().map(String::from);
+        let _ = self.insert(TypeDef::Object(ObjectDef {
+            name: name.into(),
+            description: description.clone(),
+            fields,
+            interfaces: vec![],
+        }));
+        let _ = self.insert(TypeDef::Input(InputDef {
+            name: input.into(),
+            description,
+            fields: input_fields,
+        }));
+    }
+
     /// The GraphQL input type of a codec: a composite type gets an input object of its
     /// attributes (`pair` → `PairInput`, as in v4), a table's row is the table's `XInput`, and
     /// every other type is its output type.
@@ -330,10 +446,17 @@ impl<'a> Builder<'a> {
                 self.point_types();
                 TypeRef::named(POINT_INPUT)
             }
+            Codec::Geometry { kind, .. } => {
+                self.geometry_types(*kind);
+                TypeRef::named(kind.names().1)
+            }
             Codec::Array { element, .. } => self.gql_input_type(element).list(),
             Codec::Row { table, .. } | Codec::Jwt { table, .. } => {
                 let t = self.model.tables[*table].clone();
-                let name = inflect::input_type(&t.inflect_name);
+                let name = match t.kind {
+                    DOMAIN_KIND => inflect::domain_input_type(&t.type_name),
+                    _ => inflect::input_type(&t.inflect_name),
+                };
                 if t.is_composite() && !self.model.types.contains_key(&name) {
                     let mut fields = vec![];
                     for (ci, c) in t.columns.iter().enumerate() {

@@ -59,6 +59,14 @@ pub fn order_by_related_count(relation_field: &str) -> String {
 pub fn order_by_related_aggregate(relation_field: &str, spec: &str, column: &str) -> String {
     constant(&format!("{relation_field}-{spec}-{column}"))
 }
+/// `PostAggregatesFilter`: conditions on aggregates of related rows (filter by relation).
+pub fn aggregates_filter_type(type_name: &str) -> String {
+    format!("{type_name}AggregatesFilter")
+}
+/// `PostSumAggregateFilter`, `PostDistinctCountAggregateFilter`
+pub fn aggregate_spec_filter_type(type_name: &str, spec: &str) -> String {
+    format!("{type_name}{}AggregateFilter", upper_camel(spec))
+}
 /// `..._ASC` / `..._DESC`
 pub fn ascending_descending(base: &str, ascending: bool) -> String {
     format!("{base}_{}", if ascending { "ASC" } else { "DESC" })
@@ -90,6 +98,11 @@ mod tests {
             "PostsHavingSumPostsRatingArgsInput"
         );
         assert_eq!(having_filter_type("bigfloat"), "HavingBigfloatFilter");
+        assert_eq!(aggregates_filter_type("Post"), "PostAggregatesFilter");
+        assert_eq!(
+            aggregate_spec_filter_type("Post", "distinctCount"),
+            "PostDistinctCountAggregateFilter"
+        );
         assert_eq!(
             order_by_related_count("postsByAuthorId"),
             "POSTS_BY_AUTHOR_ID_COUNT"
