@@ -529,7 +529,10 @@ impl Bench<'_> {
         notes: &mut Vec<String>,
     ) -> Result<pgbench::Measured> {
         let session = op.session(&self.api)?;
-        let script = pgbench::script(&self.api, op, &session, STATEMENT_TIMEOUT_MS)?;
+        // The check postgraph runs (--pre-request), where postgraph runs it: like for like.
+        let (schema, name) = postgraph::sql::pre_request(revocation::PRE_REQUEST)?;
+        let check = postgraph::sql::pre_request_function(&schema, &name);
+        let script = pgbench::script(&self.api, op, &session, STATEMENT_TIMEOUT_MS, Some(&check))?;
         let path = self.work.join(format!("{}.sql", op.name));
         std::fs::write(&path, &script)?;
         let run = pgbench::Run {

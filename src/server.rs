@@ -284,17 +284,17 @@ pub async fn build_engine(cfg: &EngineConfig) -> Result<Engine, StartError> {
         None => None,
         Some(f) => {
             let (schema, name) = crate::sql::pre_request(f).map_err(StartError::PreRequest)?;
-            let exists: bool = client
-                .query_one(crate::sql::PRE_REQUEST_EXISTS, &[&schema, &name])
+            let plain: bool = client
+                .query_opt(crate::sql::PRE_REQUEST_FUNCTION, &[&schema, &name])
                 .await
                 .map_err(DbError::Sql)?
+                .ok_or_else(|| {
+                    StartError::PreRequest(format!(
+                        "--pre-request `{f}`: no such function without arguments"
+                    ))
+                })?
                 .get(0);
-            if !exists {
-                return Err(StartError::PreRequest(format!(
-                    "--pre-request `{f}`: no such function without arguments"
-                )));
-            }
-            Some(crate::sql::pre_request_call(&schema, &name))
+            Some(crate::exec::PreRequest::new(&schema, &name, plain))
         }
     };
     let statement_mode = match cfg.scale.statement_mode {

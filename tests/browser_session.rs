@@ -459,6 +459,54 @@ async fn the_pre_request_function_refuses_with_401_or_403_before_anything_runs()
     // Anonymous requests pass through it too.
     let r = app.gql(ME, json!({}), None).await;
     assert_eq!(r.status, 200, "{}", r.body);
+    // In a read the check rides inside the first root field's statement: a refusal there
+    // refuses the whole request, whatever the other fields.
+    let several = "{ allPosts { totalCount } me { username } }";
+    let r = app.gql(several, json!({}), Some(&one)).await;
+    assert_eq!((r.status, r.first_error_code()), (401, Some("JWT_REVOKED")));
+    assert!(r.body.get("data").is_none(), "{}", r.body);
+    let r = app.gql(several, json!({}), Some(&three)).await;
+    assert_eq!(r.data()["me"]["username"], "three", "{}", r.body);
+    // And in a mutation it runs before the write: a refused one writes nothing.
+    let create = "mutation { createPost(input: {post: {title: \"refused\"}}) { post { id } } }";
+    let r = app.gql(create, json!({}), Some(&one)).await;
+    assert_eq!((r.status, r.first_error_code()), (401, Some("JWT_REVOKED")));
+    let rows = app
+        .sql("select count(*) as n from app_public.posts where title = 'refused'")
+        .await;
+    assert_eq!(rows[0]["n"], 0);
+}
+
+#[tokio::test]
+async fn a_pre_request_function_returning_a_set_or_marked_immutable_runs_on_every_request() {
+    // Neither can be prepared (a set is not one row; a prepared plan would fold an IMMUTABLE
+    // call into a constant): they go as a simple query of their own, every time.
+    for (returns, volatility) in [("setof int", "stable"), ("void", "immutable")] {
+        let setup = format!(
+            "create function app_private.gate() returns {returns} language plpgsql {volatility} \
+               as $$ begin \
+                 if current_setting('jwt.claims.user_id', true) = '1' then \
+                   raise exception 'revoked' using errcode = 'PT401'; \
+                 end if; \
+               end $$; \
+             grant execute on function app_private.gate() to app_anonymous, app_user;"
+        );
+        let app = app_with(Options {
+            setup_sql: Some(Box::leak(setup.into_boxed_str())),
+            pre_request: Some("app_private.gate"),
+            max_pool_size: 1,
+            ..Options::default()
+        })
+        .await;
+        let one = app.signup("one").await;
+        let two = app.signup("two").await;
+        for _ in 0..3 {
+            let r = app.gql(ME, json!({}), Some(&two)).await;
+            assert_eq!(r.data()["me"]["username"], "two", "{returns}: {}", r.body);
+            let r = app.gql(ME, json!({}), Some(&one)).await;
+            assert_eq!(r.status, 401, "{returns} {volatility}: {}", r.body);
+        }
+    }
 }
 
 #[tokio::test]

@@ -534,12 +534,15 @@ async fn the_pre_request_check_rides_in_the_same_round_trip() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.data()["createPost"]["post"]["title"], "checked");
     assert_eq!(cost.counts.round_trips, 1, "{cost:?}");
-    // begin; reset all | settings | the check | write | payload | commit
+    // begin; reset all | settings | the check | write | payload | commit (the check is
+    // prepared: one Bind/Execute/Sync)
     assert_eq!(
         cost.counts.messages,
-        messages(&[('Q', 3), ('B', 3), ('E', 3), ('S', 3)]),
+        messages(&[('Q', 2), ('B', 4), ('E', 4), ('S', 4)]),
         "{cost:?}"
     );
+    // begin, reset all, set_config, the check, write, payload, commit
+    assert_eq!(cost.statements, 7, "{cost:?}");
     let (r, cost) = c
         .measure(
             "{ allUsers(first: 1) { totalCount } }",
@@ -549,4 +552,12 @@ async fn the_pre_request_check_rides_in_the_same_round_trip() {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(cost.counts.round_trips, 1, "{cost:?}");
+    // In a read the check rides inside the query: no message more than without it.
+    // begin read only; reset all | settings | the check and the query | commit
+    assert_eq!(
+        cost.counts.messages,
+        messages(&[('Q', 2), ('B', 2), ('E', 2), ('S', 2)]),
+        "{cost:?}"
+    );
+    assert_eq!(cost.statements, 5, "{cost:?}");
 }

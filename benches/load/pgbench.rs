@@ -1,6 +1,7 @@
 //! The ceiling: the SQL postgraph generates for a read or a mutation, run by
 //! `pgbench -M prepared` in the transaction shape of a request (begin; role, timeout and
-//! claims; the query, or the write and its payload; commit).
+//! claims; the query, or the write and its payload; commit), with the `--pre-request` check
+//! where postgraph sends it (inside a read's query; its own statement before a write).
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -14,8 +15,14 @@ use crate::{Load, Result};
 
 /// The pgbench script for one read or mutation. The SQL comes from the library (the same
 /// plan → SQL path a request takes); its parameters are inlined as literals, since a pgbench
-/// script has no other way to bind them.
-pub fn script(api: &Api, op: &Op, session: &SessionSettings, timeout_ms: u64) -> Result<String> {
+/// script has no other way to bind them. `pre_request` is the check's function (`"s"."f"()`).
+pub fn script(
+    api: &Api,
+    op: &Op,
+    session: &SessionSettings,
+    timeout_ms: u64,
+    pre_request: Option<&str>,
+) -> Result<String> {
     let variables = variables_from_json(op.variables.clone())?;
     let operation = api
         .prepare(op.query, None, &variables)
@@ -25,24 +32,40 @@ pub fn script(api: &Api, op: &Op, session: &SessionSettings, timeout_ms: u64) ->
         "begin;".to_string(),
         format!("{};", session_statement(session, timeout_ms)?),
     ];
+    let (mut checked, mut queries) = (false, 0);
     for (_, field) in &plan.fields {
         let statements = match field {
-            RootField::Select { select, .. } => vec![postgraph::sql::select(select)],
+            RootField::Select { select, .. } => {
+                let mut statement = postgraph::sql::select(select);
+                if let Some(function) = pre_request.filter(|_| !checked) {
+                    statement.text =
+                        postgraph::sql::read_after_pre_request(function, &statement.text);
+                    checked = true;
+                }
+                vec![statement]
+            }
             // A mutation: its write, then the payload built from what the write left behind.
-            RootField::Mutation { mutation, .. } => vec![
-                postgraph::sql::write(&mutation.write),
-                postgraph::sql::payload(mutation),
-            ],
+            RootField::Mutation { mutation, .. } => {
+                if let Some(function) = pre_request.filter(|_| !checked) {
+                    lines.push(format!("{};", postgraph::sql::pre_request_call(function)));
+                    checked = true;
+                }
+                vec![
+                    postgraph::sql::write(&mutation.write),
+                    postgraph::sql::payload(mutation),
+                ]
+            }
             _ => vec![],
         };
         for statement in statements {
+            queries += 1;
             lines.push(format!(
                 "{};",
                 inline_params(&statement.text, &statement.params)?
             ));
         }
     }
-    if lines.len() == 2 {
+    if queries == 0 {
         return Err(format!("{}: the plan has no SQL", op.name).into());
     }
     lines.push("commit;".into());

@@ -4,6 +4,7 @@
 //! (or sent unnamed behind a transaction pooler: `statements`). Queries may run on a read
 //! replica (`route`).
 
+mod pre_request;
 mod route;
 mod several;
 mod statements;
@@ -12,6 +13,7 @@ use crate::auth::SessionSettings;
 use crate::db::replicas::{Lsn, Replicas};
 use crate::sql::{self, Bound};
 use deadpool_postgres::{Object, Pool, PoolError};
+pub use pre_request::PreRequest;
 pub use route::ReadFrom;
 use statements::Prepared;
 pub use statements::StatementMode;
@@ -313,8 +315,8 @@ pub struct Executor {
     mode: StatementMode,
     /// Where queries may run instead of the primary (none: everything on the primary).
     pub replicas: Arc<Replicas>,
-    /// `--pre-request`: the call run after the settings in every request's transaction.
-    pre_request: Option<String>,
+    /// `--pre-request`: the check run after the settings in every request's transaction.
+    pre_request: Option<PreRequest>,
 }
 
 /// One mutation: the write, the payload built from what it wrote, and what to say when the
@@ -359,6 +361,11 @@ fn no_row_matched(e: &tokio_postgres::Error) -> bool {
     })
 }
 
+/// Whether an answer is the `--pre-request` check's refusal.
+fn refused(result: &Result<String, DbError>) -> bool {
+    result.as_ref().is_err_and(|e| e.refused.is_some())
+}
+
 fn has_stale_plan(results: &[Result<String, DbError>]) -> bool {
     results
         .iter()
@@ -387,10 +394,10 @@ impl Executor {
         self
     }
 
-    /// Runs `call` (see [`sql::pre_request`]) in every request's transaction once the role and
-    /// claims are set; it may refuse the request (see [`DbError::refused`]).
-    pub fn with_pre_request(mut self, call: Option<String>) -> Self {
-        self.pre_request = call;
+    /// Runs the check in every request's transaction once the role and claims are set; it may
+    /// refuse the request (see [`DbError::refused`]).
+    pub fn with_pre_request(mut self, check: Option<PreRequest>) -> Self {
+        self.pre_request = check;
         self
     }
 
@@ -470,22 +477,27 @@ impl Executor {
     /// Starts the request's transaction: `begin` and the settings are sent at once and the
     /// statements are prepared behind them (Postgres checks privileges when parsing, so they
     /// must be parsed under the request's role): cached statements cost nothing, new ones one
-    /// round trip. The returned future resolves once begin and the settings are answered; await
-    /// it together with what is sent next, so that everything shares one round trip.
+    /// round trip. The `--pre-request` check goes out behind the settings unless `checked` (a
+    /// read's first statement carries it). The returned future resolves once begin, the
+    /// settings and the check are answered; await it together with what is sent next, so that
+    /// everything shares one round trip.
     async fn open<'a, 'b>(
         &'a self,
         client: &'a Object,
         session: &'a SessionSettings,
         begin: &'static str,
         statements: &[&'b Bound<'_>],
+        checked: bool,
     ) -> Result<(Opening<'a>, Vec<Result<Prepared<'b>, DbError>>), DbError> {
         let (set, args) = self.prepare_session(client, session).await?;
-        let pre_request = self.pre_request.as_deref();
+        let check = self.pre_request.as_ref().filter(|_| !checked);
+        // A check that cannot be prepared goes as a simple query.
+        let simple = check.filter(|c| !c.plain).map(|c| c.call.as_str());
         let opening: Opening<'a> = Box::pin(async move {
             // join! polls in order, and tokio-postgres sends a request on its first poll: the
-            // pre-request call goes out behind the settings, in the same round trip.
-            let check = async {
-                match pre_request {
+            // check goes out behind the settings, in the same round trip.
+            let simple = async {
+                match simple {
                     Some(call) => client.batch_execute(call).await,
                     None => Ok(()),
                 }
@@ -493,7 +505,7 @@ impl Executor {
             let (begin, setup, checked) = futures::join!(
                 client.batch_execute(begin),
                 set.query_one(client, &args),
-                check
+                simple
             );
             begin.map_err(DbError::from_pg)?;
             setup.map_err(DbError::from_pg)?;
@@ -502,15 +514,34 @@ impl Executor {
         });
         let mut opening = Box::pin(futures::future::maybe_done(opening));
         let _ = futures::poll!(opening.as_mut());
+        // A plain check is prepared (parsed once per connection, under the request's role as
+        // the statements are) and sent before them.
+        let prepared_check = match check.filter(|c| c.plain) {
+            Some(c) => Some(self.prepare(client, &c.call, 0).await),
+            None => None,
+        };
         let prepared = futures::future::join_all(
             statements
                 .iter()
                 .map(|s| self.prepare(client, s.text, s.params.len())),
         )
         .await;
+        let mut check = Box::pin(futures::future::maybe_done(async move {
+            match prepared_check {
+                Some(p) => p?
+                    .query_one(client, &[])
+                    .await
+                    .map(drop)
+                    .map_err(DbError::from_pre_request),
+                None => Ok(()),
+            }
+        }));
+        let _ = futures::poll!(check.as_mut());
         let opened: Opening<'a> = Box::pin(async move {
             opening.as_mut().await;
-            opening.as_mut().take_output().unwrap_or(Ok(()))
+            check.as_mut().await;
+            opening.as_mut().take_output().unwrap_or(Ok(()))?;
+            check.as_mut().take_output().unwrap_or(Ok(()))
         });
         Ok((opened, prepared))
     }
@@ -571,6 +602,11 @@ impl Executor {
         while results.len() < statements.len() {
             let rest = &statements[results.len()..];
             match self.read_on(client, session, rest).await {
+                // The check, inside the first query, refused the request: nothing else runs.
+                Ok(answers) if answers.first().is_some_and(refused) => {
+                    let refusal = answers.into_iter().next().expect("an answer");
+                    results.extend(rest.iter().map(|_| refusal.clone()));
+                }
                 Ok(answers) => {
                     let kept = answers
                         .iter()
@@ -585,7 +621,8 @@ impl Executor {
         results
     }
 
-    /// One read-only transaction: begin, settings, the queries and commit, sent together.
+    /// One read-only transaction: begin, settings, the queries and commit, sent together; the
+    /// `--pre-request` check rides inside the first query when it can.
     /// Err: the transaction itself failed.
     async fn read_on(
         &self,
@@ -593,23 +630,42 @@ impl Executor {
         session: &SessionSettings,
         statements: &[Bound<'_>],
     ) -> Result<Vec<Result<String, DbError>>, DbError> {
+        let inside = self
+            .pre_request
+            .as_ref()
+            .and_then(|c| c.inside(statements.first()?.text));
+        let first = inside.as_deref().map(|text| Bound {
+            text,
+            params: statements[0].params.clone(),
+        });
+        let mut bound: Vec<&Bound<'_>> = statements.iter().collect();
+        if let Some(first) = &first {
+            bound[0] = first;
+        }
         let (opening, prepared) = self
             .open(
                 client,
                 session,
                 sql::BEGIN_READ_ONLY,
-                &statements.iter().collect::<Vec<_>>(),
+                &bound,
+                first.is_some(),
             )
             .await?;
-        let args: Vec<Vec<&(dyn ToSql + Sync)>> =
-            statements.iter().map(|s| params(&s.params)).collect();
+        let args: Vec<Vec<&(dyn ToSql + Sync)>> = bound.iter().map(|s| params(&s.params)).collect();
         let steps: Vec<Step<'_>> = prepared
             .iter()
             .zip(&args)
-            .map(|(p, a)| -> Step<'_> {
+            .enumerate()
+            .map(|(i, (p, a))| -> Step<'_> {
+                // The check's refusal comes back as the first query's error.
+                let error = if i == 0 && first.is_some() {
+                    DbError::from_pre_request
+                } else {
+                    DbError::from_pg
+                };
                 Box::pin(async move {
                     let stmt = p.as_ref().map_err(Clone::clone)?;
-                    let row = stmt.query_one(client, a).await.map_err(DbError::from_pg)?;
+                    let row = stmt.query_one(client, a).await.map_err(error)?;
                     Ok(row
                         .get::<_, Option<String>>(0)
                         .unwrap_or_else(|| "null".into()))
@@ -667,7 +723,10 @@ impl Executor {
             .iter()
             .flat_map(|m| [&m.write, &m.payload])
             .collect();
-        let (opening, prepared) = match self.open(client, session, sql::BEGIN, &statements).await {
+        let (opening, prepared) = match self
+            .open(client, session, sql::BEGIN, &statements, false)
+            .await
+        {
             Ok(o) => o,
             Err(e) => return all(e),
         };

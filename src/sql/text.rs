@@ -113,17 +113,32 @@ pub fn pre_request(function: &str) -> Result<(String, String), String> {
     Ok((schema, name))
 }
 
-/// The call of the `--pre-request` function (see [`pre_request`]), run in every request's
-/// transaction after the claims are set.
-pub fn pre_request_call(schema: &str, name: &str) -> String {
-    format!("select {}.{}()", quote_ident(schema), quote_ident(name))
+/// The `--pre-request` function (see [`pre_request`]) as an expression: `"schema"."name"()`.
+pub fn pre_request_function(schema: &str, name: &str) -> String {
+    format!("{}.{}()", quote_ident(schema), quote_ident(name))
 }
 
-/// Whether the `--pre-request` function exists and takes no arguments: `$1` schema, `$2` name.
-/// Read from the catalog, which the authenticator may read without rights on the schema.
-pub const PRE_REQUEST_EXISTS: &str = "select exists (select 1 from pg_catalog.pg_proc p \
-     join pg_catalog.pg_namespace n on n.oid = p.pronamespace \
-     where n.nspname = $1 and p.proname = $2 and p.pronargs = 0)";
+/// The call of the `--pre-request` function (see [`pre_request_function`]) as a statement of
+/// its own, run in a request's transaction after the claims are set.
+pub fn pre_request_call(function: &str) -> String {
+    format!("select {function}")
+}
+
+/// A read's statement (one row of one column) with the `--pre-request` function run first, in
+/// the same statement: the function is the statement's row source, so it runs (and may refuse)
+/// before the query, an InitPlan evaluated only when that row is projected. As a FROM item it
+/// is never planned away (an unreferenced output of a subquery may be).
+pub fn read_after_pre_request(function: &str, statement: &str) -> String {
+    format!("select ({statement}) from {function} as __pre_request")
+}
+
+/// The `--pre-request` function taking no arguments (`$1` schema, `$2` name): whether it is
+/// plain (neither a set nor IMMUTABLE, whose call a prepared plan would fold into a constant),
+/// so that it can be prepared; no row when there is no such function. Read from the catalog,
+/// which the authenticator may read without rights on the schema.
+pub const PRE_REQUEST_FUNCTION: &str = "select not p.proretset and p.provolatile <> 'i' \
+     from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace \
+     where n.nspname = $1 and p.proname = $2 and p.pronargs = 0";
 
 /// Opens a request's transaction; `RESET ALL` drops anything a previous request's function set
 /// at session level, so pooled connections never carry settings from one request to the next.
