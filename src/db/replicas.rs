@@ -46,6 +46,25 @@ impl std::str::FromStr for Lsn {
     }
 }
 
+/// WAL page size (`wal_block_size`, 8 kB unless Postgres was built otherwise) and the
+/// longest page header (at a segment's start; 24 bytes elsewhere).
+const WAL_PAGE: u64 = 8192;
+const LONG_PAGE_HEADER: u64 = 40;
+
+impl Lsn {
+    /// The primary's insert position as a position replicas report reaching. At a page
+    /// boundary Postgres reports the insert position past the next page's header, where no
+    /// record ends: a replica that replayed everything stays at the boundary, and on an idle
+    /// primary it would never be seen to reach the position. No record ends within 40 bytes
+    /// after a record ending on a boundary, so the boundary stands for such positions exactly.
+    pub fn reachable(self) -> Lsn {
+        match self.0 % WAL_PAGE {
+            into @ 1..=LONG_PAGE_HEADER => Lsn(self.0 - into),
+            _ => self,
+        }
+    }
+}
+
 impl std::fmt::Display for Lsn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{:X}/{:X}", self.0 >> 32, self.0 & 0xFFFF_FFFF)
@@ -503,6 +522,13 @@ mod tests {
     fn wal_positions_parse_and_print_as_postgres_writes_them() {
         let lsn: Lsn = "16/B374D848".parse().unwrap();
         assert_eq!(lsn.0, (0x16 << 32) | 0xB374_D848);
+        // A position inside a page header is the page's start; others stay.
+        let at = |s: &str| s.parse::<Lsn>().expect("lsn").reachable().to_string();
+        assert_eq!(at("0/3000018"), "0/3000000");
+        assert_eq!(at("0/3000028"), "0/3000000");
+        assert_eq!(at("0/3000030"), "0/3000030");
+        assert_eq!(at("0/3002000"), "0/3002000");
+        assert_eq!(at("1/12345678"), "1/12345678");
         assert_eq!(lsn.to_string(), "16/B374D848");
         assert!("0/1".parse::<Lsn>().unwrap() < "1/0".parse::<Lsn>().unwrap());
         for bad in ["", "16", "/1", "1/", "x/1", "1/2/3", "123456789/0", "-1/0"] {

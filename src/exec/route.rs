@@ -132,7 +132,9 @@ pub(super) async fn end(
     }
     let messages = client.simple_query(sql::COMMIT_POSITION).await?;
     Ok(messages.iter().find_map(|m| match m {
-        tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0)?.parse().ok(),
+        tokio_postgres::SimpleQueryMessage::Row(row) => {
+            row.get(0)?.parse::<Lsn>().ok().map(Lsn::reachable)
+        }
         _ => None,
     }))
 }

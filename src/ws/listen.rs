@@ -265,7 +265,9 @@ async fn insert_position(
 ) -> Result<Option<Lsn>, tokio_postgres::Error> {
     let messages = client.simple_query(sql::INSERT_POSITION).await?;
     Ok(messages.iter().find_map(|m| match m {
-        tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0)?.parse().ok(),
+        tokio_postgres::SimpleQueryMessage::Row(row) => {
+            row.get(0)?.parse::<Lsn>().ok().map(Lsn::reachable)
+        }
         _ => None,
     }))
 }

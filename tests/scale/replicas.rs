@@ -22,6 +22,17 @@ async fn with_replica_and(
     setup_sql: Option<&str>,
 ) -> (TestApp, EmbeddedPostgres) {
     let (database, admin_url, authenticator_url) = common::fresh_database(setup_sql).await;
+    // The shared test cluster commits without waiting for the WAL flush (for speed); a
+    // walsender sends only flushed WAL, so a replica would see each commit up to
+    // wal_writer_delay late, and an event's query (run at once) would always find it behind.
+    // Commit as production servers do in this database.
+    let admin = postgraph::db::connect(&admin_url).await.expect("admin");
+    admin
+        .batch_execute(&format!(
+            "alter database \"{database}\" set synchronous_commit = on"
+        ))
+        .await
+        .expect("synchronous_commit");
     let replica = common::cluster()
         .await
         .start_replica()
