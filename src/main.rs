@@ -302,7 +302,8 @@ async fn serve(mut o: ServeOptions, demo: bool) -> Result<(), AnyError> {
             running.url()
         );
     }
-    let live = postgraph::live::start(
+    // A stop asked for while the reload LISTEN is still coming up is taken at once.
+    let starting = postgraph::live::start(
         running.engine.clone(),
         cfg.clone(),
         postgraph::live::LiveOptions {
@@ -313,9 +314,12 @@ async fn serve(mut o: ServeOptions, demo: bool) -> Result<(), AnyError> {
             poll_interval: std::time::Duration::from_millis(o.live.watch_interval_ms),
             ..Default::default()
         },
-    )
-    .await;
-    loop {
+    );
+    let live = tokio::select! {
+        live = starting => Some(live),
+        _ = &mut shutdown => None,
+    };
+    while let Some(live) = &live {
         tokio::select! {
             _ = &mut shutdown => break,
             _ = hangup.recv() => {
